@@ -1,0 +1,1 @@
+"""The FAIR4ML data model in one place: JSON-LD context, deterministic IRIs, pydantic records."""

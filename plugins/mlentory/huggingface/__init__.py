@@ -1,0 +1,1 @@
+"""The HuggingFace Hub source: harvest (``extraction``), FAIR4ML mapping (``properties``, ``transformation``)."""

@@ -1,0 +1,140 @@
+"""Calls to the HuggingFace Hub, shaped for a cheap harvest.
+
+Costs on the Hub's API budget (about 1,000 requests per 5 minutes on a free token):
+- the latest N models: one paginated ``list_models`` with the metadata expanded (1 request per
+  page of up to 1,000 models) instead of one ``model_info`` per model;
+- models named explicitly or reached as ancestors: one ``model_info`` each;
+- model cards: through the file resolver (``/{repo}/resolve/{sha}/README.md``), which is not an API call;
+- datasets and accounts: one call each per distinct id, cached across runs by the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.hf_api import DatasetInfo, ModelInfo
+from huggingface_hub.utils import build_hf_headers, get_session
+
+from mlentory.http_retry import with_retries
+
+log = logging.getLogger(__name__)
+
+# Everything the mapping reads, fetched in the same request as the listing.
+MODEL_EXPAND = [
+    "author", "sha", "lastModified", "createdAt", "private", "gated", "disabled", "downloads",
+    "likes", "library_name", "pipeline_tag", "tags", "cardData", "config", "transformersInfo",
+    "siblings", "safetensors", "usedStorage",
+]
+DATASET_EXPAND = ["author", "sha", "lastModified", "createdAt", "cardData", "tags", "description", "gated", "private"]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses of huggingface_hub back to plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items() if v is not None}
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+def raw_model_record(info: ModelInfo) -> dict[str, Any]:
+    """The raw record kept in the run folder: what the Hub said, as plain JSON."""
+    return {
+        "id": info.id,
+        "author": info.author,
+        "sha": info.sha,
+        "last_modified": _iso(info.last_modified),
+        "created_at": _iso(info.created_at),
+        "private": info.private,
+        "gated": info.gated,
+        "disabled": info.disabled,
+        "downloads": info.downloads,
+        "likes": info.likes,
+        "library_name": info.library_name,
+        "pipeline_tag": info.pipeline_tag,
+        "tags": list(info.tags or []),
+        "card_data": info.card_data.to_dict() if info.card_data is not None else None,
+        "config": info.config,
+        "transformers_info": _plain(info.transformers_info),
+        "siblings": [s.rfilename for s in info.siblings] if info.siblings is not None else None,
+        "safetensors": _plain(info.safetensors),
+        "used_storage": info.used_storage,
+    }
+
+
+def raw_dataset_record(info: DatasetInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "author": info.author,
+        "sha": info.sha,
+        "last_modified": _iso(info.last_modified),
+        "created_at": _iso(info.created_at),
+        "description": getattr(info, "description", None),
+        "tags": list(info.tags or []),
+        "card_data": info.card_data.to_dict() if info.card_data is not None else None,
+    }
+
+
+def is_not_found(exc: BaseException) -> bool:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None) in (401, 404)
+
+
+class HubClient:
+    def __init__(self, api: HfApi) -> None:
+        self.api = api
+
+    @property
+    def endpoint(self) -> str:
+        return self.api.endpoint
+
+    def latest_models(self, limit: int) -> Iterator[dict[str, Any]]:
+        """The ``limit`` most recently modified models, newest first."""
+
+        @with_retries()
+        def fetch() -> list[ModelInfo]:
+            return list(self.api.list_models(sort="last_modified", limit=limit, expand=MODEL_EXPAND))
+
+        for info in fetch():
+            yield raw_model_record(info)
+
+    @with_retries()
+    def model(self, model_id: str) -> dict[str, Any]:
+        return raw_model_record(self.api.model_info(model_id, expand=MODEL_EXPAND))
+
+    @with_retries()
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        return raw_dataset_record(self.api.dataset_info(dataset_id, expand=DATASET_EXPAND))
+
+    @with_retries()
+    def account(self, name: str) -> dict[str, Any]:
+        """An organisation or user overview; ``kind`` tells which."""
+        try:
+            org = self.api.get_organization_overview(name)
+            return {"name": name, "kind": "Organization", "fullname": getattr(org, "fullname", None)}
+        except HfHubHTTPError as exc:
+            if not is_not_found(exc):
+                raise
+        user = self.api.get_user_overview(name)
+        return {"name": name, "kind": "Person", "fullname": getattr(user, "fullname", None)}
+
+    @with_retries()
+    def model_card(self, model_id: str, revision: str | None) -> str | None:
+        """README.md at ``revision`` through the file resolver, or None when the repo has none."""
+        url = hf_hub_url(model_id, "README.md", revision=revision, endpoint=self.api.endpoint)
+        response = get_session().get(url, headers=build_hf_headers(token=self.api.token), follow_redirects=True)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise HfHubHTTPError(f"{response.status_code} fetching card of {model_id}", response=response)
+        return response.text

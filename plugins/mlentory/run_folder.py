@@ -1,0 +1,125 @@
+"""The run folder: the on-disk contract between the extraction, transformation and loading stages.
+
+Only its path (and small counts) travel through XCom and Asset event extras; records stay on disk
+as JSON Lines. Layout, for source ``hf``::
+
+    <data_root>/hf/<YYYYmmddTHHMMSSZ>_<id>/
+        extraction/   models.jsonl, cards.jsonl, entities/<kind>.json, SUCCESS.json
+        transformation/ partial/<group>/<chunk>.jsonl, entities/<kind>.jsonld, models.jsonld, SUCCESS.json
+        loading/      report.json, SUCCESS.json
+        errors/<stage>__<part>.jsonl   one file per task, so parallel tasks never share a file
+        errors.jsonl  every error of the run, written when loading finishes
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+STAGES = ("extraction", "transformation", "loading")
+
+
+class RunFolderNotFound(LookupError):
+    pass
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Atomic write: a reader never sees half a file, a retried task never appends twice."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True)
+    os.replace(tmp.name, path)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    if not path.exists():
+        return default
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Atomically replace ``path`` with one JSON document per line; returns the count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        for record in records:
+            tmp.write(json.dumps(record, ensure_ascii=False, sort_keys=True))
+            tmp.write("\n")
+            count += 1
+    os.replace(tmp.name, path)
+    return count
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @classmethod
+    def create(cls, data_root: str | Path, source: str) -> RunFolder:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = Path(data_root) / source / f"{stamp}_{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return cls(path)
+
+    @classmethod
+    def resolve(cls, given: str | None, data_root: str | Path, source: str, after_stage: str) -> RunFolder:
+        """The run folder a stage should work on: the one given, else the newest finished ``after_stage``."""
+        if given:
+            folder = cls(Path(given))
+            if not folder.is_done(after_stage):
+                raise RunFolderNotFound(f"{given} has no finished {after_stage} stage")
+            return folder
+        candidates = sorted((Path(data_root) / source).glob("*_*"), reverse=True)
+        for path in candidates:
+            folder = cls(path)
+            if folder.is_done(after_stage):
+                return folder
+        raise RunFolderNotFound(f"no run folder under {data_root}/{source} has finished {after_stage}")
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.path / stage
+
+    def file(self, stage: str, *parts: str) -> Path:
+        return self.stage_dir(stage).joinpath(*parts)
+
+    def mark_done(self, stage: str, summary: dict[str, Any]) -> None:
+        write_json(self.file(stage, "SUCCESS.json"), {"finished_at": datetime.now(UTC).isoformat(), **summary})
+
+    def is_done(self, stage: str) -> bool:
+        return self.file(stage, "SUCCESS.json").exists()
+
+    def summary(self, stage: str) -> dict[str, Any]:
+        return read_json(self.file(stage, "SUCCESS.json"), {})
+
+    # Errors -------------------------------------------------------------------------------------
+    def error_file(self, stage: str, part: str) -> Path:
+        return self.path / "errors" / f"{stage}__{part}.jsonl"
+
+    def write_errors(self, stage: str, part: str, errors: list[dict[str, Any]]) -> None:
+        """Replace this task's error file (a retried task starts from a clean list)."""
+        write_jsonl(self.error_file(stage, part), ({"stage": stage, "part": part, **e} for e in errors))
+
+    def errors(self, stage: str | None = None) -> list[dict[str, Any]]:
+        pattern = f"{stage}__*.jsonl" if stage else "*.jsonl"
+        return [e for path in sorted((self.path / "errors").glob(pattern)) for e in read_jsonl(path)]

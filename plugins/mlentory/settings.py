@@ -1,0 +1,31 @@
+"""Constants shared by every stage: where data files live and the defaults users can override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# plugins/mlentory/settings.py -> the project root, which holds include/ beside plugins/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS_DIR = PROJECT_ROOT / "include" / "schemas"
+CONTEXT_FILE = SCHEMAS_DIR / "fair4ml-context.jsonld"
+ES_MODELS_MAPPING_FILE = SCHEMAS_DIR / "elasticsearch" / "models.json"
+HF_TASKS_FILE = SCHEMAS_DIR / "hf_tasks.json"
+
+# Base of the IRIs MLentory mints for things that have no IRI of their own (keywords, tasks, ...).
+MLENTORY_IRI_BASE = "https://w3id.org/mlentory/"
+
+# Airflow Variable naming the folder under which every run folder is created.
+DATA_ROOT_VARIABLE = "mlentory_data_root"
+DEFAULT_DATA_ROOT = Path.home() / "mlentory-data"
+
+# Connections (every credential lives in these, never in code or config).
+HF_CONN_ID = "huggingface_default"
+NEO4J_CONN_ID = "neo4j_default"
+ELASTICSEARCH_CONN_ID = "elasticsearch_default"
+ARXIV_CONN_ID = "arxiv_default"
+
+ES_MODELS_INDEX = "mlentory_models"
+
+# Records per mapped task: big enough that task overhead (seconds) is small against the work,
+# small enough that 1,024 mapped tasks (Airflow's max_map_length) cover >1M models.
+DEFAULT_CHUNK_SIZE = 2_000
