@@ -3,7 +3,7 @@
 Only its path (and small counts) travel through XCom and Asset event extras; records stay on disk
 as JSON Lines. Layout, for source ``hf``::
 
-    <data_root>/hf/<YYYYmmddTHHMMSSZ>_<id>/
+    <data_root>/hf/runs/<YYYYmmddTHHMMSSZ>_<id>/
         extraction/   models.jsonl, cards.jsonl, entities/<kind>.json, SUCCESS.json
         transformation/ partial/<group>/<chunk>.jsonl, entities/<kind>.jsonld, models.jsonld, SUCCESS.json
         loading/      report.json, SUCCESS.json
@@ -28,6 +28,10 @@ STAGES = ("extraction", "transformation", "loading")
 
 class RunFolderNotFound(LookupError):
     pass
+
+
+def runs_dir(data_root: str | Path, source: str) -> Path:
+    return Path(data_root) / source / "runs"
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -78,7 +82,7 @@ class RunFolder:
     @classmethod
     def create(cls, data_root: str | Path, source: str) -> RunFolder:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = Path(data_root) / source / f"{stamp}_{uuid.uuid4().hex[:8]}"
+        path = runs_dir(data_root, source) / f"{stamp}_{uuid.uuid4().hex[:8]}"
         path.mkdir(parents=True)
         return cls(path)
 
@@ -90,12 +94,12 @@ class RunFolder:
             if not folder.is_done(after_stage):
                 raise RunFolderNotFound(f"{given} has no finished {after_stage} stage")
             return folder
-        candidates = sorted((Path(data_root) / source).glob("*_*"), reverse=True)
+        candidates = sorted(runs_dir(data_root, source).glob("*_*"), reverse=True)
         for path in candidates:
             folder = cls(path)
             if folder.is_done(after_stage):
                 return folder
-        raise RunFolderNotFound(f"no run folder under {data_root}/{source} has finished {after_stage}")
+        raise RunFolderNotFound(f"no run folder under {runs_dir(data_root, source)} has finished {after_stage}")
 
     def stage_dir(self, stage: str) -> Path:
         return self.path / stage

@@ -1,0 +1,1 @@
+"""Identification of entities shared by every source: licenses (SPDX), languages, arXiv articles."""

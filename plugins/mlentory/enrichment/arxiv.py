@@ -1,0 +1,76 @@
+"""arXiv metadata for cited papers, in batches of up to 100 ids per request (arXiv's own client)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import arxiv
+from airflow.exceptions import AirflowNotFoundException
+from airflow.sdk import BaseHook
+
+from mlentory.settings import ARXIV_CONN_ID
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://export.arxiv.org"
+BATCH = 100
+_VERSION = re.compile(r"v\d+$")
+
+
+class ArxivHook(BaseHook):
+    """The ``arxiv_default`` connection's host, when set, replaces the public API (recordings, mirrors)."""
+
+    conn_name_attr = "arxiv_conn_id"
+    default_conn_name = ARXIV_CONN_ID
+    conn_type = "http"
+    hook_name = "arXiv API"
+
+    def __init__(self, arxiv_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.arxiv_conn_id = arxiv_conn_id
+
+    def api_url(self) -> str:
+        try:
+            conn = self.get_connection(self.arxiv_conn_id)
+        except AirflowNotFoundException:
+            return DEFAULT_API_URL
+        if not conn.host:
+            return DEFAULT_API_URL
+        url = conn.host if "://" in conn.host else f"{conn.schema or 'https'}://{conn.host}"
+        return f"{url}:{conn.port}" if conn.port else url
+
+    def get_conn(self) -> arxiv.Client:
+        # arXiv asks for 3 s between requests; the client enforces it and retries.
+        client = arxiv.Client(page_size=BATCH, delay_seconds=3.0, num_retries=3)
+        client.query_url_format = self.api_url().rstrip("/") + "/api/query?{}"
+        return client
+
+
+def article_record(result: arxiv.Result) -> dict[str, Any]:
+    return {
+        "arxiv_id": _VERSION.sub("", result.get_short_id()),
+        "title": " ".join(result.title.split()),
+        "summary": " ".join(result.summary.split()),
+        "authors": [author.name for author in result.authors],
+        "published": result.published.isoformat() if result.published else None,
+        "doi": result.doi,
+        "primary_category": result.primary_category,
+        "url": result.entry_id,
+    }
+
+
+def fetch_articles(client: arxiv.Client, arxiv_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """arXiv id (without version) -> article record; ids arXiv does not know are left out."""
+    ids = sorted(set(arxiv_ids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        search = arxiv.Search(id_list=batch, max_results=len(batch))
+        for result in client.results(search):
+            record = article_record(result)
+            found[record["arxiv_id"]] = record
+        log.info("arXiv: %d/%d ids looked up, %d found", min(start + BATCH, len(ids)), len(ids), len(found))
+    return found

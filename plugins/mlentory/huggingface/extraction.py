@@ -1,0 +1,246 @@
+"""Extraction stage: harvest raw Hub records into a run folder, then identify and enrich linked entities.
+
+Each public function is the body of one task of the ``hf_extraction`` DAG.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import arxiv
+
+from mlentory.enrichment.arxiv import fetch_articles
+from mlentory.enrichment.languages import identify_language
+from mlentory.enrichment.licenses import identify_license
+from mlentory.huggingface.cards import ParsedCard, parse_card
+from mlentory.huggingface.hub import HubClient, is_not_found
+from mlentory.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks, mentions_in
+from mlentory.quality import Progress, check_error_rate
+from mlentory.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
+from mlentory.state import ApiCache, LoadedRevisions
+
+log = logging.getLogger(__name__)
+
+SOURCE = "hf"
+STAGE = "extraction"
+CARD_FETCH_THREADS = 8
+
+
+def _error(record_id: str, exc: BaseException | str) -> dict[str, Any]:
+    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return {"id": record_id, "reason": reason[:500]}
+
+
+def create_run_folder(data_root: str) -> str:
+    run = RunFolder.create(data_root, SOURCE)
+    log.info("run folder %s", run.path)
+    return str(run.path)
+
+
+def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
+    """The ``limit`` most recently modified models, in one paginated, expanded listing."""
+    run = RunFolder(Path(run_folder))
+    records = list(hub.latest_models(limit)) if limit > 0 else []
+    count = write_jsonl(run.file(STAGE, "raw", "latest.jsonl"), records)
+    log.info("listed %d latest models from %s", count, hub.endpoint)
+    return count
+
+
+def read_model_ids(model_ids: list[str] | None, ids_file: str | None) -> list[str]:
+    """Ids from the param list and from a file (one id per line, ``#`` comments allowed)."""
+    ids = [i.strip() for i in model_ids or [] if i and i.strip()]
+    if ids_file:
+        for line in Path(ids_file).read_text(encoding="utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                ids.append(line)
+    return list(dict.fromkeys(ids))
+
+
+def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] | None, ids_file: str | None) -> int:
+    run = RunFolder(Path(run_folder))
+    ids = read_model_ids(model_ids, ids_file)
+    records, errors = [], []
+    progress = Progress("models by id", len(ids))
+    for index, model_id in enumerate(ids, start=1):
+        try:
+            records.append(hub.model(model_id))
+        except Exception as exc:  # one missing model must not stop the others
+            log.warning("model %s: %s", model_id, exc)
+            errors.append(_error(model_id, exc))
+        if index % 100 == 0 or index == len(ids):
+            progress.advance(index - progress.done)
+    run.write_errors(STAGE, "models_by_id", errors)
+    write_jsonl(run.file(STAGE, "raw", "by_id.jsonl"), records)
+    log.info("fetched %d of %d requested models (%d errors)", len(records), len(ids), len(errors))
+    return len(records)
+
+
+def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
+    """Merge both harvests, drop duplicates, and skip models whose revision is already loaded."""
+    run = RunFolder(Path(run_folder))
+    merged: dict[str, dict[str, Any]] = {}
+    for name in ("by_id.jsonl", "latest.jsonl"):
+        for record in read_jsonl(run.file(STAGE, "raw", name)):
+            merged.setdefault(record["id"], record)
+    loaded = {} if full_refresh else LoadedRevisions(run).load()
+    fresh = [r for r in merged.values() if not (r.get("sha") and loaded.get(r["id"]) == r.get("sha"))]
+    skipped = [{"id": r["id"], "sha": r.get("sha")} for r in merged.values() if r not in fresh]
+    write_jsonl(run.file(STAGE, "models.jsonl"), fresh)
+    write_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"), skipped)
+    log.info("%d distinct models, %d unchanged since the last load skipped, %d to process", len(merged), len(skipped), len(fresh))
+    return {"models": len(fresh), "skipped_unchanged": len(skipped)}
+
+
+def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:
+    """Follow ``base_model`` links ``generations`` steps up, fetching base models not harvested yet.
+
+    Base models already loaded by an earlier run are not fetched again (unless ``full_refresh``);
+    their nodes exist, and the new models link to them by IRI.
+    """
+    run = RunFolder(Path(run_folder))
+    models_file = run.file(STAGE, "models.jsonl")
+    models = list(read_jsonl(models_file))
+    known = {m["id"] for m in models} | ({} if full_refresh else set(LoadedRevisions(run).load()))
+    frontier, added, missing = models, [], []
+    for generation in range(1, generations + 1):
+        wanted = sorted({base for m in frontier for base, _ in base_models(m)} - known)
+        known |= set(wanted)
+        found = []
+        for base in wanted:
+            try:
+                found.append({**hub.model(base), "ancestor_generation": generation})
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise
+                missing.append({"id": base, "reason": "base model not found on the Hub (deleted or private)"})
+        log.info("generation %d: %d base models wanted, %d fetched", generation, len(wanted), len(found))
+        added += found
+        frontier = found
+        if not frontier:
+            break
+    write_jsonl(models_file, models + added)
+    write_jsonl(run.file(STAGE, "ancestors_missing.jsonl"), missing)
+    return len(added)
+
+
+def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
+    """README.md of every model that has one, at the harvested revision, via the file resolver."""
+    run = RunFolder(Path(run_folder))
+    models = [m for m in read_jsonl(run.file(STAGE, "models.jsonl")) if m.get("siblings") is None or "README.md" in m["siblings"]]
+    errors: list[dict[str, Any]] = []
+    progress = Progress("model cards", len(models))
+
+    def fetch(model: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            text = hub.model_card(model["id"], model.get("sha"))
+        except Exception as exc:  # a model without its card is still worth loading
+            errors.append(_error(model["id"], exc) | {"what": "model card"})
+            return None
+        return {"id": model["id"], "sha": model.get("sha"), "text": text} if text is not None else None
+
+    cards = []
+    with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
+        for index, card in enumerate(pool.map(fetch, models), start=1):
+            if card:
+                cards.append(card)
+            if index % 200 == 0 or index == len(models):
+                progress.advance(index - progress.done)
+    run.write_errors(STAGE, "model_cards", errors)
+    return write_jsonl(run.file(STAGE, "cards.jsonl"), cards)
+
+
+def iter_models_with_cards(run: RunFolder, ids: set[str] | None = None) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
+    cards = {c["id"]: c["text"] for c in read_jsonl(run.file(STAGE, "cards.jsonl")) if ids is None or c["id"] in ids}
+    for model in read_jsonl(run.file(STAGE, "models.jsonl")):
+        if ids is None or model["id"] in ids:
+            text = cards.get(model["id"])
+            yield model, parse_card(text) if text is not None else None
+
+
+def mentioned_keys(run: RunFolder, kind: str) -> list[str]:
+    keys: dict[str, None] = {}
+    for model, card in iter_models_with_cards(run):
+        for group in GROUPS_MENTIONING[kind]:
+            try:
+                partial = PROPERTY_GROUPS[group](model, card)
+            except Exception:  # reported by the transformation stage, which owns the record
+                continue
+            keys.update(dict.fromkeys(mentions_in(partial, kind)))
+    return list(keys)
+
+
+def _cached_lookups(run: RunFolder, name: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
+    """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too."""
+    cache = ApiCache(run, name, ttl)
+    found: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for key in keys:
+        value = cache.get(key)
+        if value is None:
+            try:
+                value = fetch(key)
+            except Exception as exc:
+                if not is_not_found(exc):
+                    errors.append(_error(key, exc) | {"what": f"{name} lookup"})
+                    continue
+                value = {"found": False}
+            cache.put(key, value)
+        found[key] = value
+    cache.save()
+    run.write_errors(STAGE, f"entities_{name}", errors)
+    return found
+
+
+def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, arxiv_client: arxiv.Client | None = None) -> int:
+    """Find every ``kind`` entity the models mention and look up what is known about it."""
+    run = RunFolder(Path(run_folder))
+    keys = mentioned_keys(run, kind)
+    entities: dict[str, Any]
+    if kind == "datasets":
+        entities = _cached_lookups(run, "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)})
+    elif kind == "organisations":
+        entities = _cached_lookups(run, "accounts", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)})
+    elif kind == "articles":
+        cache = ApiCache(run, "articles", ttl=None)
+        missing = [k for k in keys if cache.get(k) is None]
+        for key, article in fetch_articles(arxiv_client, missing).items() if missing else []:
+            cache.put(key, {"found": True, **article})
+        cache.save()
+        entities = {k: cache.get(k) or {"found": False} for k in keys}
+    elif kind == "licenses":
+        entities = {k: identify_license(k) for k in keys}
+    elif kind == "languages":
+        entities = {k: identify_language(k) for k in keys}
+    elif kind == "tasks":
+        tasks = hf_tasks()
+        entities = {k: {"name": tasks.get(k, (k,))[0], "modality": tasks.get(k, (None, None))[1], "known": k in tasks} for k in keys}
+    elif kind == "keywords":
+        entities = {k: {"name": k} for k in keys}
+    else:
+        raise ValueError(f"unknown entity kind {kind!r}")
+    write_json(run.file(STAGE, "entities", f"{kind}.json"), entities)
+    log.info("%s: %d mentioned, %d identified", kind, len(keys), len(entities))
+    return len(entities)
+
+
+def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    run = RunFolder(Path(run_folder))
+    models = sum(1 for _ in read_jsonl(run.file(STAGE, "models.jsonl")))
+    errors = run.errors(STAGE)
+    model_errors = [e for e in errors if e["part"] == "models_by_id"]
+    check_error_rate(STAGE, len(model_errors), models + len(model_errors), max_error_rate)
+    summary = {
+        "run_folder": run_folder,
+        "models": models,
+        "cards": sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl"))),
+        "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"))),
+        "errors": len(errors),
+    }
+    run.mark_done(STAGE, summary)
+    return summary

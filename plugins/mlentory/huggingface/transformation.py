@@ -1,0 +1,150 @@
+"""Transformation stage: raw Hub records -> validated FAIR4ML JSON-LD, in chunks.
+
+1. ``plan_chunks``: how the models are split, so property extraction fans out over
+   (property group x chunk) mapped tasks.
+2. ``extract_property_group``: one group on one chunk -> ``partial/<group>/<chunk>.jsonl``.
+3. ``link_entities``: every mention -> IRIs, every linked entity -> a FAIR4ML record.
+4. ``normalize_models``: merge the partials per model, resolve mentions, validate with pydantic,
+   write ``models/<chunk>.jsonld``; a record that fails anywhere is listed in errors/, not written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from mlentory.fair4ml.iris import hf_model_iri
+from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
+from mlentory.fair4ml.models import ENTITY_MODELS, MLModel
+from mlentory.huggingface.extraction import STAGE as EXTRACTION, iter_models_with_cards
+from mlentory.huggingface.linking import link
+from mlentory.huggingface.properties import PROPERTY_GROUPS
+from mlentory.quality import Progress, check_error_rate
+from mlentory.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.settings import DEFAULT_CHUNK_SIZE
+
+log = logging.getLogger(__name__)
+
+STAGE = "transformation"
+GROUP_NAMES = list(PROPERTY_GROUPS)
+
+
+def plan_chunks(run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
+    run = RunFolder(Path(run_folder))
+    ids = [m["id"] for m in read_jsonl(run.file(EXTRACTION, "models.jsonl"))]
+    chunks = max(1, math.ceil(len(ids) / chunk_size))
+    write_json(run.file(STAGE, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "models": len(ids)})
+    log.info("%d models in %d chunks of up to %d", len(ids), chunks, chunk_size)
+    return list(range(chunks))
+
+
+def _chunk_ids(run: RunFolder, chunk: int) -> set[str]:
+    size = read_json(run.file(STAGE, "plan.json"))["chunk_size"]
+    ids = [m["id"] for m in read_jsonl(run.file(EXTRACTION, "models.jsonl"))]
+    return set(ids[chunk * size : (chunk + 1) * size])
+
+
+def extract_property_group(run_folder: str, group: str, chunk: int) -> int:
+    run = RunFolder(Path(run_folder))
+    extract = PROPERTY_GROUPS[group]
+    rows, errors = [], []
+    for model, card in iter_models_with_cards(run, _chunk_ids(run, chunk)):
+        try:
+            rows.append({"id": model["id"], "properties": extract(model, card)})
+        except Exception as exc:  # one bad record must not stop the others
+            errors.append({"id": model["id"], "reason": f"{group}: {type(exc).__name__}: {exc}"})
+    run.write_errors(STAGE, f"{group}_{chunk:05d}", errors)
+    count = write_jsonl(run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl"), rows)
+    log.info("group %s chunk %d: %d records, %d errors", group, chunk, count, len(errors))
+    return count
+
+
+def _mentions(value: Any) -> list[dict[str, str]]:
+    items = value if isinstance(value, list) else [value]
+    return [i for i in items if isinstance(i, dict) and "kind" in i and "key" in i]
+
+
+def link_entities(run_folder: str) -> dict[str, int]:
+    """Resolve every mention in the partial records; write entity records and the mention -> IRI table."""
+    run = RunFolder(Path(run_folder))
+    identified = {
+        kind: read_json(run.file(EXTRACTION, "entities", f"{kind}.json"), {}) for kind in set(ENTITY_MODELS)
+    }
+    links: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    errors = []
+    for path in sorted(run.stage_dir(STAGE).glob("partial/*/*.jsonl")):
+        for row in read_jsonl(path):
+            for value in row["properties"].values():
+                for m in _mentions(value):
+                    kind, key = m["kind"], m["key"]
+                    if key in links[kind]:
+                        continue
+                    try:
+                        target_iris, entity_records = link(kind, key, identified.get(kind, {}).get(key))
+                    except (ValidationError, ValueError) as exc:
+                        errors.append({"id": f"{kind}:{key}", "reason": f"linking: {exc}"})
+                        links[kind][key] = []
+                        continue
+                    links[kind][key] = target_iris
+                    for entity_kind, record in entity_records:
+                        records[entity_kind][record.id] = record.to_jsonld()
+    write_json(run.file(STAGE, "links.json"), links)
+    counts = {}
+    for kind in ENTITY_MODELS:
+        counts[kind] = write_jsonld(run.file(STAGE, "entities", f"{kind}.jsonld"), sorted(records[kind].values(), key=lambda r: r["@id"]))
+    run.write_errors(STAGE, "linking", errors)
+    log.info("linked entities: %s", counts)
+    return counts
+
+
+def normalize_record(model_id: str, partials: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> MLModel:
+    merged: dict[str, Any] = {}
+    for partial in partials:
+        for term, value in partial.items():
+            mentions = _mentions(value)
+            if mentions:
+                value = [iri for m in mentions for iri in links.get(m["kind"], {}).get(m["key"], [])]
+                value = list(dict.fromkeys(value))
+            if value in (None, [], ""):
+                continue
+            merged[term] = value
+    return MLModel.model_validate({"@id": hf_model_iri(model_id), **merged})
+
+
+def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    run = RunFolder(Path(run_folder))
+    plan = read_json(run.file(STAGE, "plan.json"))
+    links = read_json(run.file(STAGE, "links.json"), {})
+    progress = Progress("normalized models", plan["models"])
+    failed = {e["id"] for e in run.errors(STAGE) if e["part"] != "linking"}
+    errors, written = [], 0
+    for chunk in range(plan["chunks"]):
+        partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for group in GROUP_NAMES:
+            for row in read_jsonl(run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl")):
+                partials[row["id"]].append(row["properties"])
+        records = []
+        for model_id in sorted(_chunk_ids(run, chunk)):
+            if model_id in failed:
+                continue
+            try:
+                records.append(normalize_record(model_id, partials[model_id], links).to_jsonld())
+            except ValidationError as exc:
+                errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
+        written += write_jsonld(run.file(STAGE, "models", f"{chunk:05d}.jsonld"), records)
+        progress.advance(len(records))
+    run.write_errors(STAGE, "normalization", errors)
+    all_errors = run.errors(STAGE)
+    failed_models = {e["id"] for e in all_errors if e["part"] != "linking"}
+    check_error_rate(STAGE, len(failed_models), plan["models"], max_error_rate)
+    summary = {"run_folder": run_folder, "models": written, "chunks": plan["chunks"], "errors": len(all_errors),
+               "entities": {k: len(read_jsonld(run.file(STAGE, "entities", f"{k}.jsonld"))) for k in ENTITY_MODELS}}
+    run.mark_done(STAGE, summary)
+    return summary

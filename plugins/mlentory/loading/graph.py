@@ -1,0 +1,155 @@
+"""Load FAIR4ML JSON-LD records into Neo4j in the shape neosemantics (n10s) gives RDF.
+
+Every resource is a ``:Resource`` node keyed by ``uri``; its JSON-LD type becomes a label
+(``fair4ml__MLModel``), literal terms become properties and reference terms relationships, named
+``<prefix>__<localName>`` from the JSON-LD context (n10s ``handleVocabUris: "SHORTEN"``, prefixes in
+the ``_NsPrefDef`` node). A production Neo4j with n10s can therefore export the graph as RDF.
+
+Re-loading a record replaces it: ``SET n = $props`` drops properties that disappeared upstream, and
+the record's outgoing FAIR4ML relationships are deleted and re-created in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from mlentory.fair4ml.context import is_reference, load_context, namespace_prefixes, shortened
+
+log = logging.getLogger(__name__)
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+GRAPH_CONFIG = {
+    "_handleVocabUris": "SHORTEN",
+    "_handleMultival": "ARRAY",
+    "_handleRDFTypes": "LABELS",
+    "_keepLangTag": False,
+    "_keepCustomDataTypes": False,
+    "_applyNeo4jNaming": False,
+}
+
+
+def _name(term: str) -> str:
+    name = shortened(term)
+    if not IDENTIFIER.match(name):  # names go into Cypher text: only our own context's, checked
+        raise ValueError(f"unsafe graph name {name!r} for term {term!r}")
+    return name
+
+
+def managed_relationship_types() -> list[str]:
+    return sorted(_name(term) for term in load_context() if not term.startswith("@") and is_reference(term))
+
+
+@dataclass
+class GraphRow:
+    uri: str
+    label: str
+    props: dict[str, Any]
+    relationships: dict[str, list[str]] = field(default_factory=dict)
+
+
+def graph_row(record: dict[str, Any]) -> GraphRow:
+    props: dict[str, Any] = {"uri": record["@id"]}
+    relationships: dict[str, list[str]] = {}
+    for term, value in record.items():
+        if term.startswith("@"):
+            continue
+        if is_reference(term):
+            relationships[_name(term)] = value if isinstance(value, list) else [value]
+        elif isinstance(value, (dict, list)) and any(isinstance(v, dict) for v in (value if isinstance(value, list) else [value])):
+            props[_name(term)] = json.dumps(value, sort_keys=True)
+        else:
+            props[_name(term)] = value
+    return GraphRow(uri=record["@id"], label=_name(record["@type"]), props=props, relationships=relationships)
+
+
+def _write_nodes_and_relationships(tx: ManagedTransaction, rows: list[GraphRow], rel_types: list[str]) -> None:
+    tx.run(
+        "UNWIND $rows AS row MERGE (n:Resource {uri: row.uri}) SET n = row.props",
+        rows=[{"uri": r.uri, "props": r.props} for r in rows],
+    ).consume()
+    tx.run(
+        "UNWIND $uris AS uri MATCH (n:Resource {uri: uri})-[r]->() WHERE type(r) IN $types DELETE r",
+        uris=[r.uri for r in rows], types=rel_types,
+    ).consume()
+    by_type: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        for rel_type, targets in row.relationships.items():
+            by_type[rel_type] += [{"from": row.uri, "to": target} for target in targets]
+    for rel_type, pairs in by_type.items():
+        tx.run(
+            f"UNWIND $pairs AS p MATCH (a:Resource {{uri: p.from}}) "
+            f"MERGE (b:Resource {{uri: p.to}}) MERGE (a)-[:{rel_type}]->(b)",
+            pairs=pairs,
+        ).consume()
+
+
+def _write_labels(tx: ManagedTransaction, rows: list[GraphRow]) -> None:
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        by_label[row.label].append(row.uri)
+    for label, uris in by_label.items():
+        tx.run(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}}) SET n:{label}", uris=uris).consume()
+
+
+class GraphLoader:
+    def __init__(self, driver: Driver, database: str | None = None, batch_size: int = 1_000) -> None:
+        self.driver = driver
+        self.database = database
+        self.batch_size = batch_size
+
+    def _session(self):  # noqa: ANN202 - neo4j's Session
+        return self.driver.session(database=self.database) if self.database else self.driver.session()
+
+    def ensure_schema(self) -> None:
+        """Uniqueness of ``Resource.uri`` (what n10s requires) and the n10s config and prefix nodes."""
+        with self._session() as session:
+            session.run(
+                "CREATE CONSTRAINT n10s_unique_uri IF NOT EXISTS FOR (r:Resource) REQUIRE r.uri IS UNIQUE"
+            ).consume()
+            session.execute_write(lambda tx: tx.run("MERGE (c:_GraphConfig {_id: 1}) SET c += $config", config=GRAPH_CONFIG).consume())
+            session.execute_write(lambda tx: tx.run("MERGE (p:_NsPrefDef {_id: 1}) SET p += $prefixes", prefixes=namespace_prefixes()).consume())
+
+    def write_batch(self, rows: list[GraphRow]) -> None:
+        rel_types = managed_relationship_types()
+        with self._session() as session:
+            session.execute_write(_write_nodes_and_relationships, rows, rel_types)
+            # Labels in a second transaction: the local stand-in (ArcadeDB) rejects adding a label
+            # to a node created in the same transaction; Neo4j does not mind the extra round trip.
+            session.execute_write(_write_labels, rows)
+
+    def load(self, records: Iterable[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+        """Load records in batches; a failing batch is retried record by record so that one bad
+        record is reported alone. Returns (loaded count, errors)."""
+        loaded, errors, batch = 0, [], []
+
+        def flush(batch: list[dict[str, Any]]) -> None:
+            nonlocal loaded
+            if not batch:
+                return
+            try:
+                self.write_batch([graph_row(r) for r in batch])
+                loaded += len(batch)
+                return
+            except Exception as exc:
+                if len(batch) == 1:
+                    errors.append({"id": batch[0]["@id"], "reason": f"graph: {type(exc).__name__}: {str(exc)[:300]}"})
+                    return
+                log.warning("batch of %d failed (%s); loading one by one", len(batch), exc)
+            for record in batch:
+                flush([record])
+
+        for record in records:
+            batch.append(record)
+            if len(batch) >= self.batch_size:
+                flush(batch)
+                batch = []
+        flush(batch)
+        return loaded, errors

@@ -1,0 +1,105 @@
+"""Loading stage: a transformed run folder -> the graph and the search index.
+
+Each public function is the body of one task of a ``*_loading`` DAG; the stores' clients come in
+from the Airflow hooks (Neo4jHook, ElasticsearchSQLHook), so every credential stays in Connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from neo4j import Driver
+
+from mlentory.fair4ml.models import ENTITY_KINDS
+from mlentory.loading.graph import GraphLoader
+from mlentory.loading.search_index import ensure_index, index_models
+from mlentory.quality import Progress, check_error_rate
+from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
+from mlentory.state import LoadedRevisions
+from mlentory.fair4ml.jsonld import read_jsonld
+
+log = logging.getLogger(__name__)
+
+STAGE = "loading"
+TRANSFORMATION = "transformation"
+
+
+def prepare_graph(driver: Driver) -> None:
+    GraphLoader(driver).ensure_schema()
+
+
+def _model_chunk_files(run: RunFolder) -> list[Path]:
+    return sorted(run.stage_dir(TRANSFORMATION).glob("models/*.jsonld"))
+
+
+def plan_model_chunks(run_folder: str) -> list[int]:
+    return list(range(len(_model_chunk_files(RunFolder(Path(run_folder))))))
+
+
+def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
+    run = RunFolder(Path(run_folder))
+    records = read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))
+    loaded, errors = GraphLoader(driver).load(records)
+    run.write_errors(STAGE, f"graph_{kind}", errors)
+    log.info("graph: %d/%d %s loaded, %d errors", loaded, len(records), kind, len(errors))
+    return loaded
+
+
+def load_models(run_folder: str, chunk: int, driver: Driver) -> int:
+    run = RunFolder(Path(run_folder))
+    records = read_jsonld(_model_chunk_files(run)[chunk])
+    progress = Progress(f"graph models chunk {chunk}", len(records))
+    loaded, errors = GraphLoader(driver).load(records)
+    progress.advance(loaded)
+    run.write_errors(STAGE, f"graph_models_{chunk:05d}", errors)
+    return loaded
+
+
+def entity_names(run: RunFolder) -> dict[str, str]:
+    return {
+        record["@id"]: record.get("name") or record.get("identifier") or record["@id"]
+        for kind in ENTITY_KINDS
+        for record in read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))
+    }
+
+
+def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
+    run = RunFolder(Path(run_folder))
+    ensure_index(es, index)
+    names = entity_names(run)
+    total, errors = 0, []
+    for path in _model_chunk_files(run):
+        records = read_jsonld(path)
+        indexed, chunk_errors = index_models(es, index, records, names)
+        total += indexed
+        errors += chunk_errors
+        log.info("index %s: %s -> %d documents (%d errors)", index, path.name, indexed, len(chunk_errors))
+    run.write_errors(STAGE, "index", errors)
+    return total
+
+
+def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    """Consolidate the run's errors, remember what was loaded (for incremental runs), report."""
+    run = RunFolder(Path(run_folder))
+    models = [r for path in _model_chunk_files(run) for r in read_jsonld(path)]
+    all_errors = run.errors()
+    write_jsonl(run.path / "errors.jsonl", all_errors)
+    failed_to_load = {e["id"] for e in run.errors(STAGE)}
+    loaded = [m for m in models if m["@id"] not in failed_to_load]
+    LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha")})
+    transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", len(models))
+    record_errors = len(failed_to_load) + (transformed - len(models))
+    summary = {
+        "run_folder": run_folder,
+        "models_loaded": len(loaded),
+        "models_failed": record_errors,
+        "entities": {kind: len(read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))) for kind in ENTITY_KINDS},
+        "errors": len(all_errors),
+    }
+    write_json(run.file(STAGE, "report.json"), summary)
+    check_error_rate(STAGE, record_errors, transformed, max_error_rate)
+    run.mark_done(STAGE, summary)
+    return summary
