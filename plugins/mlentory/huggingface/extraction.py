@@ -14,7 +14,7 @@ from typing import Any
 
 import arxiv
 
-from mlentory.enrichment.arxiv import fetch_articles
+from mlentory.enrichment.arxiv_papers import fetch_articles
 from mlentory.enrichment.languages import identify_language
 from mlentory.enrichment.licenses import identify_license
 from mlentory.huggingface.cards import ParsedCard, parse_card

@@ -1,0 +1,69 @@
+"""HuggingFace loading: FAIR4ML records -> Neo4j knowledge graph (n10s shape) and Elasticsearch index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Param, dag, task
+
+from mlentory.assets import HF_MODELS_LOADED, HF_MODELS_NORMALIZED
+from mlentory.dag_support import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folder
+from mlentory.fair4ml.models import ENTITY_KINDS
+from mlentory.loading import stage
+from mlentory.settings import ES_MODELS_INDEX
+
+
+@dag(
+    schedule=[HF_MODELS_NORMALIZED],
+    start_date=START_DATE,
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["mlentory", "huggingface", "loading"],
+    doc_md=__doc__,
+    params={
+        "run_folder": Param("", type="string",
+                            description="Run folder to load; empty: the one the transformation event names, else the newest transformed one."),
+        "index": Param(ES_MODELS_INDEX, type="string", description="Elasticsearch index of the model documents."),
+        "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
+                                description="Fail the run when more than this share of the models fail to load."),
+    },
+)
+def hf_loading() -> None:
+    @task
+    def hf_loading_run_folder(params: dict[str, Any] | None = None, triggering_asset_events: Any = None) -> str:
+        return resolve_run_folder(params, triggering_asset_events, HF_MODELS_NORMALIZED, "hf", after_stage="transformation")
+
+    @task
+    def hf_rdf_store_ready() -> None:
+        stage.prepare_graph(neo4j_driver())
+
+    @task(max_active_tis_per_dag=2)
+    def hf_load_entities(run_folder: str, kind: str) -> int:
+        return stage.load_entities(run_folder, kind, neo4j_driver())
+
+    @task
+    def hf_model_chunks(run_folder: str) -> list[int]:
+        return stage.plan_model_chunks(run_folder)
+
+    @task(max_active_tis_per_dag=2)
+    def hf_load_models(run_folder: str, chunk: int) -> int:
+        return stage.load_models(run_folder, chunk, neo4j_driver())
+
+    @task
+    def hf_index_models_elasticsearch(run_folder: str, params: dict[str, Any] | None = None) -> int:
+        return stage.index_run_models(run_folder, elasticsearch_client(), params["index"])
+
+    @task(outlets=[HF_MODELS_LOADED])
+    def hf_loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        summary = stage.finish_loading(run_folder, params["max_error_rate"])
+        outlet_events[HF_MODELS_LOADED].extra = summary
+        return summary
+
+    run_folder = hf_loading_run_folder()
+    ready = hf_rdf_store_ready()
+    entities = hf_load_entities.partial(run_folder=run_folder).expand(kind=list(ENTITY_KINDS))
+    models = hf_load_models.partial(run_folder=run_folder).expand(chunk=hf_model_chunks(run_folder))
+    run_folder >> ready >> entities >> models >> hf_index_models_elasticsearch(run_folder) >> hf_loading_report(run_folder)
+
+
+hf_loading()

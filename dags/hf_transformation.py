@@ -1,0 +1,60 @@
+"""HuggingFace transformation: raw Hub records -> validated FAIR4ML JSON-LD, property groups in parallel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Param, dag, task
+
+from mlentory.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
+from mlentory.dag_support import DEFAULT_ARGS, START_DATE, resolve_run_folder
+from mlentory.huggingface import transformation
+from mlentory.settings import DEFAULT_CHUNK_SIZE
+
+
+@dag(
+    schedule=[HF_RAW_MODELS],
+    start_date=START_DATE,
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["mlentory", "huggingface", "transformation"],
+    doc_md=__doc__,
+    params={
+        "run_folder": Param("", type="string",
+                            description="Run folder to transform; empty: the one the extraction event names, else the newest extracted one."),
+        "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
+                            description="Models per mapped task (groups x chunks tasks run in parallel)."),
+        "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
+                                description="Fail the run when more than this share of the models fail."),
+    },
+)
+def hf_transformation() -> None:
+    @task
+    def hf_transformation_run_folder(params: dict[str, Any] | None = None, triggering_asset_events: Any = None) -> str:
+        return resolve_run_folder(params, triggering_asset_events, HF_RAW_MODELS, "hf", after_stage="extraction")
+
+    @task
+    def hf_property_chunks(run_folder: str, params: dict[str, Any] | None = None) -> list[int]:
+        return transformation.plan_chunks(run_folder, params["chunk_size"])
+
+    @task(max_active_tis_per_dag=4)
+    def hf_properties(run_folder: str, group: str, chunk: int) -> int:
+        return transformation.extract_property_group(run_folder, group, chunk)
+
+    @task
+    def hf_entity_linking(run_folder: str) -> dict[str, int]:
+        return transformation.link_entities(run_folder)
+
+    @task(outlets=[HF_MODELS_NORMALIZED])
+    def hf_models_normalized(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        summary = transformation.normalize_models(run_folder, params["max_error_rate"])
+        outlet_events[HF_MODELS_NORMALIZED].extra = summary
+        return summary
+
+    run_folder = hf_transformation_run_folder()
+    chunks = hf_property_chunks(run_folder)
+    partials = hf_properties.partial(run_folder=run_folder).expand(group=transformation.GROUP_NAMES, chunk=chunks)
+    partials >> hf_entity_linking(run_folder) >> hf_models_normalized(run_folder)
+
+
+hf_transformation()

@@ -1,0 +1,121 @@
+"""Test harness: an isolated Airflow home and database, the stand-in stores and a Hub replay server.
+
+Airflow reads its configuration at import time, so the environment is set before anything imports
+it. Every test session gets its own database: asset events written here never trigger real DAGs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_SNAPSHOT = ROOT / "tests" / "fixtures" / "hub_snapshot"
+SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
+
+_home = Path(tempfile.mkdtemp(prefix="mlentory-test-airflow-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(_home),
+    "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_home}/airflow.db",
+    "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(_home / "logs"),
+    "AIRFLOW_VAR_MLENTORY_DATA_ROOT": str(_home / "data"),
+})
+for path in (ROOT / "plugins", ROOT / "dags"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from mlentory import localstack  # noqa: E402
+from mlentory.replay.server import ReplayServer  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Migrate once per session, in a subprocess so this process imports Airflow only once, configured.
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, env=os.environ.copy(),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_home, ignore_errors=True)
+
+
+def _connection(name: str, **fields: object) -> None:
+    os.environ[f"AIRFLOW_CONN_{name.upper()}"] = json.dumps(fields)
+
+
+@dataclass
+class Stores:
+    bolt_port: int
+    es_port: int
+    password: str
+
+    def driver(self):  # noqa: ANN201
+        from neo4j import GraphDatabase
+
+        return GraphDatabase.driver(f"bolt://127.0.0.1:{self.bolt_port}", auth=("root", self.password))
+
+    def es(self):  # noqa: ANN201
+        from elasticsearch import Elasticsearch
+
+        return Elasticsearch(f"http://127.0.0.1:{self.es_port}")
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
+    """ArcadeDB (Bolt) and noida-db (Elasticsearch API) on free loopback ports, stopped by PID."""
+    workdir = tmp_path_factory.mktemp("stores")
+    password = "test-" + os.urandom(8).hex()
+    bolt, http, es_port = localstack.free_port(), localstack.free_port(), localstack.free_port()
+    graph = localstack.start_arcadedb(workdir / "arcadedb", bolt, http, password)
+    index = localstack.start_noida(workdir / "noida", es_port)
+    _connection("neo4j_default", conn_type="neo4j", host="127.0.0.1", port=bolt, login="root", password=password)
+    _connection("elasticsearch_default", conn_type="elasticsearch", host="127.0.0.1", port=es_port, schema="http")
+    try:
+        yield Stores(bolt, es_port, password)
+    finally:
+        localstack.stop(graph.pid)
+        localstack.stop(index.pid)
+
+
+@pytest.fixture
+def empty_stores(stores: Stores) -> Stores:
+    with stores.driver() as driver, driver.session() as session:
+        session.run("MATCH (n) DETACH DELETE n").consume()
+    stores.es().indices.delete(index="mlentory_models", ignore_unavailable=True)
+    return stores
+
+
+def start_replay(snapshot: Path, page_size: int = 50) -> ReplayServer:
+    server = ReplayServer(snapshot, page_size=page_size)
+    server.start_in_thread()
+    _connection("huggingface_default", conn_type="generic", host="127.0.0.1", port=server.server_port, schema="http")
+    _connection("arxiv_default", conn_type="http", host="127.0.0.1", port=server.server_port, schema="http")
+    return server
+
+
+@pytest.fixture
+def hub_replay() -> Iterator[ReplayServer]:
+    """The project's recorded Hub snapshot served on loopback (fresh counters per test)."""
+    server = start_replay(FIXTURE_SNAPSHOT, page_size=3)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    os.environ["AIRFLOW_VAR_MLENTORY_DATA_ROOT"] = str(tmp_path / "data")
+    return tmp_path / "data"
