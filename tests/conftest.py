@@ -90,12 +90,16 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
         localstack.stop(index.pid)
 
 
-@pytest.fixture
-def empty_stores(stores: Stores) -> Stores:
+def clear(stores: Stores) -> Stores:
     with stores.driver() as driver, driver.session() as session:
         session.run("MATCH (n) DETACH DELETE n").consume()
     stores.es().indices.delete(index="mlentory_models", ignore_unavailable=True)
     return stores
+
+
+@pytest.fixture
+def empty_stores(stores: Stores) -> Stores:
+    return clear(stores)
 
 
 def start_replay(snapshot: Path, page_size: int = 50) -> ReplayServer:
@@ -115,7 +119,11 @@ def hub_replay() -> Iterator[ReplayServer]:
     server.server_close()
 
 
+def use_data_root(path: Path) -> Path:
+    os.environ["AIRFLOW_VAR_MLENTORY_DATA_ROOT"] = str(path)
+    return path
+
+
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
-    os.environ["AIRFLOW_VAR_MLENTORY_DATA_ROOT"] = str(tmp_path / "data")
-    return tmp_path / "data"
+    return use_data_root(tmp_path / "data")

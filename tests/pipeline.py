@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,16 @@ def dag_bag():  # noqa: ANN201 - airflow DagBag
     return DagBag(dag_folder=str(ROOT / "dags"))
 
 
+@functools.cache
+def declared_defaults() -> dict[str, dict[str, Any]]:
+    return {dag_id: copy.deepcopy(dag.params.dump()) for dag_id, dag in dag_bag().dags.items()}
+
+
 def run_dag(dag_id: str, conf: dict[str, Any] | None = None):  # noqa: ANN201 - DagRun
+    # dag.test() writes run_conf into the DAG's params, so a key left out would keep the value an
+    # earlier test gave it: always pass every param, defaulting to the declared default.
     dag = dag_bag().get_dag(dag_id)
-    run = dag.test(run_conf=conf or {})
+    run = dag.test(run_conf={**declared_defaults()[dag_id], **(conf or {})})
     failed = [ti.task_id for ti in run.get_task_instances() if ti.state != "success"]
     assert run.state == "success", f"{dag_id} ended {run.state}; not successful: {failed}"
     return run

@@ -1,24 +1,166 @@
-"""End to end: the three DAGs against the local graph and index servers with the recorded Hub snapshot."""
+"""End to end: the three DAGs against the local graph and index servers with the recorded Hub snapshot,
+then assertions on what Neo4j and Elasticsearch hold."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
 from pipeline import run_pipeline
 
-SENTIMENT = "https://huggingface.co/acme-ai/sentiment-lm"
+from mlentory.loading.search_index import document_id
+
+HF = "https://huggingface.co/"
+SENTIMENT = HF + "acme-ai/sentiment-lm"
+ALL_MODELS = {
+    "acme-ai/old-base", "acme-ai/base-lm", "acme-ai/sentiment-lm", "jdoe/sentiment-lm-gguf",
+    "acme-ai/vision-det", "lab-x/speech-asr", "lab-x/broken-card", "community/merged-lm",
+}
 
 
-def test_pipeline_loads_fair4ml_graph_and_index(empty_stores, hub_replay, data_root):
-    run_folder = run_pipeline({"num_models": 5, "model_ids": ["acme-ai/vision-det"], "ancestor_generations": 2})
+@pytest.fixture(scope="module")
+def loaded(stores, tmp_path_factory):
+    clear(stores)
+    use_data_root(tmp_path_factory.mktemp("e2e") / "data")
+    replay = start_replay(FIXTURE_SNAPSHOT, page_size=3)
+    try:
+        # The 5 latest models, one by id (a duplicate of a latest one) and one that does not exist;
+        # two generations of ancestors bring in sentiment-lm, base-lm and old-base.
+        run_folder = Path(run_pipeline({"num_models": 5, "model_ids": ["acme-ai/vision-det", "ghost/does-not-exist"],
+                                        "ancestor_generations": 2, "max_error_rate": 0.2}))
+        yield {"run_folder": run_folder, "stats": dict(replay.stats), "stores": stores}
+    finally:
+        replay.shutdown()
+        replay.server_close()
 
-    with empty_stores.driver() as driver, driver.session() as session:
-        models = session.run("MATCH (m:fair4ml__MLModel) RETURN m.uri AS uri ORDER BY uri").value()
-        print(models)
-        rels = session.run(
-            "MATCH (m:Resource {uri: $uri})-[r]->(x) RETURN type(r) AS type, x.uri AS target", uri=SENTIMENT
-        ).data()
-        print(rels)
-    print(json.dumps(json.loads((Path(run_folder) / "loading" / "report.json").read_text()), indent=1))
-    assert len(models) == 8
+
+def query(stores, cypher: str, **params):
+    with stores.driver() as driver, driver.session() as session:
+        return session.run(cypher, **params).data()
+
+
+def test_graph_holds_every_model_once(loaded):
+    rows = query(loaded["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__source = 'huggingface' RETURN m.schema__identifier AS id")
+    assert sorted(r["id"] for r in rows) == sorted(ALL_MODELS)
+    assert query(loaded["stores"], "MATCH (n:Resource) WITH n.uri AS uri, count(*) AS c WHERE c > 1 RETURN uri") == []
+
+
+def test_graph_entity_counts(loaded):
+    rows = query(loaded["stores"], "MATCH (n:Resource) UNWIND labels(n) AS label RETURN label, count(*) AS c")
+    counts = {r["label"]: r["c"] for r in rows}
+    assert counts["schema__Dataset"] == 4
+    assert counts["schema__ScholarlyArticle"] == 3
+    assert counts["schema__Organization"] == 3 and counts["schema__Person"] == 1
+    assert counts["schema__Language"] == 3  # en, fr, de
+    assert counts["schema__DefinedTerm"] == 11 + 5  # keywords + tasks
+    assert counts["schema__CreativeWork"] == 7  # licenses, SPDX and others
+
+
+def test_one_model_properties(loaded):
+    [model] = query(loaded["stores"], "MATCH (m:Resource {uri: $uri}) RETURN properties(m) AS p, labels(m) AS l", uri=SENTIMENT)
+    props = model["p"]
+    assert "fair4ml__MLModel" in model["l"]
+    assert props["schema__name"] == "acme-ai/sentiment-lm"
+    assert props["schema__url"] == SENTIMENT
+    assert props["fair4ml__intendedUse"].startswith("Intended for sentiment analysis of English movie reviews")
+    assert "IMDB" in props["fair4ml__modelRisksBiasLimitations"]
+    assert props["fair4ml__modelCategory"] == ["gpt2", "GPT2ForSequenceClassification"]
+    assert props["fair4ml__evaluationMetrics"] == ["Accuracy on imdb (test): 0.934"]
+    assert props["schema__citation"][0].startswith("@inproceedings{hopper2021sentiment")
+    assert props["mlentory__sourceSha"] == "3" * 40
+    assert props["schema__dateModified"].startswith("2025-01-15T12:00:00")
+
+
+def test_one_model_relationships(loaded):
+    rows = query(loaded["stores"], "MATCH (:Resource {uri: $uri})-[r]->(x) RETURN type(r) AS t, x.uri AS u", uri=SENTIMENT)
+    rels = {(r["t"], r["u"]) for r in rows}
+    assert rels == {
+        ("fair4ml__fineTunedFrom", HF + "acme-ai/base-lm"),
+        ("schema__isBasedOn", HF + "acme-ai/base-lm"),
+        ("fair4ml__trainedOn", HF + "datasets/stanfordnlp/imdb"),
+        ("fair4ml__evaluatedOn", HF + "datasets/stanfordnlp/imdb"),
+        ("fair4ml__mlTask", "https://w3id.org/mlentory/task/text-classification"),
+        ("fair4ml__sharedBy", HF + "acme-ai"),
+        ("schema__license", "https://spdx.org/licenses/MIT"),
+        ("schema__inLanguage", "http://lexvo.org/id/iso639-3/eng"),
+        ("codemeta__referencePublication", "https://arxiv.org/abs/2102.00002"),
+        ("schema__keywords", "https://w3id.org/mlentory/keyword/gpt2"),
+        ("schema__keywords", "https://w3id.org/mlentory/keyword/sentiment-analysis"),
+        ("schema__keywords", "https://w3id.org/mlentory/keyword/generated-from-trainer"),
+    }
+
+
+def test_linked_entities_are_enriched(loaded):
+    [article] = query(loaded["stores"], "MATCH (a:schema__ScholarlyArticle {uri: 'https://arxiv.org/abs/2101.00001'}) RETURN properties(a) AS p")
+    assert article["p"]["schema__name"] == "Pretraining Small Language Models on Web Text"
+    assert article["p"]["schema__author"] == ["Ada Lovelace", "Alan Turing"]
+    assert article["p"]["schema__sameAs"] == ["https://doi.org/10.48550/arxiv.2101.00001"]
+    [dataset] = query(loaded["stores"], "MATCH (d:schema__Dataset {uri: $u})-[:schema__license]->(l) RETURN d.schema__name AS n, l.uri AS l",
+                      u=HF + "datasets/acme-ai/web-corpus")
+    assert dataset == {"n": "ACME Web Corpus", "l": "https://spdx.org/licenses/CC-BY-4.0"}
+    [person] = query(loaded["stores"], "MATCH (p:schema__Person) RETURN p.schema__name AS n")
+    assert person["n"] == "Jane Doe"
+
+
+def test_lineage_across_generations(loaded):
+    rows = query(loaded["stores"], "MATCH p = (:Resource {uri: $u})-[:schema__isBasedOn*1..3]->(root) RETURN root.uri AS root ORDER BY length(p)",
+                 u=HF + "jdoe/sentiment-lm-gguf")
+    assert [r["root"] for r in rows] == [SENTIMENT, HF + "acme-ai/base-lm", HF + "acme-ai/old-base"]
+    # A base model that vanished from the Hub is still a node the merge points at.
+    assert query(loaded["stores"], "MATCH (:Resource {uri: $u})-[:schema__isBasedOn]->(b) RETURN b.uri AS b ORDER BY b",
+                 u=HF + "community/merged-lm") == [{"b": HF + "acme-ai/base-lm"}, {"b": HF + "jdoe/vanished-model"}]
+
+
+def test_neosemantics_configuration_nodes(loaded):
+    [config] = query(loaded["stores"], "MATCH (c:_GraphConfig) RETURN c._handleVocabUris AS v")
+    assert config["v"] == "SHORTEN"
+    [prefixes] = query(loaded["stores"], "MATCH (p:_NsPrefDef) RETURN p.fair4ml AS f, p.schema AS s")
+    assert prefixes == {"f": "https://w3id.org/fair4ml#", "s": "http://schema.org/"}
+
+
+def test_index_holds_every_model_with_iri_derived_ids(loaded):
+    es = loaded["stores"].es()
+    assert es.count(index="mlentory_models")["count"] == len(ALL_MODELS)
+    doc = es.get(index="mlentory_models", id=document_id(SENTIMENT))["_source"]
+    assert doc["iri"] == SENTIMENT
+    assert doc["licenses"] == ["MIT"] and doc["ml_tasks"] == ["Text Classification"]
+    assert doc["trained_on"] == ["IMDB"] and doc["fine_tuned_from"] == ["acme-ai/base-lm"]
+    assert doc["shared_by"] == ["ACME AI Research"]
+
+
+def test_index_search_hit(loaded):
+    es = loaded["stores"].es()
+    hits = es.search(index="mlentory_models", query={"bool": {
+        "must": {"multi_match": {"query": "speech recognition German", "fields": ["name", "description", "intended_use"]}},
+        "filter": {"term": {"ml_tasks": "Automatic Speech Recognition"}}}})["hits"]["hits"]
+    assert [h["_source"]["identifier"] for h in hits] == ["lab-x/speech-asr"]
+
+
+def test_missing_model_is_listed_in_the_error_file_and_the_rest_loaded(loaded):
+    errors = [json.loads(line) for line in (loaded["run_folder"] / "errors.jsonl").read_text().splitlines()]
+    assert [(e["stage"], e["id"]) for e in errors] == [("extraction", "ghost/does-not-exist")]
+    assert "RepositoryNotFound" in errors[0]["reason"]
+    report = json.loads((loaded["run_folder"] / "loading" / "report.json").read_text())
+    assert report["models_loaded"] == len(ALL_MODELS) and report["models_failed"] == 0
+
+
+def test_normalized_records_are_json_ld(loaded):
+    import rdflib
+
+    documents = sorted((loaded["run_folder"] / "transformation" / "models").glob("*.jsonld"))
+    graph = rdflib.Graph()
+    for path in documents:
+        graph.parse(path, format="json-ld")
+    fair4ml = rdflib.Namespace("https://w3id.org/fair4ml#")
+    assert len(set(graph.subjects(rdflib.RDF.type, fair4ml.MLModel))) == len(ALL_MODELS)
+
+
+def test_harvest_is_cheap_on_the_hub_api(loaded):
+    # 5 latest in 2 pages of 3, 2 by id, 3 ancestors (+1 missing), 4 datasets, 4 accounts (+1 user fallback):
+    # one request per listing page and per entity, none per model of the listing.
+    stats = loaded["stats"]
+    assert stats["api"] == 2 + 2 + 4 + 4 + 5
+    assert stats["resolve"] == 7  # cards of the 7 models that have a README, through the resolver
+    assert stats["arxiv"] == 1  # the three papers in one batched request

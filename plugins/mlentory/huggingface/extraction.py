@@ -106,7 +106,7 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
     run = RunFolder(Path(run_folder))
     models_file = run.file(STAGE, "models.jsonl")
     models = list(read_jsonl(models_file))
-    known = {m["id"] for m in models} | ({} if full_refresh else set(LoadedRevisions(run).load()))
+    known = {m["id"] for m in models} | (set() if full_refresh else set(LoadedRevisions(run).load()))
     frontier, added, missing = models, [], []
     for generation in range(1, generations + 1):
         wanted = sorted({base for m in frontier for base, _ in base_models(m)} - known)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from airflow.sdk import BaseHook
 from airflow.exceptions import AirflowNotFoundException
+from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
 from mlentory.huggingface.hub import HubClient

@@ -22,7 +22,8 @@ from pydantic import ValidationError
 from mlentory.fair4ml.iris import hf_model_iri
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.models import ENTITY_MODELS, MLModel
-from mlentory.huggingface.extraction import STAGE as EXTRACTION, iter_models_with_cards
+from mlentory.huggingface.extraction import STAGE as EXTRACTION
+from mlentory.huggingface.extraction import iter_models_with_cards
 from mlentory.huggingface.linking import link
 from mlentory.huggingface.properties import PROPERTY_GROUPS
 from mlentory.quality import Progress, check_error_rate

@@ -13,13 +13,13 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from neo4j import Driver
 
+from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS
 from mlentory.loading.graph import GraphLoader
 from mlentory.loading.search_index import ensure_index, index_models
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
 from mlentory.state import LoadedRevisions
-from mlentory.fair4ml.jsonld import read_jsonld
 
 log = logging.getLogger(__name__)
 

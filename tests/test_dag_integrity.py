@@ -1,0 +1,69 @@
+"""Every DAG imports without errors or deprecation warnings, follows house rules, and the assets chain."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pipeline import ROOT, dag_bag
+
+DAG_IDS = ["hf_extraction", "hf_transformation", "hf_loading"]
+
+
+def test_no_import_errors():
+    assert dag_bag().import_errors == {}
+    assert set(DAG_IDS) <= set(dag_bag().dag_ids)
+
+
+@pytest.mark.parametrize("dag_file", sorted(p.name for p in (ROOT / "dags").glob("*.py")))
+def test_dag_file_imports_without_deprecation_warnings(dag_file: str):
+    # A fresh interpreter so that warnings raised at first import are seen (and are errors).
+    code = (
+        "import runpy, sys, warnings; sys.path[:0] = [sys.argv[1], sys.argv[2]];"
+        "warnings.simplefilter('error', DeprecationWarning); warnings.simplefilter('error', PendingDeprecationWarning);"
+        "import airflow.sdk; runpy.run_path(sys.argv[3])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code, str(ROOT / "plugins"), str(ROOT / "dags"), str(ROOT / "dags" / dag_file)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_dag_conventions(dag_id: str):
+    dag = dag_bag().get_dag(dag_id)
+    assert {"mlentory", "huggingface"} <= set(dag.tags)
+    assert dag.catchup is False
+    assert dag.doc_md
+    for task in dag.tasks:
+        assert task.retries >= 1, f"{task.task_id} has no retries"
+    for name, param in dag.params.items():
+        assert param.description, f"param {name} of {dag_id} has no description"
+        assert "type" in param.schema, f"param {name} of {dag_id} is untyped"
+
+
+def test_assets_chain_the_three_stages():
+    extraction, transformation, loading = (dag_bag().get_dag(d) for d in DAG_IDS)
+    produced = {a.name for t in extraction.tasks for a in t.outlets}
+    normalized = {a.name for t in transformation.tasks for a in t.outlets}
+    loaded = {a.name for t in loading.tasks for a in t.outlets}
+    assert produced == {"hf_raw_models"} and normalized == {"hf_models_normalized"} and loaded == {"hf_models_loaded"}
+    assert "hf_raw_models" in str(transformation.timetable.asset_condition)
+    assert "hf_models_normalized" in str(loading.timetable.asset_condition)
+
+
+def test_required_task_ids_exist():
+    tasks = {t.task_id for d in DAG_IDS for t in dag_bag().get_dag(d).tasks}
+    assert {
+        "hf_run_folder", "hf_raw_models_latest", "hf_raw_models_from_file", "hf_raw_models", "hf_add_ancestor_models",
+        "hf_model_cards", "hf_datasets", "hf_articles", "hf_keywords", "hf_licenses", "hf_languages", "hf_tasks",
+        "hf_organisations", "hf_properties", "hf_entity_linking", "hf_models_normalized", "hf_rdf_store_ready",
+        "hf_load_entities", "hf_load_models", "hf_index_models_elasticsearch",
+    } <= tasks
+
+
+def test_ruff_airflow_rules_pass():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "dags", "plugins", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -1,0 +1,113 @@
+"""Faults: rate limits and server errors are retried (honouring Retry-After); one bad record never
+stops the others; too many bad records fail the run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import FIXTURE_SNAPSHOT
+from huggingface_hub import HfApi
+
+from mlentory.http_retry import retry_after_seconds
+from mlentory.huggingface import transformation
+from mlentory.huggingface.hub import HubClient
+from mlentory.quality import ErrorRateExceeded, check_error_rate
+from mlentory.replay.server import ReplayServer
+from mlentory.run_folder import RunFolder, read_jsonl, write_jsonl
+
+
+@pytest.fixture
+def faulty_hub(tmp_path):
+    root = tmp_path / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, root)
+
+    def serve(faults: list[dict]) -> tuple[HubClient, ReplayServer]:
+        (root / "faults.json").write_text(json.dumps(faults))
+        server = ReplayServer(root)
+        server.start_in_thread()
+        servers.append(server)
+        return HubClient(HfApi(endpoint=server.url, token=False)), server
+
+    servers: list[ReplayServer] = []
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_429_is_retried_after_the_time_the_server_asks(faulty_hub):
+    hub, server = faulty_hub([{"path": "/api/models/acme-ai/base-lm", "status": 429, "times": 2, "retry_after": 1}])
+    started = time.monotonic()
+    record = hub.model("acme-ai/base-lm")
+    assert record["sha"] == "2" * 40
+    assert server.stats["fault"] == 2
+    assert time.monotonic() - started >= 2.0
+
+
+def test_server_errors_are_retried_then_succeed(faulty_hub):
+    hub, server = faulty_hub([{"path": "/acme-ai/base-lm/resolve/", "status": 503, "times": 1}])
+    assert hub.model_card("acme-ai/base-lm", "2" * 40).startswith("---")
+    assert server.stats["fault"] == 1
+
+
+def test_not_found_is_not_retried(faulty_hub):
+    hub, server = faulty_hub([])
+    with pytest.raises(Exception) as raised:
+        hub.model("ghost/none")
+    assert raised.value.response.status_code == 404
+    assert server.stats["api"] == 1
+
+
+def test_retry_after_as_http_date():
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    error = httpx.HTTPStatusError("429", request=httpx.Request("GET", "http://x"), response=httpx.Response(429, headers={"Retry-After": when}))
+    assert 25 <= retry_after_seconds(error) <= 30
+
+
+def _run_with_models(tmp_path: Path, models: list[dict]) -> RunFolder:
+    run = RunFolder.create(tmp_path, "hf")
+    write_jsonl(run.file("extraction", "models.jsonl"), models)
+    write_jsonl(run.file("extraction", "cards.jsonl"), [])
+    return run
+
+
+def test_one_bad_record_is_listed_and_the_others_are_transformed(tmp_path):
+    good = {"id": "a/good", "sha": "1" * 40, "tags": ["license:mit"], "card_data": {"license": "mit"}}
+    bad = {"id": "a/bad", "sha": "2" * 40, "tags": ["license:mit"], "card_data": "not a mapping"}
+    run = _run_with_models(tmp_path, [good, bad])
+    chunks = transformation.plan_chunks(str(run.path), chunk_size=10)
+    for group in transformation.GROUP_NAMES:
+        for chunk in chunks:
+            transformation.extract_property_group(str(run.path), group, chunk)
+    transformation.link_entities(str(run.path))
+    summary = transformation.normalize_models(str(run.path), max_error_rate=0.5)
+    assert summary["models"] == 1
+    records = json.loads(run.file("transformation", "models", "00000.jsonld").read_text())["@graph"]
+    assert [r["identifier"] for r in records] == ["a/good"]
+    assert records[0]["license"] == ["https://spdx.org/licenses/MIT"]
+    errors = run.errors("transformation")
+    assert {e["id"] for e in errors} == {"a/bad"} and all("TypeError" in e["reason"] for e in errors)
+
+
+def test_error_rate_above_the_limit_fails_the_stage(tmp_path):
+    bad = [{"id": f"a/bad{i}", "card_data": "not a mapping", "tags": []} for i in range(3)]
+    run = _run_with_models(tmp_path, [{"id": "a/good", "tags": []}, *bad])
+    for group in transformation.GROUP_NAMES:
+        transformation.extract_property_group(str(run.path), group, transformation.plan_chunks(str(run.path), 10)[0])
+    transformation.link_entities(str(run.path))
+    with pytest.raises(ErrorRateExceeded, match="3 of 4"):
+        transformation.normalize_models(str(run.path), max_error_rate=0.5)
+    assert not run.is_done("transformation")
+    check_error_rate("x", 1, 4, 0.25)  # exactly at the limit passes
+
+
+def test_skipped_unchanged_models_are_recorded(tmp_path):
+    run = _run_with_models(tmp_path, [])
+    assert list(read_jsonl(run.file("extraction", "skipped_unchanged.jsonl"))) == []
