@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_REALDATA, clear, start_replay, use_data_root
 from pipeline import run_pipeline
-from realdata_snapshot import build_snapshot
 
 from mlentory.huggingface import properties
 from mlentory.huggingface.cards import parse_card
+from mlentory.replay.recordings import build_snapshot
 
 pytestmark = pytest.mark.skipif(
     not (SHARED_REALDATA / "huggingface").is_dir(),
