@@ -130,6 +130,18 @@ def test_index_holds_every_model_with_iri_derived_ids(loaded):
     assert doc["shared_by"] == ["ACME AI Research"]
 
 
+def test_index_full_text_search_over_tasks_and_keywords(loaded):
+    es = loaded["stores"].es()
+
+    def found(text: str) -> set[str]:
+        query = {"multi_match": {"query": text, "fields": ["name^2", "ml_tasks.text^3", "keywords.text"]}}
+        return {h["_source"]["identifier"] for h in es.search(index="mlentory_models", query=query)["hits"]["hits"]}
+
+    assert found("sentiment") == {"acme-ai/sentiment-lm", "jdoe/sentiment-lm-gguf"}
+    assert found("analysis") == {"acme-ai/sentiment-lm"}  # only in its keyword "sentiment-analysis"
+    assert found("speech recognition") == {"lab-x/speech-asr"}  # its task's name
+
+
 def test_index_search_hit(loaded):
     es = loaded["stores"].es()
     hits = es.search(index="mlentory_models", query={"bool": {

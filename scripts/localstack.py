@@ -1,0 +1,261 @@
+"""The README's main job: start the local stack, run the HuggingFace pipeline on a recorded Hub
+snapshot through Airflow's REST API, print what landed in the graph and the index.
+
+    python scripts/localstack.py up [--models N] [--snapshot fixture|realdata|PATH]
+    python scripts/localstack.py down
+
+Everything it starts binds to 127.0.0.1, runs in its own process group, and is recorded in
+.local/pids/ so that ``down`` stops exactly those processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Where the stack keeps its state, logs, secrets and PIDs (a test points it elsewhere).
+LOCAL = Path(os.environ.get("MLENTORY_LOCAL_DIR", ROOT / ".local")).resolve()
+PIDS = LOCAL / "pids"
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from mlentory import localstack  # noqa: E402
+
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+def say(message: str) -> None:
+    print(f"[mlentory] {message}", flush=True)
+
+
+def record_pid(name: str, pid: int) -> None:
+    PIDS.mkdir(parents=True, exist_ok=True)
+    (PIDS / f"{name}.pid").write_text(str(pid))
+
+
+def running_pids() -> dict[str, int]:
+    alive = {}
+    for path in sorted(PIDS.glob("*.pid")) if PIDS.exists() else []:
+        pid = int(path.read_text())
+        try:
+            os.kill(pid, 0)
+            alive[path.stem] = pid
+        except ProcessLookupError:
+            path.unlink()
+    return alive
+
+
+def down() -> None:
+    pids = running_pids()
+    for name in ["replay", *AIRFLOW_COMPONENTS, "arcadedb", "noida"]:
+        if name in pids:
+            localstack.stop(pids[name])
+            (PIDS / f"{name}.pid").unlink(missing_ok=True)
+            say(f"stopped {name} (pid {pids[name]})")
+    if not pids:
+        say("nothing was running")
+
+
+def secret(name: str, nbytes: int) -> str:
+    path = LOCAL / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(nbytes))
+        path.chmod(0o600)
+    return path.read_text()
+
+
+def pick_port(preferred: int) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        return preferred if sock.connect_ex(("127.0.0.1", preferred)) != 0 else localstack.free_port()
+
+
+def snapshot_dir(choice: str) -> Path:
+    if choice == "fixture":
+        return ROOT / "tests" / "fixtures" / "hub_snapshot"
+    if choice == "realdata":
+        from mlentory.replay.recordings import build_snapshot
+
+        target = LOCAL / "realdata-snapshot"
+        if not target.exists():
+            built = build_snapshot(SHARED_REALDATA, target)
+            say(f"built a snapshot from {SHARED_REALDATA}: {built}")
+        return target
+    return Path(choice).resolve()
+
+
+def airflow_env(ports: dict[str, int], password: str) -> dict[str, str]:
+    home = LOCAL / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "passwords.json").write_text(json.dumps({"admin": secret("airflow_admin_password", 12)}))
+    conn = lambda **fields: json.dumps(fields)  # noqa: E731
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(ports["airflow"]),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{ports['airflow']}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{ports['airflow']}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secret("jwt_secret", 48),  # 64 characters
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_VAR_MLENTORY_DATA_ROOT": str(LOCAL / "data"),
+        "AIRFLOW_CONN_NEO4J_DEFAULT": conn(conn_type="neo4j", host="127.0.0.1", port=ports["bolt"], login="root", password=password),
+        "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": conn(conn_type="elasticsearch", host="127.0.0.1", port=ports["es"], schema="http"),
+        "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=ports["replay"], schema="http"),
+        "AIRFLOW_CONN_ARXIV_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
+        # huggingface_hub's own setting, for anything that uses the library's defaults.
+        "HF_ENDPOINT": f"http://127.0.0.1:{ports['replay']}",
+    }
+
+
+def start(name: str, command: list[str], env: dict[str, str], port: int | None = None) -> int:
+    logs = LOCAL / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / f"{name}.log").open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    record_pid(name, process.pid)
+    if port:
+        localstack.wait_for_port(port, timeout=180, process=process)
+    say(f"started {name} (pid {process.pid}{f', 127.0.0.1:{port}' if port else ''}); log: {logs / (name + '.log')}")
+    return process.pid
+
+
+def api(client, method: str, path: str, **kwargs):  # noqa: ANN001, ANN201
+    response = client.request(method, path, **kwargs)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def wait_for(what: str, check, timeout: float, interval: float = 2.0):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def up(args: argparse.Namespace) -> None:
+    import httpx
+
+    if running_pids():
+        raise SystemExit("[mlentory] the local stack is already running; stop it first: ./scripts/stop.sh")
+    ports = {"airflow": pick_port(8080), "bolt": localstack.free_port(), "arcade_http": localstack.free_port(),
+             "es": localstack.free_port(), "replay": localstack.free_port()}
+    password = secret("graph_password", 16)
+    snapshot = snapshot_dir(args.snapshot)
+
+    graph = localstack.start_arcadedb(LOCAL / "arcadedb", ports["bolt"], ports["arcade_http"], password)
+    record_pid("arcadedb", graph.pid)
+    say(f"started the graph store (ArcadeDB over Bolt, pid {graph.pid}, bolt://127.0.0.1:{ports['bolt']})")
+    index = localstack.start_noida(LOCAL / "noida", ports["es"])
+    record_pid("noida", index.pid)
+    say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
+    env = airflow_env(ports, password)
+    python = sys.executable
+    start("replay", [python, "-m", "mlentory.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"])],
+          {**env, "PYTHONPATH": str(ROOT / "plugins")}, ports["replay"])
+    say("migrating the Airflow database ...")
+    subprocess.run([python, "-m", "airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    for component in AIRFLOW_COMPONENTS:
+        start(component, [python, "-m", "airflow", component], env, ports["airflow"] if component == "api-server" else None)
+
+    base = f"http://127.0.0.1:{ports['airflow']}"
+    admin_password = secret("airflow_admin_password", 12)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        token = api(client, "POST", "/auth/token", json={"username": "admin", "password": admin_password})["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
+            wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
+            api(client, "PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        conf = {"num_models": args.models, "ancestor_generations": 2, "max_error_rate": 0.2}
+        run = api(client, "POST", "/api/v2/dags/hf_extraction/dagRuns", json={"logical_date": None, "conf": conf})
+        say(f"triggered hf_extraction ({run['dag_run_id']}) with conf {json.dumps(conf)}; the assets cascade to transformation and loading")
+        started = time.monotonic()
+
+        def finished(dag_id: str):  # noqa: ANN202
+            runs = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 1})["dag_runs"]
+            if runs and runs[0]["state"] == "failed":
+                raise SystemExit(f"[mlentory] {dag_id} failed: see the UI at {base} and {LOCAL / 'logs'}")
+            return runs[0] if runs and runs[0]["state"] == "success" else None
+
+        for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
+            wait_for(f"{dag_id} to succeed", lambda d=dag_id: finished(d), timeout=1200, interval=3)
+            say(f"{dag_id} succeeded ({time.monotonic() - started:.0f}s since the trigger)")
+
+    summarize(ports, password)
+    say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
+    say("stop everything with: ./scripts/stop.sh")
+
+
+def summarize(ports: dict[str, int], password: str) -> None:
+    from elasticsearch import Elasticsearch
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{ports['bolt']}", auth=("root", password)) as driver, driver.session() as session:
+        labels = session.run("MATCH (n:Resource) UNWIND labels(n) AS label WITH label WHERE label <> 'Resource' "
+                             "RETURN label, count(*) AS c ORDER BY c DESC").data()
+        nodes = session.run("MATCH (n:Resource) RETURN count(n) AS c").single()["c"]
+        relationships = session.run("MATCH (:Resource)-[r]->() RETURN count(r) AS c").single()["c"]
+        lineage = session.run("MATCH (m:fair4ml__MLModel)-[:fair4ml__fineTunedFrom]->(b) "
+                              "RETURN m.schema__identifier AS m, b.uri AS b LIMIT 3").data()
+    es = Elasticsearch(f"http://127.0.0.1:{ports['es']}")
+    documents = es.count(index="mlentory_models")["count"]
+    query = "text classification"
+    fields = ["name^2", "description", "intended_use", "ml_tasks.text^3", "keywords.text", "model_category.text"]
+    hits = es.search(index="mlentory_models", size=3, query={"multi_match": {"query": query, "fields": fields}})
+
+    print("\n=== MLentory: what the HuggingFace pipeline loaded ===")
+    print(f"graph: {nodes} resources, {relationships} relationships")
+    for row in labels:
+        print(f"  {row['label']:<28} {row['c']}")
+    for row in lineage:
+        print(f"  fine-tuned: {row['m']} -> {row['b']}")
+    print(f"index 'mlentory_models': {documents} documents")
+    print(f"sample search {query!r}:")
+    for hit in hits["hits"]["hits"]:
+        source = hit["_source"]
+        print(f"  {hit['_score']:.2f}  {source['identifier']}  tasks={source['ml_tasks']} licenses={source['licenses']}")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_parser = sub.add_parser("up", help="start the stack and run the pipeline")
+    up_parser.add_argument("--models", type=int, default=50, help="how many latest models to harvest")
+    up_parser.add_argument("--snapshot", default="realdata" if (SHARED_REALDATA / "huggingface").is_dir() else "fixture",
+                           help="fixture (the project's own), realdata (../shared/realdata) or a snapshot folder")
+    sub.add_parser("down", help="stop everything 'up' started")
+    args = parser.parse_args()
+    if args.command == "up":
+        try:
+            up(args)
+        except BaseException:
+            say("the main job failed; stopping what it started")
+            down()
+            raise
+    else:
+        down()
+
+
+if __name__ == "__main__":
+    main()

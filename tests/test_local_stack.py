@@ -1,0 +1,37 @@
+"""The README's main job: the local stack starts, a REST API trigger of hf_extraction cascades through
+the assets to transformation and loading under the real scheduler, and stop leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
+    env = {**os.environ, "MLENTORY_LOCAL_DIR": str(tmp_path / "local")}
+    for key in [k for k in env if k.startswith(("AIRFLOW", "HF_ENDPOINT"))]:
+        del env[key]  # the stack configures its own Airflow, not the test session's
+    command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
+    started: list[int] = []
+    try:
+        up = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "5"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+        out = up.stdout
+        assert "hf_extraction succeeded" in out and "hf_transformation succeeded" in out and "hf_loading succeeded" in out
+        assert "fair4ml__MLModel             8" in out  # 5 latest + 3 ancestors
+        assert "index 'mlentory_models': 8 documents" in out
+        assert "Airflow UI: http://127.0.0.1:" in out
+        started = [int(p.read_text()) for p in (tmp_path / "local" / "pids").glob("*.pid")]
+        assert len(started) == 7  # graph, index, replay and four Airflow components
+    finally:
+        down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0
+    assert list((tmp_path / "local" / "pids").glob("*.pid")) == []
+    # Each component led its own process group: no member of those groups (workers included) is left.
+    groups = {int(line.split()[1]): line for line in subprocess.run(["ps", "-eo", "pid,pgid,args"], capture_output=True, text=True)
+              .stdout.splitlines()[1:] if line.split()[1] in {str(pid) for pid in started}}
+    assert groups == {}, f"processes left running: {list(groups.values())}"
