@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 
@@ -55,7 +56,26 @@ def start_arcadedb(workdir: Path, bolt_port: int, http_port: int, password: str,
     # cwd: ArcadeDB writes ./log where it starts.
     process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(bolt_port, process=process)
+    # The Bolt port opens before the default database exists: ready means it answers a query.
+    wait_for_graph_database(bolt_port, password, process=process)
     return process
+
+
+def wait_for_graph_database(bolt_port: int, password: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+    deadline = time.monotonic() + timeout
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt_port}", auth=("root", password)) as driver:
+        while True:
+            try:
+                with driver.session(database="neo4j") as session:
+                    session.run("RETURN 1").consume()
+                return
+            except (Neo4jError, ServiceUnavailable, OSError):
+                if time.monotonic() > deadline or (process is not None and process.poll() is not None):
+                    raise
+                time.sleep(0.3)
 
 
 def start_noida(workdir: Path, port: int) -> subprocess.Popen:
@@ -68,7 +88,22 @@ def start_noida(workdir: Path, port: int) -> subprocess.Popen:
                "--elasticsearch-port", str(port), "--data-dir", str(workdir / "es-data")]
     process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, process=process)
+    wait_for_http(f"http://127.0.0.1:{port}/", process=process)
     return process
+
+
+def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or (process is not None and process.poll() is not None):
+            raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
+        time.sleep(0.3)
 
 
 def stop(pid: int, timeout: float = 15.0) -> None:
