@@ -38,7 +38,7 @@ def write_json(path: Path, value: Any) -> None:
     """Atomic write: a reader never sees half a file, a retried task never appends twice."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True)
+        json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     os.replace(tmp.name, path)
 
 
@@ -55,7 +55,8 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     count = 0
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
         for record in records:
-            tmp.write(json.dumps(record, ensure_ascii=False, sort_keys=True))
+            # default=str: YAML front matter can hold dates, which JSON has no type for.
+            tmp.write(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
             tmp.write("\n")
             count += 1
     os.replace(tmp.name, path)

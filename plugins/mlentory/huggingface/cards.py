@@ -58,19 +58,36 @@ def _sections(body: str) -> list[Section]:
     return [s for s in sections if s.title or s.text]
 
 
-def parse_card(content: str) -> ParsedCard:
-    metadata: dict[str, Any] = {}
-    error = None
-    try:
-        card = ModelCard(content, ignore_metadata_errors=True)
-        metadata = card.data.to_dict()
-        body = card.text
-    except Exception as exc:  # malformed front matter must not lose the body
-        error = f"{type(exc).__name__}: {exc}"
+def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_error: str | None = None) -> ParsedCard:
+    """Split a README into metadata, body and sections. Pass ``metadata`` when the front matter was
+    parsed before (``card_record``): YAML parsing is most of the cost of reading a card."""
+    error = metadata_error
+    if metadata is not None:
         body = _FRONT_MATTER.sub("", content, count=1)
+    else:
+        metadata = {}
+        try:
+            card = ModelCard(content, ignore_metadata_errors=True)
+            metadata = card.data.to_dict()
+            body = card.text
+        except Exception as exc:  # malformed front matter must not lose the body
+            error = f"{type(exc).__name__}: {exc}"
+            body = _FRONT_MATTER.sub("", content, count=1)
     body = _COMMENT.sub("", body)
     sections = _sections(body)
     return ParsedCard(metadata=metadata, body=body.strip(), sections=sections, metadata_error=error)
+
+
+def card_record(model_id: str, sha: str | None, text: str) -> dict[str, Any]:
+    """What the run folder keeps of a card: the text and its front matter, parsed once."""
+    parsed = parse_card(text)
+    return {"id": model_id, "sha": sha, "text": text, "metadata": parsed.metadata, "metadata_error": parsed.metadata_error}
+
+
+def card_from_record(record: dict[str, Any] | None) -> ParsedCard | None:
+    if record is None:
+        return None
+    return parse_card(record["text"], record.get("metadata"), record.get("metadata_error"))
 
 
 def is_placeholder(text: str) -> bool:

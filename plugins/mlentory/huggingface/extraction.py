@@ -17,7 +17,8 @@ import arxiv
 from mlentory.enrichment.arxiv_papers import fetch_articles
 from mlentory.enrichment.languages import identify_language
 from mlentory.enrichment.licenses import identify_license
-from mlentory.huggingface.cards import ParsedCard, parse_card
+from mlentory.http_retry import with_retries
+from mlentory.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.huggingface.hub import HubClient, is_not_found
 from mlentory.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks, mentions_in
 from mlentory.quality import Progress, check_error_rate
@@ -45,8 +46,17 @@ def create_run_folder(data_root: str) -> str:
 def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
     """The ``limit`` most recently modified models, in one paginated, expanded listing."""
     run = RunFolder(Path(run_folder))
-    records = list(hub.latest_models(limit)) if limit > 0 else []
-    count = write_jsonl(run.file(STAGE, "raw", "latest.jsonl"), records)
+    progress = Progress("latest models listed", limit)
+
+    def logged(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for index, record in enumerate(records, start=1):
+            if index % 1_000 == 0:
+                progress.advance(1_000)
+            yield record
+
+    # Streamed to disk; a retry (rate limit, network) rewrites the file from the first page.
+    listing = with_retries()(lambda: write_jsonl(run.file(STAGE, "raw", "latest.jsonl"), logged(hub.latest_models(limit)) if limit > 0 else []))
+    count = listing()
     log.info("listed %d latest models from %s", count, hub.endpoint)
     return count
 
@@ -142,7 +152,7 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
         except Exception as exc:  # a model without its card is still worth loading
             errors.append(_error(model["id"], exc) | {"what": "model card"})
             return None
-        return {"id": model["id"], "sha": model.get("sha"), "text": text} if text is not None else None
+        return card_record(model["id"], model.get("sha"), text) if text is not None else None
 
     cards = []
     with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
@@ -155,12 +165,16 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
     return write_jsonl(run.file(STAGE, "cards.jsonl"), cards)
 
 
-def iter_models_with_cards(run: RunFolder, ids: set[str] | None = None) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
-    cards = {c["id"]: c["text"] for c in read_jsonl(run.file(STAGE, "cards.jsonl")) if ids is None or c["id"] in ids}
+def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Every extracted model with its card record (None when it has no card)."""
+    cards = {c["id"]: c for c in read_jsonl(run.file(STAGE, "cards.jsonl"))}
     for model in read_jsonl(run.file(STAGE, "models.jsonl")):
-        if ids is None or model["id"] in ids:
-            text = cards.get(model["id"])
-            yield model, parse_card(text) if text is not None else None
+        yield model, cards.get(model["id"])
+
+
+def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
+    for model, card in iter_raw_models_with_cards(run):
+        yield model, card_from_record(card)
 
 
 def mentioned_keys(run: RunFolder, kind: str) -> list[str]:

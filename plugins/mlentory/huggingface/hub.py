@@ -99,13 +99,8 @@ class HubClient:
         return self.api.endpoint
 
     def latest_models(self, limit: int) -> Iterator[dict[str, Any]]:
-        """The ``limit`` most recently modified models, newest first."""
-
-        @with_retries()
-        def fetch() -> list[ModelInfo]:
-            return list(self.api.list_models(sort="last_modified", limit=limit, expand=MODEL_EXPAND))
-
-        for info in fetch():
+        """The ``limit`` most recently modified models, newest first, page by page (the caller retries)."""
+        for info in self.api.list_models(sort="last_modified", limit=limit, expand=MODEL_EXPAND):
             yield raw_model_record(info)
 
     @with_retries()

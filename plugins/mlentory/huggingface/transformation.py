@@ -1,7 +1,7 @@
 """Transformation stage: raw Hub records -> validated FAIR4ML JSON-LD, in chunks.
 
-1. ``plan_chunks``: how the models are split, so property extraction fans out over
-   (property group x chunk) mapped tasks.
+1. ``plan_chunks``: split the models (with their cards) into ``chunks/<chunk>.jsonl``, so property
+   extraction fans out over (property group x chunk) mapped tasks that each read one file.
 2. ``extract_property_group``: one group on one chunk -> ``partial/<group>/<chunk>.jsonl``.
 3. ``link_entities``: every mention -> IRIs, every linked entity -> a FAIR4ML record.
 4. ``normalize_models``: merge the partials per model, resolve mentions, validate with pydantic,
@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import math
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from pydantic import ValidationError
 from mlentory.fair4ml.iris import hf_model_iri
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.models import ENTITY_MODELS, MLModel
+from mlentory.huggingface.cards import ParsedCard, card_from_record
 from mlentory.huggingface.extraction import STAGE as EXTRACTION
-from mlentory.huggingface.extraction import iter_models_with_cards
+from mlentory.huggingface.extraction import iter_raw_models_with_cards
 from mlentory.huggingface.linking import link
 from mlentory.huggingface.properties import PROPERTY_GROUPS
 from mlentory.quality import Progress, check_error_rate
@@ -37,25 +39,38 @@ GROUP_NAMES = list(PROPERTY_GROUPS)
 
 
 def plan_chunks(run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
+    """Split the extracted models (with their cards) into chunk files, one per mapped task, so that
+    each task reads only its own records."""
     run = RunFolder(Path(run_folder))
-    ids = [m["id"] for m in read_jsonl(run.file(EXTRACTION, "models.jsonl"))]
-    chunks = max(1, math.ceil(len(ids) / chunk_size))
-    write_json(run.file(STAGE, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "models": len(ids)})
-    log.info("%d models in %d chunks of up to %d", len(ids), chunks, chunk_size)
+    models = iter_raw_models_with_cards(run)
+    chunks, total = 0, 0
+    while True:
+        batch = [{"model": model, "card": card} for model, card in itertools.islice(models, chunk_size)]
+        if not batch and chunks:
+            break
+        write_jsonl(run.file(STAGE, "chunks", f"{chunks:05d}.jsonl"), batch)
+        chunks, total = chunks + 1, total + len(batch)
+        if len(batch) < chunk_size:
+            break
+    write_json(run.file(STAGE, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "models": total})
+    log.info("%d models in %d chunks of up to %d", total, chunks, chunk_size)
     return list(range(chunks))
 
 
-def _chunk_ids(run: RunFolder, chunk: int) -> set[str]:
-    size = read_json(run.file(STAGE, "plan.json"))["chunk_size"]
-    ids = [m["id"] for m in read_jsonl(run.file(EXTRACTION, "models.jsonl"))]
-    return set(ids[chunk * size : (chunk + 1) * size])
+def iter_chunk(run: RunFolder, chunk: int) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
+    for row in read_jsonl(run.file(STAGE, "chunks", f"{chunk:05d}.jsonl")):
+        yield row["model"], card_from_record(row["card"])
+
+
+def chunk_ids(run: RunFolder, chunk: int) -> list[str]:
+    return [row["model"]["id"] for row in read_jsonl(run.file(STAGE, "chunks", f"{chunk:05d}.jsonl"))]
 
 
 def extract_property_group(run_folder: str, group: str, chunk: int) -> int:
     run = RunFolder(Path(run_folder))
     extract = PROPERTY_GROUPS[group]
     rows, errors = [], []
-    for model, card in iter_models_with_cards(run, _chunk_ids(run, chunk)):
+    for model, card in iter_chunk(run, chunk):
         try:
             rows.append({"id": model["id"], "properties": extract(model, card)})
         except Exception as exc:  # one bad record must not stop the others
@@ -132,7 +147,7 @@ def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
             for row in read_jsonl(run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl")):
                 partials[row["id"]].append(row["properties"])
         records = []
-        for model_id in sorted(_chunk_ids(run, chunk)):
+        for model_id in sorted(chunk_ids(run, chunk)):
             if model_id in failed:
                 continue
             try:
