@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import arxiv
-from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from mlentory.connections import base_url, optional_connection
 from mlentory.settings import ARXIV_CONN_ID
 
 log = logging.getLogger(__name__)
@@ -33,14 +33,7 @@ class ArxivHook(BaseHook):
         self.arxiv_conn_id = arxiv_conn_id
 
     def api_url(self) -> str:
-        try:
-            conn = self.get_connection(self.arxiv_conn_id)
-        except AirflowNotFoundException:
-            return DEFAULT_API_URL
-        if not conn.host:
-            return DEFAULT_API_URL
-        url = conn.host if "://" in conn.host else f"{conn.schema or 'https'}://{conn.host}"
-        return f"{url}:{conn.port}" if conn.port else url
+        return base_url(optional_connection(self.arxiv_conn_id)) or DEFAULT_API_URL
 
     def get_conn(self) -> arxiv.Client:
         # arXiv asks for 3 s between requests; the client enforces it and retries.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
+from mlentory.connections import base_url, optional_connection
 from mlentory.huggingface.hub import HubClient
 from mlentory.settings import HF_CONN_ID
 
@@ -30,16 +30,10 @@ class HuggingFaceHubHook(BaseHook):
 
     @cached_property
     def client(self) -> HubClient:
-        try:
-            conn = self.get_connection(self.hf_conn_id)
-        except AirflowNotFoundException:
+        conn = optional_connection(self.hf_conn_id)
+        if conn is None:
             return HubClient(HfApi())
-        endpoint = None
-        if conn.host:
-            endpoint = conn.host if "://" in conn.host else f"{conn.schema or 'https'}://{conn.host}"
-            if conn.port:
-                endpoint = f"{endpoint}:{conn.port}"
-        return HubClient(HfApi(endpoint=endpoint, token=conn.password or False))
+        return HubClient(HfApi(endpoint=base_url(conn), token=conn.password or False))
 
     def get_conn(self) -> HubClient:
         return self.client

@@ -136,18 +136,11 @@ class ReplayHandler(BaseHTTPRequestHandler):
         if path == "/api/models":
             self._count("api")
             self._list_models(query, expand)
-        elif path.startswith("/api/models/"):
+        elif path.startswith(("/api/models/", "/api/datasets/")):
             self._count("api")
-            repo_id = path.removeprefix("/api/models/").split("/revision/")[0]
-            record = snapshot.models.get(repo_id)
-            if record is None:
-                self._not_found("RepoNotFound", f"Repository not found: {repo_id}")
-            else:
-                self._json(200, project(record, expand))
-        elif path.startswith("/api/datasets/"):
-            self._count("api")
-            repo_id = path.removeprefix("/api/datasets/").split("/revision/")[0]
-            record = snapshot.datasets.get(repo_id)
+            prefix = "/api/models/" if path.startswith("/api/models/") else "/api/datasets/"
+            repo_id = path.removeprefix(prefix).split("/revision/")[0]
+            record = (snapshot.models if prefix == "/api/models/" else snapshot.datasets).get(repo_id)
             if record is None:
                 self._not_found("RepoNotFound", f"Repository not found: {repo_id}")
             else:

@@ -1,0 +1,32 @@
+"""Hooks take endpoints and credentials from Airflow Connections, and fall back to the public services."""
+
+from __future__ import annotations
+
+import json
+
+from huggingface_hub import constants
+
+from mlentory.enrichment.arxiv_papers import DEFAULT_API_URL, ArxivHook
+from mlentory.huggingface.hook import HuggingFaceHubHook
+
+
+def test_hub_endpoint_and_token_come_from_the_connection(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_HUGGINGFACE_DEFAULT", json.dumps(
+        {"conn_type": "generic", "host": "hub.example.org", "port": 8443, "schema": "https", "password": "hf-secret-token"}))
+    client = HuggingFaceHubHook().get_conn()
+    assert client.endpoint == "https://hub.example.org:8443"
+    assert client.api.token == "hf-secret-token"
+
+
+def test_without_a_connection_the_public_hub_is_used_anonymously(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_HUGGINGFACE_DEFAULT", raising=False)
+    client = HuggingFaceHubHook().get_conn()
+    assert client.endpoint == constants.ENDPOINT
+    assert client.api.token is None
+
+
+def test_arxiv_url_from_the_connection_or_the_public_api(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ARXIV_DEFAULT", json.dumps({"conn_type": "http", "host": "http://127.0.0.1", "port": 9}))
+    assert ArxivHook().get_conn().query_url_format == "http://127.0.0.1:9/api/query?{}"
+    monkeypatch.delenv("AIRFLOW_CONN_ARXIV_DEFAULT")
+    assert ArxivHook().api_url() == DEFAULT_API_URL
