@@ -26,9 +26,9 @@ HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the 
     params={
         "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
                             description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
-        "model_ids": Param([], type="array", items={"type": "string"},
+        "model_ids": Param(None, type=["null", "array"], items={"type": "string"},
                            description="Model ids to harvest as well, e.g. google-bert/bert-base-uncased."),
-        "model_ids_file": Param("", type="string",
+        "model_ids_file": Param(None, type=["null", "string"],
                                 description="Path (on the workers) of a file with one model id per line; '#' starts a comment."),
         "ancestor_generations": Param(1, type="integer", minimum=0, maximum=10,
                                       description="How many base_model steps to follow up from the harvested models."),
@@ -50,7 +50,7 @@ def hf_extraction() -> None:
     @task
     def hf_raw_models_from_file(run_folder: str, params: dict[str, Any] | None = None) -> int:
         return extraction.harvest_models_by_id(
-            run_folder, HuggingFaceHubHook().get_conn(), params["model_ids"], params["model_ids_file"] or None
+            run_folder, HuggingFaceHubHook().get_conn(), params["model_ids"], params["model_ids_file"]
         )
 
     @task

@@ -21,7 +21,7 @@ from mlentory.settings import ES_MODELS_INDEX
     tags=["mlentory", "huggingface", "loading"],
     doc_md=__doc__,
     params={
-        "run_folder": Param("", type="string",
+        "run_folder": Param(None, type=["null", "string"],
                             description="Run folder to load; empty: the one the transformation event names, else the newest transformed one."),
         "index": Param(ES_MODELS_INDEX, type="string", description="Elasticsearch index of the model documents."),
         "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,

@@ -20,7 +20,7 @@ from mlentory.settings import DEFAULT_CHUNK_SIZE
     tags=["mlentory", "huggingface", "transformation"],
     doc_md=__doc__,
     params={
-        "run_folder": Param("", type="string",
+        "run_folder": Param(None, type=["null", "string"],
                             description="Run folder to transform; empty: the one the extraction event names, else the newest extracted one."),
         "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
                             description="Models per mapped task (groups x chunks tasks run in parallel)."),

@@ -42,6 +42,11 @@ def test_dag_conventions(dag_id: str):
     for name, param in dag.params.items():
         assert param.description, f"param {name} of {dag_id} has no description"
         assert "type" in param.schema, f"param {name} of {dag_id} is untyped"
+        # The trigger form requires every param whose type does not admit null: an optional param
+        # without a real default must allow null, or users cannot trigger without filling it in.
+        if param.value in (None, "", []):
+            assert "null" in param.schema["type"], f"optional param {name} of {dag_id} must allow null"
+    dag.params.validate()  # the defaults alone make a valid run
 
 
 def test_assets_chain_the_three_stages():

@@ -176,3 +176,24 @@ def test_harvest_is_cheap_on_the_hub_api(loaded):
     assert stats["api"] == 2 + 2 + 4 + 4 + 5
     assert stats["resolve"] == 7  # cards of the 7 models that have a README, through the resolver
     assert stats["arxiv"] == 1  # the three papers in one batched request
+
+
+def test_an_existing_index_gets_new_mapping_fields(stores):
+    import copy
+
+    from mlentory.loading import search_index
+
+    es = stores.es()
+    index = "mlentory_mapping_upgrade_test"
+    es.indices.delete(index=index, ignore_unavailable=True)
+    body = json.loads(search_index.ES_MODELS_MAPPING_FILE.read_text())
+    old = copy.deepcopy(body["mappings"])
+    del old["properties"]["keywords"]["fields"]
+    es.indices.create(index=index, mappings=old)
+    try:
+        assert search_index.ensure_index(es, index) == "updated"
+        mapping = es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+        assert mapping["keywords"]["fields"] == {"text": {"type": "text"}}
+        assert search_index.ensure_index(es, index) == "unchanged"
+    finally:
+        es.indices.delete(index=index, ignore_unavailable=True)

@@ -25,13 +25,23 @@ def document_id(iri: str) -> str:
     return hashlib.sha256(iri.encode("utf-8")).hexdigest()
 
 
-def ensure_index(es: Elasticsearch, index: str) -> bool:
-    """Create the index with the explicit mapping unless it exists; True when created."""
-    if es.indices.exists(index=index):
-        return False
+def ensure_index(es: Elasticsearch, index: str) -> str:
+    """Create the index with the explicit mapping, or bring an existing index's mapping up to date.
+
+    Mapping changes must be additive (new fields, new sub-fields); Elasticsearch rejects the rest,
+    and such a change needs a new index. Returns "created", "updated" or "unchanged".
+    """
     body = json.loads(ES_MODELS_MAPPING_FILE.read_text())
-    es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
-    return True
+    if not es.indices.exists(index=index):
+        es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
+        return "created"
+    current = es.indices.get_mapping(index=index)[index]["mappings"].get("properties", {})
+    if all(current.get(name) == spec for name, spec in body["mappings"]["properties"].items()):
+        return "unchanged"
+    es.indices.put_mapping(index=index, properties=body["mappings"]["properties"])
+    log.warning("index %s: mapping updated; documents indexed before keep the old fields until re-indexed "
+                "(run hf_extraction with full_refresh)", index)
+    return "updated"
 
 
 def model_document(record: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
