@@ -10,3 +10,5 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9" 2>/dev/null \
   || .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 .venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements.txt -r requirements-dev.txt
+# The project itself, editable, so `import mlentory` works from any tool in the venv (no deps: the locks pin them).
+.venv/bin/python -m uv pip install --quiet --python .venv/bin/python --no-deps -e .
