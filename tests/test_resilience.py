@@ -111,3 +111,18 @@ def test_error_rate_above_the_limit_fails_the_stage(tmp_path):
 def test_skipped_unchanged_models_are_recorded(tmp_path):
     run = _run_with_models(tmp_path, [])
     assert list(read_jsonl(run.file("extraction", "skipped_unchanged.jsonl"))) == []
+
+
+def test_arxiv_outage_leaves_stub_articles_and_lists_the_papers(tmp_path):
+    import arxiv
+
+    from mlentory.huggingface import extraction
+
+    model = {"id": "a/m", "sha": "1" * 40, "tags": ["arxiv:2101.00001"], "card_data": {}}
+    run = _run_with_models(tmp_path, [model])
+    unreachable = arxiv.Client(num_retries=0, delay_seconds=0)
+    unreachable.query_url_format = "http://127.0.0.1:9/api/query?{}"  # nothing listens on port 9
+    assert extraction.identify_entities(str(run.path), "articles", arxiv_client=unreachable) == 1
+    assert json.loads(run.file("extraction", "entities", "articles.json").read_text()) == {"2101.00001": {"found": False}}
+    [error] = run.errors("extraction")
+    assert error["id"] == "2101.00001" and error["what"] == "arXiv lookup"

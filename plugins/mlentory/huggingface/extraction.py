@@ -6,7 +6,7 @@ Each public function is the body of one task of the ``hf_extraction`` DAG.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -211,33 +211,45 @@ def _cached_lookups(run: RunFolder, name: str, keys: list[str], ttl: timedelta |
     return found
 
 
+def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Client) -> dict[str, Any]:
+    """Papers never change once published: cached without expiry. If arXiv cannot be reached, the
+    papers are listed as errors and linked as stubs; the models still load."""
+    cache = ApiCache(run, "articles", ttl=None)
+    missing = [k for k in keys if cache.get(k) is None]
+    errors = []
+    if missing:
+        try:
+            for key, article in fetch_articles(arxiv_client, missing).items():
+                cache.put(key, {"found": True, **article})
+        except Exception as exc:
+            errors = [_error(key, exc) | {"what": "arXiv lookup"} for key in missing]
+        cache.save()
+    run.write_errors(STAGE, "entities_articles", errors)
+    return {k: cache.get(k) or {"found": False} for k in keys}
+
+
+def _identify_tasks(keys: list[str]) -> dict[str, Any]:
+    tasks = hf_tasks()
+    return {
+        k: {"name": tasks[k][0], "modality": tasks[k][1], "known": True} if k in tasks else {"name": k, "modality": None, "known": False}
+        for k in keys
+    }
+
+
 def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, arxiv_client: arxiv.Client | None = None) -> int:
     """Find every ``kind`` entity the models mention and look up what is known about it."""
     run = RunFolder(Path(run_folder))
     keys = mentioned_keys(run, kind)
-    entities: dict[str, Any]
-    if kind == "datasets":
-        entities = _cached_lookups(run, "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)})
-    elif kind == "organisations":
-        entities = _cached_lookups(run, "accounts", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)})
-    elif kind == "articles":
-        cache = ApiCache(run, "articles", ttl=None)
-        missing = [k for k in keys if cache.get(k) is None]
-        for key, article in fetch_articles(arxiv_client, missing).items() if missing else []:
-            cache.put(key, {"found": True, **article})
-        cache.save()
-        entities = {k: cache.get(k) or {"found": False} for k in keys}
-    elif kind == "licenses":
-        entities = {k: identify_license(k) for k in keys}
-    elif kind == "languages":
-        entities = {k: identify_language(k) for k in keys}
-    elif kind == "tasks":
-        tasks = hf_tasks()
-        entities = {k: {"name": tasks.get(k, (k,))[0], "modality": tasks.get(k, (None, None))[1], "known": k in tasks} for k in keys}
-    elif kind == "keywords":
-        entities = {k: {"name": k} for k in keys}
-    else:
-        raise ValueError(f"unknown entity kind {kind!r}")
+    identify: dict[str, Callable[[], dict[str, Any]]] = {
+        "datasets": lambda: _cached_lookups(run, "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
+        "organisations": lambda: _cached_lookups(run, "accounts", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
+        "articles": lambda: _identify_articles(run, keys, arxiv_client),
+        "licenses": lambda: {k: identify_license(k) for k in keys},
+        "languages": lambda: {k: identify_language(k) for k in keys},
+        "tasks": lambda: _identify_tasks(keys),
+        "keywords": lambda: {k: {"name": k} for k in keys},
+    }
+    entities = identify[kind]()
     write_json(run.file(STAGE, "entities", f"{kind}.json"), entities)
     log.info("%s: %d mentioned, %d identified", kind, len(keys), len(entities))
     return len(entities)
