@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STAGES = ("extraction", "transformation", "loading")
 
 
 class RunFolderNotFound(LookupError):
@@ -113,9 +112,6 @@ class RunFolder:
 
     def is_done(self, stage: str) -> bool:
         return self.file(stage, "SUCCESS.json").exists()
-
-    def summary(self, stage: str) -> dict[str, Any]:
-        return read_json(self.file(stage, "SUCCESS.json"), {})
 
     # Errors -------------------------------------------------------------------------------------
     def error_file(self, stage: str, part: str) -> Path:
