@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 class RunFolderNotFound(LookupError):
     pass
 
