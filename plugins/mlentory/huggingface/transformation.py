@@ -139,7 +139,10 @@ def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     plan = read_json(run.file(STAGE, "plan.json"))
     links = read_json(run.file(STAGE, "links.json"), {})
     progress = Progress("normalized models", plan["models"])
-    failed = {e["id"] for e in run.errors(STAGE) if e["part"] != "linking"}
+    # Records that failed a property group; linking errors name entities, and a retried task's own
+    # earlier normalization errors are recomputed below.
+    earlier = [e for e in run.errors(STAGE) if e["part"] != "normalization"]
+    failed = {e["id"] for e in earlier if e["part"] != "linking"}
     errors, written = [], 0
     for chunk in range(plan["chunks"]):
         partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -157,10 +160,9 @@ def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         written += write_jsonld(run.file(STAGE, "models", f"{chunk:05d}.jsonld"), records)
         progress.advance(len(records))
     run.write_errors(STAGE, "normalization", errors)
-    all_errors = run.errors(STAGE)
-    failed_models = {e["id"] for e in all_errors if e["part"] != "linking"}
+    failed_models = failed | {e["id"] for e in errors}
     check_error_rate(STAGE, len(failed_models), plan["models"], max_error_rate)
-    summary = {"run_folder": run_folder, "models": written, "chunks": plan["chunks"], "errors": len(all_errors),
+    summary = {"run_folder": run_folder, "models": written, "chunks": plan["chunks"], "errors": len(earlier) + len(errors),
                "entities": {k: len(read_jsonld(run.file(STAGE, "entities", f"{k}.jsonld"))) for k in ENTITY_MODELS}}
     run.mark_done(STAGE, summary)
     return summary
