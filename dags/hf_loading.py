@@ -8,7 +8,7 @@ from airflow.sdk import Param, dag, task
 
 from mlentory.assets import HF_MODELS_LOADED, HF_MODELS_NORMALIZED
 from mlentory.dag_support import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folder
-from mlentory.fair4ml.models import ENTITY_KINDS
+from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.loading import stage
 from mlentory.settings import ES_MODELS_INDEX
 
@@ -61,7 +61,7 @@ def hf_loading() -> None:
 
     run_folder = hf_loading_run_folder()
     ready = hf_rdf_store_ready()
-    entities = hf_load_entities.partial(run_folder=run_folder).expand(kind=list(ENTITY_KINDS))
+    entities = hf_load_entities.partial(run_folder=run_folder).expand(kind=[*ENTITY_KINDS, *STUB_KINDS])
     models = hf_load_models.partial(run_folder=run_folder).expand(chunk=hf_model_chunks(run_folder))
     run_folder >> ready >> entities >> models >> hf_index_models_elasticsearch(run_folder) >> hf_loading_report(run_folder)
 

@@ -10,15 +10,15 @@ from pydantic import ValidationError
 
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.context import is_reference, load_context, shortened, term_iri
-from mlentory.fair4ml.models import ENTITY_MODELS, MLModel
-from mlentory.loading.graph import graph_row
+from mlentory.fair4ml.models import ENTITY_MODELS, MLModel, MLModelEvaluation, PropertyValue
+from mlentory.loading.graph import graph_row, graph_rows
 
 FAIR4ML = rdflib.Namespace("https://w3id.org/fair4ml#")
 SCHEMA = rdflib.Namespace("http://schema.org/")
-CODEMETA = rdflib.Namespace("https://w3id.org/codemeta/")
+CODEMETA = rdflib.Namespace("https://codemeta.github.io/terms/")
 
 
-@pytest.mark.parametrize("model", sorted({MLModel, *ENTITY_MODELS.values()}, key=lambda m: m.__name__))
+@pytest.mark.parametrize("model", sorted({MLModel, MLModelEvaluation, PropertyValue, *ENTITY_MODELS.values()}, key=lambda m: m.__name__))
 def test_every_field_is_a_context_term_with_a_description(model):
     context = load_context()
     assert model.jsonld_type in context
@@ -33,7 +33,7 @@ def test_every_field_is_a_context_term_with_a_description(model):
 def test_fair4ml_terms_use_the_fair4ml_namespace():
     assert term_iri("fineTunedFrom") == "https://w3id.org/fair4ml#fineTunedFrom"
     assert term_iri("intendedUse") == "https://w3id.org/fair4ml#intendedUse"
-    assert term_iri("referencePublication") == "https://w3id.org/codemeta/referencePublication"
+    assert term_iri("referencePublication") == "https://codemeta.github.io/terms/referencePublication"
     assert term_iri("license") == "http://schema.org/license"
     assert is_reference("trainedOn") and not is_reference("name") and not is_reference("url")
     assert shortened("fineTunedFrom") == "fair4ml__fineTunedFrom"
@@ -78,3 +78,36 @@ def test_graph_row_follows_neosemantics_naming():
     assert row.label == "fair4ml__MLModel"
     assert row.props == {"uri": "https://huggingface.co/a/b", "schema__name": "a/b", "mlentory__downloads": 3}
     assert row.relationships == {"schema__keywords": ["https://w3id.org/mlentory/keyword/x"]}
+
+
+EVALUATED = {
+    "@id": "https://huggingface.co/a/child", "source": "huggingface",
+    "hasEvaluation": [{
+        "@id": "https://w3id.org/mlentory/evaluation/e1", "evaluatedMLModel": "https://huggingface.co/a/child",
+        "evaluationDataset": ["https://huggingface.co/datasets/glue"], "datasetConfig": "mrpc", "datasetSplit": "validation",
+        "evaluationMetrics": [{"@id": "https://w3id.org/mlentory/evaluation/e1/metric/0", "name": "Accuracy", "propertyID": "accuracy", "value": 0.91}],
+    }],
+}
+
+
+def test_an_evaluation_is_an_embedded_node_with_property_values_in_rdf():
+    record = MLModel.model_validate(EVALUATED).to_jsonld()
+    graph = rdflib.Graph().parse(data=json.dumps({"@context": load_context(), **record}), format="json-ld")
+    child, evaluation = rdflib.URIRef(EVALUATED["@id"]), rdflib.URIRef("https://w3id.org/mlentory/evaluation/e1")
+    metric = rdflib.URIRef("https://w3id.org/mlentory/evaluation/e1/metric/0")
+    assert (child, FAIR4ML.hasEvaluation, evaluation) in graph
+    assert (evaluation, rdflib.RDF.type, FAIR4ML.MLModelEvaluation) in graph
+    assert (evaluation, FAIR4ML.evaluatedMLModel, child) in graph
+    assert (evaluation, FAIR4ML.evaluationDataset, rdflib.URIRef("https://huggingface.co/datasets/glue")) in graph
+    assert (evaluation, FAIR4ML.evaluationMetrics, metric) in graph
+    assert (metric, rdflib.RDF.type, SCHEMA.PropertyValue) in graph
+    assert graph.value(metric, SCHEMA.value).toPython() == 0.91
+    assert str(graph.value(metric, SCHEMA.propertyID)) == "accuracy"
+
+
+def test_embedded_records_become_nodes_of_their_own_in_the_graph():
+    rows = graph_rows(MLModel.model_validate(EVALUATED).to_jsonld())
+    assert [r.label for r in rows] == ["fair4ml__MLModel", "fair4ml__MLModelEvaluation", "schema__PropertyValue"]
+    assert rows[0].relationships == {"fair4ml__hasEvaluation": ["https://w3id.org/mlentory/evaluation/e1"]}
+    assert rows[1].relationships["fair4ml__evaluationMetrics"] == ["https://w3id.org/mlentory/evaluation/e1/metric/0"]
+    assert rows[2].props["schema__value"] == 0.91 and rows[2].props["schema__propertyID"] == "accuracy"

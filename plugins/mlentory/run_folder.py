@@ -7,8 +7,9 @@ as JSON Lines. Layout, for source ``hf``::
         extraction/   models.jsonl, cards.jsonl, entities/<kind>.json, SUCCESS.json
         transformation/ partial/<group>/<chunk>.jsonl, entities/<kind>.jsonld, models.jsonld, SUCCESS.json
         loading/      report.json, SUCCESS.json
-        errors/<stage>__<part>.jsonl   one file per task, so parallel tasks never share a file
-        errors.jsonl  every error of the run, written when loading finishes
+        errors/<stage>__<part>.jsonl    records that failed, one file per task (parallel tasks never share a file)
+        warnings/<stage>__<part>.jsonl  lookups that failed or found nothing (the record still loads, with a stub)
+        errors.jsonl, warnings.jsonl    every error / warning of the run, written when loading finishes
 """
 
 from __future__ import annotations
@@ -123,3 +124,11 @@ class RunFolder:
     def errors(self, stage: str | None = None) -> list[dict[str, Any]]:
         pattern = f"{stage}__*.jsonl" if stage else "*.jsonl"
         return [e for path in sorted((self.path / "errors").glob(pattern)) for e in read_jsonl(path)]
+
+    def write_warnings(self, stage: str, part: str, warnings: list[dict[str, Any]]) -> None:
+        """Replace this task's warning file: what went wrong without losing a record (a failed lookup)."""
+        path = self.path / "warnings" / f"{stage}__{part}.jsonl"
+        write_jsonl(path, ({"stage": stage, "part": part, **w} for w in warnings))
+
+    def warnings(self) -> list[dict[str, Any]]:
+        return [w for path in sorted((self.path / "warnings").glob("*.jsonl")) for w in read_jsonl(path)]

@@ -1,11 +1,27 @@
-"""License identification against the SPDX list bundled with ``license-expression``."""
+"""Licence identification: SPDX (the list bundled with ``license-expression``) and the Hub's own licence ids.
+
+A source's licence string may be an SPDX id or expression (``apache-2.0``, ``mit OR apache-2.0``),
+an id from the Hub's list that SPDX does not have (``llama3``, ``creativeml-openrail-m``), or
+anything else. Each licence it stands for becomes one record: SPDX licences keep their SPDX id (and
+so their SPDX IRI); the Hub's others keep the Hub's name and, where known, the licence's page.
+"""
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+import json
+from typing import TypedDict
 
 from license_expression import Licensing, get_spdx_licensing
+
+from mlentory.settings import HF_LICENSES_FILE
+
+
+class LicenseInfo(TypedDict):
+    key: str
+    spdx: str | None
+    name: str
+    url: str | None
 
 
 @functools.cache
@@ -13,20 +29,29 @@ def _licensing() -> Licensing:
     return get_spdx_licensing()
 
 
-def identify_license(key: str) -> list[dict[str, Any]]:
-    """The license(s) a source's license string stands for.
+@functools.cache
+def hub_licenses() -> dict[str, dict[str, str]]:
+    return json.loads(HF_LICENSES_FILE.read_text(encoding="utf-8"))["licenses"]
 
-    ``"apache-2.0"`` -> Apache-2.0; ``"apache-2.0 OR mit"`` -> both; ``"other:<name>|<link>"`` (a
-    Hub card's ``license_name``/``license_link``) and unknown ids (``llama3``) -> non-SPDX licenses.
-    """
-    if key.startswith("other:"):
-        name, _, link = key.removeprefix("other:").partition("|")
-        return [{"key": key, "spdx": None, "name": name, "url": link or None}]
+
+def spdx_url(spdx_id: str) -> str:
+    return f"https://spdx.org/licenses/{spdx_id}.html"
+
+
+def identify_license(key: str) -> list[LicenseInfo]:
+    """The licence(s) an id or expression stands for; an unknown id is kept as a licence of that name."""
+    key = key.strip()
+    known = hub_licenses().get(key.lower())
+    # The Hub's families ("bsd", "gpl", "cc") name no single licence: SPDX would pick one.
+    if known and (known.get("url") or "family" in known["name"] or key.lower() in ("other", "unknown")):
+        return [{"key": key, "spdx": None, "name": known["name"], "url": known.get("url")}]
     info = _licensing().validate(key)
     if info.errors or not info.normalized_expression:
-        return [{"key": key, "spdx": None, "name": key, "url": None}]
-    expression = _licensing().parse(info.normalized_expression)
+        return [{"key": key, "spdx": None, "name": known["name"] if known else key, "url": known.get("url") if known else None}]
+    symbols = list(_licensing().license_symbols(_licensing().parse(info.normalized_expression), unique=True))
     return [
-        {"key": key, "spdx": symbol.key, "name": symbol.key, "url": f"https://spdx.org/licenses/{symbol.key}.html"}
-        for symbol in _licensing().license_symbols(expression, unique=True)
+        {"key": key, "spdx": symbol.key,
+         "name": known["name"] if known and len(symbols) == 1 else symbol.key,
+         "url": spdx_url(symbol.key)}
+        for symbol in symbols
     ]

@@ -6,6 +6,7 @@ that IRI is used, so that records from other sources that cite the same thing li
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import quote
 
@@ -48,8 +49,18 @@ def spdx_license_iri(spdx_id: str) -> str:
 
 
 def license_iri(name: str) -> str:
-    """A license that is not in the SPDX list (``other``, ``llama3``, ...)."""
+    """A license that is not in the SPDX list and has no link of its own (``llama3``, a card's ``license_name``)."""
     return f"{MLENTORY_IRI_BASE}license/{slug(name)}"
+
+
+def evaluation_iri(model_iri: str, result_key: str) -> str:
+    """One evaluation (a model-index result) of a model: the same result gets the same IRI in every run."""
+    digest = hashlib.sha256(f"{model_iri}\n{result_key}".encode()).hexdigest()[:20]
+    return f"{MLENTORY_IRI_BASE}evaluation/{digest}"
+
+
+def evaluation_metric_iri(evaluation: str, position: int) -> str:
+    return f"{evaluation}/metric/{position}"
 
 
 def language_iri(iso639_3: str) -> str:

@@ -3,7 +3,9 @@
 Every field's alias is a term of the JSON-LD context in ``include/schemas/fair4ml-context.jsonld``
 (a test keeps the two in step), so ``record.to_jsonld()`` is valid JSON-LD and the graph loader can
 derive IRIs, relationships and labels from the context alone. Fields that hold IRIs of other
-resources are typed ``list[IRI]``/``IRI`` and become graph relationships.
+resources are typed ``list[IRI]``/``IRI`` and become graph relationships. Fields typed with another
+record class (an evaluation and its metric values) hold *embedded* records: nodes that belong to the
+record that embeds them (JSON-LD node objects; the graph loader replaces them with their owner).
 """
 
 from __future__ import annotations
@@ -41,10 +43,45 @@ class FAIR4MLRecord(BaseModel):
     url: str | None = Field(None, description="Web page of the resource at its source.")
 
     def to_jsonld(self) -> dict[str, Any]:
-        """The record as compact JSON-LD: empty values dropped, ``@type`` added."""
-        body = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """The record as compact JSON-LD: empty values dropped, ``@type`` added, embedded records as node objects."""
+        body = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=set(self.embedded_fields()))
         body = {key: value for key, value in body.items() if value not in ([], "", {})}
+        for name in self.embedded_fields():
+            nested = [record.to_jsonld() for record in getattr(self, name)]
+            if nested:
+                body[type(self).model_fields[name].alias] = nested
         return {"@id": body.pop("@id"), "@type": self.jsonld_type, **body}
+
+    @classmethod
+    def embedded_fields(cls) -> list[str]:
+        """Fields that hold records of their own (``list[SomeRecord]``)."""
+        return [name for name, f in cls.model_fields.items()
+                if any(isinstance(arg, type) and issubclass(arg, FAIR4MLRecord) for arg in getattr(f.annotation, "__args__", ()))]
+
+
+class PropertyValue(FAIR4MLRecord):
+    """schema:PropertyValue, one measured value (a metric of an evaluation)."""
+
+    jsonld_type: ClassVar[str] = "PropertyValue"
+
+    property_id: str | None = Field(None, alias="propertyID", description="schema:propertyID, the metric's type (e.g. 'accuracy').")
+    value: float | int | str | None = Field(None, description="schema:value, a number where the source gives one.")
+    verified: bool | None = Field(None, description="mlentory:verified, whether the source marks the value as verified.")
+
+
+class MLModelEvaluation(FAIR4MLRecord):
+    """fair4ml:MLModelEvaluation, one evaluation of a model on one dataset (a model-index result)."""
+
+    jsonld_type: ClassVar[str] = "MLModelEvaluation"
+
+    evaluated_ml_model: IRI = Field(alias="evaluatedMLModel", description="fair4ml:evaluatedMLModel, the model evaluated.")
+    evaluation_dataset: list[IRI] = Field(default_factory=list, description="fair4ml:evaluationDataset, the dataset evaluated on.")
+    dataset_config: str | None = Field(None, description="mlentory:datasetConfig, the dataset's configuration (subset) used.")
+    dataset_split: str | None = Field(None, description="mlentory:datasetSplit, the dataset split used.")
+    dataset_revision: str | None = Field(None, description="mlentory:datasetRevision, the dataset revision used.")
+    ml_task: list[IRI] = Field(default_factory=list, description="fair4ml:mlTask, the task evaluated.")
+    evaluation_metrics: list[PropertyValue] = Field(default_factory=list, description="fair4ml:evaluationMetrics, one PropertyValue per metric.")
+    evaluation_results: str | None = Field(None, description="fair4ml:evaluationResults, the results as text.")
 
 
 class MLModel(FAIR4MLRecord):
@@ -64,12 +101,16 @@ class MLModel(FAIR4MLRecord):
     citation: list[str] = Field(default_factory=list, description="schema:citation, citation text such as BibTeX.")
     reference_publication: list[IRI] = Field(default_factory=list, description="codemeta:referencePublication, ScholarlyArticle IRIs.")
     is_based_on: list[IRI] = Field(default_factory=list, description="schema:isBasedOn, every base model (fine-tune, adapter, merge, quantization).")
-    fine_tuned_from: list[IRI] = Field(default_factory=list, description="fair4ml:fineTunedFrom, base models this one was fine-tuned from.")
+    fine_tuned_from: list[IRI] = Field(default_factory=list, description="fair4ml:fineTunedFrom, base models the source says this one was fine-tuned from.")
+    quantized_from: list[IRI] = Field(default_factory=list, description="mlentory:quantizedFrom, base models this one is a quantization of.")
+    adapter_of: list[IRI] = Field(default_factory=list, description="mlentory:adapterOf, base models this adapter (LoRA, ...) applies to.")
+    merged_from: list[IRI] = Field(default_factory=list, description="mlentory:mergedFrom, models merged into this one.")
     trained_on: list[IRI] = Field(default_factory=list, description="fair4ml:trainedOn, training datasets.")
     tested_on: list[IRI] = Field(default_factory=list, description="fair4ml:testedOn, test datasets.")
     validated_on: list[IRI] = Field(default_factory=list, description="fair4ml:validatedOn, validation datasets.")
     evaluated_on: list[IRI] = Field(default_factory=list, description="fair4ml:evaluatedOn, evaluation datasets (e.g. from model-index).")
-    evaluation_metrics: list[str] = Field(default_factory=list, description="fair4ml:evaluationMetrics, e.g. 'accuracy on glue (mrpc): 0.9'.")
+    evaluation_metrics: list[str] = Field(default_factory=list, description="fair4ml:evaluationMetrics, names of the metrics the card reports.")
+    has_evaluation: list[MLModelEvaluation] = Field(default_factory=list, description="fair4ml:hasEvaluation, embedded evaluations (model-index results).")
     ml_task: list[IRI] = Field(default_factory=list, description="fair4ml:mlTask, DefinedTerm IRIs of tasks.")
     model_category: list[str] = Field(default_factory=list, description="fair4ml:modelCategory, architecture or family (e.g. 'bert').")
     intended_use: str | None = Field(None, description="fair4ml:intendedUse, from the model card.")
@@ -82,11 +123,12 @@ class MLModel(FAIR4MLRecord):
     shared_by: list[IRI] = Field(default_factory=list, description="fair4ml:sharedBy, the user or organisation that shared it.")
     code_repository: list[str] = Field(default_factory=list, description="schema:codeRepository, source-code URLs.")
     readme: str | None = Field(None, description="codemeta:readme, URL of the model card.")
+    same_as: list[str] = Field(default_factory=list, description="schema:sameAs, other IRIs of the model (its DOI).")
     archived_at: str | None = Field(None, description="schema:archivedAt, where the files are stored.")
-    is_accessible_for_free: bool | None = Field(None, description="schema:isAccessibleForFree; false when gated.")
-    conditions_of_access: str | None = Field(None, description="schema:conditionsOfAccess, e.g. gating mode.")
+    is_accessible_for_free: bool | None = Field(None, description="schema:isAccessibleForFree; gated models are free after a click-through.")
+    conditions_of_access: str | None = Field(None, description="schema:conditionsOfAccess, how access is granted (gating).")
     software_requirements: list[str] = Field(default_factory=list, description="schema:softwareRequirements, libraries.")
-    storage_requirements: str | None = Field(None, description="schema:storageRequirements, storage used in bytes.")
+    storage_requirements: str | None = Field(None, description="schema:storageRequirements, what the repository stores, with its unit.")
     downloads: int | None = Field(None, description="Downloads in the last 30 days at harvest time.")
     likes: int | None = Field(None, description="Likes at harvest time.")
 
@@ -135,10 +177,11 @@ class Language(FAIR4MLRecord):
 
 
 class Agent(FAIR4MLRecord):
-    """schema:Organization or schema:Person that shares models."""
+    """schema:Organization or schema:Person that shares models; ``Account`` (mlentory:Account) when the
+    source could not say which."""
 
     jsonld_type: ClassVar[str] = "Organization"
-    kind: Literal["Organization", "Person"] = Field("Organization", exclude=True, description="JSON-LD type.")
+    kind: Literal["Organization", "Person", "Account"] = Field("Account", exclude=True, description="JSON-LD type.")
 
     def to_jsonld(self) -> dict[str, Any]:
         return {**super().to_jsonld(), "@type": self.kind}
@@ -154,3 +197,23 @@ ENTITY_MODELS: dict[str, type[FAIR4MLRecord]] = {
     "organisations": Agent,
 }
 ENTITY_KINDS = tuple(ENTITY_MODELS)
+# Records of these kinds stand in for resources described elsewhere (a base model harvested in
+# another run, or gone from its source): loaders write them only where no described node exists.
+STUB_KINDS = ("base_models",)
+
+
+def embedded_terms() -> list[str]:
+    """JSON-LD terms whose values are records embedded in (owned by) the record that holds them."""
+    records = [MLModel, MLModelEvaluation, PropertyValue, *ENTITY_MODELS.values()]
+    return sorted({r.model_fields[name].alias or name for r in records for name in r.embedded_fields()})
+
+
+def embedding_depth() -> int:
+    """How deep embedded records nest (a model's evaluation's metric values: 2)."""
+
+    def depth(record: type[FAIR4MLRecord]) -> int:
+        nested = [arg for name in record.embedded_fields() for arg in record.model_fields[name].annotation.__args__
+                  if isinstance(arg, type) and issubclass(arg, FAIR4MLRecord)]
+        return 1 + max(map(depth, nested)) if nested else 0
+
+    return max(depth(r) for r in (MLModel, *ENTITY_MODELS.values()))

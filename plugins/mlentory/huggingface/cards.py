@@ -1,12 +1,23 @@
-"""Model cards (README.md): front matter and body split, sections found by their headings."""
+"""Model cards (README.md): front matter and body split, template boilerplate removed, sections found
+by their headings.
+
+Many cards are written from the Hub's model card template and keep its placeholders ("[More
+Information Needed]"), its instructions and its links (the carbon calculator, Lacoste et al.). Those
+lines are removed before anything is read from the body, so template text never becomes a value: the
+template itself is read from the installed ``huggingface_hub`` (the one the Hub fills in), so the list
+of its lines cannot drift from it.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import huggingface_hub
 from huggingface_hub import ModelCard
 
 log = logging.getLogger(__name__)
@@ -15,7 +26,70 @@ _FRONT_MATTER = re.compile(r"\A\s*---\s*\n.*?\n---\s*(\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_PLACEHOLDERS = re.compile(r"^\W*(\[?more information needed\]?|more information needed|n/?a|tbd|todo)\W*$", re.IGNORECASE)
+_PLACEHOLDERS = re.compile(r"^\W*(\[?more information needed\]?|more information needed|n/?a|tbd|todo|none|unknown|coming soon)\W*$", re.IGNORECASE)
+# A line that still carries a template placeholder says nothing about the model, whatever else it has.
+_PLACEHOLDER_IN_LINE = re.compile(r"\[?more information needed\]?|\{\{.*?\}\}", re.IGNORECASE)
+# "- **Developed by:**" with the value left empty.
+_EMPTY_LABEL = re.compile(r"^\s*(?:[-*+]\s*)?\*\*[^*]{1,80}\*\*:?\s*$")
+_JINJA_DEFAULT = re.compile(r"\{\{[^}]*?default\(\s*\"([^\"]*)\"[^}]*\}\}")
+_JINJA = re.compile(r"\{\{.*?\}\}")
+# Sentences that generators (transformers' push_to_hub, the Trainer) put in every card they write.
+GENERATED_SENTENCES = (
+    "This is the model card of a 🤗 transformers model that has been pushed on the Hub. This model card has been automatically generated.",
+    "This model card has been generated automatically according to the information the Trainer had access to. You should probably proofread and complete it, then remove this comment.",
+    "This model card has been generated automatically according to the information Keras had access to. You should probably proofread and complete it, then remove this comment.",
+)
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]\s+|^\d+(?:\.\d+)*\s+")
+_TITLE_NOISE = re.compile(r"\[optional\]|[^\w\s&,/-]", re.IGNORECASE)
+
+
+def _normalized_line(line: str) -> str:
+    return " ".join(line.split()).lower()
+
+
+@functools.cache
+def template_lines() -> frozenset[str]:
+    """Every non-heading line of the Hub's model card template as the Hub renders it with nothing
+    filled in (each ``{{ x | default("...") }}`` becomes its default)."""
+    template = Path(huggingface_hub.__file__).parent / "templates" / "modelcard_template.md"
+    text = _COMMENT.sub("", template.read_text(encoding="utf-8"))
+    text = _FRONT_MATTER.sub("", text, count=1)
+    lines = set()
+    for line in text.splitlines():
+        rendered = _JINJA.sub("", _JINJA_DEFAULT.sub(lambda m: m.group(1), line)).strip()
+        if rendered and not _HEADING.match(rendered):
+            lines.add(_normalized_line(rendered))
+    lines.update(_normalized_line(s) for s in GENERATED_SENTENCES)
+    return frozenset(lines)
+
+
+def is_boilerplate(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped or _HEADING.match(stripped):
+        return False
+    return (_normalized_line(stripped) in template_lines() or bool(_PLACEHOLDER_IN_LINE.search(stripped))
+            or bool(_EMPTY_LABEL.match(stripped)))
+
+
+def strip_boilerplate(body: str) -> tuple[str, str]:
+    """(the body without template and placeholder lines, the removed lines). Code blocks are kept whole."""
+    kept, removed = [], []
+    in_fence = False
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if not in_fence and is_boilerplate(line):
+            removed.append(line)
+        else:
+            kept.append(line)
+    return "\n".join(kept), "\n".join(removed)
+
+
+def normalized_title(title: str) -> str:
+    """"## 3. Intended Uses & Limitations [optional]" -> "intended uses & limitations"."""
+    text = " ".join(re.sub(r"[*_`]", "", title).lower().split())
+    text = _NUMBERING.sub("", _TITLE_NOISE.sub(" ", _NUMBERING.sub("", text)).strip())
+    return " ".join(text.split()).strip(" -,:")
 
 
 @dataclass(frozen=True)
@@ -31,6 +105,7 @@ class ParsedCard:
     body: str
     sections: list[Section] = field(default_factory=list)
     metadata_error: str | None = None
+    boilerplate: str = ""  # the template and placeholder lines removed from the body
 
     @property
     def lead(self) -> str:
@@ -73,9 +148,9 @@ def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_er
         except Exception as exc:  # malformed front matter must not lose the body
             error = f"{type(exc).__name__}: {exc}"
             body = _FRONT_MATTER.sub("", content, count=1)
-    body = _COMMENT.sub("", body)
+    body, boilerplate = strip_boilerplate(_COMMENT.sub("", body))
     sections = _sections(body)
-    return ParsedCard(metadata=metadata, body=body.strip(), sections=sections, metadata_error=error)
+    return ParsedCard(metadata=metadata, body=body.strip(), sections=sections, metadata_error=error, boilerplate=boilerplate)
 
 
 def card_record(model_id: str, sha: str | None, text: str) -> dict[str, Any]:
@@ -94,13 +169,11 @@ def is_placeholder(text: str) -> bool:
     return not text.strip() or bool(_PLACEHOLDERS.match(text.strip()))
 
 
-def section_text(card: ParsedCard, titles: tuple[str, ...], max_chars: int = 5_000) -> str | None:
-    """Text of the first section whose heading matches one of ``titles`` (case-insensitive),
-    including its sub-sections; placeholders such as "[More Information Needed]" count as absent."""
-    wanted = tuple(t.lower() for t in titles)
+def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: int = 5_000) -> str | None:
+    """Text of the first section whose normalized heading (numbering, emphasis, "[optional]" removed)
+    matches ``title_pattern``, including its sub-sections; placeholders count as absent."""
     for index, section in enumerate(card.sections):
-        title = re.sub(r"[*_`:]", "", section.title).strip().lower()
-        if title not in wanted:
+        if not section.title or not title_pattern.search(normalized_title(section.title)):
             continue
         parts = [section.text]
         for sub in card.sections[index + 1 :]:

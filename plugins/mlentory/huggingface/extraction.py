@@ -128,14 +128,14 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
             except Exception as exc:
                 if not is_not_found(exc):
                     raise
-                missing.append({"id": base, "reason": "base model not found on the Hub (deleted or private)"})
+                missing.append({"id": base, "what": "base model lookup", "reason": "not found on the Hub (deleted, renamed or private); linked as a stub"})
         log.info("generation %d: %d base models wanted, %d fetched", generation, len(wanted), len(found))
         added += found
         frontier = found
         if not frontier:
             break
     write_jsonl(models_file, models + added)
-    write_jsonl(run.file(STAGE, "ancestors_missing.jsonl"), missing)
+    run.write_warnings(STAGE, "ancestors", missing)
     return len(added)
 
 
@@ -185,29 +185,37 @@ def mentioned_keys(run: RunFolder, kind: str) -> list[str]:
                 partial = PROPERTY_GROUPS[group](model, card)
             except Exception:  # reported by the transformation stage, which owns the record
                 continue
-            keys.update(dict.fromkeys(mentions_in(partial, kind)))
+            keys.update(dict.fromkeys(m["key"] for m in mentions_in(partial, kind)))
     return list(keys)
 
 
 def _cached_lookups(run: RunFolder, name: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
-    """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too."""
+    """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too.
+
+    Every lookup that did not find the entity is a warning of this run (the mention links to a
+    stub): a failure (5xx after retries, network) is not cached, so the next run asks again.
+    """
     cache = ApiCache(run, name, ttl)
     found: dict[str, Any] = {}
-    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
     for key in keys:
         value = cache.get(key)
+        cached = value is not None
         if value is None:
             try:
                 value = fetch(key)
             except Exception as exc:
                 if not is_not_found(exc):
-                    errors.append(_error(key, exc) | {"what": f"{name} lookup"})
+                    warnings.append(_error(key, exc) | {"what": f"{name} lookup"})
                     continue
                 value = {"found": False}
             cache.put(key, value)
+        if value.get("found") is False:
+            warnings.append({"id": key, "what": f"{name} lookup",
+                             "reason": "not found at the source" + (" (answer cached by an earlier run)" if cached else " (404)")})
         found[key] = value
     cache.save()
-    run.write_errors(STAGE, f"entities_{name}", errors)
+    run.write_warnings(STAGE, f"entities_{name}", warnings)
     return found
 
 
@@ -215,17 +223,29 @@ def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clie
     """Papers never change once published: cached without expiry. If arXiv cannot be reached, the
     papers are listed as errors and linked as stubs; the models still load."""
     cache = ApiCache(run, "articles", ttl=None)
-    missing = [k for k in keys if cache.get(k) is None]
-    errors = []
+    arxiv_ids = [k for k in keys if not k.startswith("doi:")]  # DOIs: no registry is queried
+    missing = [k for k in arxiv_ids if cache.get(k) is None]
+    warnings: list[dict[str, Any]] = []
     if missing:
         try:
             for key, article in fetch_articles(arxiv_client, missing).items():
                 cache.put(key, {"found": True, **article})
         except Exception as exc:
-            errors = [_error(key, exc) | {"what": "arXiv lookup"} for key in missing]
+            warnings = [_error(key, exc) | {"what": "arXiv lookup"} for key in missing]
         cache.save()
-    run.write_errors(STAGE, "entities_articles", errors)
+    failed = {w["id"] for w in warnings}
+    warnings += [{"id": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
+                 for k in arxiv_ids if cache.get(k) is None and k not in failed]
+    run.write_warnings(STAGE, "entities_articles", warnings)
     return {k: cache.get(k) or {"found": False} for k in keys}
+
+
+def _identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:
+    """A card's ``language`` value that names no language is dropped, and said so."""
+    found = {k: identify_language(k) for k in keys}
+    run.write_warnings(STAGE, "entities_languages", [
+        {"id": k, "what": "language", "reason": f"{v['reason']}; not recorded as a language"} for k, v in found.items() if not v["found"]])
+    return found
 
 
 def _identify_tasks(keys: list[str]) -> dict[str, Any]:
@@ -245,7 +265,7 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
         "organisations": lambda: _cached_lookups(run, "accounts", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
         "articles": lambda: _identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
-        "languages": lambda: {k: identify_language(k) for k in keys},
+        "languages": lambda: _identify_languages(run, keys),
         "tasks": lambda: _identify_tasks(keys),
         "keywords": lambda: {k: {"name": k} for k in keys},
     }

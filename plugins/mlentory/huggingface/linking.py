@@ -2,16 +2,18 @@
 
 IRIs come only from ``fair4ml.iris``, so a dataset, paper or license gets the same IRI in every run
 and from every source. A mention that could not be enriched still links (to a stub record that
-carries at least a name), so a model never loses a relation because a lookup failed.
+carries at least a name and a URL), so a model never loses a relation because a lookup failed; the
+failed lookup itself is listed by the extraction stage. A mention that names nothing real (a value
+of the card's ``language`` that is no language) links to nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlentory.enrichment.licenses import identify_license
+from mlentory.enrichment.licenses import LicenseInfo, identify_license
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, FAIR4MLRecord, Language, License, ScholarlyArticle
+from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, FAIR4MLRecord, Language, License, MLModel, ScholarlyArticle
 from mlentory.settings import MLENTORY_IRI_BASE
 
 HF_TASKS_SET = "https://huggingface.co/tasks"
@@ -20,28 +22,26 @@ KEYWORDS_SET = f"{MLENTORY_IRI_BASE}keyword/"
 Linked = tuple[list[str], list[tuple[str, FAIR4MLRecord]]]  # IRIs for the mention, (kind, record) to store
 
 
-def _license_records(entries: list[dict[str, Any]]) -> list[License]:
-    return [
-        License(
-            id=iris.spdx_license_iri(e["spdx"]) if e["spdx"] else iris.license_iri(e["name"]),
-            identifier=e["spdx"] or e["name"],
-            name=e["name"],
-            url=e.get("url"),
-        )
-        for e in entries
-    ]
+def _license_record(info: LicenseInfo) -> License:
+    return License(
+        id=iris.spdx_license_iri(info["spdx"]) if info["spdx"] else iris.license_iri(info["key"]),
+        identifier=info["spdx"] or info["key"].lower(),
+        name=info["name"],
+        url=info.get("url"),
+    )
 
 
-def _dataset(key: str, info: dict[str, Any]) -> Linked:
-    canonical = info.get("id") or key if info.get("found") else key
+def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
+    canonical = (info.get("id") or key) if info.get("found") else key
     card = info.get("card_data") or {}
-    license_keys = card.get("license") or []
-    licenses = [r for k in (license_keys if isinstance(license_keys, list) else [license_keys]) for r in _license_records(identify_license(str(k).lower()))]
+    license_keys = [str(k) for k in (card.get("license") if isinstance(card.get("license"), list) else [card.get("license")]) if k]
+    licenses = [_license_record(lic) for k in license_keys for lic in identify_license(k.lower())]
     iri = iris.hf_dataset_iri(canonical)
     record = Dataset(
         id=iri,
         identifier=canonical,
-        name=card.get("pretty_name") or canonical,
+        name=card.get("pretty_name") if isinstance(card.get("pretty_name"), str) else canonical,
         description=(info.get("description") or "").strip()[:2_000] or None,
         url=iri,
         date_modified=info.get("last_modified"),
@@ -51,7 +51,13 @@ def _dataset(key: str, info: dict[str, Any]) -> Linked:
     return [iri], [("datasets", record), *(("licenses", lic) for lic in licenses)]
 
 
-def _article(key: str, info: dict[str, Any]) -> Linked:
+def _article(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
+    if key.startswith("doi:"):
+        # No DOI registry is queried: the paper is named by the title its BibTeX entry gives, or its DOI.
+        doi = key.removeprefix("doi:")
+        iri = iris.doi_iri(doi)
+        return [iri], [("articles", ScholarlyArticle(id=iri, identifier=key, name=mention.get("title") or key, url=iri, same_as=[iri]))]
     iri = iris.arxiv_iri(key)
     if not info.get("found"):
         return [iri], [("articles", ScholarlyArticle(id=iri, identifier=f"arXiv:{key}", name=f"arXiv:{key}", url=iri))]
@@ -68,34 +74,51 @@ def _article(key: str, info: dict[str, Any]) -> Linked:
     return [iri], [("articles", record)]
 
 
-def _keyword(key: str, info: dict[str, Any]) -> Linked:
+def _keyword(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
     iri = iris.keyword_iri(key)
     return [iri], [("keywords", DefinedTerm(id=iri, name=key, term_code=iris.slug(key), in_defined_term_set=KEYWORDS_SET))]
 
 
-def _task(key: str, info: dict[str, Any]) -> Linked:
+def _task(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
     iri = iris.task_iri(key)
     record = DefinedTerm(id=iri, name=info.get("name") or key, term_code=key, in_defined_term_set=HF_TASKS_SET,
                          description=f"modality: {info['modality']}" if info.get("modality") else None)
     return [iri], [("tasks", record)]
 
 
-def _licenses(key: str, info: list[dict[str, Any]]) -> Linked:
-    records = _license_records(info or identify_license(key))
+def _licenses(mention: dict[str, Any], info: list[LicenseInfo] | dict[str, Any]) -> Linked:
+    if "name" in mention or "url" in mention:
+        # The card's own licence text: its link is its IRI; without a link, its name is.
+        url = mention.get("url")
+        name = mention.get("name") or url
+        record = License(id=url or iris.license_iri(name), identifier=mention.get("name") or url, name=name, url=url)
+        return [record.id], [("licenses", record)]
+    records = [_license_record(lic) for lic in (info if isinstance(info, list) and info else identify_license(mention["key"]))]
     return [r.id for r in records], [("licenses", r) for r in records]
 
 
-def _language(key: str, info: dict[str, Any]) -> Linked:
-    alpha3 = info.get("alpha3")
-    iri = iris.language_iri(alpha3) if alpha3 else f"{MLENTORY_IRI_BASE}language/{iris.slug(key)}"
-    record = Language(id=iri, identifier=info.get("tag") or key, name=info.get("name") or key, alternate_name=[alpha3] if alpha3 else [])
+def _language(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    if info.get("found") is False or not info.get("alpha3"):
+        return [], []
+    iri = iris.language_iri(info["alpha3"])
+    alternates = [c for c in dict.fromkeys((info["alpha3"], info.get("tag"))) if c and c != info.get("code")]
+    record = Language(id=iri, identifier=info.get("code") or info["alpha3"], name=info.get("name") or mention["key"], alternate_name=alternates)
     return [iri], [("languages", record)]
 
 
-def _organisation(key: str, info: dict[str, Any]) -> Linked:
+def _organisation(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
     iri = iris.hf_account_iri(key)
-    record = Agent(id=iri, identifier=key, name=info.get("fullname") or key, url=iri, kind=info.get("kind") or "Organization")
+    # Organization or Person only as the Hub said; an account it could not tell stays an Account.
+    record = Agent(id=iri, identifier=key, name=info.get("fullname") or key, url=iri, kind=info.get("kind") or "Account")
     return [iri], [("organisations", record)]
+
+
+def _base_model(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    iri = iris.hf_model_iri(mention["key"])
+    return [iri], [("base_models", MLModel(id=iri, identifier=mention["key"], name=mention["key"], url=iri, source="huggingface"))]
 
 
 LINKERS = {
@@ -106,10 +129,9 @@ LINKERS = {
     "licenses": _licenses,
     "languages": _language,
     "organisations": _organisation,
+    "models": _base_model,
 }
 
 
-def link(kind: str, key: str, info: Any) -> Linked:
-    if kind == "models":
-        return [iris.hf_model_iri(key)], []
-    return LINKERS[kind](key, info if info is not None else {})
+def link(mention: dict[str, Any], info: Any) -> Linked:
+    return LINKERS[mention["kind"]](mention, info if info is not None else {})

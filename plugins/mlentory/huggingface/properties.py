@@ -2,9 +2,21 @@
 
 Each group reads the raw record (``hub.raw_model_record``) and the parsed card, and returns a partial
 record keyed by JSON-LD terms. Values that point at other resources are *mentions*
-(``{"kind": "datasets", "key": "stanfordnlp/imdb"}``); entity linking turns them into IRIs. The
-identification tasks of the extraction stage find the entities to enrich by running the same groups,
-so "where does a dataset come from" is answered here and only here.
+(``{"kind": "datasets", "key": "stanfordnlp/imdb"}``, with extra fields where the linker needs
+them); entity linking turns them into IRIs. The identification tasks of the extraction stage find
+the entities to enrich by running the same groups, so "where does a dataset come from" is answered
+here and only here.
+
+The rules a catalogue user can rely on (also in the README):
+- every tag is a keyword; languages come only from the card's ``language`` metadata and from tags the
+  Hub marks as languages (``language:xx``);
+- every licence is kept: SPDX and Hub licence ids, and the card's ``license_name``/``license_link``
+  as a licence of its own, its link made absolute against the repository at the harvested revision;
+- ``isBasedOn`` for every base model, and the relation the Hub states (``base_model:<relation>:<id>``
+  tags, ``base_model_relation``) as ``fineTunedFrom``/``quantizedFrom``/``adapterOf``/``mergedFrom``:
+  no relation stated, no finer claim;
+- each ``model-index`` result is an embedded ``MLModelEvaluation`` with one ``PropertyValue`` per metric;
+- template and placeholder text of the card never becomes a value (see ``cards``).
 """
 
 from __future__ import annotations
@@ -14,40 +26,57 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urljoin
 
-from mlentory.fair4ml.iris import hf_model_iri
+from mlentory.fair4ml import iris
 from mlentory.huggingface.cards import ParsedCard, first_code_block, section_text
 from mlentory.settings import HF_TASKS_FILE
 
 Partial = dict[str, Any]
-Mention = dict[str, str]
+Mention = dict[str, Any]
 
-# Tags the Hub adds for its own infrastructure; they say nothing about the model.
-INFRASTRUCTURE_TAGS = frozenset({
-    "endpoints_compatible", "autotrain_compatible", "text-generation-inference", "has_space",
-    "inference_endpoints", "deploy:azure", "model-index", "custom_code", "region:us", "region:eu",
-    "safetensors", "pytorch", "tf", "jax", "rust", "onnx", "gguf", "coreml", "tflite",
-})
-PREFIXED_TAG = re.compile(r"^[a-z_]+:")
 ARXIV_IN_TEXT = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECASE)
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$", re.IGNORECASE)
-CODE_REPOSITORY = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]+", re.IGNORECASE)
+DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>{}\[\]()|,;]+)", re.IGNORECASE)
+ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+# The Hub mints DOIs for repositories under its own prefix: such a DOI names the model, not a paper.
+HUB_DOI_PREFIX = "10.57967/hf/"
+CODE_HOST_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/([\w.-]+)/([\w.-]+)", re.IGNORECASE)
+# A code link counts as the model's code only where the card says so.
+PRESENTED_AS_CODE = re.compile(r"\b(code|codebase|repo|repository|github|gitlab|implementation|source code|training scripts?)\b", re.IGNORECASE)
+# Tooling every card may link to (install from source, the library it runs on): not the model's code.
+TOOLING_OWNERS = frozenset({"huggingface", "pytorch", "tensorflow", "keras-team", "ggerganov", "ggml-org", "vllm-project",
+                            "oobabooga", "mlco2", "microsoft/deepspeed", "nvidia/apex", "dao-ailab", "unslothai"})
 BIBTEX = re.compile(r"@(?:article|inproceedings|misc|book|incollection|techreport|phdthesis|software|online)\s*\{.*?\n\s*\}", re.DOTALL | re.IGNORECASE)
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+BIBTEX_FIELD = r"\b{}\s*=\s*[{{\"]\s*(.+?)\s*[}}\"]\s*,?\s*$"
+LANGUAGE_TAG_PREFIX = "language:"
+PLACEHOLDER_VALUES = frozenset({"", "unknown", "none", "null", "n/a", "na", "other", "tbd", "todo", "[more information needed]", "more information needed"})
 
-CARD_SECTIONS: dict[str, tuple[str, ...]] = {
-    "intendedUse": ("intended uses & limitations", "intended use", "intended uses", "uses", "direct use", "use cases", "intended use cases"),
-    "modelRisksBiasLimitations": ("bias, risks, and limitations", "bias, risks and limitations", "limitations", "limitations and bias",
-                                  "risks and limitations", "bias and limitations", "risks", "bias"),
-    "usageInstructions": ("how to use", "usage", "how to get started with the model", "getting started", "quick start", "quickstart", "use"),
-    "ethicalSocial": ("ethical considerations", "ethics", "ethical considerations and limitations", "ethics and safety", "societal impact"),
-    "legal": ("legal", "terms of use", "licensing"),
+# How the Hub names the relation of a model to its base (``base_model:<relation>:<id>`` tags).
+BASE_MODEL_RELATIONS: dict[str, str] = {
+    "finetune": "fineTunedFrom",
+    "quantized": "quantizedFrom",
+    "adapter": "adapterOf",
+    "merge": "mergedFrom",
 }
-DESCRIPTION_SECTIONS = ("model description", "model details", "model summary", "description", "overview")
+
+CARD_SECTIONS: dict[str, re.Pattern[str]] = {
+    "intendedUse": re.compile(r"intended (uses?|purposes?|applications?)|^uses?$|^direct use|^use cases?|^uses and limitations"),
+    "modelRisksBiasLimitations": re.compile(r"\blimitations?\b|\bbias(es)?\b|\brisks?\b|^caveats|^known issues|^out-of-scope"),
+    "usageInstructions": re.compile(r"^how to (use|get started|run)|^usage|^getting started|^get started|^quick ?start|^use (with|in|the model|this model)"
+                                    r"|^inference|^example usage|^examples?$|^using (the|this) model|^running the model"),
+    "ethicalSocial": re.compile(r"ethic|societal impact|social impact|^safety"),
+    "legal": re.compile(r"^legal|terms of use|^licen[cs]e|^licensing|^copyright"),
+}
+DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
 
-def mention(kind: str, key: str) -> Mention:
-    return {"kind": kind, "key": key}
+def mention(kind: str, key: str, **extra: Any) -> Mention:
+    return {"kind": kind, "key": key, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def is_mention(value: Any) -> bool:
+    return isinstance(value, dict) and "kind" in value and "key" in value and "@id" not in value
 
 
 @functools.cache
@@ -71,16 +100,43 @@ def _unique(values: Iterable[Any]) -> list[Any]:
     return seen
 
 
+def _strings(value: Any) -> list[str]:
+    return [str(v).strip() for v in _as_list(value) if isinstance(v, (str, int, float)) and str(v).strip()]
+
+
+def _is_placeholder(value: Any) -> bool:
+    return str(value).strip().lower() in PLACEHOLDER_VALUES
+
+
 def _card_data(model: dict[str, Any], card: ParsedCard | None) -> dict[str, Any]:
     """The API's cardData, completed by the card's own front matter (which the API may trim)."""
     return {**(card.metadata if card else {}), **(model.get("card_data") or {})}
 
 
+def _tags(model: dict[str, Any]) -> list[str]:
+    return [t for t in model.get("tags") or [] if isinstance(t, str) and t.strip()]
+
+
 def _tag_values(model: dict[str, Any], prefix: str) -> list[str]:
-    return [tag[len(prefix):] for tag in model.get("tags") or [] if isinstance(tag, str) and tag.startswith(prefix)]
+    return [tag[len(prefix):] for tag in _tags(model) if tag.startswith(prefix)]
+
+
+def _repo_file_url(model: dict[str, Any], link: str) -> str:
+    """A link as written in the card, absolute: relative ones point into the repository at its revision."""
+    return urljoin(f"{iris.hf_model_iri(model['id'])}/blob/{model.get('sha') or 'main'}/", link.strip())
+
+
+def normalize_doi(doi: str) -> str:
+    return doi.strip().rstrip(".").lower()
 
 
 # -- groups -------------------------------------------------------------------------------------
+
+ACCESS_CONDITIONS = {
+    "auto": "gated (auto): free after accepting the conditions on the model page while logged in; access is granted at once",
+    "manual": "gated (manual): free after accepting the conditions on the model page; the authors approve each request",
+}
+
 
 def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     model_id = model["id"]
@@ -88,149 +144,281 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     gated = model.get("gated")
     has_readme = card is not None or "README.md" in (model.get("siblings") or [])
     library = model.get("library_name") or _card_data(model, card).get("library_name")
+    model_dois = _tag_values(model, "doi:")
+    if card is not None:
+        model_dois += [d for d in DOI.findall(card.body) if normalize_doi(d).startswith(HUB_DOI_PREFIX)]
     return {
         "identifier": model_id,
         "name": model_id,
-        "url": hf_model_iri(model_id),
+        "url": iris.hf_model_iri(model_id),
         "source": "huggingface",
         "sourceSha": sha,
         "version": sha,
         "dateCreated": model.get("created_at"),
         "dateModified": model.get("last_modified"),
-        "readme": f"{hf_model_iri(model_id)}/blob/{sha or 'main'}/README.md" if has_readme else None,
-        "archivedAt": f"{hf_model_iri(model_id)}/tree/{sha}" if sha else None,
-        "isAccessibleForFree": not gated if gated is not None else None,
-        "conditionsOfAccess": f"gated ({gated}): accept the conditions on the model page" if gated else None,
-        "softwareRequirements": _as_list(library),
-        "storageRequirements": f"{model['used_storage']} bytes" if model.get("used_storage") else None,
+        "readme": f"{iris.hf_model_iri(model_id)}/blob/{sha or 'main'}/README.md" if has_readme else None,
+        "archivedAt": f"{iris.hf_model_iri(model_id)}/tree/{sha}" if sha else None,
+        "sameAs": _unique(iris.doi_iri(normalize_doi(d)) for d in model_dois),
+        # A gated model is still free: the Hub grants access after a click-through (auto) or the
+        # authors' approval (manual); conditionsOfAccess says which.
+        "isAccessibleForFree": (not model["private"]) if isinstance(model.get("private"), bool) else True,
+        "conditionsOfAccess": ACCESS_CONDITIONS.get(str(gated), f"gated ({gated})") if gated else None,
+        "softwareRequirements": _strings(library),
+        "storageRequirements": (f"{model['used_storage']} bytes: storage used by the model repository on the Hub (all files, as the Hub reports it)"
+                                if model.get("used_storage") else None),
         "downloads": model.get("downloads"),
         "likes": model.get("likes"),
     }
 
 
 def keywords_languages(model: dict[str, Any], card: ParsedCard | None) -> Partial:
+    """Every tag is a keyword (the Hub shows them all); a language is only what the card's
+    ``language`` metadata or a ``language:`` tag states: short tags such as ``vit`` or ``mlx`` are
+    architectures and libraries, not ISO 639 codes."""
     data = _card_data(model, card)
-    tasks = hf_tasks()
-    languages = [str(v) for v in _as_list(data.get("language"))]
-    tags = [t for t in model.get("tags") or [] if isinstance(t, str)]
-    plain = [t for t in tags + [str(t) for t in _as_list(data.get("tags"))] if not PREFIXED_TAG.match(t)]
-    keywords = [
-        t for t in plain
-        if t not in INFRASTRUCTURE_TAGS and t not in tasks and t not in languages
-        and t != model.get("library_name") and not (LANGUAGE_TAG.match(t) and len(t) <= 3)
-    ]
-    # Tags of 2-3 letters that are not keywords are language codes the Hub copied from the card.
-    languages += [t for t in plain if LANGUAGE_TAG.match(t) and len(t) <= 3 and t not in INFRASTRUCTURE_TAGS]
+    keywords = _tags(model) + _strings(data.get("tags"))
+    languages = _strings(data.get("language")) + _tag_values(model, LANGUAGE_TAG_PREFIX)
     return {
         "keywords": [mention("keywords", k) for k in _unique(keywords)],
-        "inLanguage": [mention("languages", lang) for lang in _unique(languages)],
+        "inLanguage": [mention("languages", lang) for lang in _unique(languages) if not _is_placeholder(lang)],
     }
 
 
 def task_category(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     data = _card_data(model, card)
     tasks = hf_tasks()
-    found = _as_list(model.get("pipeline_tag")) + _as_list(data.get("pipeline_tag"))
-    found += [t for t in model.get("tags") or [] if t in tasks]
-    config = model.get("config") or {}
-    categories = _as_list(config.get("model_type")) + _as_list(config.get("architectures"))
+    found = _strings(model.get("pipeline_tag")) + _strings(data.get("pipeline_tag"))
+    found += [t for t in _tags(model) if t in tasks]
+    config = model.get("config") if isinstance(model.get("config"), dict) else {}
+    categories = _strings(config.get("model_type")) + _strings(config.get("architectures"))
     return {
         "mlTask": [mention("tasks", t) for t in _unique(found)],
-        "modelCategory": _unique(str(c) for c in categories),
+        "modelCategory": _unique(categories),
     }
 
 
 def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
+    """Every licence the card and the tags state, each its own mention.
+
+    A licence id (SPDX or the Hub's list) links to the shared licence resource. The card's
+    ``license_name``/``license_link`` describe the licence text of this model: they become a licence of
+    their own (named, with an absolute link), beside the id; ``other``/``unknown`` say nothing more.
+    """
     data = _card_data(model, card)
-    keys = [str(v) for v in _as_list(data.get("license"))] + _tag_values(model, "license:")
-    resolved = []
-    for key in _unique(k.strip().lower() for k in keys):
-        if key == "other" and data.get("license_name"):
-            # "other" names no license; the card's license_name does.
-            resolved.append(mention("licenses", f"other:{data['license_name']}|{data.get('license_link') or ''}"))
-        else:
-            resolved.append(mention("licenses", key))
-    return {"license": resolved}
+    ids = [s.lower() for s in _strings(data.get("license")) + _tag_values(model, "license:")]
+    names, links = _strings(data.get("license_name")), _strings(data.get("license_link"))
+    found = [mention("licenses", key) for key in _unique(ids) if key not in ("other", "unknown")]
+    for index in range(max(len(names), len(links))):
+        name = names[index] if index < len(names) else None
+        link = _repo_file_url(model, links[index]) if index < len(links) else None
+        if link or (name and name.lower() not in ids):
+            found.append(mention("licenses", link or f"name:{name}", name=name, url=link))
+    if not found and ids:
+        found = [mention("licenses", ids[0])]  # only "other"/"unknown": still what the card says
+    return {"license": _unique(found)}
 
 
 def datasets(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     """``datasets`` in the card metadata are, by the Hub's definition, the training data; the
-    datasets of ``model-index`` results are evaluation data."""
+    datasets of ``model-index`` results are evaluation data; ``metrics`` names the metrics used."""
     data = _card_data(model, card)
-    trained = [str(d) for d in _as_list(data.get("datasets"))] + _tag_values(model, "dataset:")
-    evaluated, metrics = [], []
-    for entry in _as_list(data.get("model-index") or data.get("model_index")):
-        for result in _as_list(entry.get("results") if isinstance(entry, dict) else None):
-            dataset = result.get("dataset") or {}
-            key = dataset.get("type") or dataset.get("name")
-            if key:
-                evaluated.append(str(key))
-            for metric in _as_list(result.get("metrics")):
-                if isinstance(metric, dict) and metric.get("value") is not None:
-                    label = metric.get("name") or metric.get("type")
-                    split = f" ({dataset.get('split')})" if dataset.get("split") else ""
-                    metrics.append(f"{label} on {dataset.get('name') or key}{split}: {metric['value']}")
+    trained = _strings(data.get("datasets")) + _tag_values(model, "dataset:")
+    evaluated = [key for result in model_index_results(data) if (key := _dataset_key(result["dataset"]))]
+    metric_names = _strings(data.get("metrics"))
+    metric_names += [str(m.get("type") or m.get("name")) for r in model_index_results(data) for m in r["metrics"] if m.get("type") or m.get("name")]
     return {
-        "trainedOn": [mention("datasets", d) for d in _unique(trained)],
+        "trainedOn": [mention("datasets", d) for d in _unique(trained) if not _is_placeholder(d)],
         "evaluatedOn": [mention("datasets", d) for d in _unique(evaluated)],
-        "evaluationMetrics": _unique(metrics),
+        "evaluationMetrics": _unique(metric_names),
     }
 
 
+def model_index_results(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every result of the card's ``model-index``, as ``{"entry", "task", "dataset", "metrics"}``."""
+    results = []
+    for entry in _as_list(data.get("model-index") or data.get("model_index")):
+        if not isinstance(entry, dict):
+            continue
+        for result in _as_list(entry.get("results")):
+            if not isinstance(result, dict):
+                continue
+            dataset = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
+            task = result.get("task") if isinstance(result.get("task"), dict) else {}
+            metrics = [m for m in _as_list(result.get("metrics")) if isinstance(m, dict)]
+            results.append({"entry": entry.get("name"), "task": task, "dataset": dataset, "metrics": metrics})
+    return results
+
+
+def _dataset_key(dataset: dict[str, Any]) -> str | None:
+    key = str(dataset.get("type") or dataset.get("name") or "").strip()
+    return None if _is_placeholder(key) else key
+
+
+def _number(value: Any) -> float | int | str:
+    """A metric value as a number where it is one ("91.2", "91.2%" -> 91.2), else as given."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value).strip()
+    try:
+        return float(text.rstrip("%").strip())
+    except ValueError:
+        return text
+
+
+def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
+    """Each ``model-index`` result -> an embedded ``MLModelEvaluation`` with its metrics as
+    ``PropertyValue`` records, linked to the dataset (config, split, revision kept) and the task."""
+    model_iri = iris.hf_model_iri(model["id"])
+    records = []
+    for result in model_index_results(_card_data(model, card)):
+        dataset, task = result["dataset"], result["task"]
+        dataset_key = _dataset_key(dataset)
+        config, split, revision = (str(dataset[k]) if dataset.get(k) not in (None, "") else None for k in ("config", "split", "revision"))
+        task_key = str(task.get("type") or "").strip() or None
+        evaluation_iri = iris.evaluation_iri(model_iri, json.dumps(
+            [result["entry"], task_key, dataset_key, dataset.get("name"), config, split, revision], default=str))
+        metrics, summary = [], []
+        for position, metric in enumerate(result["metrics"]):
+            if metric.get("value") in (None, ""):
+                continue
+            value = _number(metric["value"])
+            label = str(metric.get("name") or metric.get("type") or "metric")
+            metrics.append({
+                "@id": iris.evaluation_metric_iri(evaluation_iri, position),
+                "name": label,
+                "propertyID": str(metric["type"]) if metric.get("type") else None,
+                "value": value,
+                "verified": metric.get("verified") if isinstance(metric.get("verified"), bool) else None,
+            })
+            summary.append(f"{label}: {value}")
+        if not metrics and not dataset_key:
+            continue
+        on = " ".join(p for p in (str(dataset.get("name") or dataset_key or ""), f"({', '.join(p for p in (config, split) if p)})" if config or split else "") if p)
+        records.append({
+            "@id": evaluation_iri,
+            "name": f"{task.get('name') or task_key or 'evaluation'} on {on}" if on else str(task.get("name") or task_key or "evaluation"),
+            "evaluatedMLModel": model_iri,
+            "evaluationDataset": [mention("datasets", dataset_key)] if dataset_key else [],
+            "datasetConfig": config,
+            "datasetSplit": split,
+            "datasetRevision": revision,
+            "mlTask": [mention("tasks", task_key)] if task_key else [],
+            "evaluationMetrics": metrics,
+            "evaluationResults": "; ".join(summary) or None,
+        })
+    return {"hasEvaluation": records}
+
+
 def base_models(model: dict[str, Any], card: ParsedCard | None = None) -> list[tuple[str, str | None]]:
-    """(base model id, relation) pairs, from the card's ``base_model`` and the Hub's ``base_model:`` tags."""
-    data = _card_data(model, card)
-    relation = data.get("base_model_relation")
-    found: dict[str, str | None] = {str(b): relation for b in _as_list(data.get("base_model")) if isinstance(b, str)}
+    """(base model id, relation) pairs. The Hub's ``base_model:`` tags are its own reading of the card
+    (ids resolved, relation stated), so they win; the card's ``base_model`` counts when there are none."""
+    found: dict[str, str | None] = {}
     for value in _tag_values(model, "base_model:"):
-        parts = value.split(":", 1)
-        if len(parts) == 2:
-            found[parts[1]] = parts[0]
-        else:
-            found.setdefault(parts[0], None)
+        relation, _, base = value.partition(":") if ":" in value else (None, "", value)
+        if base:
+            found[base] = relation or found.get(base)
+    if not found:
+        data = _card_data(model, card)
+        relation = data.get("base_model_relation") if isinstance(data.get("base_model_relation"), str) else None
+        found = {base: relation for base in _strings(data.get("base_model")) if not _is_placeholder(base)}
     return [(base, rel) for base, rel in found.items() if base and base != model["id"]]
 
 
 def lineage(model: dict[str, Any], card: ParsedCard | None) -> Partial:
-    pairs = base_models(model, card)
-    # No relation stated: the Hub's default reading of base_model is a fine-tune.
-    tuned = [base for base, rel in pairs if rel in (None, "finetune")]
-    return {
-        "isBasedOn": [mention("models", base) for base, _ in pairs],
-        "fineTunedFrom": [mention("models", base) for base in tuned],
-    }
+    """``isBasedOn`` for every base; the finer relation only where the Hub states one."""
+    partial: Partial = {"isBasedOn": [], **{term: [] for term in BASE_MODEL_RELATIONS.values()}}
+    for base, relation in base_models(model, card):
+        partial["isBasedOn"].append(mention("models", base))
+        if relation in BASE_MODEL_RELATIONS:
+            partial[BASE_MODEL_RELATIONS[relation]].append(mention("models", base))
+    return partial
+
+
+def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
+    """Links to code hosts on lines that present them as code; links in code blocks (install
+    commands) and to tooling every model uses are not the model's code."""
+    author = str(model.get("author") or model["id"].split("/")[0]).lower()
+    found = []
+    in_fence = False
+    for line in card.body.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        if in_fence or not PRESENTED_AS_CODE.search(CODE_HOST_LINK.sub(" ", line)):
+            continue
+        for match in CODE_HOST_LINK.finditer(line):
+            owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
+            if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and owner.lower() != author:
+                continue
+            host = match.group(0).split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
+            found.append(f"https://{host}/{owner}/{repo}")
+    return _unique(found)[:5]
 
 
 def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     if card is None:
         return {}
     data = _card_data(model, card)
-    partial: Partial = {term: section_text(card, titles) for term, titles in CARD_SECTIONS.items()}
-    partial["description"] = section_text(card, DESCRIPTION_SECTIONS, max_chars=2_000) or (card.lead[:2_000] or None)
+    partial: Partial = {term: section_text(card, pattern) for term, pattern in CARD_SECTIONS.items()}
+    partial["description"] = section_text(card, DESCRIPTION_SECTION, max_chars=2_000) or (card.lead[:2_000] or None)
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
-    partial["codeRepository"] = _unique(m.group(0).rstrip(".") for m in CODE_REPOSITORY.finditer(card.body))[:5]
+    partial["codeRepository"] = _code_repositories(model, card)
     emissions = data.get("co2_eq_emissions")
-    if isinstance(emissions, dict) and emissions.get("emissions") is not None:
+    if isinstance(emissions, dict) and isinstance(emissions.get("emissions"), (int, float)):
         partial["hasCO2eEmissions"] = f"{emissions['emissions']} g CO2e"
-    elif isinstance(emissions, (int, float)):
+    elif isinstance(emissions, (int, float)) and not isinstance(emissions, bool):
         partial["hasCO2eEmissions"] = f"{emissions} g CO2e"
     return partial
 
 
+def _bibtex_field(entry: str, name: str) -> str | None:
+    match = re.search(BIBTEX_FIELD.format(name), entry, re.IGNORECASE | re.MULTILINE)
+    return " ".join(match.group(1).replace("{", "").replace("}", "").split()) if match else None
+
+
+def _article_mention_for_doi(doi: str, title: str | None = None) -> Mention | None:
+    doi = normalize_doi(doi)
+    if doi.startswith(HUB_DOI_PREFIX):
+        return None  # the model's own DOI (basic: sameAs)
+    arxiv = ARXIV_DOI.match(doi)
+    if arxiv and ARXIV_ID.match(arxiv.group(1)):
+        return mention("articles", re.sub(r"v\d+$", "", arxiv.group(1)))
+    return mention("articles", f"doi:{doi}", title=title)
+
+
 def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
+    """Papers: arXiv ids (tags, links, BibTeX ``eprint``) and DOIs (links, text, BibTeX ``doi``).
+
+    The Hub tags every card that keeps the template's carbon-emissions sentence with that paper's
+    arXiv id; an id found only in the card's template lines is not the model's reference.
+    """
     arxiv_ids = _tag_values(model, "arxiv:")
     if card is not None:
+        arxiv_ids = [a for a in arxiv_ids if not (a in card.boilerplate and a not in card.body)]
         arxiv_ids += [m.group(1) for m in ARXIV_IN_TEXT.finditer(card.body)]
-    arxiv_ids = [re.sub(r"v\d+$", "", a) for a in arxiv_ids if ARXIV_ID.match(a)]
+    found = [mention("articles", re.sub(r"v\d+$", "", a)) for a in arxiv_ids if ARXIV_ID.match(a)]
     bibtex = [m.group(0).strip() for m in BIBTEX.finditer(card.body)] if card is not None else []
-    return {
-        "referencePublication": [mention("articles", a) for a in _unique(arxiv_ids)],
-        "citation": _unique(bibtex),
-    }
+    for entry in bibtex:
+        eprint = _bibtex_field(entry, "eprint")
+        if eprint and ARXIV_ID.match(eprint):
+            found.append(mention("articles", re.sub(r"v\d+$", "", eprint)))
+        doi = _bibtex_field(entry, "doi")
+        if doi and DOI.search(doi) and (m := _article_mention_for_doi(DOI.search(doi).group(1), _bibtex_field(entry, "title"))):
+            found.append(m)
+    if card is not None:
+        found += [m for doi in DOI.findall(card.body) if (m := _article_mention_for_doi(doi))]
+    # One mention per paper: a DOI found with its BibTeX title wins over the same DOI found bare.
+    by_key: dict[tuple[str, str], Mention] = {}
+    for item in found:
+        key = (item["kind"], item["key"])
+        by_key[key] = item if key not in by_key or len(item) > len(by_key[key]) else by_key[key]
+    return {"referencePublication": list(by_key.values()), "citation": _unique(bibtex)}
 
 
 def sharing(model: dict[str, Any], card: ParsedCard | None) -> Partial:
-    author = model.get("author") or (model["id"].split("/")[0] if "/" in model["id"] else None)
+    author = model.get("author") if isinstance(model.get("author"), str) else None
+    author = author or (model["id"].split("/")[0] if "/" in model["id"] else None)
     return {"sharedBy": [mention("organisations", author)] if author else []}
 
 
@@ -240,6 +428,7 @@ PROPERTY_GROUPS: dict[str, Callable[[dict[str, Any], ParsedCard | None], Partial
     "task_category": task_category,
     "licenses": licenses,
     "datasets": datasets,
+    "evaluations": evaluations,
     "lineage": lineage,
     "card_sections": card_sections,
     "citations": citations,
@@ -248,20 +437,27 @@ PROPERTY_GROUPS: dict[str, Callable[[dict[str, Any], ParsedCard | None], Partial
 
 # Which group mentions which kind of entity: identification runs only the groups it needs.
 GROUPS_MENTIONING: dict[str, tuple[str, ...]] = {
-    "datasets": ("datasets",),
+    "datasets": ("datasets", "evaluations"),
     "articles": ("citations",),
     "keywords": ("keywords_languages",),
     "languages": ("keywords_languages",),
     "licenses": ("licenses",),
-    "tasks": ("task_category",),
+    "tasks": ("task_category", "evaluations"),
     "organisations": ("sharing",),
 }
 
 
-def mentions_in(partial: Partial, kind: str) -> list[str]:
-    keys = []
-    for value in partial.values():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict) and item.get("kind") == kind:
-                keys.append(item["key"])
-    return keys
+def iter_mentions(value: Any) -> Iterable[Mention]:
+    """Every mention in a partial record, embedded records included."""
+    if is_mention(value):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_mentions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from iter_mentions(item)
+
+
+def mentions_in(partial: Partial, kind: str) -> list[Mention]:
+    return [m for m in iter_mentions(partial) if m["kind"] == kind]

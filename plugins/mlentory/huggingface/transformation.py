@@ -22,12 +22,12 @@ from pydantic import ValidationError
 
 from mlentory.fair4ml.iris import hf_model_iri
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
-from mlentory.fair4ml.models import ENTITY_MODELS, MLModel
+from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, MLModel
 from mlentory.huggingface.cards import ParsedCard, card_from_record
 from mlentory.huggingface.extraction import STAGE as EXTRACTION
 from mlentory.huggingface.extraction import iter_raw_models_with_cards
 from mlentory.huggingface.linking import link
-from mlentory.huggingface.properties import PROPERTY_GROUPS
+from mlentory.huggingface.properties import PROPERTY_GROUPS, is_mention, iter_mentions
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.settings import DEFAULT_CHUNK_SIZE
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 STAGE = "transformation"
 GROUP_NAMES = list(PROPERTY_GROUPS)
+LINKED_KINDS = (*ENTITY_MODELS, *STUB_KINDS)
 
 
 def plan_chunks(run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
@@ -81,11 +82,6 @@ def extract_property_group(run_folder: str, group: str, chunk: int) -> int:
     return count
 
 
-def _mentions(value: Any) -> list[dict[str, str]]:
-    items = value if isinstance(value, list) else [value]
-    return [i for i in items if isinstance(i, dict) and "kind" in i and "key" in i]
-
-
 def link_entities(run_folder: str) -> dict[str, int]:
     """Resolve every mention in the partial records; write entity records and the mention -> IRI table."""
     run = RunFolder(Path(run_folder))
@@ -97,40 +93,52 @@ def link_entities(run_folder: str) -> dict[str, int]:
     errors = []
     for path in sorted(run.stage_dir(STAGE).glob("partial/*/*.jsonl")):
         for row in read_jsonl(path):
-            for value in row["properties"].values():
-                for m in _mentions(value):
-                    kind, key = m["kind"], m["key"]
-                    if key in links[kind]:
-                        continue
-                    try:
-                        target_iris, entity_records = link(kind, key, identified.get(kind, {}).get(key))
-                    except (ValidationError, ValueError) as exc:
-                        errors.append({"id": f"{kind}:{key}", "reason": f"linking: {exc}"})
-                        links[kind][key] = []
-                        continue
-                    links[kind][key] = target_iris
-                    for entity_kind, record in entity_records:
-                        records[entity_kind][record.id] = record.to_jsonld()
+            for m in iter_mentions(row["properties"]):
+                kind, key = m["kind"], m["key"]
+                if key in links[kind]:
+                    continue
+                try:
+                    target_iris, entity_records = link(m, identified.get(kind, {}).get(key))
+                except (ValidationError, ValueError) as exc:
+                    errors.append({"id": f"{kind}:{key}", "reason": f"linking: {exc}"})
+                    links[kind][key] = []
+                    continue
+                links[kind][key] = target_iris
+                for entity_kind, record in entity_records:
+                    records[entity_kind][record.id] = record.to_jsonld()
     write_json(run.file(STAGE, "links.json"), links)
     counts = {}
-    for kind in ENTITY_MODELS:
+    for kind in LINKED_KINDS:
         counts[kind] = write_jsonld(run.file(STAGE, "entities", f"{kind}.jsonld"), sorted(records[kind].values(), key=lambda r: r["@id"]))
     run.write_errors(STAGE, "linking", errors)
     log.info("linked entities: %s", counts)
     return counts
 
 
+def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
+    """A partial value with its mentions replaced by IRIs, embedded records included; empty values dropped."""
+    if isinstance(value, dict):
+        resolved = {term: _resolved(item, links) for term, item in value.items()}
+        return {term: item for term, item in resolved.items() if item not in (None, [], "")}
+    if isinstance(value, list):
+        items: list[Any] = []
+        for item in value:
+            if is_mention(item):
+                items += links.get(item["kind"], {}).get(item["key"], [])
+            else:
+                items.append(_resolved(item, links))
+        unique: list[Any] = []
+        for item in items:
+            if item not in unique:
+                unique.append(item)
+        return unique
+    return value
+
+
 def normalize_record(model_id: str, partials: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> MLModel:
     merged: dict[str, Any] = {}
     for partial in partials:
-        for term, value in partial.items():
-            mentions = _mentions(value)
-            if mentions:
-                value = [iri for m in mentions for iri in links.get(m["kind"], {}).get(m["key"], [])]
-                value = list(dict.fromkeys(value))
-            if value in (None, [], ""):
-                continue
-            merged[term] = value
+        merged.update(_resolved(partial, links))
     return MLModel.model_validate({"@id": hf_model_iri(model_id), **merged})
 
 
@@ -163,6 +171,6 @@ def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     failed_models = failed | {e["id"] for e in errors}
     check_error_rate(STAGE, len(failed_models), plan["models"], max_error_rate)
     summary = {"run_folder": run_folder, "models": written, "chunks": plan["chunks"], "errors": len(earlier) + len(errors),
-               "entities": {k: len(read_jsonld(run.file(STAGE, "entities", f"{k}.jsonld"))) for k in ENTITY_MODELS}}
+               "entities": {k: len(read_jsonld(run.file(STAGE, "entities", f"{k}.jsonld"))) for k in LINKED_KINDS}}
     run.mark_done(STAGE, summary)
     return summary

@@ -7,6 +7,10 @@ the ``_NsPrefDef`` node). A production Neo4j with n10s can therefore export the 
 
 Re-loading a record replaces it: ``SET n = $props`` drops properties that disappeared upstream, and
 the record's outgoing FAIR4ML relationships are deleted and re-created in the same transaction.
+Records embedded in a record (a model's evaluations and their metric values: JSON-LD node objects)
+are nodes of their own that belong to it: a reload deletes them and writes them anew, so an
+evaluation removed upstream does not survive. Stub records (``load(..., stubs=True)``) are written
+only where no described node exists, so a stub never replaces what a full record wrote.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from mlentory.fair4ml.context import is_reference, load_context, namespace_prefixes, shortened
+from mlentory.fair4ml.models import embedded_terms, embedding_depth
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +60,49 @@ class GraphRow:
     relationships: dict[str, list[str]] = field(default_factory=dict)
 
 
-def graph_row(record: dict[str, Any]) -> GraphRow:
+def graph_rows(record: dict[str, Any]) -> list[GraphRow]:
+    """The record's node, then the nodes of the records it embeds (depth first)."""
     props: dict[str, Any] = {"uri": record["@id"]}
     relationships: dict[str, list[str]] = {}
+    embedded_rows: list[GraphRow] = []
     for term, value in record.items():
         if term.startswith("@"):
             continue
-        if is_reference(term):
-            relationships[_name(term)] = value if isinstance(value, list) else [value]
-        elif isinstance(value, (dict, list)) and any(isinstance(v, dict) for v in (value if isinstance(value, list) else [value])):
+        values = value if isinstance(value, list) else [value]
+        nodes = [v for v in values if isinstance(v, dict) and "@id" in v]
+        if nodes:
+            relationships[_name(term)] = [node["@id"] for node in nodes]
+            for node in nodes:
+                embedded_rows += graph_rows(node)
+        elif is_reference(term):
+            relationships[_name(term)] = values
+        elif any(isinstance(v, dict) for v in values):
             props[_name(term)] = json.dumps(value, sort_keys=True)
         else:
             props[_name(term)] = value
-    return GraphRow(uri=record["@id"], label=_name(record["@type"]), props=props, relationships=relationships)
+    return [GraphRow(uri=record["@id"], label=_name(record["@type"]), props=props, relationships=relationships), *embedded_rows]
+
+
+def graph_row(record: dict[str, Any]) -> GraphRow:
+    return graph_rows(record)[0]
+
+
+def _delete_embedded(tx: ManagedTransaction, uris: list[str]) -> None:
+    """Delete the nodes the records at ``uris`` embed, deepest first (they are written anew)."""
+    types = [_name(term) for term in embedded_terms()]
+    for depth in range(embedding_depth(), 0, -1):
+        path = "".join(f"-[r{i}]->(c{i})" for i in range(1, depth + 1))
+        condition = " AND ".join(f"type(r{i}) IN $types" for i in range(1, depth + 1))
+        tx.run(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}}){path} WHERE {condition} DETACH DELETE c{depth}",
+               uris=uris, types=types).consume()
+
+
+def _write_stubs(tx: ManagedTransaction, rows: list[GraphRow]) -> None:
+    # A node with a name was written by a full record (or an earlier stub): leave it as it is.
+    tx.run(
+        "UNWIND $rows AS row MERGE (n:Resource {uri: row.uri}) WITH n, row WHERE n.schema__name IS NULL SET n = row.props",
+        rows=[{"uri": r.uri, "props": r.props} for r in rows],
+    ).consume()
 
 
 def _write_nodes_and_relationships(tx: ManagedTransaction, rows: list[GraphRow], rel_types: list[str]) -> None:
@@ -117,17 +152,24 @@ class GraphLoader:
             session.execute_write(lambda tx: tx.run("MERGE (c:_GraphConfig {_id: 1}) SET c += $config", config=GRAPH_CONFIG).consume())
             session.execute_write(lambda tx: tx.run("MERGE (p:_NsPrefDef {_id: 1}) SET p += $prefixes", prefixes=namespace_prefixes()).consume())
 
-    def write_batch(self, rows: list[GraphRow]) -> None:
-        rel_types = managed_relationship_types()
+    def write_batch(self, records: list[dict[str, Any]], stubs: bool = False) -> None:
+        rows = [row for record in records for row in graph_rows(record)]
         with self._session() as session:
-            session.execute_write(_write_nodes_and_relationships, rows, rel_types)
+            if stubs:
+                session.execute_write(_write_stubs, rows)
+            else:
+                # Embedded nodes are deleted in a transaction of their own: the local stand-in
+                # (ArcadeDB) checks uniqueness against a node deleted in the same transaction.
+                session.execute_write(_delete_embedded, [record["@id"] for record in records])
+                session.execute_write(_write_nodes_and_relationships, rows, managed_relationship_types())
             # Labels in a second transaction: the local stand-in (ArcadeDB) rejects adding a label
             # to a node created in the same transaction; Neo4j does not mind the extra round trip.
             session.execute_write(_write_labels, rows)
 
-    def load(self, records: Iterable[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+    def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad
-        record is reported alone. Returns (loaded count, errors)."""
+        record is reported alone. ``stubs``: write only where no described node exists.
+        Returns (loaded count, errors)."""
         loaded, errors, batch = 0, [], []
 
         def flush(batch: list[dict[str, Any]]) -> None:
@@ -135,7 +177,7 @@ class GraphLoader:
             if not batch:
                 return
             try:
-                self.write_batch([graph_row(r) for r in batch])
+                self.write_batch(batch, stubs)
                 loaded += len(batch)
                 return
             except Exception as exc:

@@ -1,7 +1,9 @@
 """Index FAIR4ML model records in Elasticsearch for search: one flat document per model.
 
 Document ids are derived from the model IRI, so re-indexing replaces a document in place (no
-duplicates, no stale fields) in every run and from every source.
+duplicates, no stale fields) in every run and from every source. Every linked entity appears twice:
+by its code in the filter field (``licenses: mit``, ``ml_tasks: text-to-image``, ``languages: en``,
+lowercase-normalized) and by its name in a ``*_names`` field for display and full-text search.
 """
 
 from __future__ import annotations
@@ -10,15 +12,25 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
-from mlentory.fair4ml.iris import HF_BASE
 from mlentory.settings import ES_MODELS_MAPPING_FILE
 
 log = logging.getLogger(__name__)
+
+
+class EntityLabel(NamedTuple):
+    code: str
+    name: str
+
+
+def entity_label(record: dict[str, Any]) -> EntityLabel:
+    """How a linked entity is filtered (its code in its vocabulary) and shown (its name)."""
+    code = record.get("termCode") or record.get("identifier") or record["@id"]
+    return EntityLabel(code=str(code), name=str(record.get("name") or code))
 
 
 def document_id(iri: str) -> str:
@@ -38,35 +50,70 @@ def ensure_index(es: Elasticsearch, index: str) -> str:
     current = es.indices.get_mapping(index=index)[index]["mappings"].get("properties", {})
     if all(current.get(name) == spec for name, spec in body["mappings"]["properties"].items()):
         return "unchanged"
-    es.indices.put_mapping(index=index, properties=body["mappings"]["properties"])
+    try:
+        es.indices.put_mapping(index=index, properties=body["mappings"]["properties"])
+    except BadRequestError as exc:
+        raise RuntimeError(
+            f"index {index}: its mapping cannot be changed in place to the current one ({exc.message}); "
+            "index into a new index (the loading DAG's `index` param) with an hf_extraction full_refresh run, "
+            "then point searches at it") from exc
     log.warning("index %s: mapping updated; documents indexed before keep the old fields until re-indexed "
                 "(run hf_extraction with full_refresh)", index)
     return "updated"
 
 
-def model_document(record: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
-    """The search document of a model; linked entities appear by name, base models by id."""
+def _evaluation_lines(record: dict[str, Any], labels: dict[str, EntityLabel]) -> list[str]:
+    """Each evaluation as one searchable line: "accuracy (accuracy): 0.934 on imdb (test) [text-classification]"."""
+    lines = []
+    for evaluation in record.get("hasEvaluation", []):
+        datasets = ", ".join(labels[i].code if i in labels else i for i in evaluation.get("evaluationDataset", []))
+        where = " ".join(p for p in (datasets, ", ".join(p for p in (evaluation.get("datasetConfig"), evaluation.get("datasetSplit")) if p)) if p)
+        for metric in evaluation.get("evaluationMetrics", []):
+            metric_type = f" ({metric['propertyID']})" if metric.get("propertyID") and metric["propertyID"] != metric.get("name") else ""
+            lines.append(f"{metric.get('name')}{metric_type}: {metric.get('value')}" + (f" on {where}" if where else ""))
+    return lines
 
-    def named(term: str) -> list[str]:
-        return [names.get(iri) or iri.removeprefix(HF_BASE) for iri in record.get(term, [])]
 
+def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> dict[str, Any]:
+    """The search document of a model: linked entities by code (filters) and by name (display)."""
+
+    def codes(term: str) -> list[str]:
+        return [labels[iri].code if iri in labels else iri for iri in record.get(term, [])]
+
+    def names(term: str) -> list[str]:
+        return [labels[iri].name if iri in labels else iri for iri in record.get(term, [])]
+
+    evaluations = record.get("hasEvaluation", [])
     return {
         "iri": record["@id"],
         "source": record.get("source"),
         "identifier": record.get("identifier"),
         "name": record.get("name"),
         "description": record.get("description"),
-        "keywords": named("keywords"),
-        "ml_tasks": named("mlTask"),
+        "keywords": names("keywords"),
+        "ml_tasks": codes("mlTask"),
+        "ml_task_names": names("mlTask"),
         "model_category": record.get("modelCategory", []),
-        "licenses": named("license"),
-        "languages": named("inLanguage"),
-        "trained_on": named("trainedOn"),
-        "evaluated_on": named("evaluatedOn"),
-        "fine_tuned_from": [iri.removeprefix(HF_BASE) for iri in record.get("fineTunedFrom", [])],
-        "based_on": [iri.removeprefix(HF_BASE) for iri in record.get("isBasedOn", [])],
-        "shared_by": named("sharedBy"),
-        "reference_publications": named("referencePublication"),
+        "licenses": codes("license"),
+        "license_names": names("license"),
+        "languages": codes("inLanguage"),
+        "language_names": names("inLanguage"),
+        "trained_on": codes("trainedOn"),
+        "trained_on_names": names("trainedOn"),
+        "evaluated_on": codes("evaluatedOn"),
+        "evaluation_metrics": record.get("evaluationMetrics", []),
+        "evaluations": _evaluation_lines(record, labels),
+        "evaluation_count": len(evaluations),
+        "fine_tuned_from": codes("fineTunedFrom"),
+        "quantized_from": codes("quantizedFrom"),
+        "adapter_of": codes("adapterOf"),
+        "merged_from": codes("mergedFrom"),
+        "based_on": codes("isBasedOn"),
+        "shared_by": codes("sharedBy"),
+        "shared_by_names": names("sharedBy"),
+        "reference_publications": names("referencePublication"),
+        "same_as": record.get("sameAs", []),
+        "code_repository": record.get("codeRepository", []),
         "intended_use": record.get("intendedUse"),
         "risks_bias_limitations": record.get("modelRisksBiasLimitations"),
         "software_requirements": record.get("softwareRequirements", []),
@@ -75,13 +122,14 @@ def model_document(record: dict[str, Any], names: dict[str, str]) -> dict[str, A
         "downloads": record.get("downloads"),
         "likes": record.get("likes"),
         "is_accessible_for_free": record.get("isAccessibleForFree"),
+        "conditions_of_access": record.get("conditionsOfAccess"),
         "url": record.get("url"),
         "source_sha": record.get("sourceSha"),
     }
 
 
 def index_models(
-    es: Elasticsearch, index: str, records: Iterable[dict[str, Any]], names: dict[str, str], chunk_size: int = 500
+    es: Elasticsearch, index: str, records: Iterable[dict[str, Any]], labels: dict[str, EntityLabel], chunk_size: int = 500
 ) -> tuple[int, list[dict[str, Any]]]:
     """Bulk-index; returns (indexed count, per-record errors). Transient failures are retried."""
     iri_of: dict[str, str] = {}
@@ -90,7 +138,7 @@ def index_models(
         for record in records:
             doc_id = document_id(record["@id"])
             iri_of[doc_id] = record["@id"]
-            yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": model_document(record, names)}
+            yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": model_document(record, labels)}
 
     indexed, errors = 0, []
     for ok, item in streaming_bulk(es, actions(), chunk_size=chunk_size, raise_on_error=False, raise_on_exception=True, max_retries=3):

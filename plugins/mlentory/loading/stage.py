@@ -7,6 +7,7 @@ from the Airflow hooks (Neo4jHook, ElasticsearchSQLHook), so every credential st
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,9 @@ from elasticsearch import Elasticsearch
 from neo4j import Driver
 
 from mlentory.fair4ml.jsonld import read_jsonld
-from mlentory.fair4ml.models import ENTITY_KINDS
+from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.loading.graph import GraphLoader
-from mlentory.loading.search_index import ensure_index, index_models
+from mlentory.loading.search_index import EntityLabel, ensure_index, entity_label, index_models
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
 from mlentory.state import LoadedRevisions
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 STAGE = "loading"
 TRANSFORMATION = "transformation"
+LOADED_ENTITY_KINDS = (*ENTITY_KINDS, *STUB_KINDS)
 
 
 def prepare_graph(driver: Driver) -> None:
@@ -42,7 +44,7 @@ def plan_model_chunks(run_folder: str) -> list[int]:
 def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
     run = RunFolder(Path(run_folder))
     records = read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))
-    loaded, errors = GraphLoader(driver).load(records)
+    loaded, errors = GraphLoader(driver).load(records, stubs=kind in STUB_KINDS)
     run.write_errors(STAGE, f"graph_{kind}", errors)
     log.info("graph: %d/%d %s loaded, %d errors", loaded, len(records), kind, len(errors))
     return loaded
@@ -58,10 +60,11 @@ def load_models(run_folder: str, chunk: int, driver: Driver) -> int:
     return loaded
 
 
-def entity_names(run: RunFolder) -> dict[str, str]:
+def entity_labels(run: RunFolder) -> dict[str, EntityLabel]:
+    """IRI -> (code, name) of every entity the run's models link to, for the search documents."""
     return {
-        record["@id"]: record.get("name") or record.get("identifier") or record["@id"]
-        for kind in ENTITY_KINDS
+        record["@id"]: entity_label(record)
+        for kind in LOADED_ENTITY_KINDS
         for record in read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))
     }
 
@@ -69,7 +72,7 @@ def entity_names(run: RunFolder) -> dict[str, str]:
 def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
     run = RunFolder(Path(run_folder))
     ensure_index(es, index)
-    names = entity_names(run)
+    names = entity_labels(run)
     total, errors = 0, []
     for path in _model_chunk_files(run):
         records = read_jsonld(path)
@@ -87,6 +90,8 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     models = [r for path in _model_chunk_files(run) for r in read_jsonld(path)]
     all_errors = run.errors()
     write_jsonl(run.path / "errors.jsonl", all_errors)
+    warnings = run.warnings()
+    write_jsonl(run.path / "warnings.jsonl", warnings)
     failed_to_load = {e["id"] for e in run.errors(STAGE)}
     loaded = [m for m in models if m["@id"] not in failed_to_load]
     LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha")})
@@ -96,8 +101,11 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "run_folder": run_folder,
         "models_loaded": len(loaded),
         "models_failed": record_errors,
-        "entities": {kind: len(read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))) for kind in ENTITY_KINDS},
+        "entities": {kind: len(read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))) for kind in LOADED_ENTITY_KINDS},
         "errors": len(all_errors),
+        "errors_by_part": dict(Counter(f"{e['stage']}/{e['part']}" for e in all_errors)),
+        "warnings": len(warnings),
+        "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)
     check_error_rate(STAGE, record_errors, transformed, max_error_rate)
