@@ -169,12 +169,16 @@ def is_placeholder(text: str) -> bool:
     return not text.strip() or bool(_PLACEHOLDERS.match(text.strip()))
 
 
-def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: int = 5_000) -> str | None:
+def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
     """Text of the first section whose normalized heading (numbering, emphasis, "[optional]" removed)
-    matches ``title_pattern``, including its sub-sections; placeholders count as absent."""
-    for index, section in enumerate(card.sections):
-        if not section.title or not title_pattern.search(normalized_title(section.title)):
-            continue
+    matches ``title_pattern``, including its sub-sections; placeholders count as absent. Headings that
+    also match ``avoid`` ("Intended uses & limitations" for the limitations) count only when no other does."""
+    titles = [normalized_title(s.title) for s in card.sections]
+    matching = [i for i, title in enumerate(titles) if title and title_pattern.search(title)]
+    if avoid is not None:
+        matching = [i for i in matching if not avoid.search(titles[i])] + [i for i in matching if avoid.search(titles[i])]
+    for index in matching:
+        section = card.sections[index]
         parts = [section.text]
         for sub in card.sections[index + 1 :]:
             if sub.level <= section.level:

@@ -68,6 +68,8 @@ CARD_SECTIONS: dict[str, re.Pattern[str]] = {
     "ethicalSocial": re.compile(r"ethic|societal impact|social impact|^safety"),
     "legal": re.compile(r"^legal|terms of use|^licen[cs]e|^licensing|^copyright"),
 }
+# A heading that names two things ("Intended uses & limitations") is the last choice for the second.
+SHARED_HEADINGS = {"modelRisksBiasLimitations": CARD_SECTIONS["intendedUse"]}
 DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
 
@@ -336,18 +338,31 @@ def lineage(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     return partial
 
 
+def _paragraphs_outside_code(body: str) -> list[str]:
+    paragraphs, current, in_fence = [], [], False
+    for line in body.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if line.strip():
+            current.append(line)
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    return [*paragraphs, "\n".join(current)] if current else paragraphs
+
+
 def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
     """Links to code hosts on lines that present them as code; links in code blocks (install
     commands) and to tooling every model uses are not the model's code."""
     author = str(model.get("author") or model["id"].split("/")[0]).lower()
     found = []
-    in_fence = False
-    for line in card.body.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        if in_fence or not PRESENTED_AS_CODE.search(CODE_HOST_LINK.sub(" ", line)):
+    for paragraph in _paragraphs_outside_code(card.body):
+        if not PRESENTED_AS_CODE.search(CODE_HOST_LINK.sub(" ", paragraph)):
             continue
-        for match in CODE_HOST_LINK.finditer(line):
+        for match in CODE_HOST_LINK.finditer(paragraph):
             owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
             if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and owner.lower() != author:
                 continue
@@ -360,7 +375,7 @@ def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     if card is None:
         return {}
     data = _card_data(model, card)
-    partial: Partial = {term: section_text(card, pattern) for term, pattern in CARD_SECTIONS.items()}
+    partial: Partial = {term: section_text(card, pattern, avoid=SHARED_HEADINGS.get(term)) for term, pattern in CARD_SECTIONS.items()}
     partial["description"] = section_text(card, DESCRIPTION_SECTION, max_chars=2_000) or (card.lead[:2_000] or None)
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
     partial["codeRepository"] = _code_repositories(model, card)

@@ -1,0 +1,246 @@
+"""FAIR4ML fidelity on Hub records in their real shapes: one test per class of defect a catalogue user
+would see (invented languages, lost licences, over-claimed lineage, flattened evaluations, template
+text as data, dropped DOIs, silent lookup failures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.hf_api import ModelInfo
+
+from mlentory.enrichment.languages import identify_language
+from mlentory.fair4ml.models import MLModel
+from mlentory.huggingface import properties as p
+from mlentory.huggingface.cards import parse_card
+from mlentory.huggingface.extraction import _cached_lookups
+from mlentory.huggingface.hub import raw_model_record
+from mlentory.huggingface.linking import link
+from mlentory.huggingface.transformation import normalize_record
+from mlentory.run_folder import RunFolder
+
+SHA = "a" * 40
+
+
+def hub_model(model_id: str, tags: list[str], card_data: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A ``GET /api/models/{id}`` body, parsed by the Hub client as the pipeline does."""
+    body = {"_id": "1", "id": model_id, "modelId": model_id, "author": model_id.split("/")[0], "sha": SHA,
+            "lastModified": "2025-01-01T00:00:00.000Z", "createdAt": "2024-01-01T00:00:00.000Z", "private": False,
+            "gated": False, "disabled": False, "downloads": 1, "likes": 1, "tags": tags, "cardData": card_data,
+            "siblings": [{"rfilename": "README.md"}], **extra}
+    return raw_model_record(ModelInfo(**body))
+
+
+def keys(values: list[dict[str, Any]]) -> list[str]:
+    return [v["key"] for v in values]
+
+
+def resolved(model: dict[str, Any], card=None) -> MLModel:
+    """The model's FAIR4ML record, with every mention linked as the transformation does."""
+    partials = [group(model, card) for group in p.PROPERTY_GROUPS.values()]
+    links: dict[str, dict[str, list[str]]] = {}
+    for partial in partials:
+        for m in p.iter_mentions(partial):
+            info = identify_language(m["key"]) if m["kind"] == "languages" else None
+            links.setdefault(m["kind"], {})[m["key"]] = link(m, info)[0]
+    return normalize_record(model["id"], partials, links)
+
+
+# -- languages ------------------------------------------------------------------------------------
+
+def test_short_library_and_architecture_tags_are_keywords_not_languages():
+    model = hub_model("mlx-community/vit-art", ["mlx", "vit", "art", "esm", "en", "image-classification"], {"language": ["en"], "tags": ["mlx"]})
+    partial = p.keywords_languages(model, None)
+    assert keys(partial["inLanguage"]) == ["en"]
+    assert {"mlx", "vit", "art", "esm", "en"} <= set(keys(partial["keywords"]))
+    record = resolved(model)
+    assert record.in_language == ["http://lexvo.org/id/iso639-3/eng"]
+
+
+def test_a_language_tag_the_hub_marks_is_a_language_and_a_card_value_that_is_none_is_not():
+    model = hub_model("x/coder", ["language:fr", "code"], {"language": ["code", "multilingual"]})
+    assert keys(p.keywords_languages(model, None)["inLanguage"]) == ["code", "multilingual", "fr"]
+    assert resolved(model).in_language == ["http://lexvo.org/id/iso639-3/mul", "http://lexvo.org/id/iso639-3/fra"]
+    assert identify_language("code")["found"] is False
+
+
+# -- licences -------------------------------------------------------------------------------------
+
+def test_other_licence_keeps_its_name_and_its_relative_link_made_absolute_at_the_revision():
+    model = hub_model("tencent/hunyuan", ["license:other"], {"license": "other", "license_name": "tencent-hunyuan-community", "license_link": "LICENSE.txt"})
+    [mention] = p.licenses(model, None)["license"]
+    iris, records = link(mention, None)
+    url = f"https://huggingface.co/tencent/hunyuan/blob/{SHA}/LICENSE.txt"
+    assert iris == [url]
+    assert records[0][1].name == "tencent-hunyuan-community" and records[0][1].url == url
+
+
+def test_every_licence_of_a_model_is_kept_with_spdx_iris_and_a_name_beside_a_standard_one():
+    model = hub_model("meta/llama-x", ["license:llama3", "license:mit"], {"license": ["llama3", "MIT"], "license_name": "llama3-custom", "license_link": "./LICENSE"})
+    record = resolved(model)
+    assert record.license == [
+        "https://w3id.org/mlentory/license/llama3",
+        "https://spdx.org/licenses/MIT",
+        f"https://huggingface.co/meta/llama-x/blob/{SHA}/LICENSE",
+    ]
+    [(_, llama)] = link({"kind": "licenses", "key": "llama3"}, None)[1]
+    assert llama.name == "Llama 3 Community License Agreement" and llama.url.startswith("https://")
+    [(_, mit)] = link({"kind": "licenses", "key": "mit"}, None)[1]
+    assert (mit.id, mit.identifier, mit.url) == ("https://spdx.org/licenses/MIT", "MIT", "https://spdx.org/licenses/MIT.html")
+
+
+def test_other_with_only_a_link_is_named_by_its_link():
+    model = hub_model("THUDM/CogVideoX-5b", [], {"license": "other", "license_link": "https://huggingface.co/THUDM/CogVideoX-5b/blob/main/LICENSE"})
+    [mention] = p.licenses(model, None)["license"]
+    [(_, record)] = link(mention, None)[1]
+    assert record.id == record.url == record.name == "https://huggingface.co/THUDM/CogVideoX-5b/blob/main/LICENSE"
+
+
+# -- lineage --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("tags", "card_data", "relations"), [
+    (["base_model:org/base", "base_model:quantized:org/base"], {"base_model": "org/base"}, {"quantizedFrom": ["org/base"]}),
+    (["base_model:org/base", "base_model:adapter:org/base"], {"base_model": "org/base"}, {"adapterOf": ["org/base"]}),
+    (["base_model:org/a", "base_model:merge:org/a", "base_model:org/b", "base_model:merge:org/b"], {}, {"mergedFrom": ["org/a", "org/b"]}),
+    (["base_model:org/base", "base_model:finetune:org/base"], {}, {"fineTunedFrom": ["org/base"]}),
+    ([], {"base_model": "org/base"}, {}),  # no relation stated: based on, nothing finer
+    ([], {"base_model": ["org/base"], "base_model_relation": "finetune"}, {"fineTunedFrom": ["org/base"]}),
+])
+def test_lineage_uses_the_relation_the_hub_states(tags, card_data, relations):
+    record = resolved(hub_model("me/derived", tags, card_data))
+    bases = sorted({b for v in relations.values() for b in v} or ["org/base"])
+    assert record.is_based_on == [f"https://huggingface.co/{b}" for b in bases]
+    for field, term in (("fine_tuned_from", "fineTunedFrom"), ("quantized_from", "quantizedFrom"), ("adapter_of", "adapterOf"), ("merged_from", "mergedFrom")):
+        assert getattr(record, field) == [f"https://huggingface.co/{b}" for b in relations.get(term, [])], term
+
+
+def test_hub_tags_win_over_a_renamed_base_in_the_card():
+    model = hub_model("meta-llama/Llama-3.1-8B-Instruct", ["base_model:meta-llama/Llama-3.1-8B", "base_model:finetune:meta-llama/Llama-3.1-8B"],
+                      {"base_model": "meta-llama/Meta-Llama-3.1-8B"})
+    assert p.base_models(model) == [("meta-llama/Llama-3.1-8B", "finetune")]
+
+
+def test_a_base_model_links_to_a_named_stub():
+    iris, [(kind, stub)] = link({"kind": "models", "key": "jdoe/vanished-model"}, None)
+    assert kind == "base_models" and iris == ["https://huggingface.co/jdoe/vanished-model"]
+    assert stub.name == "jdoe/vanished-model" and stub.url == iris[0]
+
+
+# -- evaluations ----------------------------------------------------------------------------------
+
+MODEL_INDEX = [{"name": "roberta-mrpc", "results": [
+    {"task": {"type": "text-classification", "name": "Text Classification"},
+     "dataset": {"type": "glue", "name": "GLUE MRPC", "config": "mrpc", "split": "validation", "revision": "r1"},
+     "metrics": [{"type": "accuracy", "value": 0.9, "name": "Accuracy", "verified": True}, {"type": "f1", "value": "91.2%"}]},
+    {"task": {"type": "text-classification"}, "dataset": {"type": "unknown", "name": "unknown"},
+     "metrics": [{"type": "accuracy", "value": 0.7}]},
+]}]
+
+
+def test_each_model_index_result_is_an_evaluation_with_property_values():
+    model = hub_model("org/roberta-mrpc", [], {"model-index": MODEL_INDEX, "metrics": ["accuracy", "f1"]})
+    record = resolved(model)
+    first, second = record.has_evaluation
+    assert first.evaluated_ml_model == record.id
+    assert first.evaluation_dataset == ["https://huggingface.co/datasets/glue"]
+    assert (first.dataset_config, first.dataset_split, first.dataset_revision) == ("mrpc", "validation", "r1")
+    assert first.ml_task == ["https://w3id.org/mlentory/task/text-classification"]
+    assert [(m.property_id, m.value, m.verified) for m in first.evaluation_metrics] == [("accuracy", 0.9, True), ("f1", 91.2, None)]
+    # A placeholder dataset creates no dataset, but the result is kept.
+    assert second.evaluation_dataset == [] and second.evaluation_metrics[0].value == 0.7
+    assert record.evaluated_on == ["https://huggingface.co/datasets/glue"]
+    assert record.evaluation_metrics == ["accuracy", "f1"]
+    # Deterministic: the same result gets the same IRI in every run.
+    assert resolved(model).has_evaluation[0].id == first.id
+
+
+# -- card template text ----------------------------------------------------------------------------
+
+def template_card(**filled: str) -> str:
+    """A card written from the Hub's own template (as ``ModelCard.from_template`` writes it)."""
+    return str(ModelCard.from_template(ModelCardData(license="mit", language="en"), model_id="me/templated", **filled))
+
+
+def test_template_placeholders_links_and_paper_never_become_values():
+    text = template_card(model_summary="A small test model.", direct_use="Classifying test sentences.")
+    card = parse_card(text)
+    model = hub_model("me/templated", ["license:mit", "arxiv:1910.09700", "en"], {"license": "mit", "language": "en"})
+    values = {group: fn(model, card) for group, fn in p.PROPERTY_GROUPS.items()}
+    flat = str(values)
+    assert "More Information Needed" not in flat and "More information needed" not in flat
+    assert "mlco2" not in flat and "Use the code below" not in flat
+    assert values["citations"]["referencePublication"] == []  # the template's carbon paper
+    assert values["card_sections"]["codeRepository"] == []
+    assert values["card_sections"]["intendedUse"] == "Direct Use\nClassifying test sentences."
+    assert values["card_sections"]["modelRisksBiasLimitations"] is None
+    assert values["card_sections"]["usageInstructions"] is None
+
+
+def test_numbered_and_reworded_headings_are_recognised():
+    card = parse_card("# m\n\n## 1. Model description\n\nA parser.\n\n## 3. Intended uses\n\nParsing logs.\n\n"
+                      "## **Limitations and bias**\n\nEnglish only.\n\n## 4) Usage\n\n```python\nimport m\n```\n\n"
+                      "## Ethical Considerations\n\nNone known.\n")
+    partial = p.card_sections({"id": "a/b"}, card)
+    assert partial["description"] == "A parser."
+    assert partial["intendedUse"] == "Parsing logs."
+    assert partial["modelRisksBiasLimitations"] == "English only."
+    assert partial["codeSampleSnippet"] == "import m"
+    assert partial["ethicalSocial"] == "None known."
+
+
+def test_code_repository_only_where_the_card_presents_the_models_code():
+    card = parse_card("# m\n\nOur code: https://github.com/lab/model-code\n\nFine-tuned with [trl](https://github.com/huggingface/trl) "
+                      "using data from https://github.com/someone/dataset-notes.\n\n```bash\npip install git+https://github.com/huggingface/transformers\n```\n")
+    assert p.card_sections({"id": "lab/m"}, card)["codeRepository"] == ["https://github.com/lab/model-code"]
+
+
+# -- DOIs -----------------------------------------------------------------------------------------
+
+def test_dois_become_the_models_same_as_and_papers_with_doi_iris():
+    card = parse_card("# m\n\nSee https://doi.org/10.18653/v1/2020.acl-main.703 and arXiv DOI 10.48550/arXiv.2101.00001.\n\n"
+                      "```bibtex\n@article{x,\n  title = {A Paper With a DOI},\n  doi = {10.1000/XYZ.123},\n  eprint = {2301.00002}\n}\n```\n")
+    model = hub_model("openai-community/gpt2", ["doi:10.57967/hf/0039"], {})
+    assert p.basic(model, card)["sameAs"] == ["https://doi.org/10.57967/hf/0039"]
+    refs = {m["key"]: m for m in p.citations(model, card)["referencePublication"]}
+    assert set(refs) == {"doi:10.18653/v1/2020.acl-main.703", "2101.00001", "doi:10.1000/xyz.123", "2301.00002"}
+    iris, [(_, article)] = link(refs["doi:10.1000/xyz.123"], None)
+    assert iris == ["https://doi.org/10.1000/xyz.123"] and article.name == "A Paper With a DOI"
+
+
+# -- visible failures -----------------------------------------------------------------------------
+
+def _http_error(status: int) -> HfHubHTTPError:
+    return HfHubHTTPError(f"{status} Server Error", response=httpx.Response(status, request=httpx.Request("GET", "http://127.0.0.1/x")))
+
+
+def test_every_failed_lookup_is_a_warning_and_failures_are_not_cached(tmp_path):
+    run = RunFolder.create(tmp_path, "hf")
+    outcomes = {"ok/one": {"kind": "Organization"}, "gone/two": _http_error(404), "flaky/three": _http_error(503)}
+
+    def fetch(key: str) -> dict[str, Any]:
+        if isinstance(outcomes[key], Exception):
+            raise outcomes[key]
+        return {"found": True, **outcomes[key]}
+
+    found = _cached_lookups(run, "accounts", list(outcomes), None, fetch)
+    warnings = {w["id"]: w for w in run.warnings()}
+    assert set(warnings) == {"gone/two", "flaky/three"}
+    assert "404" in warnings["gone/two"]["reason"] and "503" in warnings["flaky/three"]["reason"]
+    assert "flaky/three" not in found
+    # The next run asks again for the failure, and still lists the cached not-found.
+    outcomes["flaky/three"] = {"kind": "Person"}
+    again = _cached_lookups(RunFolder.create(tmp_path, "hf"), "accounts", list(outcomes), None, fetch)
+    assert again["flaky/three"]["kind"] == "Person"
+
+
+def test_an_account_whose_type_is_unknown_is_not_an_organization():
+    [(_, agent)] = link({"kind": "organisations", "key": "ghost"}, {"found": False})[1]
+    assert agent.to_jsonld()["@type"] == "Account"
+
+
+def test_storage_requirements_say_what_they_measure():
+    model = hub_model("a/b", [], {}, usedStorage=1234)
+    assert p.basic(model, None)["storageRequirements"].startswith("1234 bytes: storage used by the model repository")
