@@ -42,9 +42,31 @@ def query(stores, cypher: str, **params):
 
 
 def test_graph_holds_every_model_once(loaded):
-    rows = query(loaded["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__source = 'huggingface' RETURN m.schema__identifier AS id")
+    rows = query(loaded["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__sourceSha IS NOT NULL RETURN m.schema__identifier AS id")
     assert sorted(r["id"] for r in rows) == sorted(ALL_MODELS)
     assert query(loaded["stores"], "MATCH (n:Resource) WITH n.uri AS uri, count(*) AS c WHERE c > 1 RETURN uri") == []
+
+
+def test_a_vanished_base_model_is_a_named_stub_and_a_warning(loaded):
+    [stub] = query(loaded["stores"], "MATCH (m:fair4ml__MLModel {uri: $u}) RETURN properties(m) AS p", u=HF + "jdoe/vanished-model")
+    assert stub["p"]["schema__name"] == "jdoe/vanished-model" and stub["p"]["schema__url"] == HF + "jdoe/vanished-model"
+    assert "mlentory__sourceSha" not in stub["p"]
+    warnings = [json.loads(line) for line in (loaded["run_folder"] / "warnings.jsonl").read_text().splitlines()]
+    assert [(w["id"], w["what"]) for w in warnings] == [("jdoe/vanished-model", "base model lookup")]
+    report = json.loads((loaded["run_folder"] / "loading" / "report.json").read_text())
+    assert report["warnings"] == 1 and report["warnings_by_kind"] == {"base model lookup": 1}
+    # A stub never replaces a model loaded in full: base-lm's stub was written before its record.
+    [base] = query(loaded["stores"], "MATCH (m:Resource {uri: $u}) RETURN m.mlentory__sourceSha AS sha", u=HF + "acme-ai/base-lm")
+    assert base["sha"]
+
+
+def test_evaluations_are_nodes_a_single_query_can_filter(loaded):
+    rows = query(loaded["stores"],
+                 "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e:fair4ml__MLModelEvaluation)-[:fair4ml__evaluationDataset]->(d:Resource {uri: $d}), "
+                 "(e)-[:fair4ml__evaluationMetrics]->(v:schema__PropertyValue) "
+                 "WHERE v.schema__propertyID = 'accuracy' AND v.schema__value > 0.9 RETURN m.uri AS m, e.mlentory__datasetSplit AS split",
+                 d=HF + "datasets/stanfordnlp/imdb")
+    assert rows == [{"m": SENTIMENT, "split": "test"}]
 
 
 def test_graph_entity_counts(loaded):
@@ -54,8 +76,9 @@ def test_graph_entity_counts(loaded):
     assert counts["schema__ScholarlyArticle"] == 3
     assert counts["schema__Organization"] == 3 and counts["schema__Person"] == 1
     assert counts["schema__Language"] == 3  # en, fr, de
-    assert counts["schema__DefinedTerm"] == 11 + 5  # keywords + tasks
+    assert counts["schema__DefinedTerm"] == 49 + 5  # keywords (every tag) + tasks
     assert counts["schema__CreativeWork"] == 7  # licenses, SPDX and others
+    assert counts["fair4ml__MLModelEvaluation"] == 1 and counts["schema__PropertyValue"] == 1
 
 
 def test_one_model_properties(loaded):
@@ -67,7 +90,7 @@ def test_one_model_properties(loaded):
     assert props["fair4ml__intendedUse"].startswith("Intended for sentiment analysis of English movie reviews")
     assert "IMDB" in props["fair4ml__modelRisksBiasLimitations"]
     assert props["fair4ml__modelCategory"] == ["gpt2", "GPT2ForSequenceClassification"]
-    assert props["fair4ml__evaluationMetrics"] == ["Accuracy on imdb (test): 0.934"]
+    assert props["fair4ml__evaluationMetrics"] == ["accuracy"]
     assert props["schema__citation"][0].startswith("@inproceedings{hopper2021sentiment")
     assert props["mlentory__sourceSha"] == "3" * 40
     assert props["schema__dateModified"].startswith("2025-01-15T12:00:00")
@@ -75,7 +98,10 @@ def test_one_model_properties(loaded):
 
 def test_one_model_relationships(loaded):
     rows = query(loaded["stores"], "MATCH (:Resource {uri: $uri})-[r]->(x) RETURN type(r) AS t, x.uri AS u", uri=SENTIMENT)
-    rels = {(r["t"], r["u"]) for r in rows}
+    rels = {(r["t"], r["u"]) for r in rows if r["t"] not in ("schema__keywords", "fair4ml__hasEvaluation")}
+    keywords = {r["u"].removeprefix("https://w3id.org/mlentory/keyword/") for r in rows if r["t"] == "schema__keywords"}
+    assert {"gpt2", "sentiment-analysis", "generated-from-trainer", "text-classification", "en", "license-mit"} <= keywords
+    assert len([r for r in rows if r["t"] == "fair4ml__hasEvaluation"]) == 1
     assert rels == {
         ("fair4ml__fineTunedFrom", HF + "acme-ai/base-lm"),
         ("schema__isBasedOn", HF + "acme-ai/base-lm"),
@@ -86,9 +112,6 @@ def test_one_model_relationships(loaded):
         ("schema__license", "https://spdx.org/licenses/MIT"),
         ("schema__inLanguage", "http://lexvo.org/id/iso639-3/eng"),
         ("codemeta__referencePublication", "https://arxiv.org/abs/2102.00002"),
-        ("schema__keywords", "https://w3id.org/mlentory/keyword/gpt2"),
-        ("schema__keywords", "https://w3id.org/mlentory/keyword/sentiment-analysis"),
-        ("schema__keywords", "https://w3id.org/mlentory/keyword/generated-from-trainer"),
     }
 
 
@@ -125,16 +148,35 @@ def test_index_holds_every_model_with_iri_derived_ids(loaded):
     assert es.count(index="mlentory_models")["count"] == len(ALL_MODELS)
     doc = es.get(index="mlentory_models", id=document_id(SENTIMENT))["_source"]
     assert doc["iri"] == SENTIMENT
-    assert doc["licenses"] == ["MIT"] and doc["ml_tasks"] == ["Text Classification"]
-    assert doc["trained_on"] == ["IMDB"] and doc["fine_tuned_from"] == ["acme-ai/base-lm"]
-    assert doc["shared_by"] == ["ACME AI Research"]
+    assert doc["licenses"] == ["MIT"] and doc["license_names"] == ["MIT"]
+    assert doc["ml_tasks"] == ["text-classification"] and doc["ml_task_names"] == ["Text Classification"]
+    assert doc["trained_on"] == ["stanfordnlp/imdb"] and doc["trained_on_names"] == ["IMDB"]
+    assert doc["fine_tuned_from"] == ["acme-ai/base-lm"] and doc["based_on"] == ["acme-ai/base-lm"]
+    assert doc["shared_by"] == ["acme-ai"] and doc["shared_by_names"] == ["ACME AI Research"]
+    assert doc["languages"] == ["en"] and doc["language_names"] == ["English"]
+    assert doc["evaluations"] == ["Accuracy (accuracy): 0.934 on stanfordnlp/imdb test"]
+    gguf = es.get(index="mlentory_models", id=document_id(HF + "jdoe/sentiment-lm-gguf"))["_source"]
+    assert gguf["quantized_from"] == ["acme-ai/sentiment-lm"] and gguf["fine_tuned_from"] == []
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("licenses", "mit", {"acme-ai/sentiment-lm"}),
+    ("licenses", "apache-2.0", {"acme-ai/base-lm", "acme-ai/old-base", "lab-x/speech-asr"}),
+    ("ml_tasks", "automatic-speech-recognition", {"lab-x/speech-asr"}),
+    ("languages", "de", {"lab-x/speech-asr"}),
+    ("trained_on", "stanfordnlp/imdb", {"acme-ai/sentiment-lm"}),
+    ("shared_by", "jdoe", {"jdoe/sentiment-lm-gguf"}),
+])
+def test_index_filters_on_codes(loaded, field, value, expected):
+    hits = loaded["stores"].es().search(index="mlentory_models", query={"term": {field: value}}, size=50)["hits"]["hits"]
+    assert {h["_source"]["identifier"] for h in hits} == expected
 
 
 def test_index_full_text_search_over_tasks_and_keywords(loaded):
     es = loaded["stores"].es()
 
     def found(text: str) -> set[str]:
-        query = {"multi_match": {"query": text, "fields": ["name^2", "ml_tasks.text^3", "keywords.text"]}}
+        query = {"multi_match": {"query": text, "fields": ["name^2", "ml_task_names.text^3", "keywords.text"]}}
         return {h["_source"]["identifier"] for h in es.search(index="mlentory_models", query=query)["hits"]["hits"]}
 
     assert found("sentiment") == {"acme-ai/sentiment-lm", "jdoe/sentiment-lm-gguf"}
@@ -146,7 +188,7 @@ def test_index_search_hit(loaded):
     es = loaded["stores"].es()
     hits = es.search(index="mlentory_models", query={"bool": {
         "must": {"multi_match": {"query": "speech recognition German", "fields": ["name", "description", "intended_use"]}},
-        "filter": {"term": {"ml_tasks": "Automatic Speech Recognition"}}}})["hits"]["hits"]
+        "filter": {"term": {"ml_tasks": "automatic-speech-recognition"}}}})["hits"]["hits"]
     assert [h["_source"]["identifier"] for h in hits] == ["lab-x/speech-asr"]
 
 

@@ -45,8 +45,11 @@ def identify_license(key: str) -> list[LicenseInfo]:
     # The Hub's families ("bsd", "gpl", "cc") name no single licence: SPDX would pick one.
     if known and (known.get("url") or "family" in known["name"] or key.lower() in ("other", "unknown")):
         return [{"key": key, "spdx": None, "name": known["name"], "url": known.get("url")}]
-    info = _licensing().validate(key)
-    if info.errors or not info.normalized_expression:
+    try:
+        info = _licensing().validate(key)
+    except Exception:  # license-expression raises on some inputs (URLs) instead of reporting them
+        info = None
+    if info is None or info.errors or not info.normalized_expression:
         return [{"key": key, "spdx": None, "name": known["name"] if known else key, "url": known.get("url") if known else None}]
     symbols = list(_licensing().license_symbols(_licensing().parse(info.normalized_expression), unique=True))
     return [
