@@ -9,9 +9,14 @@ import pytest
 from conftest import SHARED_REALDATA, clear, start_replay, use_data_root
 from pipeline import run_pipeline
 
+from mlentory.enrichment.languages import identify_language
+from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.huggingface import properties
 from mlentory.huggingface.cards import parse_card
+from mlentory.huggingface.coverage import coverage_of_run
+from mlentory.huggingface.extraction import iter_models_with_cards
 from mlentory.replay.recordings import build_snapshot
+from mlentory.run_folder import RunFolder
 
 pytestmark = pytest.mark.skipif(
     not (SHARED_REALDATA / "huggingface").is_dir(),
@@ -43,7 +48,8 @@ def test_every_recorded_model_is_loaded_or_listed_with_a_reason(real_run):
     failed = {e["id"] for e in errors if e["id"] in real_run["model_ids"]}
     assert all(e.get("reason") for e in errors)
     with real_run["stores"].driver() as driver, driver.session() as session:
-        loaded = set(session.run("MATCH (m:fair4ml__MLModel) WHERE m.mlentory__source = 'huggingface' RETURN m.schema__identifier").value())
+        loaded = set(session.run("MATCH (m:fair4ml__MLModel) WHERE m.schema__identifier IN $ids RETURN m.schema__identifier",
+                                 ids=real_run["model_ids"]).value())
     assert set(real_run["model_ids"]) <= loaded | failed
     assert failed == set(), f"recorded models that failed: {errors}"
     assert real_run["stores"].es().count(index="mlentory_models")["count"] == len(loaded)
@@ -83,3 +89,61 @@ def test_every_recorded_card_maps(readme: Path):
         properties.PROPERTY_GROUPS[group](model, card)
     assert card.metadata_error is None
     assert card.metadata or card.body
+
+
+def real_records(real_run) -> dict[str, dict]:
+    return {r["identifier"]: r for path in sorted((real_run["run_folder"] / "transformation" / "models").glob("*.jsonld")) for r in read_jsonld(path)}
+
+
+def test_every_recorded_card_went_through_the_pipeline(real_run):
+    assert real_run["built"]["cards"] == len(ALL_CARDS) and real_run["built"]["card_only_models"] > 0
+    records = real_records(real_run)
+    assert set(real_run["model_ids"]) <= set(records)
+
+
+def test_field_coverage_report(real_run):
+    coverage = coverage_of_run(real_run["run_folder"])
+    print("\nFAIR4ML field coverage of the recorded Hub data\n" + coverage.table())
+    assert coverage.ratio >= 0.98, coverage.missing
+    assert sum(coverage.expected.values()) > 1_000  # the report covers the corpus, not a handful of values
+
+
+def test_no_invented_language(real_run):
+    run = RunFolder(real_run["run_folder"])
+    records = real_records(real_run)
+    for model, card in iter_models_with_cards(run):
+        languages = [identify_language(v) for v in properties._strings(properties._card_data(model, card).get("language"))]
+        stated = {info["alpha3"] for info in languages if info["found"]}
+        found = {iri.rsplit("/", 1)[1] for iri in records[model["id"]].get("inLanguage", [])}
+        assert found <= stated, model["id"]
+
+
+def test_no_fine_tune_without_a_stated_fine_tune_and_every_result_an_evaluation(real_run):
+    run = RunFolder(real_run["run_folder"])
+    records = real_records(real_run)
+    for model, card in iter_models_with_cards(run):
+        record = records[model["id"]]
+        stated = {HF + base for base, relation in properties.base_models(model, card) if relation == "finetune"}
+        assert set(record.get("fineTunedFrom", [])) <= stated, model["id"]
+        results = properties.model_index_results(properties._card_data(model, card))
+        assert len(record.get("hasEvaluation", [])) == len([r for r in results if r["metrics"] or properties._dataset_key(r["dataset"])])
+
+
+def test_no_template_placeholder_in_any_value(real_run):
+    for record in real_records(real_run).values():
+        text = json.dumps(record).lower()
+        assert "more information needed" not in text, record["identifier"]
+        assert "mlco2.github.io" not in text and "1910.09700" not in text, record["identifier"]
+
+
+def test_every_failed_lookup_is_listed(real_run):
+    warnings = [json.loads(line) for line in (real_run["run_folder"] / "warnings.jsonl").read_text().splitlines()]
+    assert all(w.get("reason") and w.get("what") for w in warnings)
+    entities = real_run["run_folder"] / "extraction" / "entities"
+    not_found = {("datasets lookup", k) for k, v in json.loads((entities / "datasets.json").read_text()).items() if not v.get("found")}
+    not_found |= {("accounts lookup", k) for k, v in json.loads((entities / "organisations.json").read_text()).items() if not v.get("found")}
+    not_found |= {("arXiv lookup", k) for k, v in json.loads((entities / "articles.json").read_text()).items()
+                  if not v.get("found") and not k.startswith("doi:")}
+    assert not_found and not_found <= {(w["what"], w["id"]) for w in warnings}
+    report = json.loads((real_run["run_folder"] / "loading" / "report.json").read_text())
+    assert report["warnings"] == len(warnings)

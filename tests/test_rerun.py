@@ -112,7 +112,10 @@ def test_upstream_change_replaces_old_values(first_run, hub, stores):
         props = session.run("MATCH (m:Resource {uri: $u}) RETURN properties(m) AS p", u=SENTIMENT).single()["p"]
         rels = {(r["t"], r["u"]) for r in session.run("MATCH (:Resource {uri: $u})-[r]->(x) RETURN type(r) AS t, x.uri AS u", u=SENTIMENT)}
         count = session.run("MATCH (m:Resource {uri: $u}) RETURN count(m) AS c", u=SENTIMENT).single()["c"]
+        evaluations = session.run("MATCH (e:fair4ml__MLModelEvaluation) OPTIONAL MATCH (e)-[:fair4ml__evaluationMetrics]->(v) "
+                                  "RETURN count(DISTINCT e) AS e, count(v) AS v").single()
     assert count == 1
+    assert (evaluations["e"], evaluations["v"]) == (1, 1)  # re-written in place, none left behind
     assert props["mlentory__sourceSha"] == "9" * 40
     assert "fair4ml__modelRisksBiasLimitations" not in props  # the section was removed upstream
     assert ("schema__license", "https://spdx.org/licenses/Apache-2.0") in rels

@@ -63,6 +63,13 @@ def template_lines() -> frozenset[str]:
     return frozenset(lines)
 
 
+@functools.cache
+def template_links() -> frozenset[str]:
+    """The links the template carries (the carbon calculator, Lacoste et al. 2019): many cards copy
+    them into their own words, and they are never the model's code or its paper."""
+    return frozenset(re.findall(r"https?://[^\s)\]>]+", " ".join(template_lines())))
+
+
 def is_boilerplate(line: str) -> bool:
     stripped = line.strip()
     if not stripped or _HEADING.match(stripped):
@@ -171,12 +178,11 @@ def is_placeholder(text: str) -> bool:
 
 def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
     """Text of the first section whose normalized heading (numbering, emphasis, "[optional]" removed)
-    matches ``title_pattern``, including its sub-sections; placeholders count as absent. Headings that
-    also match ``avoid`` ("Intended uses & limitations" for the limitations) count only when no other does."""
+    matches ``title_pattern`` and not ``avoid``, including its sub-sections; placeholders count as absent.
+    ``avoid`` keeps a heading that names two things ("Intended uses & limitations") to the first of them,
+    so one text is not recorded twice."""
     titles = [normalized_title(s.title) for s in card.sections]
-    matching = [i for i, title in enumerate(titles) if title and title_pattern.search(title)]
-    if avoid is not None:
-        matching = [i for i in matching if not avoid.search(titles[i])] + [i for i in matching if avoid.search(titles[i])]
+    matching = [i for i, title in enumerate(titles) if title and title_pattern.search(title) and not (avoid and avoid.search(title))]
     for index in matching:
         section = card.sections[index]
         parts = [section.text]

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
-from mlentory.huggingface.cards import ParsedCard, first_code_block, section_text
+from mlentory.huggingface.cards import ParsedCard, first_code_block, section_text, template_links
 from mlentory.settings import HF_TASKS_FILE
 
 Partial = dict[str, Any]
@@ -68,7 +68,7 @@ CARD_SECTIONS: dict[str, re.Pattern[str]] = {
     "ethicalSocial": re.compile(r"ethic|societal impact|social impact|^safety"),
     "legal": re.compile(r"^legal|terms of use|^licen[cs]e|^licensing|^copyright"),
 }
-# A heading that names two things ("Intended uses & limitations") is the last choice for the second.
+# A heading that names two things ("Intended uses & limitations") feeds only the first.
 SHARED_HEADINGS = {"modelRisksBiasLimitations": CARD_SECTIONS["intendedUse"]}
 DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
@@ -363,6 +363,8 @@ def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
         if not PRESENTED_AS_CODE.search(CODE_HOST_LINK.sub(" ", paragraph)):
             continue
         for match in CODE_HOST_LINK.finditer(paragraph):
+            if any(link.startswith(match.group(0)) for link in template_links()):
+                continue
             owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
             if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and owner.lower() != author:
                 continue
@@ -387,6 +389,15 @@ def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     return partial
 
 
+@functools.cache
+def _template_papers() -> frozenset[str]:
+    return frozenset(m.group(1) for link in template_links() for m in ARXIV_IN_TEXT.finditer(link))
+
+
+def is_template_paper(arxiv_id: str) -> bool:
+    return re.sub(r"v\d+$", "", arxiv_id) in _template_papers()
+
+
 def _bibtex_field(entry: str, name: str) -> str | None:
     match = re.search(BIBTEX_FIELD.format(name), entry, re.IGNORECASE | re.MULTILINE)
     return " ".join(match.group(1).replace("{", "").replace("}", "").split()) if match else None
@@ -405,14 +416,14 @@ def _article_mention_for_doi(doi: str, title: str | None = None) -> Mention | No
 def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     """Papers: arXiv ids (tags, links, BibTeX ``eprint``) and DOIs (links, text, BibTeX ``doi``).
 
-    The Hub tags every card that keeps the template's carbon-emissions sentence with that paper's
-    arXiv id; an id found only in the card's template lines is not the model's reference.
+    The Hub tags every card that keeps the template's carbon-emissions sentence (often reworded) with
+    that paper's arXiv id: a paper the template carries is never the model's reference.
     """
     arxiv_ids = _tag_values(model, "arxiv:")
     if card is not None:
-        arxiv_ids = [a for a in arxiv_ids if not (a in card.boilerplate and a not in card.body)]
         arxiv_ids += [m.group(1) for m in ARXIV_IN_TEXT.finditer(card.body)]
-    found = [mention("articles", re.sub(r"v\d+$", "", a)) for a in arxiv_ids if ARXIV_ID.match(a)]
+    found = [mention("articles", re.sub(r"v\d+$", "", a)) for a in arxiv_ids
+             if ARXIV_ID.match(a) and not is_template_paper(a)]
     bibtex = [m.group(0).strip() for m in BIBTEX.finditer(card.body)] if card is not None else []
     for entry in bibtex:
         eprint = _bibtex_field(entry, "eprint")

@@ -3,7 +3,10 @@
 Nothing is copied into the project: the snapshot is assembled in a temporary folder at test time.
 The recordings have no list or dataset API responses, so (as PROVENANCE.md suggests) the listing is
 served from the per-model records, and dataset API bodies are made from the legacy dataset cards and
-dataset_infos.json files. arXiv entries are taken from the recorded Atom feeds.
+dataset_infos.json files. arXiv entries are taken from the recorded Atom feeds. Most recorded cards
+have no recorded API record: each of those is served with the smallest model record the Hub could
+give for it (its id, and its card's front matter as ``cardData``; nothing else is made up), so that
+every recorded card goes through the whole pipeline.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
-from huggingface_hub import DatasetCard
+from huggingface_hub import DatasetCard, ModelCard
 
 ATOM_ENTRY = re.compile(r"<entry>.*?</entry>", re.DOTALL)
 ATOM_ID = re.compile(r"<id>https?://arxiv\.org/abs/([^<]+?)(v\d+)?</id>")
@@ -37,12 +40,18 @@ def build_snapshot(realdata: Path, dest: Path) -> dict[str, int]:
         record = json.loads(path.read_text())
         model_ids.add(record["id"])
         shutil.copy(path, dest / "models" / f"{record['id'].replace('/', '__')}.json")
-    cards = 0
+    cards, card_only = 0, 0
     for readme in sorted((hf / "model_cards").glob("*/*/README.md")):
         target = _card_target(readme.parent.name, model_ids)
-        if target:
-            shutil.copy(readme, dest / "cards" / f"{target.replace('/', '__')}.md")
-            cards += 1
+        if target is None:
+            target = readme.parent.name.replace("__", "/")
+            metadata = ModelCard(readme.read_text(encoding="utf-8"), ignore_metadata_errors=True).data.to_dict()
+            body = {"_id": target, "id": target, "modelId": target, "author": target.split("/")[0] if "/" in target else None,
+                    "cardData": json.loads(json.dumps(metadata, default=str)), "tags": [], "siblings": [{"rfilename": "README.md"}]}
+            (dest / "models" / f"{target.replace('/', '__')}.json").write_text(json.dumps(body))
+            card_only += 1
+        shutil.copy(readme, dest / "cards" / f"{target.replace('/', '__')}.md")
+        cards += 1
     datasets = 0
     for folder in sorted((hf / "dataset_cards_legacy_datasets_repo").iterdir()):
         readme = folder / "README.md"
@@ -69,4 +78,5 @@ def build_snapshot(realdata: Path, dest: Path) -> dict[str, int]:
             if match:
                 (dest / "arxiv" / f"{match.group(1).replace('/', '_')}.xml").write_text(entry + "\n")
                 articles += 1
-    return {"models": len(model_ids), "cards": cards, "datasets": datasets, "articles": articles}
+    return {"models": len(model_ids) + card_only, "recorded_models": len(model_ids), "card_only_models": card_only,
+            "cards": cards, "datasets": datasets, "articles": articles}
