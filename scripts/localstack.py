@@ -217,11 +217,16 @@ def summarize(ports: dict[str, int], password: str) -> None:
         relationships = session.run("MATCH (:Resource)-[r]->() RETURN count(r) AS c").single()["c"]
         lineage = session.run("MATCH (m:fair4ml__MLModel)-[:fair4ml__fineTunedFrom]->(b) "
                               "RETURN m.schema__identifier AS m, b.uri AS b LIMIT 3").data()
+        evaluations = session.run(
+            "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v:schema__PropertyValue) "
+            "OPTIONAL MATCH (e)-[:fair4ml__evaluationDataset]->(d) "
+            "RETURN m.schema__identifier AS m, v.schema__name AS metric, v.schema__value AS value, d.schema__identifier AS dataset LIMIT 3").data()
     es = Elasticsearch(f"http://127.0.0.1:{ports['es']}")
     documents = es.count(index="mlentory_models")["count"]
     query = "text classification"
-    fields = ["name^2", "description", "intended_use", "ml_tasks.text^3", "keywords.text", "model_category.text"]
+    fields = ["name^2", "description", "intended_use", "ml_task_names.text^3", "keywords.text", "model_category.text"]
     hits = es.search(index="mlentory_models", size=3, query={"multi_match": {"query": query, "fields": fields}})
+    apache = es.count(index="mlentory_models", query={"term": {"licenses": "apache-2.0"}})["count"]
 
     print("\n=== MLentory: what the HuggingFace pipeline loaded ===")
     print(f"graph: {nodes} resources, {relationships} relationships")
@@ -229,11 +234,14 @@ def summarize(ports: dict[str, int], password: str) -> None:
         print(f"  {row['label']:<28} {row['c']}")
     for row in lineage:
         print(f"  fine-tuned: {row['m']} -> {row['b']}")
+    for row in evaluations:
+        print(f"  evaluation: {row['m']}: {row['metric']} = {row['value']} on {row['dataset']}")
     print(f"index 'mlentory_models': {documents} documents")
     print(f"sample search {query!r}:")
     for hit in hits["hits"]["hits"]:
         source = hit["_source"]
         print(f"  {hit['_score']:.2f}  {source['identifier']}  tasks={source['ml_tasks']} licenses={source['licenses']}")
+    print(f"filter licenses:apache-2.0 -> {apache} documents")
     print()
 
 
