@@ -192,9 +192,30 @@ def test_numbered_and_reworded_headings_are_recognised():
 
 
 def test_code_repository_only_where_the_card_presents_the_models_code():
-    card = parse_card("# m\n\nOur code: https://github.com/lab/model-code\n\nFine-tuned with [trl](https://github.com/huggingface/trl) "
-                      "using data from https://github.com/someone/dataset-notes.\n\n```bash\npip install git+https://github.com/huggingface/transformers\n```\n")
-    assert p.card_sections({"id": "lab/m"}, card)["codeRepository"] == ["https://github.com/lab/model-code"]
+    card = parse_card(
+        "# m\n\nOur code: https://github.com/lab/model-code\n\nFine-tuned with [trl](https://github.com/huggingface/trl) "
+        "using data from https://github.com/someone/dataset-notes.\n\n```bash\npip install git+https://github.com/huggingface/transformers\n```\n\n"
+        "- **Resources:** [GitHub](https://github.com/lab-team/M), [Site](https://lab.example)\n\n"
+        "## Evaluation\n\nThis code model beats the [HumanEval](https://github.com/openai/human-eval) baseline at code generation.\n\n"
+        "Compared with https://github.com/lab/unrelated-tool and https://github.com/other/M-v2.\n")
+    assert p.card_sections({"id": "lab/M"}, card)["codeRepository"] == ["https://github.com/lab/model-code", "https://github.com/lab-team/M"]
+    named = parse_card("# Tagger\n\nWeights for https://github.com/lab/Tagger (see also https://github.com/lab/benchmarks).\n")
+    assert p.card_sections({"id": "lab/Tagger-base"}, named)["codeRepository"] == ["https://github.com/lab/Tagger"]
+
+
+def test_description_is_prose_not_banners_badges_or_link_rows():
+    card = parse_card('# m\n\n<p align="center"><img src="logo.png"></p>\n\n[Paper](https://a.example) | [GitHub](https://github.com/a/b) | '
+                      "[Demo](https://d.example)\n\n![banner](banner.png)\n\nM is a small model that tags parts of speech in English news text "
+                      "with a single pass.\n")
+    assert p.card_sections({"id": "a/m"}, card)["description"] == (
+        "M is a small model that tags parts of speech in English news text with a single pass.")
+
+
+def test_norwegian_read_by_yaml_as_false_is_still_norwegian():
+    card = parse_card("---\nlanguage:\n- no\n- en\n---\n# m\n")
+    model = hub_model("nb/model", [], card.metadata)
+    assert keys(p.keywords_languages(model, card)["inLanguage"]) == ["no", "en"]
+    assert identify_language("no")["name"] == "Norwegian"
 
 
 # -- DOIs -----------------------------------------------------------------------------------------

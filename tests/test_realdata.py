@@ -112,7 +112,7 @@ def test_no_invented_language(real_run):
     run = RunFolder(real_run["run_folder"])
     records = real_records(real_run)
     for model, card in iter_models_with_cards(run):
-        languages = [identify_language(v) for v in properties._strings(properties._card_data(model, card).get("language"))]
+        languages = [identify_language(v) for v in properties.card_languages(properties._card_data(model, card))]
         stated = {info["alpha3"] for info in languages if info["found"]}
         found = {iri.rsplit("/", 1)[1] for iri in records[model["id"]].get("inLanguage", [])}
         assert found <= stated, model["id"]

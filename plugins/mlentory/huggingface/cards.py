@@ -114,13 +114,6 @@ class ParsedCard:
     metadata_error: str | None = None
     boilerplate: str = ""  # the template and placeholder lines removed from the body
 
-    @property
-    def lead(self) -> str:
-        """The text before the first heading after the title: usually the model's summary."""
-        lines = [line for line in self.body.splitlines() if not _HEADING.match(line)]
-        paragraphs = [p.strip() for p in "\n".join(lines).split("\n\n") if p.strip()]
-        return paragraphs[0] if paragraphs else ""
-
 
 def _sections(body: str) -> list[Section]:
     """Sections in document order; headings inside code fences are code, not headings."""
@@ -193,6 +186,43 @@ def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: in
         text = "\n\n".join(p for p in parts if p and not is_placeholder(p)).strip()
         if text:
             return text[:max_chars]
+    return None
+
+
+_HTML_TAG = re.compile(r"<[^>]+>")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def prose(text: str | None, max_chars: int = 2_000, min_letters: int = 40) -> str | None:
+    """The first paragraph (or list) of ``text`` that reads as prose: HTML, images, badges and link
+    rows are what a card shows, not what it says. Headings and code blocks are skipped."""
+    if not text:
+        return None
+    blocks, current, in_fence = [], [], False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or _HEADING.match(line):
+            if current:
+                blocks.append(current)
+                current = []
+            continue
+        cleaned = _MD_IMAGE.sub("", _HTML_TAG.sub("", line)).strip()
+        if cleaned:
+            current.append(cleaned)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    for block in blocks:
+        # What the block says outside its links: a row of links or badges says nothing.
+        said = [_MD_LINK.sub(" ", line) for line in block]
+        if sum(c.isalpha() for line in said for c in line) >= min_letters and (
+                min_letters < 40 or any(len(re.findall(r"[^\W\d_]{2,}", line)) >= 6 for line in said)):
+            return "\n".join(block)[:max_chars]
     return None
 
 

@@ -82,7 +82,7 @@ def check_model(coverage: Coverage, model: dict[str, Any], card: ParsedCard | No
         coverage.check("tags", model_id, tag, has("keywords", iris.keyword_iri(tag)))
     for category in p._strings((model.get("config") or {}).get("model_type") if isinstance(model.get("config"), dict) else None):
         coverage.check("config.model_type", model_id, category, has("modelCategory", category))
-    for language in p._strings(data.get("language")):
+    for language in p.card_languages(data):
         info = identify_language(language)
         if info["found"]:  # a value that names no language has no FAIR4ML home
             coverage.check("card.language", model_id, language, has("inLanguage", iris.language_iri(info["alpha3"])))

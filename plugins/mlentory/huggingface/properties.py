@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
-from mlentory.huggingface.cards import ParsedCard, first_code_block, section_text, template_links
+from mlentory.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 from mlentory.settings import HF_TASKS_FILE
 
 Partial = dict[str, Any]
@@ -42,8 +42,17 @@ ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 # The Hub mints DOIs for repositories under its own prefix: such a DOI names the model, not a paper.
 HUB_DOI_PREFIX = "10.57967/hf/"
 CODE_HOST_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/([\w.-]+)/([\w.-]+)", re.IGNORECASE)
-# A code link counts as the model's code only where the card says so.
-PRESENTED_AS_CODE = re.compile(r"\b(code|codebase|repo|repository|github|gitlab|implementation|source code|training scripts?)\b", re.IGNORECASE)
+# A code link is the model's code where the card says so: a labelled line ("Repository: <link>",
+# "- **Code:** <link>"), words that claim it ("our code", "the official implementation", "trained
+# using"), or a repository of the model's own account or name. A coding model's card says "code"
+# everywhere, so the word alone is not enough.
+LABELLED_CODE_LINK = re.compile(r"^\W*(?:[-*+]\s*)?[*_]*(?:github|git repo|repository|repo|code|source code|codebase|code repository|implementation)"
+                                r"(?:\s*\[optional\])?[*_]*\s*[:：]", re.IGNORECASE)
+CLAIMED_CODE = re.compile(r"\b(?:our|official|this model'?s?)\s+(?:\w+\s+){0,2}?(?:code|codebase|repo|repository|github|implementation|training (?:code|scripts?))\b"
+                          r"|\b(?:code|codebase|implementation|training scripts?)\s+(?:is|are|can be found|will be)\s+(?:publicly\s+)?(?:available|released|found|at|on|here)"
+                          r"|\btrained (?:using|with)\b|\bgithub repo(?:sitory)?\b", re.IGNORECASE)
+# "[GitHub](https://github.com/org/model)": a link named as code.
+CODE_LINK_TEXT = re.compile(r"\[\s*(?:github|gitlab|code|source code|codebase|repo|repository|github repo(?:sitory)?)\s*\]\(\s*$", re.IGNORECASE)
 # Tooling every card may link to (install from source, the library it runs on): not the model's code.
 TOOLING_OWNERS = frozenset({"huggingface", "pytorch", "tensorflow", "keras-team", "ggerganov", "ggml-org", "vllm-project",
                             "oobabooga", "mlco2", "microsoft/deepspeed", "nvidia/apex", "dao-ailab", "unslothai"})
@@ -179,11 +188,17 @@ def keywords_languages(model: dict[str, Any], card: ParsedCard | None) -> Partia
     architectures and libraries, not ISO 639 codes."""
     data = _card_data(model, card)
     keywords = _tags(model) + _strings(data.get("tags"))
-    languages = _strings(data.get("language")) + _tag_values(model, LANGUAGE_TAG_PREFIX)
+    languages = card_languages(data) + _tag_values(model, LANGUAGE_TAG_PREFIX)
     return {
         "keywords": [mention("keywords", k) for k in _unique(keywords)],
         "inLanguage": [mention("languages", lang) for lang in _unique(languages) if not _is_placeholder(lang)],
     }
+
+
+def card_languages(data: dict[str, Any]) -> list[str]:
+    """The card's ``language`` values; YAML 1.1 reads Norwegian (``no``) as false."""
+    return [("no" if value is False else str(value).strip()) for value in _as_list(data.get("language"))
+            if isinstance(value, (str, bool)) and (value is False or str(value).strip())]
 
 
 def task_category(model: dict[str, Any], card: ParsedCard | None) -> Partial:
@@ -354,23 +369,42 @@ def _paragraphs_outside_code(body: str) -> list[str]:
     return [*paragraphs, "\n".join(current)] if current else paragraphs
 
 
+def _alnum(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _names_the_model(repo: str, model_name: str) -> bool:
+    """``CogVideo`` for ``CogVideoX-5b``, ``UNI`` for ``UNI``: the repository is named after the model."""
+    repo, model_name = _alnum(repo), _alnum(model_name)
+    return repo == model_name or (len(repo) >= 4 and repo in model_name) or (len(model_name) >= 4 and model_name in repo)
+
+
 def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
-    """Links to code hosts on lines that present them as code; links in code blocks (install
-    commands) and to tooling every model uses are not the model's code."""
-    author = str(model.get("author") or model["id"].split("/")[0]).lower()
+    """Links to code hosts that the card presents as the model's code (see ``LABELLED_CODE_LINK``);
+    links in code blocks (install commands), to tooling and from the template never count."""
+    author, _, name = model["id"].rpartition("/")
+    author = _alnum(str(model.get("author") or author))
+
     found = []
     for paragraph in _paragraphs_outside_code(card.body):
-        if not PRESENTED_AS_CODE.search(CODE_HOST_LINK.sub(" ", paragraph)):
-            continue
-        for match in CODE_HOST_LINK.finditer(paragraph):
-            if any(link.startswith(match.group(0)) for link in template_links()):
-                continue
-            owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
-            if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and owner.lower() != author:
-                continue
-            host = match.group(0).split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
-            found.append(f"https://{host}/{owner}/{repo}")
-    return _unique(found)[:5]
+        for line in paragraph.splitlines():
+            for match in CODE_HOST_LINK.finditer(line):
+                if any(link.startswith(match.group(0)) for link in template_links()):
+                    continue
+                owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
+                if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and _alnum(owner) != author:
+                    continue
+                own = _names_the_model(repo, name)
+                before = CODE_HOST_LINK.sub(" ", line[: match.start()])
+                claimed = (LABELLED_CODE_LINK.match(line) or CODE_LINK_TEXT.search(line[: match.start()])
+                           or CLAIMED_CODE.search(before) or CLAIMED_CODE.search(CODE_HOST_LINK.sub(" ", line)))
+                if own or claimed:
+                    host = match.group(0).split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
+                    found.append(f"https://{host}/{owner}/{repo}")
+    unique: dict[str, str] = {}
+    for url in found:  # github.com/MahmoodLab/UNI and .../mahmoodlab/uni are one repository
+        unique.setdefault(url.lower(), url)
+    return list(unique.values())[:5]
 
 
 def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
@@ -378,7 +412,7 @@ def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         return {}
     data = _card_data(model, card)
     partial: Partial = {term: section_text(card, pattern, avoid=SHARED_HEADINGS.get(term)) for term, pattern in CARD_SECTIONS.items()}
-    partial["description"] = section_text(card, DESCRIPTION_SECTION, max_chars=2_000) or (card.lead[:2_000] or None)
+    partial["description"] = prose(section_text(card, DESCRIPTION_SECTION, max_chars=4_000), min_letters=3) or prose(card.body)
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
     partial["codeRepository"] = _code_repositories(model, card)
     emissions = data.get("co2_eq_emissions")
