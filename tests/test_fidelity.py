@@ -157,6 +157,11 @@ def test_each_model_index_result_is_an_evaluation_with_property_values():
     assert resolved(model).has_evaluation[0].id == first.id
 
 
+def test_the_model_index_the_api_returns_beside_a_trimmed_card_data_counts_too():
+    model = hub_model("org/roberta-mrpc", [], {"license": "mit"}, **{"model-index": MODEL_INDEX})
+    assert len(resolved(model).has_evaluation) == 2
+
+
 # -- card template text ----------------------------------------------------------------------------
 
 def template_card(**filled: str) -> str:

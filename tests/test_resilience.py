@@ -128,3 +128,17 @@ def test_arxiv_outage_leaves_stub_articles_and_lists_the_papers(tmp_path):
     assert run.errors("extraction") == []
     [warning] = run.warnings()
     assert warning["id"] == "2101.00001" and warning["what"] == "arXiv lookup" and "Connection refused" in warning["reason"]
+
+
+def test_a_base_model_lookup_that_keeps_failing_is_a_warning_not_a_failed_harvest(faulty_hub, tmp_path):
+    from mlentory.huggingface import extraction
+
+    hub, server = faulty_hub([{"path": "/api/models/acme-ai/base-lm", "status": 503, "times": 10, "retry_after": 0}])
+    model = {"id": "a/child", "sha": "1" * 40, "tags": ["base_model:acme-ai/base-lm", "base_model:finetune:acme-ai/base-lm"]}
+    run = _run_with_models(tmp_path, [model])
+    assert extraction.add_ancestor_models(str(run.path), hub, generations=1, full_refresh=False) == 0
+    [warning] = run.warnings()
+    assert (warning["id"], warning["what"]) == ("acme-ai/base-lm", "base model lookup")
+    assert "503" in warning["reason"] and "stub" in warning["reason"]
+    assert server.stats["fault"] == 5  # retried, then given up on
+    assert [m["id"] for m in read_jsonl(run.file("extraction", "models.jsonl"))] == ["a/child"]

@@ -125,10 +125,9 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
         for base in wanted:
             try:
                 found.append({**hub.model(base), "ancestor_generation": generation})
-            except Exception as exc:
-                if not is_not_found(exc):
-                    raise
-                missing.append({"id": base, "what": "base model lookup", "reason": "not found on the Hub (deleted, renamed or private); linked as a stub"})
+            except Exception as exc:  # the models that name it still load, linked to a stub of it
+                reason = "not found on the Hub (deleted, renamed or private)" if is_not_found(exc) else _error(base, exc)["reason"]
+                missing.append({"id": base, "what": "base model lookup", "reason": f"{reason}; linked as a stub"})
         log.info("generation %d: %d base models wanted, %d fetched", generation, len(wanted), len(found))
         added += found
         frontier = found

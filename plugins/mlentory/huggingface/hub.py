@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 MODEL_EXPAND = [
     "author", "sha", "lastModified", "createdAt", "private", "gated", "disabled", "downloads",
     "likes", "library_name", "pipeline_tag", "tags", "cardData", "config", "transformersInfo",
-    "siblings", "safetensors", "usedStorage",
+    "siblings", "safetensors", "usedStorage", "model-index",
 ]
 DATASET_EXPAND = ["author", "sha", "lastModified", "createdAt", "cardData", "tags", "description", "gated", "private"]
 
@@ -69,6 +69,7 @@ def raw_model_record(info: ModelInfo) -> dict[str, Any]:
         "siblings": [s.rfilename for s in info.siblings] if info.siblings is not None else None,
         "safetensors": _plain(info.safetensors),
         "used_storage": info.used_storage,
+        "model_index": info.model_index,
     }
 
 

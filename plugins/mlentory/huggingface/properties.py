@@ -120,8 +120,13 @@ def _is_placeholder(value: Any) -> bool:
 
 
 def _card_data(model: dict[str, Any], card: ParsedCard | None) -> dict[str, Any]:
-    """The API's cardData, completed by the card's own front matter (which the API may trim)."""
-    return {**(card.metadata if card else {}), **(model.get("card_data") or {})}
+    """The API's cardData, completed by the card's own front matter (which the API may trim) and by
+    the ``model-index`` the API also returns on its own."""
+    # A cardData that is no mapping fails the record here (it is listed with the reason), not silently.
+    data = {**(card.metadata if card else {}), **(model.get("card_data") or {})}
+    if not (data.get("model-index") or data.get("model_index")) and model.get("model_index"):
+        data["model-index"] = model["model_index"]
+    return data
 
 
 def _tags(model: dict[str, Any]) -> list[str]:
