@@ -228,8 +228,8 @@ def test_norwegian_read_by_yaml_as_false_is_still_norwegian():
 def test_dois_become_the_models_same_as_and_papers_with_doi_iris():
     card = parse_card("# m\n\nSee https://doi.org/10.18653/v1/2020.acl-main.703 and arXiv DOI 10.48550/arXiv.2101.00001.\n\n"
                       "```bibtex\n@article{x,\n  title = {A Paper With a DOI},\n  doi = {10.1000/XYZ.123},\n  eprint = {2301.00002}\n}\n```\n")
-    model = hub_model("openai-community/gpt2", ["doi:10.57967/hf/0039"], {})
-    assert p.basic(model, card)["sameAs"] == ["https://doi.org/10.57967/hf/0039"]
+    model = hub_model("openai-community/gpt2", ["doi:10.57967/hf/0039"], {"doi": "10.57967/HF/0040"})
+    assert p.basic(model, card)["sameAs"] == ["https://doi.org/10.57967/hf/0039", "https://doi.org/10.57967/hf/0040"]
     refs = {m["key"]: m for m in p.citations(model, card)["referencePublication"]}
     assert set(refs) == {"doi:10.18653/v1/2020.acl-main.703", "2101.00001", "doi:10.1000/xyz.123", "2301.00002"}
     iris, [(_, article)] = link(refs["doi:10.1000/xyz.123"], None)

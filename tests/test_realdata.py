@@ -112,7 +112,7 @@ def test_no_invented_language(real_run):
     run = RunFolder(real_run["run_folder"])
     records = real_records(real_run)
     for model, card in iter_models_with_cards(run):
-        languages = [identify_language(v) for v in properties.card_languages(properties._card_data(model, card))]
+        languages = [identify_language(v) for v in properties.card_languages(properties.card_data(model, card))]
         stated = {info["alpha3"] for info in languages if info["found"]}
         found = {iri.rsplit("/", 1)[1] for iri in records[model["id"]].get("inLanguage", [])}
         assert found <= stated, model["id"]
@@ -125,8 +125,8 @@ def test_no_fine_tune_without_a_stated_fine_tune_and_every_result_an_evaluation(
         record = records[model["id"]]
         stated = {HF + base for base, relation in properties.base_models(model, card) if relation == "finetune"}
         assert set(record.get("fineTunedFrom", [])) <= stated, model["id"]
-        results = properties.model_index_results(properties._card_data(model, card))
-        assert len(record.get("hasEvaluation", [])) == len([r for r in results if r["metrics"] or properties._dataset_key(r["dataset"])])
+        results = properties.model_index_results(properties.card_data(model, card))
+        assert len(record.get("hasEvaluation", [])) == len([r for r in results if r["metrics"] or properties.dataset_key(r["dataset"])])
 
 
 def test_no_template_placeholder_in_any_value(real_run):

@@ -59,7 +59,7 @@ def check_model(coverage: Coverage, model: dict[str, Any], card: ParsedCard | No
     """Count one model's source values with a FAIR4ML home, and those its record holds."""
     record = record or {}
     model_id = model["id"]
-    data = p._card_data(model, card)
+    data = p.card_data(model, card)
 
     def has(term: str, value: Any) -> bool:
         held = record.get(term)
@@ -74,42 +74,42 @@ def check_model(coverage: Coverage, model: dict[str, Any], card: ParsedCard | No
         coverage.check("author", model_id, model["author"], has("sharedBy", iris.hf_account_iri(model["author"])))
     if model.get("gated"):
         coverage.check("gated", model_id, model["gated"], bool(record.get("conditionsOfAccess")))
-    for library in p._strings(model.get("library_name")):
+    for library in p.strings(model.get("library_name")):
         coverage.check("library_name", model_id, library, has("softwareRequirements", library))
-    for task in p._strings(model.get("pipeline_tag")):
+    for task in p.strings(model.get("pipeline_tag")):
         coverage.check("pipeline_tag", model_id, task, has("mlTask", iris.task_iri(task)))
-    for tag in p._tags(model):
+    for tag in p.tags(model):
         coverage.check("tags", model_id, tag, has("keywords", iris.keyword_iri(tag)))
-    for category in p._strings((model.get("config") or {}).get("model_type") if isinstance(model.get("config"), dict) else None):
+    for category in p.strings((model.get("config") or {}).get("model_type") if isinstance(model.get("config"), dict) else None):
         coverage.check("config.model_type", model_id, category, has("modelCategory", category))
     for language in p.card_languages(data):
         info = identify_language(language)
         if info["found"]:  # a value that names no language has no FAIR4ML home
             coverage.check("card.language", model_id, language, has("inLanguage", iris.language_iri(info["alpha3"])))
     linked_licences = _licence_entities(record, licences)
-    for licence in p._strings(data.get("license")):
+    for licence in p.strings(data.get("license")):
         if licence.lower() not in ("other", "unknown"):
             coverage.check("card.license", model_id, licence, any(
                 (lic.get("identifier") or "").lower() in (licence.lower(),) or lic["@id"].lower().endswith("/" + licence.lower())
                 or licence.lower().replace(" ", "") in (lic.get("identifier") or "").lower() for lic in linked_licences))
-    for name in p._strings(data.get("license_name")):
+    for name in p.strings(data.get("license_name")):
         coverage.check("card.license_name", model_id, name, any(lic.get("name") == name for lic in linked_licences))
-    for link in p._strings(data.get("license_link")):
-        url = p._repo_file_url(model, link)
+    for link in p.strings(data.get("license_link")):
+        url = p.repo_file_url(model, link)
         coverage.check("card.license_link", model_id, link, any(lic.get("url") == url for lic in linked_licences))
-    for dataset in p._strings(data.get("datasets")):
-        if not p._is_placeholder(dataset):
+    for dataset in p.strings(data.get("datasets")):
+        if not p.is_placeholder(dataset):
             coverage.check("card.datasets", model_id, dataset, any(i.endswith("/" + dataset) for i in record.get("trainedOn", [])))
-    for metric in p._strings(data.get("metrics")):
+    for metric in p.strings(data.get("metrics")):
         coverage.check("card.metrics", model_id, metric, has("evaluationMetrics", metric))
     for base, _ in p.base_models(model, card):
         coverage.check("base_model", model_id, base, has("isBasedOn", iris.hf_model_iri(base)))
-    results = [r for r in p.model_index_results(data) if r["metrics"] or p._dataset_key(r["dataset"])]
+    results = [r for r in p.model_index_results(data) if r["metrics"] or p.dataset_key(r["dataset"])]
     if results:
         coverage.check("model-index results", model_id, len(results), len(record.get("hasEvaluation", [])) >= len(results))
-    for doi in p._tag_values(model, "doi:"):
+    for doi in p.tag_values(model, "doi:"):
         coverage.check("doi tags", model_id, doi, has("sameAs", iris.doi_iri(p.normalize_doi(doi))))
-    for arxiv_id in p._tag_values(model, "arxiv:"):
+    for arxiv_id in p.tag_values(model, "arxiv:"):
         if not p.is_template_paper(arxiv_id):  # the template's carbon paper has no home in the model's record
             coverage.check("arxiv tags", model_id, arxiv_id, has("referencePublication", iris.arxiv_iri(arxiv_id)))
     emissions = data.get("co2_eq_emissions")

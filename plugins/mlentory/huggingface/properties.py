@@ -111,15 +111,15 @@ def _unique(values: Iterable[Any]) -> list[Any]:
     return seen
 
 
-def _strings(value: Any) -> list[str]:
+def strings(value: Any) -> list[str]:
     return [str(v).strip() for v in _as_list(value) if isinstance(v, (str, int, float)) and str(v).strip()]
 
 
-def _is_placeholder(value: Any) -> bool:
+def is_placeholder(value: Any) -> bool:
     return str(value).strip().lower() in PLACEHOLDER_VALUES
 
 
-def _card_data(model: dict[str, Any], card: ParsedCard | None) -> dict[str, Any]:
+def card_data(model: dict[str, Any], card: ParsedCard | None) -> dict[str, Any]:
     """The API's cardData, completed by the card's own front matter (which the API may trim) and by
     the ``model-index`` the API also returns on its own."""
     # A cardData that is no mapping fails the record here (it is listed with the reason), not silently.
@@ -129,15 +129,15 @@ def _card_data(model: dict[str, Any], card: ParsedCard | None) -> dict[str, Any]
     return data
 
 
-def _tags(model: dict[str, Any]) -> list[str]:
+def tags(model: dict[str, Any]) -> list[str]:
     return [t for t in model.get("tags") or [] if isinstance(t, str) and t.strip()]
 
 
-def _tag_values(model: dict[str, Any], prefix: str) -> list[str]:
-    return [tag[len(prefix):] for tag in _tags(model) if tag.startswith(prefix)]
+def tag_values(model: dict[str, Any], prefix: str) -> list[str]:
+    return [tag[len(prefix):] for tag in tags(model) if tag.startswith(prefix)]
 
 
-def _repo_file_url(model: dict[str, Any], link: str) -> str:
+def repo_file_url(model: dict[str, Any], link: str) -> str:
     """A link as written in the card, absolute: relative ones point into the repository at its revision."""
     return urljoin(f"{iris.hf_model_iri(model['id'])}/blob/{model.get('sha') or 'main'}/", link.strip())
 
@@ -159,8 +159,8 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     sha = model.get("sha")
     gated = model.get("gated")
     has_readme = card is not None or "README.md" in (model.get("siblings") or [])
-    library = model.get("library_name") or _card_data(model, card).get("library_name")
-    model_dois = _tag_values(model, "doi:")
+    library = model.get("library_name") or card_data(model, card).get("library_name")
+    model_dois = tag_values(model, "doi:") + [d for d in strings(card_data(model, card).get("doi")) if DOI.search(d)]
     if card is not None:
         model_dois += [d for d in DOI.findall(card.body) if normalize_doi(d).startswith(HUB_DOI_PREFIX)]
     return {
@@ -179,7 +179,7 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         # authors' approval (manual); conditionsOfAccess says which.
         "isAccessibleForFree": (not model["private"]) if isinstance(model.get("private"), bool) else True,
         "conditionsOfAccess": ACCESS_CONDITIONS.get(str(gated), f"gated ({gated})") if gated else None,
-        "softwareRequirements": _strings(library),
+        "softwareRequirements": strings(library),
         "storageRequirements": (f"{model['used_storage']} bytes: storage used by the model repository on the Hub (all files, as the Hub reports it)"
                                 if model.get("used_storage") else None),
         "downloads": model.get("downloads"),
@@ -191,12 +191,12 @@ def keywords_languages(model: dict[str, Any], card: ParsedCard | None) -> Partia
     """Every tag is a keyword (the Hub shows them all); a language is only what the card's
     ``language`` metadata or a ``language:`` tag states: short tags such as ``vit`` or ``mlx`` are
     architectures and libraries, not ISO 639 codes."""
-    data = _card_data(model, card)
-    keywords = _tags(model) + _strings(data.get("tags"))
-    languages = card_languages(data) + _tag_values(model, LANGUAGE_TAG_PREFIX)
+    data = card_data(model, card)
+    keywords = tags(model) + strings(data.get("tags"))
+    languages = card_languages(data) + tag_values(model, LANGUAGE_TAG_PREFIX)
     return {
         "keywords": [mention("keywords", k) for k in _unique(keywords)],
-        "inLanguage": [mention("languages", lang) for lang in _unique(languages) if not _is_placeholder(lang)],
+        "inLanguage": [mention("languages", lang) for lang in _unique(languages) if not is_placeholder(lang)],
     }
 
 
@@ -207,12 +207,12 @@ def card_languages(data: dict[str, Any]) -> list[str]:
 
 
 def task_category(model: dict[str, Any], card: ParsedCard | None) -> Partial:
-    data = _card_data(model, card)
+    data = card_data(model, card)
     tasks = hf_tasks()
-    found = _strings(model.get("pipeline_tag")) + _strings(data.get("pipeline_tag"))
-    found += [t for t in _tags(model) if t in tasks]
+    found = strings(model.get("pipeline_tag")) + strings(data.get("pipeline_tag"))
+    found += [t for t in tags(model) if t in tasks]
     config = model.get("config") if isinstance(model.get("config"), dict) else {}
-    categories = _strings(config.get("model_type")) + _strings(config.get("architectures"))
+    categories = strings(config.get("model_type")) + strings(config.get("architectures"))
     return {
         "mlTask": [mention("tasks", t) for t in _unique(found)],
         "modelCategory": _unique(categories),
@@ -226,13 +226,13 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     ``license_name``/``license_link`` describe the licence text of this model: they become a licence of
     their own (named, with an absolute link), beside the id; ``other``/``unknown`` say nothing more.
     """
-    data = _card_data(model, card)
-    ids = [s.lower() for s in _strings(data.get("license")) + _tag_values(model, "license:")]
-    names, links = _strings(data.get("license_name")), _strings(data.get("license_link"))
+    data = card_data(model, card)
+    ids = [s.lower() for s in strings(data.get("license")) + tag_values(model, "license:")]
+    names, links = strings(data.get("license_name")), strings(data.get("license_link"))
     found = [mention("licenses", key) for key in _unique(ids) if key not in ("other", "unknown")]
     for index in range(max(len(names), len(links))):
         name = names[index] if index < len(names) else None
-        link = _repo_file_url(model, links[index]) if index < len(links) else None
+        link = repo_file_url(model, links[index]) if index < len(links) else None
         if link or (name and name.lower() not in ids):
             found.append(mention("licenses", link or f"name:{name}", name=name, url=link))
     if not found and ids:
@@ -243,13 +243,13 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
 def datasets(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     """``datasets`` in the card metadata are, by the Hub's definition, the training data; the
     datasets of ``model-index`` results are evaluation data; ``metrics`` names the metrics used."""
-    data = _card_data(model, card)
-    trained = _strings(data.get("datasets")) + _tag_values(model, "dataset:")
-    evaluated = [key for result in model_index_results(data) if (key := _dataset_key(result["dataset"]))]
-    metric_names = _strings(data.get("metrics"))
+    data = card_data(model, card)
+    trained = strings(data.get("datasets")) + tag_values(model, "dataset:")
+    evaluated = [key for result in model_index_results(data) if (key := dataset_key(result["dataset"]))]
+    metric_names = strings(data.get("metrics"))
     metric_names += [str(m.get("type") or m.get("name")) for r in model_index_results(data) for m in r["metrics"] if m.get("type") or m.get("name")]
     return {
-        "trainedOn": [mention("datasets", d) for d in _unique(trained) if not _is_placeholder(d)],
+        "trainedOn": [mention("datasets", d) for d in _unique(trained) if not is_placeholder(d)],
         "evaluatedOn": [mention("datasets", d) for d in _unique(evaluated)],
         "evaluationMetrics": _unique(metric_names),
     }
@@ -271,9 +271,9 @@ def model_index_results(data: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def _dataset_key(dataset: dict[str, Any]) -> str | None:
+def dataset_key(dataset: dict[str, Any]) -> str | None:
     key = str(dataset.get("type") or dataset.get("name") or "").strip()
-    return None if _is_placeholder(key) else key
+    return None if is_placeholder(key) else key
 
 
 def _number(value: Any) -> float | int | str:
@@ -294,13 +294,13 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     ``PropertyValue`` records, linked to the dataset (config, split, revision kept) and the task."""
     model_iri = iris.hf_model_iri(model["id"])
     records = []
-    for result in model_index_results(_card_data(model, card)):
+    for result in model_index_results(card_data(model, card)):
         dataset, task = result["dataset"], result["task"]
-        dataset_key = _dataset_key(dataset)
+        dataset_id = dataset_key(dataset)
         config, split, revision = (str(dataset[k]) if dataset.get(k) not in (None, "") else None for k in ("config", "split", "revision"))
         task_key = str(task.get("type") or "").strip() or None
         evaluation_iri = iris.evaluation_iri(model_iri, json.dumps(
-            [result["entry"], task_key, dataset_key, dataset.get("name"), config, split, revision], default=str))
+            [result["entry"], task_key, dataset_id, dataset.get("name"), config, split, revision], default=str))
         metrics, summary = [], []
         for position, metric in enumerate(result["metrics"]):
             if metric.get("value") in (None, ""):
@@ -315,14 +315,14 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
                 "verified": metric.get("verified") if isinstance(metric.get("verified"), bool) else None,
             })
             summary.append(f"{label}: {value}")
-        if not metrics and not dataset_key:
+        if not metrics and not dataset_id:
             continue
-        on = " ".join(p for p in (str(dataset.get("name") or dataset_key or ""), f"({', '.join(p for p in (config, split) if p)})" if config or split else "") if p)
+        on = " ".join(p for p in (str(dataset.get("name") or dataset_id or ""), f"({', '.join(p for p in (config, split) if p)})" if config or split else "") if p)
         records.append({
             "@id": evaluation_iri,
             "name": f"{task.get('name') or task_key or 'evaluation'} on {on}" if on else str(task.get("name") or task_key or "evaluation"),
             "evaluatedMLModel": model_iri,
-            "evaluationDataset": [mention("datasets", dataset_key)] if dataset_key else [],
+            "evaluationDataset": [mention("datasets", dataset_id)] if dataset_id else [],
             "datasetConfig": config,
             "datasetSplit": split,
             "datasetRevision": revision,
@@ -337,14 +337,14 @@ def base_models(model: dict[str, Any], card: ParsedCard | None = None) -> list[t
     """(base model id, relation) pairs. The Hub's ``base_model:`` tags are its own reading of the card
     (ids resolved, relation stated), so they win; the card's ``base_model`` counts when there are none."""
     found: dict[str, str | None] = {}
-    for value in _tag_values(model, "base_model:"):
+    for value in tag_values(model, "base_model:"):
         relation, _, base = value.partition(":") if ":" in value else (None, "", value)
         if base:
             found[base] = relation or found.get(base)
     if not found:
-        data = _card_data(model, card)
+        data = card_data(model, card)
         relation = data.get("base_model_relation") if isinstance(data.get("base_model_relation"), str) else None
-        found = {base: relation for base in _strings(data.get("base_model")) if not _is_placeholder(base)}
+        found = {base: relation for base in strings(data.get("base_model")) if not is_placeholder(base)}
     return [(base, rel) for base, rel in found.items() if base and base != model["id"]]
 
 
@@ -415,7 +415,7 @@ def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
 def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     if card is None:
         return {}
-    data = _card_data(model, card)
+    data = card_data(model, card)
     partial: Partial = {term: section_text(card, pattern, avoid=SHARED_HEADINGS.get(term)) for term, pattern in CARD_SECTIONS.items()}
     partial["description"] = prose(section_text(card, DESCRIPTION_SECTION, max_chars=4_000), min_letters=3) or prose(card.body)
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
@@ -458,7 +458,7 @@ def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     The Hub tags every card that keeps the template's carbon-emissions sentence (often reworded) with
     that paper's arXiv id: a paper the template carries is never the model's reference.
     """
-    arxiv_ids = _tag_values(model, "arxiv:")
+    arxiv_ids = tag_values(model, "arxiv:")
     if card is not None:
         arxiv_ids += [m.group(1) for m in ARXIV_IN_TEXT.finditer(card.body)]
     found = [mention("articles", re.sub(r"v\d+$", "", a)) for a in arxiv_ids
