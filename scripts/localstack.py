@@ -219,8 +219,7 @@ def summarize(ports: dict[str, int], password: str) -> None:
                               "RETURN m.schema__identifier AS m, b.uri AS b LIMIT 3").data()
         evaluations = session.run(
             "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v:schema__PropertyValue) "
-            "OPTIONAL MATCH (e)-[:fair4ml__evaluationDataset]->(d) "
-            "RETURN m.schema__identifier AS m, v.schema__name AS metric, v.schema__value AS value, d.schema__identifier AS dataset LIMIT 3").data()
+            "RETURN m.schema__identifier AS m, e.schema__name AS evaluation, v.schema__name AS metric, v.schema__value AS value LIMIT 3").data()
     es = Elasticsearch(f"http://127.0.0.1:{ports['es']}")
     documents = es.count(index="mlentory_models")["count"]
     query = "text classification"
@@ -235,7 +234,7 @@ def summarize(ports: dict[str, int], password: str) -> None:
     for row in lineage:
         print(f"  fine-tuned: {row['m']} -> {row['b']}")
     for row in evaluations:
-        print(f"  evaluation: {row['m']}: {row['metric']} = {row['value']} on {row['dataset']}")
+        print(f"  evaluation: {row['m']}: {row['evaluation']}: {row['metric']} = {row['value']}")
     print(f"index 'mlentory_models': {documents} documents")
     print(f"sample search {query!r}:")
     for hit in hits["hits"]["hits"]:

@@ -24,7 +24,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert "hf_extraction succeeded" in out and "hf_transformation succeeded" in out and "hf_loading succeeded" in out
         # 5 latest + 3 ancestors, and the named stub of the base model that vanished from the Hub
         assert "fair4ml__MLModel             9" in out, out
-        assert "evaluation: acme-ai/sentiment-lm: Accuracy = 0.934 on stanfordnlp/imdb" in out, out
+        assert "evaluation: acme-ai/sentiment-lm: Text Classification on imdb (test): Accuracy = 0.934" in out, out
         assert "filter licenses:apache-2.0 -> " in out
         assert "index 'mlentory_models': 8 documents" in out
         assert "Airflow UI: http://127.0.0.1:" in out

@@ -317,10 +317,10 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
             summary.append(f"{label}: {value}")
         if not metrics and not dataset_id:
             continue
-        on = " ".join(p for p in (str(dataset.get("name") or dataset_id or ""), f"({', '.join(p for p in (config, split) if p)})" if config or split else "") if p)
+        label, where, detail = str(task.get("name") or task_key or "evaluation"), dataset.get("name") or dataset_id, ", ".join(p for p in (config, split) if p)
         records.append({
             "@id": evaluation_iri,
-            "name": f"{task.get('name') or task_key or 'evaluation'} on {on}" if on else str(task.get("name") or task_key or "evaluation"),
+            "name": f"{label} on {where}" + (f" ({detail})" if detail else "") if where else label,
             "evaluatedMLModel": model_iri,
             "evaluationDataset": [mention("datasets", dataset_id)] if dataset_id else [],
             "datasetConfig": config,
