@@ -9,7 +9,7 @@ import rdflib
 from pydantic import ValidationError
 
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.context import is_reference, load_context, shortened, term_iri
+from mlentory.fair4ml.context import is_reference, load_context, shortened, term_curie, term_iri
 from mlentory.fair4ml.models import ENTITY_MODELS, MLModel, MLModelEvaluation, PropertyValue
 from mlentory.loading.graph import graph_row, graph_rows
 
@@ -111,3 +111,16 @@ def test_embedded_records_become_nodes_of_their_own_in_the_graph():
     assert rows[0].relationships == {"fair4ml__hasEvaluation": ["https://w3id.org/mlentory/evaluation/e1"]}
     assert rows[1].relationships["fair4ml__evaluationMetrics"] == ["https://w3id.org/mlentory/evaluation/e1/metric/0"]
     assert rows[2].props["schema__value"] == 0.91 and rows[2].props["schema__propertyID"] == "accuracy"
+
+
+def test_every_term_of_our_own_namespace_is_defined_in_the_vocabulary():
+    from mlentory.settings import SCHEMAS_DIR
+
+    vocabulary = rdflib.Graph().parse(SCHEMAS_DIR / "mlentory-terms.ttl", format="turtle")
+    ours = [term for term in load_context() if not term.startswith("@") and term_curie(term).startswith("mlentory:")]
+    assert "quantizedFrom" in ours and "Account" in ours
+    for term in ours:
+        iri = rdflib.URIRef(term_iri(term))
+        assert (iri, rdflib.RDFS.comment, None) in vocabulary, f"{term} ({iri}) is not defined in mlentory-terms.ttl"
+    for relation in ("quantizedFrom", "adapterOf", "mergedFrom"):
+        assert (rdflib.URIRef(term_iri(relation)), rdflib.RDFS.subPropertyOf, SCHEMA.isBasedOn) in vocabulary

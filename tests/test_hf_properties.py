@@ -86,7 +86,7 @@ def test_card_sections_become_fair4ml_text_properties():
     assert "biases of IMDB" in partial["modelRisksBiasLimitations"]
     assert partial["description"] == "A GPT-2 style classifier for binary sentiment of English movie reviews."
     assert partial["codeSampleSnippet"].startswith("from transformers import pipeline")
-    assert partial["hasCO2eEmissions"] == "120.5 g CO2e"
+    assert partial["hasCO2eEmissions"] == "120.5 g CO2e (training: fine-tuning; source: codecarbon)"
 
 
 def test_card_sections_include_subsections_and_skip_placeholders():

@@ -420,12 +420,22 @@ def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     partial["description"] = prose(section_text(card, DESCRIPTION_SECTION, max_chars=4_000), min_letters=3) or prose(card.body)
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
     partial["codeRepository"] = _code_repositories(model, card)
-    emissions = data.get("co2_eq_emissions")
-    if isinstance(emissions, dict) and isinstance(emissions.get("emissions"), (int, float)):
-        partial["hasCO2eEmissions"] = f"{emissions['emissions']} g CO2e"
-    elif isinstance(emissions, (int, float)) and not isinstance(emissions, bool):
-        partial["hasCO2eEmissions"] = f"{emissions} g CO2e"
+    partial["hasCO2eEmissions"] = co2_emissions(data.get("co2_eq_emissions"))
     return partial
+
+
+# The details the Hub's card metadata may give beside ``co2_eq_emissions.emissions`` (in grams).
+CO2_DETAILS = (("training_type", "training"), ("source", "source"), ("geographical_location", "location"), ("hardware_used", "hardware"))
+
+
+def co2_emissions(emissions: Any) -> str | None:
+    """``co2_eq_emissions`` as text with its unit and what the card says of how it was measured."""
+    if isinstance(emissions, (int, float)) and not isinstance(emissions, bool):
+        return f"{emissions} g CO2e"
+    if not isinstance(emissions, dict) or isinstance(emissions.get("emissions"), bool) or not isinstance(emissions.get("emissions"), (int, float)):
+        return None
+    details = "; ".join(f"{label}: {emissions[key]}" for key, label in CO2_DETAILS if emissions.get(key) not in (None, ""))
+    return f"{emissions['emissions']} g CO2e" + (f" ({details})" if details else "")
 
 
 @functools.cache
