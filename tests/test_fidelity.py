@@ -92,6 +92,14 @@ def test_every_licence_of_a_model_is_kept_with_spdx_iris_and_a_name_beside_a_sta
     assert (mit.id, mit.identifier, mit.url) == ("https://spdx.org/licenses/MIT", "MIT", "https://spdx.org/licenses/MIT.html")
 
 
+def test_a_link_beside_one_licence_id_is_that_licences_text():
+    model = hub_model("someone/llama3-finetune", ["license:llama3"], {"license": "llama3", "license_link": "LICENSE"})
+    record = resolved(model)
+    assert record.license == ["https://w3id.org/mlentory/license/llama3", f"https://huggingface.co/someone/llama3-finetune/blob/{SHA}/LICENSE"]
+    [(_, text)] = link(p.licenses(model, None)["license"][1], None)[1]
+    assert text.name == "Llama 3 Community License Agreement" and text.url == record.license[1]
+
+
 def test_other_with_only_a_link_is_named_by_its_link():
     model = hub_model("THUDM/CogVideoX-5b", [], {"license": "other", "license_link": "https://huggingface.co/THUDM/CogVideoX-5b/blob/main/LICENSE"})
     [mention] = p.licenses(model, None)["license"]

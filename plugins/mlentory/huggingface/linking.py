@@ -92,7 +92,7 @@ def _licenses(mention: dict[str, Any], info: list[LicenseInfo] | dict[str, Any])
     if "name" in mention or "url" in mention:
         # The card's own licence text: its link is its IRI; without a link, its name is.
         url = mention.get("url")
-        name = mention.get("name") or url
+        name = mention.get("name") or (identify_license(mention["text_of"])[0]["name"] if mention.get("text_of") else url)
         record = License(id=url or iris.license_iri(name), identifier=mention.get("name") or url, name=name, url=url)
         return [record.id], [("licenses", record)]
     records = [_license_record(lic) for lic in (info if isinstance(info, list) and info else identify_license(mention["key"]))]

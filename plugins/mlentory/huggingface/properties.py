@@ -229,12 +229,14 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     data = card_data(model, card)
     ids = [s.lower() for s in strings(data.get("license")) + tag_values(model, "license:")]
     names, links = strings(data.get("license_name")), strings(data.get("license_link"))
-    found = [mention("licenses", key) for key in _unique(ids) if key not in ("other", "unknown")]
+    standard = [key for key in _unique(ids) if key not in ("other", "unknown")]
+    found = [mention("licenses", key) for key in standard]
     for index in range(max(len(names), len(links))):
         name = names[index] if index < len(names) else None
         link = repo_file_url(model, links[index]) if index < len(links) else None
         if link or (name and name.lower() not in ids):
-            found.append(mention("licenses", link or f"name:{name}", name=name, url=link))
+            # A link beside one licence id is that licence's text: the linker names it after the id.
+            found.append(mention("licenses", link or f"name:{name}", name=name, url=link, text_of=standard[0] if len(standard) == 1 and not name else None))
     if not found and ids:
         found = [mention("licenses", ids[0])]  # only "other"/"unknown": still what the card says
     return {"license": _unique(found)}
