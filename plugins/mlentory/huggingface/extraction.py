@@ -286,6 +286,7 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "cards": sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl"))),
         "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"))),
         "errors": len(errors),
+        "warnings": len(run.warnings()),
     }
     run.mark_done(STAGE, summary)
     return summary
