@@ -219,8 +219,8 @@ def _cached_lookups(run: RunFolder, name: str, keys: list[str], ttl: timedelta |
 
 
 def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Client) -> dict[str, Any]:
-    """Papers never change once published: cached without expiry. If arXiv cannot be reached, the
-    papers are listed as errors and linked as stubs; the models still load."""
+    """Papers never change once published: cached without expiry. A paper arXiv does not return, or
+    cannot be asked for (an outage), is a warning and links as a stub; the models still load."""
     cache = ApiCache(run, "articles", ttl=None)
     arxiv_ids = [k for k in keys if not k.startswith("doi:")]  # DOIs: no registry is queried
     missing = [k for k in arxiv_ids if cache.get(k) is None]
