@@ -28,8 +28,9 @@ HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the 
                             description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
         "model_ids": Param(None, type=["null", "array"], items={"type": "string"},
                            description="Model ids to harvest as well, e.g. google-bert/bert-base-uncased."),
-        "model_ids_file": Param(None, type=["null", "string"],
-                                description="Path (on the workers) of a file with one model id per line; '#' starts a comment."),
+        "model_ids_file": Param(None, type=["null", "string"], pattern=r"^[\w.-]+(/[\w.-]+)*$", maxLength=255,
+                                description="Name of a file in <data root>/hf/inputs/ with one model id per line; '#' starts a comment. "
+                                            "Only files in that folder can be named."),
         "ancestor_generations": Param(1, type="integer", minimum=0, maximum=10,
                                       description="How many base_model steps to follow up from the harvested models."),
         "full_refresh": Param(False, type="boolean",

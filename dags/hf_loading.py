@@ -10,7 +10,7 @@ from mlentory.assets import HF_MODELS_LOADED, HF_MODELS_NORMALIZED
 from mlentory.dag_support import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folder
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.loading import stage
-from mlentory.settings import ES_MODELS_INDEX
+from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
 
 
 @dag(
@@ -23,7 +23,8 @@ from mlentory.settings import ES_MODELS_INDEX
     params={
         "run_folder": Param(None, type=["null", "string"],
                             description="Run folder to load; empty: the one the transformation event names, else the newest transformed one."),
-        "index": Param(ES_MODELS_INDEX, type="string", description="Elasticsearch index of the model documents."),
+        "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
+                       description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or {ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
         "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
                                 description="Fail the run when more than this share of the models fail to load."),
     },

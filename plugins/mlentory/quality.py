@@ -6,11 +6,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from mlentory.errors import PermanentFailure
+
 log = logging.getLogger(__name__)
 
 
-class ErrorRateExceeded(RuntimeError):
-    pass
+class ErrorRateExceeded(PermanentFailure):
+    """Too many records failed: retrying the same records would fail them again."""
 
 
 def check_error_rate(stage: str, errors: int, total: int, max_error_rate: float) -> None:

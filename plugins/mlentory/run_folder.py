@@ -24,9 +24,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlentory.errors import InvalidInput, PermanentFailure
 
-class RunFolderNotFound(LookupError):
+
+class RunFolderNotFound(PermanentFailure, LookupError):
     pass
+
+
+def inside(root: Path, candidate: str | Path, what: str) -> Path:
+    """``candidate`` (relative to ``root`` or absolute) resolved with symlinks followed; InvalidInput
+    when it lies outside ``root``: a param or an asset event must not reach the rest of the worker."""
+    root = root.resolve()
+    path = (root / candidate).resolve()
+    if path != root and root not in path.parents:
+        raise InvalidInput(f"{what} must lie inside {root}; the path given lies outside it")
+    return path
 
 
 def runs_dir(data_root: str | Path, source: str) -> Path:
@@ -90,9 +102,15 @@ class RunFolder:
     def resolve(cls, given: str | None, data_root: str | Path, source: str, after_stage: str) -> RunFolder:
         """The run folder a stage should work on: the one given, else the newest finished ``after_stage``."""
         if given:
-            folder = cls(Path(given))
+            # A name or a path, from a param or an asset event's extra: only a run folder of this
+            # source under the data root is accepted, whatever holds a SUCCESS.json elsewhere.
+            runs = runs_dir(data_root, source)
+            path = inside(runs, given, "run_folder")
+            if path.parent != runs.resolve() or not path.is_dir():
+                raise RunFolderNotFound(f"run_folder {path.name!r} is not a run folder of {runs}")
+            folder = cls(path)
             if not folder.is_done(after_stage):
-                raise RunFolderNotFound(f"{given} has no finished {after_stage} stage")
+                raise RunFolderNotFound(f"{path} has no finished {after_stage} stage")
             return folder
         candidates = sorted(runs_dir(data_root, source).glob("*_*"), reverse=True)
         for path in candidates:

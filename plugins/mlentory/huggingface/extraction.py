@@ -6,8 +6,11 @@ Each public function is the body of one task of the ``hf_extraction`` DAG.
 from __future__ import annotations
 
 import logging
+import re
+import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,14 @@ import arxiv
 from mlentory.enrichment.arxiv_papers import fetch_articles
 from mlentory.enrichment.languages import identify_language
 from mlentory.enrichment.licenses import identify_license
+from mlentory.errors import InvalidInput
 from mlentory.http_retry import with_retries
 from mlentory.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.huggingface.hub import HubClient, is_not_found
 from mlentory.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks, mentions_in
 from mlentory.quality import Progress, check_error_rate
-from mlentory.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
-from mlentory.state import ApiCache, LoadedRevisions
+from mlentory.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
+from mlentory.state import ApiCache, LoadedRevisions, source_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,33 +65,82 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
     return count
 
 
-def read_model_ids(model_ids: list[str] | None, ids_file: str | None) -> list[str]:
-    """Ids from the param list and from a file (one id per line, ``#`` comments allowed)."""
-    ids = [i.strip() for i in model_ids or [] if i and i.strip()]
+# A Hub repo id: an optional namespace and a name, of the characters the Hub allows.
+REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
+MAX_IDS_FILE_BYTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class RequestedId:
+    model_id: str
+    origin: str  # where it was named: "model_ids[2]" or "model_ids_file line 7"
+    from_file: bool
+
+
+def read_model_ids(model_ids: list[str] | None, ids_file: str | None, inputs_dir: Path) -> tuple[list[RequestedId], list[dict[str, Any]]]:
+    """Ids from the param list and from a file in the source's ``inputs/`` folder (one id per line,
+    ``#`` comments allowed), and warnings for what is not an id.
+
+    The file must be a regular file inside ``inputs_dir``: a param must not make the worker read
+    anything else it can read (secrets, /proc, a FIFO that never ends). A line that is not a repo id
+    is never sent anywhere nor shown: a warning names only its line number.
+    """
+    requested: dict[str, RequestedId] = {}
+    warnings: list[dict[str, Any]] = []
+    for index, value in enumerate(model_ids or []):
+        value = value.strip() if isinstance(value, str) else ""
+        if REPO_ID.match(value):
+            requested.setdefault(value, RequestedId(value, f"model_ids[{index}]", from_file=False))
+        elif value:
+            warnings.append({"id": f"model_ids[{index}]", "what": "model id", "reason": "not a Hub repo id; ignored"})
     if ids_file:
-        for line in Path(ids_file).read_text(encoding="utf-8").splitlines():
+        path = inside(inputs_dir, ids_file, "model_ids_file")
+        if not path.exists():
+            raise InvalidInput(f"model_ids_file {path.name!r} is not in {inputs_dir.resolve()}")
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise InvalidInput(f"model_ids_file {path.name!r} is not a regular file")
+        if status.st_size > MAX_IDS_FILE_BYTES:
+            raise InvalidInput(f"model_ids_file {path.name!r} is larger than {MAX_IDS_FILE_BYTES:,} bytes")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"model_ids_file {path.name!r} is not UTF-8 text") from None
+        for number, line in enumerate(text.splitlines(), start=1):
             line = line.split("#", 1)[0].strip()
-            if line:
-                ids.append(line)
-    return list(dict.fromkeys(ids))
+            if REPO_ID.match(line):
+                requested.setdefault(line, RequestedId(line, f"model_ids_file line {number}", from_file=True))
+            elif line:
+                warnings.append({"id": f"model_ids_file line {number}", "what": "model id", "reason": "not a Hub repo id; ignored (not shown)"})
+    return list(requested.values()), warnings
+
+
+def _http_reason(exc: BaseException) -> str:
+    """The kind of failure without the message, which repeats the URL (and so the id) asked for."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
 
 
 def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] | None, ids_file: str | None) -> int:
     run = RunFolder(Path(run_folder))
-    ids = read_model_ids(model_ids, ids_file)
+    requested, warnings = read_model_ids(model_ids, ids_file, source_dir(run) / "inputs")
     records, errors = [], []
-    progress = Progress("models by id", len(ids))
-    for index, model_id in enumerate(ids, start=1):
+    progress = Progress("models by id", len(requested))
+    for index, wanted in enumerate(requested, start=1):
         try:
-            records.append(hub.model(model_id))
+            records.append(hub.model(wanted.model_id))
         except Exception as exc:  # one missing model must not stop the others
-            log.warning("model %s: %s", model_id, exc)
-            errors.append(_error(model_id, exc))
-        if index % 100 == 0 or index == len(ids):
+            # An id from a file is named by its line only: the file's lines stay out of logs and errors.
+            name = wanted.origin if wanted.from_file else wanted.model_id
+            reason = _http_reason(exc) if wanted.from_file else _error(wanted.model_id, exc)["reason"]
+            log.warning("model %s: %s", name, reason)
+            errors.append({"id": name, "what": "model by id", "reason": reason})
+        if index % 100 == 0 or index == len(requested):
             progress.advance(index - progress.done)
     run.write_errors(STAGE, "models_by_id", errors)
+    run.write_warnings(STAGE, "model_ids", warnings)
     write_jsonl(run.file(STAGE, "raw", "by_id.jsonl"), records)
-    log.info("fetched %d of %d requested models (%d errors)", len(records), len(ids), len(errors))
+    log.info("fetched %d of %d requested models (%d errors, %d ignored lines or ids)", len(records), len(requested), len(errors), len(warnings))
     return len(records)
 
 

@@ -7,6 +7,7 @@ from the Airflow hooks (Neo4jHook, ElasticsearchSQLHook), so every credential st
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,14 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from neo4j import Driver
 
+from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.loading.graph import GraphLoader
 from mlentory.loading.search_index import EntityLabel, ensure_index, entity_label, index_models
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
+from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
 from mlentory.state import LoadedRevisions
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ def entity_labels(run: RunFolder) -> dict[str, EntityLabel]:
 
 
 def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
+    if not re.match(ES_INDEX_PATTERN, index or ""):
+        raise InvalidInput(f"index must be {ES_MODELS_INDEX} or {ES_MODELS_INDEX}_<suffix> (lowercase letters, digits, _ and -)")
     run = RunFolder(Path(run_folder))
     ensure_index(es, index)
     names = entity_labels(run)

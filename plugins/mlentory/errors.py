@@ -1,0 +1,14 @@
+"""Failures that a retry cannot mend: Airflow fails the task at once with the message, instead of
+spending its retries and minutes of backoff on a missing run folder or an invalid param."""
+
+from __future__ import annotations
+
+from airflow.sdk.exceptions import AirflowFailException
+
+
+class PermanentFailure(AirflowFailException):
+    """The same input fails the same way on every try."""
+
+
+class InvalidInput(PermanentFailure, ValueError):
+    """A param, an asset event or an input file names something a run may not use."""
