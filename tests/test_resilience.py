@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import requests
 from conftest import FIXTURE_SNAPSHOT
 from huggingface_hub import HfApi
 
@@ -142,3 +143,40 @@ def test_a_base_model_lookup_that_keeps_failing_is_a_warning_not_a_failed_harves
     assert "503" in warning["reason"] and "stub" in warning["reason"]
     assert server.stats["fault"] == 5  # retried, then given up on
     assert [m["id"] for m in read_jsonl(run.file("extraction", "models.jsonl"))] == ["a/child"]
+
+
+def test_a_stalled_answer_is_cut_at_the_read_timeout_and_retried(faulty_hub):
+    from mlentory.huggingface.hub import use_http_timeouts
+
+    hub, server = faulty_hub([{"path": "/acme-ai/base-lm/resolve/", "delay": 4, "times": 1}])
+    use_http_timeouts(read_seconds=1)
+    try:
+        started = time.monotonic()
+        assert hub.model_card("acme-ai/base-lm", "2" * 40).startswith("---")
+        assert time.monotonic() - started < 3.5  # not the 4 s stall: cut after 1 s, then asked again
+        assert server.stats["fault"] == 1
+    finally:
+        use_http_timeouts()
+
+
+def test_arxiv_requests_time_out_too(faulty_hub):
+    import arxiv
+
+    from mlentory.enrichment.arxiv_papers import SessionWithTimeouts, fetch_articles
+
+    _, server = faulty_hub([{"path": "/api/query", "delay": 4, "times": 1}])
+    client = arxiv.Client(num_retries=0, delay_seconds=0)
+    client.query_url_format = server.url + "/api/query?{}"
+    client._session = SessionWithTimeouts(read_seconds=1)
+    started = time.monotonic()
+    with pytest.raises(requests.Timeout):
+        fetch_articles(client, ["2101.00001"])
+    assert time.monotonic() - started < 3.5
+
+
+def test_every_task_has_an_execution_timeout():
+    from pipeline import dag_bag
+
+    for dag in dag_bag().dags.values():
+        for task in dag.tasks:
+            assert task.execution_timeout is not None and task.execution_timeout.total_seconds() > 0, f"{dag.dag_id}.{task.task_id}"

@@ -9,7 +9,7 @@ import pendulum
 from airflow.sdk import Asset, Variable
 
 from mlentory.run_folder import RunFolder
-from mlentory.settings import DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT, ELASTICSEARCH_CONN_ID, NEO4J_CONN_ID
+from mlentory.settings import DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT, ELASTICSEARCH_CONN_ID, NEO4J_CONN_ID, TASK_EXECUTION_TIMEOUT_S
 
 START_DATE = pendulum.datetime(2025, 1, 1, tz="UTC")
 DEFAULT_ARGS: dict[str, Any] = {
@@ -17,6 +17,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(seconds=TASK_EXECUTION_TIMEOUT_S),
 }
 
 

@@ -25,6 +25,13 @@ NEO4J_CONN_ID = "neo4j_default"
 ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"
 
+# Every call to a source waits at most this long for a connection / for data (then it is retried):
+# a server that never answers must not hold a worker slot forever.
+HTTP_CONNECT_TIMEOUT_S = 10.0
+HTTP_READ_TIMEOUT_S = 60.0
+# The longest a task may run before Airflow stops it (and retries it).
+TASK_EXECUTION_TIMEOUT_S = 6 * 3600
+
 ES_MODELS_INDEX = "mlentory_models"
 # The index names a run may write to: the configured one, or one of its suffixed siblings.
 ES_INDEX_PATTERN = rf"^{ES_MODELS_INDEX}(_[a-z0-9][a-z0-9_-]{{0,63}})?$"

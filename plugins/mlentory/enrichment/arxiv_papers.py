@@ -8,16 +8,29 @@ from collections.abc import Iterable
 from typing import Any
 
 import arxiv
+import requests
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.settings import ARXIV_CONN_ID
+from mlentory.settings import ARXIV_CONN_ID, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://export.arxiv.org"
 BATCH = 100
 _VERSION = re.compile(r"v\d+$")
+
+
+class SessionWithTimeouts(requests.Session):
+    """The arxiv client's session waits forever by default; every request gets timeouts."""
+
+    def __init__(self, read_seconds: float = HTTP_READ_TIMEOUT_S) -> None:
+        super().__init__()
+        self.timeouts = (HTTP_CONNECT_TIMEOUT_S, read_seconds)
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeouts)
+        return super().request(*args, **kwargs)
 
 
 class ArxivHook(BaseHook):
@@ -39,6 +52,7 @@ class ArxivHook(BaseHook):
         # arXiv asks for 3 s between requests; the client enforces it and retries.
         client = arxiv.Client(page_size=BATCH, delay_seconds=3.0, num_retries=3)
         client.query_url_format = self.api_url().rstrip("/") + "/api/query?{}"
+        client._session = SessionWithTimeouts()  # the client has no timeout option of its own
         return client
 
 

@@ -8,7 +8,7 @@ from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.huggingface.hub import HubClient
+from mlentory.huggingface.hub import HubClient, use_http_timeouts
 from mlentory.settings import HF_CONN_ID
 
 
@@ -30,6 +30,7 @@ class HuggingFaceHubHook(BaseHook):
 
     @cached_property
     def client(self) -> HubClient:
+        use_http_timeouts()
         conn = optional_connection(self.hf_conn_id)
         if conn is None:
             return HubClient(HfApi())

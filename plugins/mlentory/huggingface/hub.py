@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import httpx2
 from huggingface_hub import HfApi, hf_hub_url
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import DatasetInfo, ModelInfo
-from huggingface_hub.utils import build_hf_headers, get_session
+from huggingface_hub.utils import build_hf_headers, get_session, set_client_factory
+from huggingface_hub.utils._http import default_client_factory
 
 from mlentory.http_retry import with_retries
+from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,18 @@ MODEL_EXPAND = [
     "siblings", "safetensors", "usedStorage", "model-index",
 ]
 DATASET_EXPAND = ["author", "sha", "lastModified", "createdAt", "cardData", "tags", "description", "gated", "private"]
+
+
+def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S) -> None:
+    """huggingface_hub's shared HTTP client waits forever by default; give it timeouts (a timeout is
+    retried like a dropped connection, see ``http_retry``)."""
+
+    def client_with_timeouts() -> httpx2.Client:
+        client = default_client_factory()
+        client.timeout = httpx2.Timeout(read_seconds, connect=HTTP_CONNECT_TIMEOUT_S)
+        return client
+
+    set_client_factory(client_with_timeouts)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -7,7 +7,8 @@ Snapshot layout (file names use ``__`` for the ``/`` of a repo id, as in the rec
     datasets/<org>__<name>.json   body of GET /api/datasets/{id}
     accounts/<name>.json          {"type": "org" | "user", ...overview}
     arxiv/<id>.xml                one Atom <entry> per paper (id without version, "/" as "_")
-    faults.json                   optional: [{"path": "/api/models/x", "status": 429, "times": 2, "retry_after": 1}]
+    faults.json                   optional: [{"path": "/api/models/x", "status": 429, "times": 2, "retry_after": 1},
+                                             {"path": "/x/resolve/", "delay": 300, "times": 1}]  (a stall)
 
 Routes mirror the real services closely enough for huggingface_hub and the arxiv client: paginated
 ``/api/models`` listing with ``expand[]`` projection and ``Link`` headers, ``/api/models/{id}``,
@@ -21,6 +22,7 @@ import argparse
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -106,15 +108,21 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self._json(404, {"error": message}, {"X-Error-Code": code, "X-Error-Message": message})
 
     def _injected_fault(self, path: str) -> bool:
+        """Answer with the first matching fault: a status, or a stall of ``delay`` seconds (then the
+        status, or the normal answer when the fault has none)."""
         with self.server.lock:
-            for fault in self.server.snapshot.faults:
-                if path.startswith(fault["path"]) and fault.get("times", 1) > 0:
-                    fault["times"] = fault.get("times", 1) - 1
-                    self.server.stats["fault"] += 1
-                    headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
-                    self._json(fault["status"], {"error": "injected fault"}, headers)
-                    return True
-        return False
+            fault = next((f for f in self.server.snapshot.faults if path.startswith(f["path"]) and f.get("times", 1) > 0), None)
+            if fault is None:
+                return False
+            fault["times"] = fault.get("times", 1) - 1
+            self.server.stats["fault"] += 1
+        if fault.get("delay"):
+            time.sleep(fault["delay"])
+        if "status" not in fault:
+            return False
+        headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+        self._json(fault["status"], {"error": "injected fault"}, headers)
+        return True
 
     def do_HEAD(self) -> None:
         self.do_GET()
