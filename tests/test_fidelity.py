@@ -4,6 +4,7 @@ text as data, dropped DOIs, silent lookup failures)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -278,3 +279,19 @@ def test_an_account_whose_type_is_unknown_is_not_an_organization():
 def test_storage_requirements_say_what_they_measure():
     model = hub_model("a/b", [], {}, usedStorage=1234)
     assert p.basic(model, None)["storageRequirements"].startswith("1234 bytes: storage used by the model repository")
+
+
+def test_a_yaml_alias_bomb_is_refused_and_the_body_kept():
+    bomb = "---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n" \
+           "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n---\n# m\n\nA model that parses log files into structured events for search.\n"
+    from mlentory.huggingface.cards import card_record
+
+    record = card_record("a/bomb", None, bomb)
+    assert record["metadata"] == {} and "aliases" in record["metadata_error"]
+    assert len(json.dumps(record)) < 2_000
+    assert p.card_sections({"id": "a/bomb"}, parse_card(bomb))["description"] == "A model that parses log files into structured events for search."
+
+
+def test_python_tags_in_front_matter_are_not_executed():
+    card = parse_card("---\nlicense: !!python/object/apply:os.system ['echo pwned']\n---\n# m\n\nText of the card here.\n")
+    assert card.metadata == {} and card.metadata_error

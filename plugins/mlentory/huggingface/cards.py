@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import huggingface_hub
+import yaml
 from huggingface_hub import ModelCard
 
 log = logging.getLogger(__name__)
@@ -133,12 +134,39 @@ def _sections(body: str) -> list[Section]:
     return [s for s in sections if s.title or s.text]
 
 
+MAX_FRONT_MATTER_CHARS = 256_000
+
+
+def unsafe_front_matter(content: str) -> str | None:
+    """Why the card's YAML front matter is not parsed, or None when it may be.
+
+    YAML aliases let a few hundred bytes expand into hundreds of megabytes once the metadata is
+    written out as JSON (an "alias bomb"); no model card needs them. Very large front matter is
+    refused too. The body is still read.
+    """
+    match = _FRONT_MATTER.match(content)
+    if not match:
+        return None
+    front_matter = match.group(0)
+    if len(front_matter) > MAX_FRONT_MATTER_CHARS:
+        return f"front matter of {len(front_matter):,} characters refused (limit {MAX_FRONT_MATTER_CHARS:,})"
+    try:
+        for event in yaml.parse(front_matter.strip().strip("-"), Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return "YAML aliases in the front matter refused (they can expand without bound)"
+    except yaml.YAMLError:
+        return None  # malformed: the parser below reports it
+    return None
+
+
 def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_error: str | None = None) -> ParsedCard:
     """Split a README into metadata, body and sections. Pass ``metadata`` when the front matter was
     parsed before (``card_record``): YAML parsing is most of the cost of reading a card."""
     error = metadata_error
     if metadata is not None:
         body = _FRONT_MATTER.sub("", content, count=1)
+    elif (refused := unsafe_front_matter(content)) is not None:
+        metadata, error, body = {}, refused, _FRONT_MATTER.sub("", content, count=1)
     else:
         metadata = {}
         try:

@@ -214,6 +214,9 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
             if index % 200 == 0 or index == len(models):
                 progress.advance(index - progress.done)
     run.write_errors(STAGE, "model_cards", errors)
+    run.write_warnings(STAGE, "model_cards", [
+        {"id": c["id"], "what": "card metadata", "reason": f"front matter not read: {c['metadata_error'][:300]}; the card's text is used"}
+        for c in cards if c.get("metadata_error")])
     return write_jsonl(run.file(STAGE, "cards.jsonl"), cards)
 
 
