@@ -20,6 +20,7 @@ HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the 
     schedule=None,
     start_date=START_DATE,
     catchup=False,
+    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["mlentory", "huggingface", "extraction"],
     doc_md=__doc__,

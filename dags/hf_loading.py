@@ -17,6 +17,7 @@ from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
     schedule=[HF_MODELS_NORMALIZED],
     start_date=START_DATE,
     catchup=False,
+    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["mlentory", "huggingface", "loading"],
     doc_md=__doc__,

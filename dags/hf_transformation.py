@@ -16,6 +16,7 @@ from mlentory.settings import DEFAULT_CHUNK_SIZE
     schedule=[HF_RAW_MODELS],
     start_date=START_DATE,
     catchup=False,
+    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["mlentory", "huggingface", "transformation"],
     doc_md=__doc__,

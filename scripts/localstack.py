@@ -186,16 +186,26 @@ def up(args: argparse.Namespace) -> None:
         for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
             wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
             api(client, "PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        def run_ids(dag_id: str) -> set[str]:
+            runs = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
+            return {r["dag_run_id"] for r in runs}
+
+        # Runs of an earlier main job are in the same database: follow only the runs this one makes.
+        earlier = {dag_id: run_ids(dag_id) for dag_id in ("hf_transformation", "hf_loading")}
         conf = {"num_models": args.models, "ancestor_generations": 2, "max_error_rate": 0.2}
         run = api(client, "POST", "/api/v2/dags/hf_extraction/dagRuns", json={"logical_date": None, "conf": conf})
         say(f"triggered hf_extraction ({run['dag_run_id']}) with conf {json.dumps(conf)}; the assets cascade to transformation and loading")
         started = time.monotonic()
 
         def finished(dag_id: str):  # noqa: ANN202
-            runs = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 1})["dag_runs"]
-            if runs and runs[0]["state"] == "failed":
+            if dag_id == "hf_extraction":
+                runs = [api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}")]
+            else:
+                runs = [r for r in api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
+                        if r["dag_run_id"] not in earlier[dag_id]]
+            if any(r["state"] == "failed" for r in runs):
                 raise SystemExit(f"[mlentory] {dag_id} failed: see the UI at {base} and {LOCAL / 'logs'}")
-            return runs[0] if runs and runs[0]["state"] == "success" else None
+            return next((r for r in runs if r["state"] == "success"), None)
 
         for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
             wait_for(f"{dag_id} to succeed", lambda d=dag_id: finished(d), timeout=1200, interval=3)

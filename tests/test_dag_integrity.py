@@ -36,6 +36,7 @@ def test_dag_conventions(dag_id: str):
     dag = dag_bag().get_dag(dag_id)
     assert {"mlentory", "huggingface"} <= set(dag.tags)
     assert dag.catchup is False
+    assert dag.max_active_runs == 1  # two runs of one stage at once would race on the same state
     assert dag.doc_md
     for task in dag.tasks:
         assert task.retries >= 1, f"{task.task_id} has no retries"

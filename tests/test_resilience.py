@@ -180,3 +180,20 @@ def test_every_task_has_an_execution_timeout():
     for dag in dag_bag().dags.values():
         for task in dag.tasks:
             assert task.execution_timeout is not None and task.execution_timeout.total_seconds() > 0, f"{dag.dag_id}.{task.task_id}"
+
+
+def test_an_unreachable_graph_store_fails_the_task_instead_of_every_record():
+    import socket
+
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import ServiceUnavailable
+
+    from mlentory.loading.graph import GraphLoader
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    records = [{"@id": f"https://huggingface.co/a/m{i}", "@type": "MLModel", "name": f"a/m{i}"} for i in range(3)]
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", "x"), connection_timeout=2, max_transaction_retry_time=1) as driver:
+        with pytest.raises(ServiceUnavailable):
+            GraphLoader(driver, batch_size=2).load(records)

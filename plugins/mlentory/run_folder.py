@@ -19,10 +19,11 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mlentory.errors import InvalidInput, PermanentFailure
 
@@ -45,12 +46,25 @@ def runs_dir(data_root: str | Path, source: str) -> Path:
     return Path(data_root) / source / "runs"
 
 
+@contextmanager
+def _atomic(path: Path) -> Iterator[IO[str]]:
+    """A temporary file beside ``path`` that replaces it when the block ends, and is removed when the
+    block fails (a full disk must not fill up with debris, nor leave half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp")
+    try:
+        with tmp:
+            yield tmp
+        os.replace(tmp.name, path)
+    except BaseException:
+        Path(tmp.name).unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, value: Any) -> None:
     """Atomic write: a reader never sees half a file, a retried task never appends twice."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+    with _atomic(path) as tmp:
         json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    os.replace(tmp.name, path)
 
 
 def read_json(path: Path, default: Any = None) -> Any:
@@ -62,15 +76,13 @@ def read_json(path: Path, default: Any = None) -> Any:
 
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """Atomically replace ``path`` with one JSON document per line; returns the count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+    with _atomic(path) as tmp:
         for record in records:
             # default=str: YAML front matter can hold dates, which JSON has no type for.
             tmp.write(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
             tmp.write("\n")
             count += 1
-    os.replace(tmp.name, path)
     return count
 
 

@@ -1,12 +1,31 @@
-"""What earlier runs left behind for later ones: loaded revisions (incremental runs) and an API cache."""
+"""What earlier runs left behind for later ones: loaded revisions (incremental runs) and an API cache.
+
+Two runs (or two tasks) may update the same file at once: every update re-reads the file and merges
+into it under an exclusive lock, so no writer's entries are lost.
+"""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mlentory.run_folder import RunFolder, read_json, write_json
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` (POSIX advisory lock, released when the holder exits)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def source_dir(run: RunFolder) -> Path:
@@ -27,7 +46,8 @@ class LoadedRevisions:
         return read_json(self.path, {})
 
     def update(self, revisions: dict[str, str]) -> None:
-        write_json(self.path, {**self.load(), **revisions})
+        with exclusive(self.path):
+            write_json(self.path, {**self.load(), **revisions})
 
 
 class ApiCache:
@@ -37,6 +57,7 @@ class ApiCache:
         self.path = source_dir(run) / "cache" / f"{name}.json"
         self.ttl = ttl
         self.entries: dict[str, dict[str, Any]] = read_json(self.path, {})
+        self.changed: dict[str, dict[str, Any]] = {}
 
     def get(self, key: str) -> Any | None:
         entry = self.entries.get(key)
@@ -47,7 +68,10 @@ class ApiCache:
         return entry["value"]
 
     def put(self, key: str, value: Any) -> None:
-        self.entries[key] = {"at": datetime.now(UTC).isoformat(), "value": value}
+        self.entries[key] = self.changed[key] = {"at": datetime.now(UTC).isoformat(), "value": value}
 
     def save(self) -> None:
-        write_json(self.path, self.entries)
+        """Merge this run's answers into the file as it is now (another run may have added its own)."""
+        with exclusive(self.path):
+            self.entries = {**read_json(self.path, {}), **self.changed}
+            write_json(self.path, self.entries)

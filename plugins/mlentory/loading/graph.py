@@ -24,12 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 
 from mlentory.fair4ml.context import is_reference, load_context, namespace_prefixes, shortened
 from mlentory.fair4ml.models import embedded_terms, embedding_depth
 
 log = logging.getLogger(__name__)
 
+# Errors that say the store cannot be reached, whatever the records: they fail the task (and Airflow
+# retries it) instead of turning every record of the batch into a record error.
+STORE_UNAVAILABLE = (ServiceUnavailable, SessionExpired, AuthError, ConnectionError, OSError)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 GRAPH_CONFIG = {
     "_handleVocabUris": "SHORTEN",
@@ -180,6 +184,8 @@ class GraphLoader:
                 self.write_batch(batch, stubs)
                 loaded += len(batch)
                 return
+            except STORE_UNAVAILABLE:
+                raise  # the store, not the records: fail the task so that Airflow retries it
             except Exception as exc:
                 if len(batch) == 1:
                     errors.append({"id": batch[0]["@id"], "reason": f"graph: {type(exc).__name__}: {str(exc)[:300]}"})
