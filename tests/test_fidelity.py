@@ -260,14 +260,14 @@ def test_every_failed_lookup_is_a_warning_and_failures_are_not_cached(tmp_path):
             raise outcomes[key]
         return {"found": True, **outcomes[key]}
 
-    found = _cached_lookups(run, "accounts", list(outcomes), None, fetch)
+    found = _cached_lookups(run, "accounts", "organisations", list(outcomes), None, fetch)
     warnings = {w["id"]: w for w in run.warnings()}
     assert set(warnings) == {"gone/two", "flaky/three"}
     assert "404" in warnings["gone/two"]["reason"] and "503" in warnings["flaky/three"]["reason"]
     assert "flaky/three" not in found
     # The next run asks again for the failure, and still lists the cached not-found.
     outcomes["flaky/three"] = {"kind": "Person"}
-    again = _cached_lookups(RunFolder.create(tmp_path, "hf"), "accounts", list(outcomes), None, fetch)
+    again = _cached_lookups(RunFolder.create(tmp_path, "hf"), "accounts", "organisations", list(outcomes), None, fetch)
     assert again["flaky/three"]["kind"] == "Person"
 
 

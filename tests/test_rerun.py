@@ -127,3 +127,29 @@ def test_upstream_change_replaces_old_values(first_run, hub, stores):
     assert document["licenses"] == ["Apache-2.0"] and document["trained_on"] == []
     assert document["risks_bias_limitations"] is None
     assert len(index_state(stores)) == 8
+
+
+def test_a_transient_card_failure_is_not_recorded_as_loaded_and_is_retried(first_run, hub, stores):
+    from mlentory.run_folder import RunFolder
+    from mlentory.state import LoadedRevisions
+
+    speech = "https://huggingface.co/lab-x/speech-asr"
+    record_path = hub.root / "models" / "lab-x__speech-asr.json"
+    record = json.loads(record_path.read_text())
+    record.update({"sha": "7" * 40, "lastModified": "2025-07-01T00:00:00.000Z"})  # a new revision upstream
+    record_path.write_text(json.dumps(record))
+    (hub.root / "faults.json").write_text(json.dumps([{"path": "/lab-x/speech-asr/resolve/", "status": 500, "times": 50, "retry_after": 0}]))
+    hub.restart()
+    faulty = Path(run_pipeline(CONF))
+    assert LoadedRevisions(RunFolder(faulty)).load()["lab-x/speech-asr"] != "7" * 40  # not recorded: its card failed
+    report = json.loads((faulty / "loading" / "report.json").read_text())
+    assert report["models_retried_next_run"] == 1
+
+    (hub.root / "faults.json").unlink()
+    hub.restart()
+    healed = Path(run_pipeline(CONF))
+    assert extraction_summary(str(healed))["models"] == 1  # the same revision is processed again, with its card
+    assert LoadedRevisions(RunFolder(healed)).load()["lab-x/speech-asr"] == "7" * 40
+    with stores.driver() as driver, driver.session() as session:
+        props = session.run("MATCH (m:Resource {uri: $u}) RETURN properties(m) AS p", u=speech).single()["p"]
+    assert props["mlentory__sourceSha"] == "7" * 40 and props["fair4ml__intendedUse"]

@@ -201,8 +201,8 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
     def fetch(model: dict[str, Any]) -> dict[str, Any] | None:
         try:
             text = hub.model_card(model["id"], model.get("sha"))
-        except Exception as exc:  # a model without its card is still worth loading
-            errors.append(_error(model["id"], exc) | {"what": "model card"})
+        except Exception as exc:  # a model without its card is still worth loading, and is retried by the next run
+            errors.append(_error(model["id"], exc) | {"what": "model card", "retry": True})
             return None
         return card_record(model["id"], model.get("sha"), text) if text is not None else None
 
@@ -244,7 +244,7 @@ def mentioned_keys(run: RunFolder, kind: str) -> list[str]:
     return list(keys)
 
 
-def _cached_lookups(run: RunFolder, name: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
+def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
     """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too.
 
     Every lookup that did not find the entity is a warning of this run (the mention links to a
@@ -260,8 +260,8 @@ def _cached_lookups(run: RunFolder, name: str, keys: list[str], ttl: timedelta |
             try:
                 value = fetch(key)
             except Exception as exc:
-                if not is_not_found(exc):
-                    warnings.append(_error(key, exc) | {"what": f"{name} lookup"})
+                if not is_not_found(exc):  # transient: the models that mention it are retried by the next run
+                    warnings.append(_error(key, exc) | {"what": f"{name} lookup", "kind": kind, "retry": True})
                     continue
                 value = {"found": False}
             cache.put(key, value)
@@ -286,7 +286,7 @@ def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clie
             for key, article in fetch_articles(arxiv_client, missing).items():
                 cache.put(key, {"found": True, **article})
         except Exception as exc:
-            warnings = [_error(key, exc) | {"what": "arXiv lookup"} for key in missing]
+            warnings = [_error(key, exc) | {"what": "arXiv lookup", "kind": "articles", "retry": True} for key in missing]
         cache.save()
     failed = {w["id"] for w in warnings}
     warnings += [{"id": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
@@ -316,8 +316,8 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
     run = RunFolder(Path(run_folder))
     keys = mentioned_keys(run, kind)
     identify: dict[str, Callable[[], dict[str, Any]]] = {
-        "datasets": lambda: _cached_lookups(run, "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
-        "organisations": lambda: _cached_lookups(run, "accounts", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
+        "datasets": lambda: _cached_lookups(run, "datasets", "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
+        "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
         "articles": lambda: _identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
         "languages": lambda: _identify_languages(run, keys),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,32 @@ def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
     return total
 
 
+def _retry_iris(run: RunFolder) -> set[str]:
+    links = read_json(run.file(TRANSFORMATION, "links.json"), {})
+    return {iri for w in run.warnings() if w.get("retry") and w.get("kind") for iri in links.get(w["kind"], {}).get(w["id"], [])}
+
+
+def _iris_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _iris_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _iris_in(item)
+
+
+def incomplete_records(records: list[dict[str, Any]], run: RunFolder) -> set[str]:
+    """Identifiers of the records built while one of their inputs failed transiently (the card, a
+    linked dataset, account or paper). They are loaded as they are but not recorded as loaded, so the
+    next run builds them again instead of skipping them with the gap for good."""
+    records_to_retry = {e["id"] for e in run.errors("extraction") if e.get("retry")}
+    iris_to_retry = _retry_iris(run)
+    return {r["identifier"] for r in records
+            if r.get("identifier") in records_to_retry or (iris_to_retry and not iris_to_retry.isdisjoint(_iris_in(r)))}
+
+
 def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     """Consolidate the run's errors, remember what was loaded (for incremental runs), report."""
     run = RunFolder(Path(run_folder))
@@ -99,7 +126,8 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     write_jsonl(run.path / "warnings.jsonl", warnings)
     failed_to_load = {e["id"] for e in run.errors(STAGE)}
     loaded = [m for m in models if m["@id"] not in failed_to_load]
-    LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha")})
+    incomplete = incomplete_records(loaded, run)
+    LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", len(models))
     record_errors = len(failed_to_load) + (transformed - len(models))
     summary = {
@@ -110,6 +138,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "errors": len(all_errors),
         "errors_by_part": dict(Counter(f"{e['stage']}/{e['part']}" for e in all_errors)),
         "warnings": len(warnings),
+        "models_retried_next_run": len(incomplete),
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)
