@@ -52,9 +52,9 @@ def test_a_vanished_base_model_is_a_named_stub_and_a_warning(loaded):
     assert stub["p"]["schema__name"] == "jdoe/vanished-model" and stub["p"]["schema__url"] == HF + "jdoe/vanished-model"
     assert "mlentory__sourceSha" not in stub["p"]
     warnings = [json.loads(line) for line in (loaded["run_folder"] / "warnings.jsonl").read_text().splitlines()]
-    assert [(w["id"], w["what"]) for w in warnings] == [("jdoe/vanished-model", "base model lookup")]
+    assert [(w["id"], w["what"]) for w in warnings] == [("jdoe/vanished-model", "base model lookup"), ("lab-x/broken-card", "card metadata")]
     report = json.loads((loaded["run_folder"] / "loading" / "report.json").read_text())
-    assert report["warnings"] == 1 and report["warnings_by_kind"] == {"base model lookup": 1}
+    assert report["warnings"] == 2 and report["warnings_by_kind"] == {"base model lookup": 1, "card metadata": 1}
     # A stub never replaces a model loaded in full: base-lm's stub was written before its record.
     [base] = query(loaded["stores"], "MATCH (m:Resource {uri: $u}) RETURN m.mlentory__sourceSha AS sha", u=HF + "acme-ai/base-lm")
     assert base["sha"]

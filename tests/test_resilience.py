@@ -197,3 +197,37 @@ def test_an_unreachable_graph_store_fails_the_task_instead_of_every_record():
     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", "x"), connection_timeout=2, max_transaction_retry_time=1) as driver:
         with pytest.raises(ServiceUnavailable):
             GraphLoader(driver, batch_size=2).load(records)
+
+
+MALFORMED_LISTING_ENTRIES = {
+    "bad-date": {"lastModified": "yesterday-ish"},
+    "bad-created": {"createdAt": 12},
+    "sibling-without-name": {"siblings": [{"size": 3}]},
+    "card-data-string": {"cardData": "license: mit"},
+    "safetensors-odd": {"safetensors": {"parameters": "many"}},
+    "transformers-info-odd": {"transformersInfo": ["x"]},
+}
+
+
+def test_a_malformed_listing_entry_is_listed_and_costs_no_good_model(faulty_hub, tmp_path):
+    from mlentory.huggingface import extraction
+
+    hub, server = faulty_hub([])
+    snapshot = server.snapshot.root
+    for name, fields in MALFORMED_LISTING_ENTRIES.items():
+        body = {"_id": name, "id": f"bad/{name}", "modelId": f"bad/{name}", "sha": "9" * 40, "lastModified": "2030-01-01T00:00:00.000Z",
+                "tags": [], **fields}
+        (snapshot / "models" / f"bad__{name}.json").write_text(json.dumps(body))
+    (snapshot / "models" / "bad__int-id.json").write_text(json.dumps({"_id": "x", "id": 42, "lastModified": "2030-01-02T00:00:00.000Z"}))
+    server.snapshot.__init__(snapshot)  # serve the new files
+    run = RunFolder.create(tmp_path, "hf")
+    listed = extraction.harvest_latest_models(str(run.path), hub, limit=50)
+    good = {m["id"] for m in read_jsonl(run.file("extraction", "raw", "latest.jsonl"))}
+    errors = run.errors("extraction")
+    assert len(good | {e["id"] for e in errors}) == listed + len(errors)
+    assert {m.stem.replace("__", "/") for m in FIXTURE_SNAPSHOT.joinpath("models").glob("*.json")} <= good
+    failed = {e["id"] for e in errors}
+    by_position = {i for i in failed if i.startswith("listing entry ")}
+    assert len(by_position) == 1  # the entry whose id is no repo id: named by its position, never by its content
+    assert all(e["reason"] and e["what"] == "listing entry" for e in errors)
+    assert failed - by_position == {f"bad/{name}" for name in MALFORMED_LISTING_ENTRIES} - good

@@ -6,7 +6,6 @@ Each public function is the body of one task of the ``hf_extraction`` DAG.
 from __future__ import annotations
 
 import logging
-import re
 import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
 from mlentory.http_retry import with_retries
 from mlentory.huggingface.cards import ParsedCard, card_from_record, card_record
-from mlentory.huggingface.hub import HubClient, is_not_found
+from mlentory.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found
 from mlentory.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks, mentions_in
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
@@ -58,15 +57,23 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
                 progress.advance(1_000)
             yield record
 
+    malformed: list[dict[str, Any]] = []
+
+    def entries() -> Iterator[dict[str, Any]]:
+        malformed.clear()  # a retry starts the listing again from the first page
+        for entry in hub.latest_models(limit) if limit > 0 else []:
+            if isinstance(entry, MalformedEntry):
+                malformed.append({"id": entry.model_id or f"listing entry {entry.position}", "what": "listing entry", "reason": entry.reason})
+            else:
+                yield entry
+
     # Streamed to disk; a retry (rate limit, network) rewrites the file from the first page.
-    listing = with_retries()(lambda: write_jsonl(run.file(STAGE, "raw", "latest.jsonl"), logged(hub.latest_models(limit)) if limit > 0 else []))
-    count = listing()
-    log.info("listed %d latest models from %s", count, hub.endpoint)
+    count = with_retries()(write_jsonl)(run.file(STAGE, "raw", "latest.jsonl"), logged(entries()))
+    run.write_errors(STAGE, "models_latest", malformed)
+    log.info("listed %d latest models from %s (%d malformed entries listed as errors)", count, hub.endpoint, len(malformed))
     return count
 
 
-# A Hub repo id: an optional namespace and a name, of the characters the Hub allows.
-REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
 MAX_IDS_FILE_BYTES = 10_000_000
 
 
@@ -334,7 +341,7 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     run = RunFolder(Path(run_folder))
     models = sum(1 for _ in read_jsonl(run.file(STAGE, "models.jsonl")))
     errors = run.errors(STAGE)
-    model_errors = [e for e in errors if e["part"] == "models_by_id"]
+    model_errors = [e for e in errors if e["part"] in ("models_by_id", "models_latest")]
     check_error_rate(STAGE, len(model_errors), models + len(model_errors), max_error_rate)
     summary = {
         "run_folder": run_folder,

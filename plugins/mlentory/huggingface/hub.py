@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import httpx2
@@ -22,6 +25,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 from huggingface_hub.utils import build_hf_headers, get_session, set_client_factory
 from huggingface_hub.utils._http import default_client_factory
+from huggingface_hub.utils._pagination import paginate
 
 from mlentory.http_retry import with_retries
 from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
@@ -62,8 +66,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class MalformedEntry:
+    """A listing entry the client could not read: where it was, its id if it had a usable one, why."""
+
+    position: int
+    model_id: str | None
+    reason: str
+
+
+# A Hub repo id: an optional namespace and a name, of the characters the Hub allows.
+REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
+
+
 def raw_model_record(info: ModelInfo) -> dict[str, Any]:
-    """The raw record kept in the run folder: what the Hub said, as plain JSON."""
+    """The raw record kept in the run folder: what the Hub said, as plain JSON. A record whose id is
+    no repo id is refused here, before any stage keys anything by it."""
+    if not isinstance(info.id, str) or not REPO_ID.match(info.id):
+        raise ValueError(f"model id of type {type(info.id).__name__} is not a Hub repo id")
     return {
         "id": info.id,
         "author": info.author,
@@ -114,10 +134,21 @@ class HubClient:
     def endpoint(self) -> str:
         return self.api.endpoint
 
-    def latest_models(self, limit: int) -> Iterator[dict[str, Any]]:
-        """The ``limit`` most recently modified models, newest first, page by page (the caller retries)."""
-        for info in self.api.list_models(sort="last_modified", limit=limit, expand=MODEL_EXPAND):
-            yield raw_model_record(info)
+    def latest_models(self, limit: int) -> Iterator[dict[str, Any] | MalformedEntry]:
+        """The ``limit`` most recently modified models, newest first, page by page (the caller retries).
+
+        This is ``HfApi.list_models`` with each entry parsed on its own: the client parses a page's
+        entries in one go, so one malformed entry (an odd date, a sibling without a name) would lose
+        every good model of the harvest. A malformed entry is yielded as a ``MalformedEntry``.
+        """
+        params = {"sort": "lastModified", "limit": limit, "expand": MODEL_EXPAND}
+        entries = paginate(f"{self.endpoint}/api/models", params=params, headers=self.api._build_hf_headers())
+        for position, entry in enumerate(islice(entries, limit)):
+            try:
+                yield raw_model_record(ModelInfo(**entry))
+            except Exception as exc:
+                given = entry.get("id") if isinstance(entry, dict) else None
+                yield MalformedEntry(position, given if isinstance(given, str) else None, f"{type(exc).__name__}: {exc}"[:300])
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
