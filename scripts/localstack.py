@@ -96,7 +96,9 @@ def snapshot_dir(choice: str) -> Path:
 def airflow_env(ports: dict[str, int], password: str) -> dict[str, str]:
     home = LOCAL / "airflow"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "passwords.json").write_text(json.dumps({"admin": secret("airflow_admin_password", 12)}))
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({"admin": secret("airflow_admin_password", 12)}))
+    passwords.chmod(0o600)
     conn = lambda **fields: json.dumps(fields)  # noqa: E731
     return {
         **os.environ,
@@ -158,6 +160,8 @@ def up(args: argparse.Namespace) -> None:
 
     if running_pids():
         raise SystemExit("[mlentory] the local stack is already running; stop it first: ./scripts/stop.sh")
+    # Everything the stack writes (secrets, logs, data, the stores' files) is readable by its owner only.
+    os.umask(0o077)
     ports = {"airflow": pick_port(8080), "bolt": localstack.free_port(), "arcade_http": localstack.free_port(),
              "es": localstack.free_port(), "replay": localstack.free_port()}
     password = secret("graph_password", 16)
@@ -176,7 +180,10 @@ def up(args: argparse.Namespace) -> None:
     say("migrating the Airflow database ...")
     subprocess.run([python, "-m", "airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     for component in AIRFLOW_COMPONENTS:
-        start(component, [python, "-m", "airflow", component], env, ports["airflow"] if component == "api-server" else None)
+        # One host serves the task logs from disk: the scheduler and triggerer start no log servers
+        # (they would listen on every interface).
+        flags = ["--skip-serve-logs"] if component in ("scheduler", "triggerer") else []
+        start(component, [python, "-m", "airflow", component, *flags], env, ports["airflow"] if component == "api-server" else None)
 
     base = f"http://127.0.0.1:{ports['airflow']}"
     admin_password = secret("airflow_admin_password", 12)

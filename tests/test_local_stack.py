@@ -30,6 +30,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert "Airflow UI: http://127.0.0.1:" in out
         started = [int(p.read_text()) for p in (tmp_path / "local" / "pids").glob("*.pid")]
         assert len(started) == 7  # graph, index, replay and four Airflow components
+        check_secrets_stay_secret(tmp_path / "local", started)
     finally:
         down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0
@@ -38,3 +39,30 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     groups = {int(line.split()[1]): line for line in subprocess.run(["ps", "-eo", "pid,pgid,args"], capture_output=True, text=True)
               .stdout.splitlines()[1:] if line.split()[1] in {str(pid) for pid in started}}
     assert groups == {}, f"processes left running: {list(groups.values())}"
+
+
+def check_secrets_stay_secret(local, started: list[int]) -> None:
+    """No credential on a command line or in a log, run folder or index; secret files and logs are the
+    owner's only; nothing the stack started listens beyond the loopback interface."""
+    import ipaddress
+
+    import psutil
+
+    secrets = {p.name: p.read_text() for p in (local / "secrets").iterdir()}
+    assert {"graph_password", "airflow_admin_password", "jwt_secret"} <= set(secrets)
+    processes = [psutil.Process(pid) for pid in started]
+    processes += [child for process in processes for child in process.children(recursive=True)]
+    for process in processes:
+        command_line = " ".join(process.cmdline())
+        assert not any(value in command_line for value in secrets.values()), f"a secret is on the command line of {process.pid}"
+        for listener in process.net_connections(kind="inet"):
+            if listener.status == psutil.CONN_LISTEN:
+                address = ipaddress.ip_address(listener.laddr.ip)
+                address = getattr(address, "ipv4_mapped", None) or address
+                assert address.is_loopback, f"{process.name()} ({process.pid}) listens on {listener.laddr}"
+    for path in [*(local / "secrets").iterdir(), *(local / "logs").iterdir(), local / "airflow" / "passwords.json"]:
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
+    for path in local.rglob("*"):
+        if path.is_file() and "secrets" not in path.parts and path.name not in ("passwords.json", "password.args") and path.stat().st_size < 50_000_000:
+            text = path.read_bytes()
+            assert not any(value.encode() in text for value in secrets.values()), f"a secret is written in {path}"

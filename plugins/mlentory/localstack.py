@@ -41,11 +41,15 @@ def start_arcadedb(workdir: Path, bolt_port: int, http_port: int, password: str,
 
     home = Path(arcadedb_embedded.__file__).parent
     workdir.mkdir(parents=True, exist_ok=True)
+    password_args = workdir / "password.args"  # a java @argfile
+    password_args.touch(mode=0o600)
+    password_args.chmod(0o600)
+    password_args.write_text(f"-Darcadedb.server.rootPassword={password}\n")
     command = [
         str(home / "jre" / "bin" / "java"), f"-Xmx{heap}", "--add-modules", "jdk.incubator.vector",
         "-cp", f"{home / 'jars'}/*",
         f"-Darcadedb.server.rootPath={workdir / 'root'}",
-        f"-Darcadedb.server.rootPassword={password}",
+        f"@{password_args}",  # the password from an owner-only file, not on the command line any user can read
         "-Darcadedb.server.httpIncomingHost=127.0.0.1", f"-Darcadedb.server.httpIncomingPort={http_port}",
         "-Darcadedb.bolt.host=127.0.0.1", f"-Darcadedb.bolt.port={bolt_port}",
         "-Darcadedb.server.defaultDatabases=neo4j[root]", "-Darcadedb.bolt.defaultDatabase=neo4j",
