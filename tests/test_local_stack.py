@@ -53,13 +53,16 @@ def check_secrets_stay_secret(local, started: list[int]) -> None:
     processes = [psutil.Process(pid) for pid in started]
     processes += [child for process in processes for child in process.children(recursive=True)]
     for process in processes:
-        command_line = " ".join(process.cmdline())
+        try:
+            command_line, listeners = " ".join(process.cmdline()), process.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue  # a worker that finished meanwhile
         assert not any(value in command_line for value in secrets.values()), f"a secret is on the command line of {process.pid}"
-        for listener in process.net_connections(kind="inet"):
+        for listener in listeners:
             if listener.status == psutil.CONN_LISTEN:
                 address = ipaddress.ip_address(listener.laddr.ip)
                 address = getattr(address, "ipv4_mapped", None) or address
-                assert address.is_loopback, f"{process.name()} ({process.pid}) listens on {listener.laddr}"
+                assert address.is_loopback, f"{process.pid} listens on {listener.laddr}"
     for path in [*(local / "secrets").iterdir(), *(local / "logs").iterdir(), local / "airflow" / "passwords.json"]:
         assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
     for path in local.rglob("*"):

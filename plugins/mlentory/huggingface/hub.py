@@ -148,7 +148,8 @@ class HubClient:
                 yield raw_model_record(ModelInfo(**entry))
             except Exception as exc:
                 given = entry.get("id") if isinstance(entry, dict) else None
-                yield MalformedEntry(position, given if isinstance(given, str) else None, f"{type(exc).__name__}: {exc}"[:300])
+                usable = given if isinstance(given, str) and REPO_ID.match(given) else None  # else named by position
+                yield MalformedEntry(position, usable, f"{type(exc).__name__}: {str(exc)[:300]}" if usable else type(exc).__name__)
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
