@@ -154,3 +154,9 @@ def test_loaded_bad_records_hold_only_sane_values(bad_run):
     cycle = records.get("bad/cycle-a")
     assert cycle is not None and cycle["isBasedOn"] == [HF + "bad/cycle-b"]
     assert HF + "bad/base-model-self" not in records["bad/base-model-self"].get("isBasedOn", [])
+
+
+def test_what_loads_with_a_gap_is_a_warning(bad_run):
+    warnings = {(w["id"], w["what"]) for w in map(json.loads, (bad_run["run_folder"] / "warnings.jsonl").read_text().splitlines())}
+    assert ("bad/card-invalid-utf8", "model card") in warnings
+    assert {("bad/card-alias-bomb", "card metadata"), ("bad/card-python-tag", "card metadata")} <= warnings

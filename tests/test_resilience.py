@@ -231,3 +231,13 @@ def test_a_malformed_listing_entry_is_listed_and_costs_no_good_model(faulty_hub,
     assert len(by_position) == 1  # the entry whose id is no repo id: named by its position, never by its content
     assert all(e["reason"] and e["what"] == "listing entry" for e in errors)
     assert failed - by_position == {f"bad/{name}" for name in MALFORMED_LISTING_ENTRIES} - good
+
+
+def test_a_model_listed_on_two_pages_is_kept_once_with_a_warning(tmp_path):
+    from mlentory.huggingface import extraction
+
+    run = RunFolder.create(tmp_path, "hf")
+    write_jsonl(run.file("extraction", "raw", "latest.jsonl"), [{"id": "a/one", "sha": "1"}, {"id": "a/two", "sha": "2"}, {"id": "a/one", "sha": "1"}])
+    assert extraction.merge_raw_models(str(run.path), full_refresh=True) == {"models": 2, "skipped_unchanged": 0}
+    [warning] = run.warnings()
+    assert warning["id"] == "a/one" and "2 times" in warning["reason"]

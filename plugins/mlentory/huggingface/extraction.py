@@ -155,9 +155,17 @@ def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
     """Merge both harvests, drop duplicates, and skip models whose revision is already loaded."""
     run = RunFolder(Path(run_folder))
     merged: dict[str, dict[str, Any]] = {}
+    repeated: dict[str, int] = {}
     for name in ("by_id.jsonl", "latest.jsonl"):
+        seen_in_file: set[str] = set()
         for record in read_jsonl(run.file(STAGE, "raw", name)):
+            if record["id"] in seen_in_file:  # the listing moved under us between pages
+                repeated[record["id"]] = repeated.get(record["id"], 1) + 1
+            seen_in_file.add(record["id"])
             merged.setdefault(record["id"], record)
+    run.write_warnings(STAGE, "merge", [
+        {"id": model_id, "what": "listing", "reason": f"listed {times} times (the listing changed between pages); kept once"}
+        for model_id, times in repeated.items()])
     loaded = {} if full_refresh else LoadedRevisions(run).load()
     fresh = [r for r in merged.values() if not (r.get("sha") and loaded.get(r["id"]) == r.get("sha"))]
     skipped = [{"id": r["id"], "sha": r.get("sha")} for r in merged.values() if r not in fresh]
@@ -203,6 +211,7 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
     run = RunFolder(Path(run_folder))
     models = [m for m in read_jsonl(run.file(STAGE, "models.jsonl")) if m.get("siblings") is None or "README.md" in m["siblings"]]
     errors: list[dict[str, Any]] = []
+    undecodable: list[dict[str, Any]] = []
     progress = Progress("model cards", len(models))
 
     def fetch(model: dict[str, Any]) -> dict[str, Any] | None:
@@ -211,6 +220,8 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
         except Exception as exc:  # a model without its card is still worth loading, and is retried by the next run
             errors.append(_error(model["id"], exc) | {"what": "model card", "retry": True})
             return None
+        if text is not None and "\ufffd" in text:
+            undecodable.append({"id": model["id"], "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
         return card_record(model["id"], model.get("sha"), text) if text is not None else None
 
     cards = []
@@ -221,7 +232,7 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
             if index % 200 == 0 or index == len(models):
                 progress.advance(index - progress.done)
     run.write_errors(STAGE, "model_cards", errors)
-    run.write_warnings(STAGE, "model_cards", [
+    run.write_warnings(STAGE, "model_cards", undecodable + [
         {"id": c["id"], "what": "card metadata", "reason": f"front matter not read: {c['metadata_error'][:300]}; the card's text is used"}
         for c in cards if c.get("metadata_error")])
     return write_jsonl(run.file(STAGE, "cards.jsonl"), cards)

@@ -65,9 +65,10 @@ class Snapshot:
             records[key] = record
         return records
 
-    def card(self, repo_id: str) -> str | None:
+    def card(self, repo_id: str) -> bytes | None:
+        """The README as stored: bytes, since a recorded README need not be valid UTF-8."""
         path = self.root / "cards" / f"{repo_file_name(repo_id)}.md"
-        return path.read_text(encoding="utf-8") if path.exists() else None
+        return path.read_bytes() if path.exists() else None
 
     def arxiv_entry(self, arxiv_id: str) -> str | None:
         base = arxiv_id.split("v")[0] if arxiv_id[:4].isdigit() else arxiv_id
@@ -172,7 +173,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
             if card is None:
                 self._not_found("EntryNotFound", f"README.md not found in {repo_id}")
             else:
-                self._send(200, card.encode("utf-8"), "text/markdown; charset=utf-8",
+                self._send(200, card, "text/markdown; charset=utf-8",
                            {"X-Repo-Commit": snapshot.models[repo_id].get("sha", ""), "ETag": '"card"'})
         else:
             self._count("unknown")
