@@ -241,3 +241,42 @@ def test_a_model_listed_on_two_pages_is_kept_once_with_a_warning(tmp_path):
     assert extraction.merge_raw_models(str(run.path), full_refresh=True) == {"models": 2, "skipped_unchanged": 0}
     [warning] = run.warnings()
     assert warning["id"] == "a/one" and "2 times" in warning["reason"]
+
+
+def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
+    """The attempt against the dead store fails the task (Airflow retries it); the retry against the
+    restarted store completes, and MERGE leaves nothing lost or doubled."""
+    import os
+    import signal
+    import threading
+
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import ServiceUnavailable
+
+    from mlentory import localstack
+    from mlentory.loading.graph import GraphLoader
+
+    password = "kill-" + os.urandom(6).hex()
+    bolt, http = localstack.free_port(), localstack.free_port()
+    records = [{"@id": f"https://huggingface.co/k/m{i}", "@type": "MLModel", "name": f"k/m{i}",
+                "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 7}"]} for i in range(3_000)]
+    graph = localstack.start_arcadedb(tmp_path / "arcadedb", bolt, http, password)
+    try:
+        with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", password), max_transaction_retry_time=2) as driver:
+            GraphLoader(driver).ensure_schema()
+            killer = threading.Timer(1.0, lambda: os.kill(graph.pid, signal.SIGKILL))  # mid-load
+            killer.start()
+            with pytest.raises(ServiceUnavailable):
+                GraphLoader(driver, batch_size=100).load(records)
+            killer.join()
+        graph.wait(30)
+        graph = localstack.start_arcadedb(tmp_path / "arcadedb", bolt, http, password)  # same data, same ports
+        with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", password)) as driver:
+            assert GraphLoader(driver, batch_size=500).load(records) == (3_000, [])  # the task's retry
+            with driver.session() as session:
+                counts = session.run("MATCH (m:Resource) WHERE m.uri STARTS WITH 'https://huggingface.co/k/' "
+                                     "RETURN count(m) AS nodes, count(DISTINCT m.uri) AS uris").single()
+                keywords = session.run("MATCH (:fair4ml__MLModel)-[r:schema__keywords]->() RETURN count(r) AS c").single()["c"]
+        assert (counts["nodes"], counts["uris"], keywords) == (3_000, 3_000, 3_000)
+    finally:
+        localstack.stop(graph.pid)
