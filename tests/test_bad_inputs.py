@@ -160,3 +160,5 @@ def test_what_loads_with_a_gap_is_a_warning(bad_run):
     warnings = {(w["id"], w["what"]) for w in map(json.loads, (bad_run["run_folder"] / "warnings.jsonl").read_text().splitlines())}
     assert ("bad/card-invalid-utf8", "model card") in warnings
     assert {("bad/card-alias-bomb", "card metadata"), ("bad/card-python-tag", "card metadata")} <= warnings
+    assert {("bad/model-index-string", "model-index"), ("bad/model-index-results-dict", "model-index"),
+            ("bad/model-index-odd-metric", "model-index")} <= warnings

@@ -79,12 +79,17 @@ class MalformedEntry:
 REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
 
 
-def raw_model_record(info: ModelInfo) -> dict[str, Any]:
+def raw_model_record(info: ModelInfo, entry: dict[str, Any] | None = None) -> dict[str, Any]:
     """The raw record kept in the run folder: what the Hub said, as plain JSON. A record whose id is
-    no repo id is refused here, before any stage keys anything by it."""
+    no repo id is refused here, before any stage keys anything by it. With the raw ``entry`` at hand,
+    ``unreadable`` names the card data the client dropped without a trace (an invalid model-index)."""
     if not isinstance(info.id, str) or not REPO_ID.match(info.id):
         raise ValueError(f"model id of type {type(info.id).__name__} is not a Hub repo id")
+    card_data = info.card_data.to_dict() if info.card_data is not None else None
+    raw_card_data = entry.get("cardData") if isinstance(entry, dict) and isinstance(entry.get("cardData"), dict) else {}
+    unreadable = [key for key in ("model-index",) if raw_card_data.get(key) and key not in (card_data or {})]
     return {
+        "unreadable": unreadable,
         "id": info.id,
         "author": info.author,
         "sha": info.sha,
@@ -98,7 +103,7 @@ def raw_model_record(info: ModelInfo) -> dict[str, Any]:
         "library_name": info.library_name,
         "pipeline_tag": info.pipeline_tag,
         "tags": list(info.tags or []),
-        "card_data": info.card_data.to_dict() if info.card_data is not None else None,
+        "card_data": card_data,
         "config": info.config,
         "transformers_info": _plain(info.transformers_info),
         "siblings": [s.rfilename for s in info.siblings] if info.siblings is not None else None,
@@ -145,7 +150,7 @@ class HubClient:
         entries = paginate(f"{self.endpoint}/api/models", params=params, headers=self.api._build_hf_headers())
         for position, entry in enumerate(islice(entries, limit)):
             try:
-                yield raw_model_record(ModelInfo(**entry))
+                yield raw_model_record(ModelInfo(**entry), entry)
             except Exception as exc:
                 given = entry.get("id") if isinstance(entry, dict) else None
                 usable = given if isinstance(given, str) and REPO_ID.match(given) else None  # else named by position

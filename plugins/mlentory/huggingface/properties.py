@@ -34,6 +34,9 @@ from mlentory.settings import HF_TASKS_FILE
 
 Partial = dict[str, Any]
 Mention = dict[str, Any]
+# A partial may carry notes on what could not be read (``[{"what", "reason"}]``) under this key: the
+# transformation lists them as warnings of the record; they are no FAIR4ML property.
+WARNINGS = "_warnings"
 
 ARXIV_IN_TEXT = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECASE)
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$", re.IGNORECASE)
@@ -332,7 +335,30 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
             "evaluationMetrics": metrics,
             "evaluationResults": "; ".join(summary) or None,
         })
-    return {"hasEvaluation": records}
+    partial: Partial = {"hasEvaluation": records}
+    problem = model_index_problem(card_data(model, card))
+    if problem is None and "model-index" in (model.get("unreadable") or []):
+        problem = "model-index not readable (not a list of results with metrics); no evaluation recorded"
+    if problem is not None:
+        partial[WARNINGS] = [{"what": "model-index", "reason": problem}]
+    return partial
+
+
+def model_index_problem(data: dict[str, Any]) -> str | None:
+    """Why the card's ``model-index`` could not be read in full, or None."""
+    index = data.get("model-index") or data.get("model_index")
+    if index in (None, [], ""):
+        return None
+    entries = index if isinstance(index, list) else [index]
+    if not all(isinstance(e, dict) and isinstance(e.get("results", []), list) for e in entries):
+        return "model-index is not a list of entries with a list of results; what could be read was kept"
+    results = [r for e in entries for r in e.get("results", [])]
+    if not all(isinstance(r, dict) and isinstance(r.get("metrics", []), list) for r in results):
+        return "a model-index result is not a mapping with a list of metrics; what could be read was kept"
+    metrics = [m for r in results for m in r.get("metrics", [])]
+    if not all(isinstance(m, dict) and isinstance(m.get("value"), (int, float, str)) for m in metrics):
+        return "a model-index metric has no readable value; it was left out"
+    return None
 
 
 def base_models(model: dict[str, Any], card: ParsedCard | None = None) -> list[tuple[str, str | None]]:

@@ -27,7 +27,7 @@ from mlentory.huggingface.cards import ParsedCard, card_from_record
 from mlentory.huggingface.extraction import STAGE as EXTRACTION
 from mlentory.huggingface.extraction import iter_raw_models_with_cards
 from mlentory.huggingface.linking import link
-from mlentory.huggingface.properties import PROPERTY_GROUPS, is_mention, iter_mentions
+from mlentory.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.settings import DEFAULT_CHUNK_SIZE
@@ -70,13 +70,17 @@ def chunk_ids(run: RunFolder, chunk: int) -> list[str]:
 def extract_property_group(run_folder: str, group: str, chunk: int) -> int:
     run = RunFolder(Path(run_folder))
     extract = PROPERTY_GROUPS[group]
-    rows, errors = [], []
+    rows, errors, warnings = [], [], []
     for model, card in iter_chunk(run, chunk):
         try:
-            rows.append({"id": model["id"], "properties": extract(model, card)})
+            properties = extract(model, card)
         except Exception as exc:  # one bad record must not stop the others
             errors.append({"id": model["id"], "reason": f"{group}: {type(exc).__name__}: {exc}"})
+            continue
+        warnings += [{"id": model["id"], **note} for note in properties.pop(WARNINGS, [])]
+        rows.append({"id": model["id"], "properties": properties})
     run.write_errors(STAGE, f"{group}_{chunk:05d}", errors)
+    run.write_warnings(STAGE, f"{group}_{chunk:05d}", warnings)
     count = write_jsonl(run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl"), rows)
     log.info("group %s chunk %d: %d records, %d errors", group, chunk, count, len(errors))
     return count
