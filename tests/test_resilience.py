@@ -280,3 +280,25 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
         assert (counts["nodes"], counts["uris"], keywords) == (3_000, 3_000, 3_000)
     finally:
         localstack.stop(graph.pid)
+
+
+@pytest.mark.parametrize("faults", [
+    [{"path": "/api/models", "status": 429, "times": 2, "retry_after": 0}, {"path": "/api/models", "status": 503, "times": 1, "retry_after": 0}],
+    [{"path": "/api/models", "delay": 4, "times": 1}],  # a listing page that stalls: cut at the read timeout
+])
+def test_listing_pages_survive_bursts_of_429_5xx_and_stalls(faulty_hub, tmp_path, faults):
+    from mlentory.huggingface import extraction
+    from mlentory.huggingface.hub import use_http_timeouts
+
+    hub, server = faulty_hub(faults)
+    use_http_timeouts(read_seconds=1)
+    try:
+        run = RunFolder.create(tmp_path, "hf")
+        started = time.monotonic()
+        assert extraction.harvest_latest_models(str(run.path), hub, limit=50) == len(list((FIXTURE_SNAPSHOT / "models").glob("*.json")))
+        assert time.monotonic() - started < 3.5  # a stalled page is not waited out
+        assert server.stats["fault"] == sum(f["times"] for f in faults)
+        ids = [m["id"] for m in read_jsonl(run.file("extraction", "raw", "latest.jsonl"))]
+        assert len(ids) == len(set(ids))  # a retried listing is rewritten from its first page, not appended
+    finally:
+        use_http_timeouts()
