@@ -159,6 +159,19 @@ def test_a_stalled_answer_is_cut_at_the_read_timeout_and_retried(faulty_hub):
         use_http_timeouts()
 
 
+def test_a_stalled_model_info_is_cut_at_the_read_timeout_too(faulty_hub):
+    from mlentory.huggingface.hub import use_http_timeouts
+
+    hub, server = faulty_hub([{"path": "/api/models/acme-ai/base-lm", "delay": 4, "times": 1}])
+    use_http_timeouts(read_seconds=1)
+    try:
+        started = time.monotonic()
+        assert hub.model("acme-ai/base-lm")["sha"] == "2" * 40
+        assert time.monotonic() - started < 3.5 and server.stats["fault"] == 1
+    finally:
+        use_http_timeouts()
+
+
 def test_arxiv_requests_time_out_too(faulty_hub):
     import arxiv
 

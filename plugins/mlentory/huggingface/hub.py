@@ -53,6 +53,12 @@ def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S) -> None:
     set_client_factory(client_with_timeouts)
 
 
+def _read_timeout() -> float | None:
+    """The shared client's read timeout: the client methods that take a ``timeout`` pass None (no
+    timeout at all) unless given one, overriding the client's own."""
+    return get_session().timeout.read
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -147,7 +153,7 @@ class HubClient:
         every good model of the harvest. A malformed entry is yielded as a ``MalformedEntry``.
         """
         params = {"sort": "lastModified", "limit": limit, "expand": MODEL_EXPAND}
-        entries = paginate(f"{self.endpoint}/api/models", params=params, headers=self.api._build_hf_headers())
+        entries = paginate(f"{self.endpoint}/api/models", params=params, headers=self.api._build_hf_headers(), timeout=_read_timeout())
         for position, entry in enumerate(islice(entries, limit)):
             try:
                 yield raw_model_record(ModelInfo(**entry), entry)
@@ -158,11 +164,11 @@ class HubClient:
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
-        return raw_model_record(self.api.model_info(model_id, expand=MODEL_EXPAND))
+        return raw_model_record(self.api.model_info(model_id, expand=MODEL_EXPAND, timeout=_read_timeout()))
 
     @with_retries()
     def dataset(self, dataset_id: str) -> dict[str, Any]:
-        return raw_dataset_record(self.api.dataset_info(dataset_id, expand=DATASET_EXPAND))
+        return raw_dataset_record(self.api.dataset_info(dataset_id, expand=DATASET_EXPAND, timeout=_read_timeout()))
 
     @with_retries()
     def account(self, name: str) -> dict[str, Any]:
