@@ -10,6 +10,7 @@ record that embeds them (JSON-LD node objects; the graph loader replaces them wi
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -202,12 +203,14 @@ ENTITY_KINDS = tuple(ENTITY_MODELS)
 STUB_KINDS = ("base_models",)
 
 
-def embedded_terms() -> list[str]:
+@functools.cache
+def embedded_terms() -> tuple[str, ...]:
     """JSON-LD terms whose values are records embedded in (owned by) the record that holds them."""
     records = [MLModel, MLModelEvaluation, PropertyValue, *ENTITY_MODELS.values()]
-    return sorted({r.model_fields[name].alias or name for r in records for name in r.embedded_fields()})
+    return tuple(sorted({r.model_fields[name].alias or name for r in records for name in r.embedded_fields()}))
 
 
+@functools.cache
 def embedding_depth() -> int:
     """How deep embedded records nest (a model's evaluation's metric values: 2)."""
 

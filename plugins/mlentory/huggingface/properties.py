@@ -106,12 +106,14 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _unique(values: Iterable[Any]) -> list[Any]:
-    seen: list[Any] = []
+def unique(values: Iterable[Any]) -> list[Any]:
+    """The values in their first order, each once; mentions and records (dicts) compare by content.
+    Linear: a model may carry thousands of tags."""
+    seen: dict[Any, Any] = {}
     for value in values:
-        if value not in seen:
-            seen.append(value)
-    return seen
+        key = json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else value
+        seen.setdefault(key, value)
+    return list(seen.values())
 
 
 def strings(value: Any) -> list[str]:
@@ -162,8 +164,9 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     sha = model.get("sha")
     gated = model.get("gated")
     has_readme = card is not None or "README.md" in (model.get("siblings") or [])
-    library = model.get("library_name") or card_data(model, card).get("library_name")
-    model_dois = tag_values(model, "doi:") + [d for d in strings(card_data(model, card).get("doi")) if DOI.search(d)]
+    data = card_data(model, card)
+    library = model.get("library_name") or data.get("library_name")
+    model_dois = tag_values(model, "doi:") + [d for d in strings(data.get("doi")) if DOI.search(d)]
     if card is not None:
         model_dois += [d for d in DOI.findall(card.body) if normalize_doi(d).startswith(HUB_DOI_PREFIX)]
     return {
@@ -177,7 +180,7 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         "dateModified": model.get("last_modified"),
         "readme": f"{iris.hf_model_iri(model_id)}/blob/{sha or 'main'}/README.md" if has_readme else None,
         "archivedAt": f"{iris.hf_model_iri(model_id)}/tree/{sha}" if sha else None,
-        "sameAs": _unique(iris.doi_iri(normalize_doi(d)) for d in model_dois),
+        "sameAs": unique(iris.doi_iri(normalize_doi(d)) for d in model_dois),
         # A gated model is still free: the Hub grants access after a click-through (auto) or the
         # authors' approval (manual); conditionsOfAccess says which.
         "isAccessibleForFree": (not model["private"]) if isinstance(model.get("private"), bool) else True,
@@ -198,8 +201,8 @@ def keywords_languages(model: dict[str, Any], card: ParsedCard | None) -> Partia
     keywords = tags(model) + strings(data.get("tags"))
     languages = card_languages(data) + tag_values(model, LANGUAGE_TAG_PREFIX)
     return {
-        "keywords": [mention("keywords", k) for k in _unique(keywords)],
-        "inLanguage": [mention("languages", lang) for lang in _unique(languages) if not is_placeholder(lang)],
+        "keywords": [mention("keywords", k) for k in unique(keywords)],
+        "inLanguage": [mention("languages", lang) for lang in unique(languages) if not is_placeholder(lang)],
     }
 
 
@@ -217,8 +220,8 @@ def task_category(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     config = model.get("config") if isinstance(model.get("config"), dict) else {}
     categories = strings(config.get("model_type")) + strings(config.get("architectures"))
     return {
-        "mlTask": [mention("tasks", t) for t in _unique(found)],
-        "modelCategory": _unique(categories),
+        "mlTask": [mention("tasks", t) for t in unique(found)],
+        "modelCategory": unique(categories),
     }
 
 
@@ -232,7 +235,7 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     data = card_data(model, card)
     ids = [s.lower() for s in strings(data.get("license")) + tag_values(model, "license:")]
     names, links = strings(data.get("license_name")), strings(data.get("license_link"))
-    standard = [key for key in _unique(ids) if key not in ("other", "unknown")]
+    standard = [key for key in unique(ids) if key not in ("other", "unknown")]
     found = [mention("licenses", key) for key in standard]
     for index in range(max(len(names), len(links))):
         name = names[index] if index < len(names) else None
@@ -242,7 +245,7 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
             found.append(mention("licenses", link or f"name:{name}", name=name, url=link, text_of=standard[0] if len(standard) == 1 and not name else None))
     if not found and ids:
         found = [mention("licenses", ids[0])]  # only "other"/"unknown": still what the card says
-    return {"license": _unique(found)}
+    return {"license": unique(found)}
 
 
 def datasets(model: dict[str, Any], card: ParsedCard | None) -> Partial:
@@ -250,13 +253,14 @@ def datasets(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     datasets of ``model-index`` results are evaluation data; ``metrics`` names the metrics used."""
     data = card_data(model, card)
     trained = strings(data.get("datasets")) + tag_values(model, "dataset:")
-    evaluated = [key for result in model_index_results(data) if (key := dataset_key(result["dataset"]))]
+    results = model_index_results(data)
+    evaluated = [key for result in results if (key := dataset_key(result["dataset"]))]
     metric_names = strings(data.get("metrics"))
-    metric_names += [str(m.get("type") or m.get("name")) for r in model_index_results(data) for m in r["metrics"] if m.get("type") or m.get("name")]
+    metric_names += [str(m.get("type") or m.get("name")) for r in results for m in r["metrics"] if m.get("type") or m.get("name")]
     return {
-        "trainedOn": [mention("datasets", d) for d in _unique(trained) if not is_placeholder(d)],
-        "evaluatedOn": [mention("datasets", d) for d in _unique(evaluated)],
-        "evaluationMetrics": _unique(metric_names),
+        "trainedOn": [mention("datasets", d) for d in unique(trained) if not is_placeholder(d)],
+        "evaluatedOn": [mention("datasets", d) for d in unique(evaluated)],
+        "evaluationMetrics": unique(metric_names),
     }
 
 
@@ -516,7 +520,7 @@ def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     for item in found:
         key = (item["kind"], item["key"])
         by_key[key] = item if key not in by_key or len(item) > len(by_key[key]) else by_key[key]
-    return {"referencePublication": list(by_key.values()), "citation": _unique(bibtex)}
+    return {"referencePublication": list(by_key.values()), "citation": unique(bibtex)}
 
 
 def sharing(model: dict[str, Any], card: ParsedCard | None) -> Partial:

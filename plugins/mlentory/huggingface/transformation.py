@@ -27,7 +27,7 @@ from mlentory.huggingface.cards import ParsedCard, card_from_record
 from mlentory.huggingface.extraction import STAGE as EXTRACTION
 from mlentory.huggingface.extraction import iter_raw_models_with_cards
 from mlentory.huggingface.linking import link
-from mlentory.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions
+from mlentory.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions, unique
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.settings import DEFAULT_CHUNK_SIZE
@@ -131,11 +131,7 @@ def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
                 items += links.get(item["kind"], {}).get(item["key"], [])
             else:
                 items.append(_resolved(item, links))
-        unique: list[Any] = []
-        for item in items:
-            if item not in unique:
-                unique.append(item)
-        return unique
+        return unique(items)
     return value
 
 

@@ -78,21 +78,16 @@ def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
         raise InvalidInput(f"index must be {ES_MODELS_INDEX} or {ES_MODELS_INDEX}_<suffix> (lowercase letters, digits, _ and -)")
     run = RunFolder(Path(run_folder))
     ensure_index(es, index)
-    names = entity_labels(run)
+    labels = entity_labels(run)
     total, errors = 0, []
     for path in _model_chunk_files(run):
         records = read_jsonld(path)
-        indexed, chunk_errors = index_models(es, index, records, names)
+        indexed, chunk_errors = index_models(es, index, records, labels)
         total += indexed
         errors += chunk_errors
         log.info("index %s: %s -> %d documents (%d errors)", index, path.name, indexed, len(chunk_errors))
     run.write_errors(STAGE, "index", errors)
     return total
-
-
-def _retry_iris(run: RunFolder) -> set[str]:
-    links = read_json(run.file(TRANSFORMATION, "links.json"), {})
-    return {iri for w in run.warnings() if w.get("retry") and w.get("kind") for iri in links.get(w["kind"], {}).get(w["id"], [])}
 
 
 def _iris_in(value: Any) -> Iterator[str]:
@@ -106,12 +101,13 @@ def _iris_in(value: Any) -> Iterator[str]:
             yield from _iris_in(item)
 
 
-def incomplete_records(records: list[dict[str, Any]], run: RunFolder) -> set[str]:
+def incomplete_records(records: list[dict[str, Any]], errors: list[dict[str, Any]], warnings: list[dict[str, Any]],
+                       links: dict[str, dict[str, list[str]]]) -> set[str]:
     """Identifiers of the records built while one of their inputs failed transiently (the card, a
     linked dataset, account or paper). They are loaded as they are but not recorded as loaded, so the
     next run builds them again instead of skipping them with the gap for good."""
-    records_to_retry = {e["id"] for e in run.errors("extraction") if e.get("retry")}
-    iris_to_retry = _retry_iris(run)
+    records_to_retry = {e["id"] for e in errors if e["stage"] == "extraction" and e.get("retry")}
+    iris_to_retry = {iri for w in warnings if w.get("retry") and w.get("kind") for iri in links.get(w["kind"], {}).get(w["id"], [])}
     return {r["identifier"] for r in records
             if r.get("identifier") in records_to_retry or (iris_to_retry and not iris_to_retry.isdisjoint(_iris_in(r)))}
 
@@ -124,9 +120,9 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     write_jsonl(run.path / "errors.jsonl", all_errors)
     warnings = run.warnings()
     write_jsonl(run.path / "warnings.jsonl", warnings)
-    failed_to_load = {e["id"] for e in run.errors(STAGE)}
+    failed_to_load = {e["id"] for e in all_errors if e["stage"] == STAGE}
     loaded = [m for m in models if m["@id"] not in failed_to_load]
-    incomplete = incomplete_records(loaded, run)
+    incomplete = incomplete_records(loaded, all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))
     LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", len(models))
     record_errors = len(failed_to_load) + (transformed - len(models))
