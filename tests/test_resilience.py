@@ -315,3 +315,40 @@ def test_listing_pages_survive_bursts_of_429_5xx_and_stalls(faulty_hub, tmp_path
         assert len(ids) == len(set(ids))  # a retried listing is rewritten from its first page, not appended
     finally:
         use_http_timeouts()
+
+
+def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores, caplog):
+    """Model chunks loaded in parallel share base models, keywords and stubs: a write conflict
+    (deadlock, or the stand-in's uniqueness violation on MERGE) is retried as a whole batch, so no
+    record becomes an error and no batch falls back to one transaction per record."""
+    import logging
+    import threading
+
+    from mlentory.loading.graph import GraphLoader
+
+    def chunk(tag: str) -> list[dict]:
+        return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
+                 "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 13}"],
+                 "isBasedOn": [f"https://huggingface.co/base/b{i % 17}"]} for i in range(1_500)]
+
+    stubs = [{"@id": f"https://huggingface.co/base/b{i}", "@type": "MLModel", "name": f"base/b{i}"} for i in range(17)]
+    results: dict[str, tuple[int, list]] = {}
+    with empty_stores.driver() as driver:
+        GraphLoader(driver).ensure_schema()
+
+        def load(tag: str) -> None:
+            results[tag] = GraphLoader(driver, batch_size=150).load(stubs if tag == "stubs" else chunk(tag), stubs=tag == "stubs")
+
+        writers = [threading.Thread(target=load, args=(tag,)) for tag in ("a", "b", "c", "stubs")]
+        with caplog.at_level(logging.WARNING, logger="mlentory.loading.graph"):
+            for writer in writers:
+                writer.start()
+            for writer in writers:
+                writer.join()
+        with driver.session() as session:
+            models = session.run("MATCH (m:fair4ml__MLModel) RETURN count(m) AS c, count(DISTINCT m.uri) AS u").single()
+            based_on = session.run("MATCH (:fair4ml__MLModel)-[r:schema__isBasedOn]->(:fair4ml__MLModel) RETURN count(r) AS c").single()["c"]
+            keywords = session.run("MATCH ()-[r:schema__keywords]->() RETURN count(r) AS c").single()["c"]
+    assert results == {"a": (1_500, []), "b": (1_500, []), "c": (1_500, []), "stubs": (17, [])}
+    assert (models["c"], models["u"], based_on, keywords) == (4_517, 4_517, 4_500, 4_500)
+    assert "loading one by one" not in caplog.text

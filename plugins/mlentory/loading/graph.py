@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
 from mlentory.fair4ml.context import is_reference, load_context, namespace_prefixes, shortened
 from mlentory.fair4ml.models import embedded_terms, embedding_depth
@@ -34,6 +36,11 @@ log = logging.getLogger(__name__)
 # Errors that say the store cannot be reached, whatever the records: they fail the task (and Airflow
 # retries it) instead of turning every record of the batch into a record error.
 STORE_UNAVAILABLE = (ServiceUnavailable, SessionExpired, AuthError, ConnectionError, OSError)
+# Two tasks writing the same node at once (a shared base model, keyword or licence): Neo4j answers
+# with a deadlock (a TransientError its driver retries for a while), the local stand-in also with a
+# uniqueness violation on MERGE. Neither is the record's fault: the write is tried again.
+WRITE_CONFLICTS = (TransientError, ConstraintError)
+CONFLICT_ATTEMPTS = 5
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 GRAPH_CONFIG = {
     "_handleVocabUris": "SHORTEN",
@@ -170,10 +177,22 @@ class GraphLoader:
             # to a node created in the same transaction; Neo4j does not mind the extra round trip.
             session.execute_write(_write_labels, rows)
 
+    def _write_with_conflict_retries(self, records: list[dict[str, Any]], stubs: bool) -> None:
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                self.write_batch(records, stubs)
+                return
+            except WRITE_CONFLICTS as exc:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                pause = random.uniform(0.1, 0.5) * 2 ** attempt  # jitter: the two writers must not meet again
+                log.info("write conflict on a batch of %d (%s); again in %.1fs", len(records), type(exc).__name__, pause)
+                time.sleep(pause)
+
     def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad
-        record is reported alone. ``stubs``: write only where no described node exists.
-        Returns (loaded count, errors)."""
+        record is reported alone. A write conflict with another writer is retried first.
+        ``stubs``: write only where no described node exists. Returns (loaded count, errors)."""
         loaded, errors, batch = 0, [], []
 
         def flush(batch: list[dict[str, Any]]) -> None:
@@ -181,7 +200,7 @@ class GraphLoader:
             if not batch:
                 return
             try:
-                self.write_batch(batch, stubs)
+                self._write_with_conflict_retries(batch, stubs)
                 loaded += len(batch)
                 return
             except STORE_UNAVAILABLE:
