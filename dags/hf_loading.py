@@ -1,4 +1,7 @@
-"""HuggingFace loading: FAIR4ML records -> Neo4j knowledge graph (n10s shape) and Elasticsearch index."""
+"""HuggingFace loading: FAIR4ML records -> Neo4j knowledge graph (n10s shape) and Elasticsearch index.
+
+One run loads every run folder its triggering transformation events name; a record that two of them
+carry is loaded from the newer one only."""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.assets import HF_MODELS_LOADED, HF_MODELS_NORMALIZED
-from mlentory.dag_support import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folder
-from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
+from mlentory.dag_support import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folders
 from mlentory.loading import stage
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
 
@@ -23,7 +25,7 @@ from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
     doc_md=__doc__,
     params={
         "run_folder": Param(None, type=["null", "string"],
-                            description="Run folder to load; empty: the one the transformation event names, else the newest transformed one."),
+                            description="Run folder to load (again); empty: every folder the transformation events name or that still waits, else the newest transformed one."),
         "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
                        description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or {ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
         "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
@@ -32,20 +34,24 @@ from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
 )
 def hf_loading() -> None:
     @task
-    def hf_loading_run_folder(params: dict[str, Any] | None = None, triggering_asset_events: Any = None) -> str:
-        return resolve_run_folder(params, triggering_asset_events, HF_MODELS_NORMALIZED, "hf", after_stage="transformation")
+    def hf_loading_run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
+        return resolve_run_folders(params, triggering_asset_events, HF_MODELS_NORMALIZED, "hf", after_stage="transformation", stage="loading", run_id=run_id or "")
 
     @task
     def hf_rdf_store_ready() -> None:
         stage.prepare_graph(neo4j_driver())
 
+    @task
+    def hf_loading_plan(run_folders: list[str]) -> list[dict[str, Any]]:
+        return stage.plan_loading(run_folders)
+
+    @task
+    def hf_model_chunks(run_folders: list[str]) -> list[dict[str, Any]]:
+        return stage.plan_model_loads(run_folders)
+
     @task(max_active_tis_per_dag=2)
     def hf_load_entities(run_folder: str, kind: str) -> int:
         return stage.load_entities(run_folder, kind, neo4j_driver())
-
-    @task
-    def hf_model_chunks(run_folder: str) -> list[int]:
-        return stage.plan_model_chunks(run_folder)
 
     @task(max_active_tis_per_dag=2)
     def hf_load_models(run_folder: str, chunk: int) -> int:
@@ -61,11 +67,12 @@ def hf_loading() -> None:
         outlet_events[HF_MODELS_LOADED].extra = summary
         return summary
 
-    run_folder = hf_loading_run_folder()
-    ready = hf_rdf_store_ready()
-    entities = hf_load_entities.partial(run_folder=run_folder).expand(kind=[*ENTITY_KINDS, *STUB_KINDS])
-    models = hf_load_models.partial(run_folder=run_folder).expand(chunk=hf_model_chunks(run_folder))
-    run_folder >> ready >> entities >> models >> hf_index_models_elasticsearch(run_folder) >> hf_loading_report(run_folder)
+    run_folders = hf_loading_run_folders()
+    entities = hf_load_entities.expand_kwargs(hf_loading_plan(run_folders))
+    models = hf_load_models.expand_kwargs(hf_model_chunks(run_folders))
+    indexed = hf_index_models_elasticsearch.expand(run_folder=run_folders)
+    reports = hf_loading_report.expand(run_folder=run_folders)
+    hf_rdf_store_ready() >> entities >> models >> indexed >> reports
 
 
 hf_loading()

@@ -1,4 +1,7 @@
-"""HuggingFace transformation: raw Hub records -> validated FAIR4ML JSON-LD, property groups in parallel."""
+"""HuggingFace transformation: raw Hub records -> validated FAIR4ML JSON-LD, property groups in parallel.
+
+One run transforms every run folder its triggering extraction events name (extractions that finish
+while a transformation runs are taken together by the next run), each into its own folder."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
-from mlentory.dag_support import DEFAULT_ARGS, START_DATE, resolve_run_folder
+from mlentory.dag_support import DEFAULT_ARGS, START_DATE, resolve_run_folders
 from mlentory.huggingface import transformation
 from mlentory.settings import DEFAULT_CHUNK_SIZE
 
@@ -22,7 +25,7 @@ from mlentory.settings import DEFAULT_CHUNK_SIZE
     doc_md=__doc__,
     params={
         "run_folder": Param(None, type=["null", "string"],
-                            description="Run folder to transform; empty: the one the extraction event names, else the newest extracted one."),
+                            description="Run folder to transform (again); empty: every folder the extraction events name or that still waits, else the newest extracted one."),
         "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
                             description="Models per mapped task (groups x chunks tasks run in parallel)."),
         "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
@@ -31,12 +34,12 @@ from mlentory.settings import DEFAULT_CHUNK_SIZE
 )
 def hf_transformation() -> None:
     @task
-    def hf_transformation_run_folder(params: dict[str, Any] | None = None, triggering_asset_events: Any = None) -> str:
-        return resolve_run_folder(params, triggering_asset_events, HF_RAW_MODELS, "hf", after_stage="extraction")
+    def hf_transformation_run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
+        return resolve_run_folders(params, triggering_asset_events, HF_RAW_MODELS, "hf", after_stage="extraction", stage="transformation", run_id=run_id or "")
 
     @task
-    def hf_property_chunks(run_folder: str, params: dict[str, Any] | None = None) -> list[int]:
-        return transformation.plan_chunks(run_folder, params["chunk_size"])
+    def hf_property_chunks(run_folders: list[str], params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return transformation.plan_property_jobs(run_folders, params["chunk_size"])
 
     @task(max_active_tis_per_dag=4)
     def hf_properties(run_folder: str, group: str, chunk: int) -> int:
@@ -52,10 +55,9 @@ def hf_transformation() -> None:
         outlet_events[HF_MODELS_NORMALIZED].extra = summary
         return summary
 
-    run_folder = hf_transformation_run_folder()
-    chunks = hf_property_chunks(run_folder)
-    partials = hf_properties.partial(run_folder=run_folder).expand(group=transformation.GROUP_NAMES, chunk=chunks)
-    partials >> hf_entity_linking(run_folder) >> hf_models_normalized(run_folder)
+    run_folders = hf_transformation_run_folders()
+    partials = hf_properties.expand_kwargs(hf_property_chunks(run_folders))
+    partials >> hf_entity_linking.expand(run_folder=run_folders) >> hf_models_normalized.expand(run_folder=run_folders)
 
 
 hf_transformation()

@@ -204,7 +204,11 @@ def up(args: argparse.Namespace) -> None:
         say(f"triggered hf_extraction ({run['dag_run_id']}) with conf {json.dumps(conf)}; the assets cascade to transformation and loading")
         started = time.monotonic()
 
-        def finished(dag_id: str):  # noqa: ANN202
+        run_folder = Path(wait_for("the extraction's run folder", lambda: xcom(client, "hf_extraction", run["dag_run_id"], "hf_run_folder"), 300))
+
+        def finished(dag_id: str, stage: str):  # noqa: ANN202
+            """Done when this job's run folder finished ``stage`` and no run of ``dag_id`` this job
+            caused (the triggered one, or those its asset events created) is still going or failed."""
             if dag_id == "hf_extraction":
                 runs = [api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}")]
             else:
@@ -212,15 +216,30 @@ def up(args: argparse.Namespace) -> None:
                         if r["dag_run_id"] not in earlier[dag_id]]
             if any(r["state"] == "failed" for r in runs):
                 raise SystemExit(f"[mlentory] {dag_id} failed: see the UI at {base} and {LOCAL / 'logs'}")
-            return next((r for r in runs if r["state"] == "success"), None)
+            settled = runs and all(r["state"] == "success" for r in runs)
+            return settled and (run_folder / stage / "SUCCESS.json").exists()
 
-        for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
-            wait_for(f"{dag_id} to succeed", lambda d=dag_id: finished(d), timeout=1200, interval=3)
-            say(f"{dag_id} succeeded ({time.monotonic() - started:.0f}s since the trigger)")
+        for dag_id, stage in (("hf_extraction", "extraction"), ("hf_transformation", "transformation"), ("hf_loading", "loading")):
+            wait_for(f"{dag_id} to succeed", lambda d=dag_id, s=stage: finished(d, s), timeout=1200, interval=3)
+            say(f"{dag_id} succeeded ({time.monotonic() - started:.0f}s since the trigger): {stage_summary(run_folder, stage)}")
 
     summarize(ports, password)
     say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
     say("stop everything with: ./scripts/stop.sh")
+
+
+def xcom(client, dag_id: str, run_id: str, task_id: str):  # noqa: ANN001, ANN201
+    response = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value")
+    return response.json()["value"] if response.status_code == 200 else None
+
+
+def stage_summary(run_folder: Path, stage: str) -> str:
+    """What a stage did with this job's run folder, from the summary the stage wrote there."""
+    done = json.loads((run_folder / stage / "SUCCESS.json").read_text())
+    keys = {"extraction": ("models", "skipped_unchanged", "cards", "errors", "warnings"),
+            "transformation": ("models", "errors"),
+            "loading": ("models_loaded", "models_failed", "models_retried_next_run", "errors", "warnings")}[stage]
+    return f"run folder {run_folder.name}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
 
 
 def summarize(ports: dict[str, int], password: str) -> None:

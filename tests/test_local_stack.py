@@ -1,11 +1,17 @@
 """The README's main job: the local stack starts, a REST API trigger of hf_extraction cascades through
-the assets to transformation and loading under the real scheduler, and stop leaves nothing running."""
+the assets to transformation and loading under the real scheduler, and stop leaves nothing running.
+Under the same scheduler: two harvests at once lose no run folder, and the stack stopped and started
+again keeps the graph, the index and the state (the next main job skips what it loaded)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -16,25 +22,55 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         del env[key]  # the stack configures its own Airflow, not the test session's
     command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
     started: list[int] = []
+    local = tmp_path / "local"
     try:
         up = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "5"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=900)
         assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
         out = up.stdout
         assert "hf_extraction succeeded" in out and "hf_transformation succeeded" in out and "hf_loading succeeded" in out
+        assert re.search(r"hf_extraction succeeded .*: run folder \S+: models 8, skipped_unchanged 0", out), out
+        assert re.search(r"hf_loading succeeded .*: models_loaded 8, models_failed 0", out), out
         # 5 latest + 3 ancestors, and the named stub of the base model that vanished from the Hub
         assert "fair4ml__MLModel             9" in out, out
         assert "evaluation: acme-ai/sentiment-lm: Text Classification on imdb (test): Accuracy = 0.934" in out, out
         assert "filter licenses:apache-2.0 -> " in out
         assert "index 'mlentory_models': 8 documents" in out
         assert "Airflow UI: http://127.0.0.1:" in out
-        started = [int(p.read_text()) for p in (tmp_path / "local" / "pids").glob("*.pid")]
+        started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
         assert len(started) == 7  # graph, index, replay and four Airflow components
-        check_secrets_stay_secret(tmp_path / "local", started)
+        check_secrets_stay_secret(local, started)
+        check_two_harvests_at_once(local, out)
     finally:
         down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0
-    assert list((tmp_path / "local" / "pids").glob("*.pid")) == []
+    check_nothing_left_running(local, started)
+
+    # The whole stack stopped and started again: the graph, the index and the state are intact, and
+    # the main job follows its own new runs (not the earlier ones) and skips every unchanged model.
+    try:
+        again = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "5"], env=env, cwd=ROOT,
+                               capture_output=True, text=True, timeout=900)
+        assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+        started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
+    finally:
+        down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0
+    check_nothing_left_running(local, started)
+    folders = {re.search(r"hf_extraction succeeded .*: run folder (\S+):", text).group(1) for text in (out, again.stdout)}
+    assert len(folders) == 2, "the second main job reported the first one's run"
+    assert re.search(r"hf_extraction succeeded .*: models 0, skipped_unchanged 5", again.stdout), again.stdout
+    assert re.search(r"hf_loading succeeded .*: models_loaded 0, models_failed 0", again.stdout), again.stdout
+    assert graph_summary(again.stdout) == graph_summary(out)
+
+
+def graph_summary(out: str) -> str:
+    """The main job's account of the graph and the index (counts per label, lineage, evaluations)."""
+    return out[out.index("=== MLentory"):out.index("sample search")]
+
+
+def check_nothing_left_running(local: Path, started: list[int]) -> None:
+    assert list((local / "pids").glob("*.pid")) == []
     # Each component led its own process group: no member of those groups (workers included) is left.
     groups = {int(line.split()[1]): line for line in subprocess.run(["ps", "-eo", "pid,pgid,args"], capture_output=True, text=True)
               .stdout.splitlines()[1:] if line.split()[1] in {str(pid) for pid in started}}
@@ -69,3 +105,69 @@ def check_secrets_stay_secret(local, started: list[int]) -> None:
         if path.is_file() and "secrets" not in path.parts and path.name not in ("passwords.json", "password.args") and path.stat().st_size < 50_000_000:
             text = path.read_bytes()
             assert not any(value.encode() in text for value in secrets.values()), f"a secret is written in {path}"
+
+
+def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
+    """Two extraction runs triggered together through the REST API, sharing a model, while loading is
+    paused (as for maintenance): their transformation events reach no loading run (Airflow does not
+    queue runs of a paused DAG). Resumed, one loading run takes both waiting folders, and the shared
+    model is loaded once, from the newer one. Nothing is lost, nothing doubled."""
+    import httpx
+    from neo4j import GraphDatabase
+
+    base = re.search(r"Airflow UI: (http://127.0.0.1:\d+)", main_job_output).group(1)
+    bolt = re.search(r"bolt://127.0.0.1:(\d+)", main_job_output).group(1)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        password = (local / "secrets" / "airflow_admin_password").read_text().strip()
+        token = client.post("/auth/token", json={"username": "admin", "password": password}).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        def runs(dag_id: str) -> list[dict]:
+            return client.get(f"/api/v2/dags/{dag_id}/dagRuns", params={"limit": 100}).json()["dag_runs"]
+
+        def wait_until(what: str, done, dag_ids: tuple[str, ...], earlier: dict[str, set[str]]) -> None:  # noqa: ANN001
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                new_runs = [r for dag_id in dag_ids for r in runs(dag_id) if r["dag_run_id"] not in earlier[dag_id]]
+                assert not [r for r in new_runs if r["state"] == "failed"], new_runs
+                if done() and all(r["state"] == "success" for r in new_runs):
+                    return
+                time.sleep(3)
+            raise AssertionError(f"timed out waiting for {what}")
+
+        assert client.patch("/api/v2/dags/hf_loading", json={"is_paused": True}).status_code == 200
+        earlier = {dag_id: {r["dag_run_id"] for r in runs(dag_id)} for dag_id in ("hf_extraction", "hf_transformation", "hf_loading")}
+        triggered = []
+        for model_ids in (["acme-ai/sentiment-lm", "lab-x/speech-asr"], ["acme-ai/sentiment-lm", "community/merged-lm"]):
+            conf = {"num_models": 0, "model_ids": model_ids, "ancestor_generations": 0, "full_refresh": True}
+            response = client.post("/api/v2/dags/hf_extraction/dagRuns", json={"logical_date": None, "conf": conf})
+            assert response.status_code == 200, response.text
+            triggered.append(response.json()["dag_run_id"])
+
+        def folder_of(run_id: str) -> Path | None:
+            response = client.get(f"/api/v2/dags/hf_extraction/dagRuns/{run_id}/taskInstances/hf_run_folder/xcomEntries/return_value")
+            return Path(response.json()["value"]) if response.status_code == 200 else None
+
+        folders: list[Path | None] = [None, None]
+
+        def transformed() -> bool:
+            folders[:] = [folder_of(run_id) for run_id in triggered]
+            return all(folders) and all((f / "transformation" / "SUCCESS.json").exists() for f in folders)
+
+        wait_until("both harvests to be transformed", transformed, ("hf_extraction", "hf_transformation"), earlier)
+        assert [r for r in runs("hf_loading") if r["dag_run_id"] not in earlier["hf_loading"]] == []
+        assert client.patch("/api/v2/dags/hf_loading", json={"is_paused": False}).status_code == 200
+        resumed = client.post("/api/v2/dags/hf_loading/dagRuns", json={"logical_date": None, "conf": {}})
+        assert resumed.status_code == 200, resumed.text
+        wait_until("the resumed loading run", lambda: all((f / "loading" / "SUCCESS.json").exists() for f in folders),
+                   ("hf_loading",), earlier)
+        loaded = client.get(f"/api/v2/dags/hf_loading/dagRuns/{resumed.json()['dag_run_id']}/taskInstances/hf_loading_run_folders"
+                            "/xcomEntries/return_value").json()["value"]
+        assert loaded == [str(f) for f in folders]
+    reports = [json.loads((folder / "loading" / "report.json").read_text()) for folder in folders]
+    # Loaded together: the older folder's copy of the shared model gives way to the newer one's.
+    assert [(r["models_loaded"], r["models_superseded"], r["models_failed"]) for r in reports] == [(1, 1, 0), (2, 0, 0)]
+    secret = (local / "secrets" / "graph_password").read_text().strip()
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", secret)) as driver, driver.session() as session:
+        models = session.run("MATCH (m:fair4ml__MLModel) RETURN count(m) AS c, count(DISTINCT m.uri) AS u").single()
+    assert (models["c"], models["u"]) == (9, 9)  # the same models again: nothing doubled

@@ -3,10 +3,11 @@
 Only its path (and small counts) travel through XCom and Asset event extras; records stay on disk
 as JSON Lines. Layout, for source ``hf``::
 
-    <data_root>/hf/runs/<YYYYmmddTHHMMSSZ>_<id>/
+    <data_root>/hf/runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
         extraction/   models.jsonl, cards.jsonl, entities/<kind>.json, SUCCESS.json
         transformation/ partial/<group>/<chunk>.jsonl, entities/<kind>.jsonld, models.jsonld, SUCCESS.json
-        loading/      report.json, SUCCESS.json
+        loading/      superseded.json, report.json, SUCCESS.json
+        claims/<stage>.json   a run took the folder for that stage (so it is not taken as waiting again)
         errors/<stage>__<part>.jsonl    records that failed, one file per task (parallel tasks never share a file)
         warnings/<stage>__<part>.jsonl  lookups that failed or found nothing (the record still loads, with a stub)
         errors.jsonl, warnings.jsonl    every error / warning of the run, written when loading finishes
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
@@ -105,7 +107,9 @@ class RunFolder:
 
     @classmethod
     def create(cls, data_root: str | Path, source: str) -> RunFolder:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # Microseconds: names sort in creation order, which is how several run folders loaded
+        # together are ordered (the newer one wins).
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = runs_dir(data_root, source) / f"{stamp}_{uuid.uuid4().hex[:8]}"
         path.mkdir(parents=True)
         return cls(path)
@@ -142,6 +146,29 @@ class RunFolder:
 
     def is_done(self, stage: str) -> bool:
         return self.file(stage, "SUCCESS.json").exists()
+
+    def claim(self, stage: str, by: str) -> None:
+        """Note that a run took this folder for ``stage`` (kept outside the stage's folder, which a
+        retry clears): a folder a run took is never again taken as waiting."""
+        write_json(self.path / "claims" / f"{stage}.json", {"claimed_at": datetime.now(UTC).isoformat(), "by": by})
+
+    def is_claimed(self, stage: str) -> bool:
+        return (self.path / "claims" / f"{stage}.json").exists()
+
+    @classmethod
+    def waiting(cls, data_root: str | Path, source: str, after_stage: str, stage: str) -> list[RunFolder]:
+        """Run folders whose ``after_stage`` finished and that no run has taken for ``stage`` yet
+        (their asset event fell outside a run's event window, or came while the DAG was paused)."""
+        folders = (cls(path.resolve()) for path in sorted(runs_dir(data_root, source).glob("*_*")) if path.is_dir())
+        return [f for f in folders if f.is_done(after_stage) and not f.is_done(stage) and not f.is_claimed(stage)]
+
+    def clear_stage(self, stage: str) -> None:
+        """Remove what an earlier run of ``stage`` wrote here (its folder, errors and warnings), so
+        that a stage run again on this folder starts from nothing and leaves no stale file."""
+        shutil.rmtree(self.stage_dir(stage), ignore_errors=True)
+        for kind in ("errors", "warnings"):
+            for path in (self.path / kind).glob(f"{stage}__*.jsonl"):
+                path.unlink(missing_ok=True)
 
     # Errors -------------------------------------------------------------------------------------
     def error_file(self, stage: str, part: str) -> Path:

@@ -36,6 +36,7 @@ ES_MODELS_INDEX = "mlentory_models"
 # The index names a run may write to: the configured one, or one of its suffixed siblings.
 ES_INDEX_PATTERN = rf"^{ES_MODELS_INDEX}(_[a-z0-9][a-z0-9_-]{{0,63}})?$"
 
-# Records per mapped task: big enough that task overhead (seconds) is small against the work,
-# small enough that 1,024 mapped tasks (Airflow's max_map_length) cover >1M models.
+# Records per mapped task: big enough that task overhead (seconds) is small against the work.
 DEFAULT_CHUNK_SIZE = 2_000
+# Airflow's default [core] max_map_length: a planning task never asks for more mapped tasks.
+MAX_MAPPED_TASKS = 1_024

@@ -1,7 +1,8 @@
 """Transformation stage: raw Hub records -> validated FAIR4ML JSON-LD, in chunks.
 
-1. ``plan_chunks``: split the models (with their cards) into ``chunks/<chunk>.jsonl``, so property
-   extraction fans out over (property group x chunk) mapped tasks that each read one file.
+1. ``plan_property_jobs``: split each run folder's models (with their cards) into
+   ``chunks/<chunk>.jsonl``, so property extraction fans out over (run folder x property group x
+   chunk) mapped tasks that each read one file.
 2. ``extract_property_group``: one group on one chunk -> ``partial/<group>/<chunk>.jsonl``.
 3. ``link_entities``: every mention -> IRIs, every linked entity -> a FAIR4ML record.
 4. ``normalize_models``: merge the partials per model, resolve mentions, validate with pydantic,
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +32,7 @@ from mlentory.huggingface.linking import link
 from mlentory.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions, unique
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
-from mlentory.settings import DEFAULT_CHUNK_SIZE
+from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,24 @@ GROUP_NAMES = list(PROPERTY_GROUPS)
 LINKED_KINDS = (*ENTITY_MODELS, *STUB_KINDS)
 
 
+def plan_property_jobs(run_folders: list[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[dict[str, Any]]:
+    """One job per (run folder, property group, chunk): the mapped property-extraction tasks. The
+    chunks grow when the jobs would exceed what Airflow maps (``max_map_length``)."""
+    jobs = [{"run_folder": run_folder, "group": group, "chunk": chunk}
+            for run_folder in run_folders for chunk in plan_chunks(run_folder, chunk_size) for group in GROUP_NAMES]
+    if len(jobs) > MAX_MAPPED_TASKS:
+        bigger = math.ceil(chunk_size * len(jobs) / MAX_MAPPED_TASKS)
+        log.info("%d jobs exceed %d mapped tasks: chunks of %d models instead of %d", len(jobs), MAX_MAPPED_TASKS, bigger, chunk_size)
+        return plan_property_jobs(run_folders, bigger)
+    return jobs
+
+
 def plan_chunks(run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
     """Split the extracted models (with their cards) into chunk files, one per mapped task, so that
-    each task reads only its own records."""
+    each task reads only its own records. A plan starts the stage afresh: what an earlier
+    transformation of the folder left (other chunks, partials, models, errors) is removed."""
     run = RunFolder(Path(run_folder))
+    run.clear_stage(STAGE)
     models = iter_raw_models_with_cards(run)
     chunks, total = 0, 0
     while True:

@@ -23,7 +23,7 @@ from mlentory.loading.graph import GraphLoader
 from mlentory.loading.search_index import EntityLabel, ensure_index, entity_label, index_models
 from mlentory.quality import Progress, check_error_rate
 from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
-from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
+from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
 from mlentory.state import LoadedRevisions
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,53 @@ def _model_chunk_files(run: RunFolder) -> list[Path]:
     return sorted(run.stage_dir(TRANSFORMATION).glob("models/*.jsonld"))
 
 
-def plan_model_chunks(run_folder: str) -> list[int]:
-    return list(range(len(_model_chunk_files(RunFolder(Path(run_folder))))))
+def _entity_file(run: RunFolder, kind: str) -> Path:
+    return run.file(TRANSFORMATION, "entities", f"{kind}.jsonld")
+
+
+def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
+    """Plan one loading run; returns its entity jobs, (run folder, entity kind), for mapped tasks.
+
+    Several run folders load in parallel. A record that a newer folder of the same run also carries
+    is *superseded* in the older one (listed in its ``loading/superseded.json``) and loaded from the
+    newer one only, so that an older revision never overwrites a newer one."""
+    folders = _oldest_first(run_folders)
+    newer: set[str] = set()
+    for run in reversed(folders):
+        iris = {r["@id"] for path in [*_model_chunk_files(run), *(_entity_file(run, k) for k in LOADED_ENTITY_KINDS)]
+                for r in read_jsonld(path)}
+        write_json(run.file(STAGE, "superseded.json"), sorted(iris & newer))
+        newer |= iris
+    return [{"run_folder": str(run.path), "kind": kind} for run in folders for kind in LOADED_ENTITY_KINDS]
+
+
+def plan_model_loads(run_folders: list[str]) -> list[dict[str, Any]]:
+    """The model jobs of one loading run, (run folder, model chunk), for mapped tasks."""
+    jobs = [{"run_folder": str(run.path), "chunk": chunk} for run in _oldest_first(run_folders)
+            for chunk in range(len(_model_chunk_files(run)))]
+    if len(jobs) > MAX_MAPPED_TASKS:
+        raise InvalidInput(f"{len(run_folders)} run folders need {len(jobs)} model chunk loads, more than Airflow maps "
+                           f"({MAX_MAPPED_TASKS}): load them in several runs (the run_folder param)")
+    return jobs
+
+
+def _oldest_first(run_folders: list[str]) -> list[RunFolder]:
+    return [RunFolder(Path(run_folder)) for run_folder in sorted(run_folders, key=lambda f: Path(f).name)]
+
+
+def superseded(run: RunFolder) -> set[str]:
+    """IRIs of this folder's records that a newer run folder loaded in the same run carries."""
+    return set(read_json(run.file(STAGE, "superseded.json"), []))
+
+
+def _current(records: list[dict[str, Any]], run: RunFolder) -> list[dict[str, Any]]:
+    skipped = superseded(run)
+    return [r for r in records if r["@id"] not in skipped] if skipped else records
 
 
 def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
     run = RunFolder(Path(run_folder))
-    records = read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))
+    records = _current(read_jsonld(_entity_file(run, kind)), run)
     loaded, errors = GraphLoader(driver).load(records, stubs=kind in STUB_KINDS)
     run.write_errors(STAGE, f"graph_{kind}", errors)
     log.info("graph: %d/%d %s loaded, %d errors", loaded, len(records), kind, len(errors))
@@ -56,7 +96,7 @@ def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
 
 def load_models(run_folder: str, chunk: int, driver: Driver) -> int:
     run = RunFolder(Path(run_folder))
-    records = read_jsonld(_model_chunk_files(run)[chunk])
+    records = _current(read_jsonld(_model_chunk_files(run)[chunk]), run)
     progress = Progress(f"graph models chunk {chunk}", len(records))
     loaded, errors = GraphLoader(driver).load(records)
     progress.advance(loaded)
@@ -66,11 +106,7 @@ def load_models(run_folder: str, chunk: int, driver: Driver) -> int:
 
 def entity_labels(run: RunFolder) -> dict[str, EntityLabel]:
     """IRI -> (code, name) of every entity the run's models link to, for the search documents."""
-    return {
-        record["@id"]: entity_label(record)
-        for kind in LOADED_ENTITY_KINDS
-        for record in read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))
-    }
+    return {record["@id"]: entity_label(record) for kind in LOADED_ENTITY_KINDS for record in read_jsonld(_entity_file(run, kind))}
 
 
 def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
@@ -81,7 +117,7 @@ def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
     labels = entity_labels(run)
     total, errors = 0, []
     for path in _model_chunk_files(run):
-        records = read_jsonld(path)
+        records = _current(read_jsonld(path), run)
         indexed, chunk_errors = index_models(es, index, records, labels)
         total += indexed
         errors += chunk_errors
@@ -121,7 +157,8 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     warnings = run.warnings()
     write_jsonl(run.path / "warnings.jsonl", warnings)
     failed_to_load = {e["id"] for e in all_errors if e["stage"] == STAGE}
-    loaded = [m for m in models if m["@id"] not in failed_to_load]
+    newer = superseded(run)
+    loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
     incomplete = incomplete_records(loaded, all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))
     LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", len(models))
@@ -130,7 +167,8 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "run_folder": run_folder,
         "models_loaded": len(loaded),
         "models_failed": record_errors,
-        "entities": {kind: len(read_jsonld(run.file(TRANSFORMATION, "entities", f"{kind}.jsonld"))) for kind in LOADED_ENTITY_KINDS},
+        "models_superseded": sum(1 for m in models if m["@id"] in newer),
+        "entities": {kind: len(read_jsonld(_entity_file(run, kind))) for kind in LOADED_ENTITY_KINDS},
         "errors": len(all_errors),
         "errors_by_part": dict(Counter(f"{e['stage']}/{e['part']}" for e in all_errors)),
         "warnings": len(warnings),
