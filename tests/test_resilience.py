@@ -100,8 +100,9 @@ def test_one_bad_record_is_listed_and_the_others_are_transformed(tmp_path):
 def test_error_rate_above_the_limit_fails_the_stage(tmp_path):
     bad = [{"id": f"a/bad{i}", "card_data": "not a mapping", "tags": []} for i in range(3)]
     run = _run_with_models(tmp_path, [{"id": "a/good", "tags": []}, *bad])
+    [chunk] = transformation.plan_chunks(str(run.path), 10)
     for group in transformation.GROUP_NAMES:
-        transformation.extract_property_group(str(run.path), group, transformation.plan_chunks(str(run.path), 10)[0])
+        transformation.extract_property_group(str(run.path), group, chunk)
     transformation.link_entities(str(run.path))
     with pytest.raises(ErrorRateExceeded, match="3 of 4"):
         transformation.normalize_models(str(run.path), max_error_rate=0.5)
@@ -352,3 +353,19 @@ def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores,
     assert results == {"a": (1_500, []), "b": (1_500, []), "c": (1_500, []), "stubs": (17, [])}
     assert (models["c"], models["u"], based_on, keywords) == (4_517, 4_517, 4_500, 4_500)
     assert "loading one by one" not in caplog.text
+
+
+def test_a_model_named_by_id_with_an_unreadable_model_index_is_not_dropped_silently(faulty_hub, tmp_path):
+    """huggingface_hub drops a model-index it cannot read without a trace, in ``model_info`` as in
+    the listing; the by-id harvest keeps the raw answer and names what was dropped."""
+    body = json.loads((FIXTURE_SNAPSHOT / "models" / "acme-ai__base-lm.json").read_text())
+    body.update({"id": "bad/model-index-string", "modelId": "bad/model-index-string",
+                 "cardData": {"license": "mit", "model-index": "results"}})
+    (tmp_path / "snapshot" / "models" / "bad__model-index-string.json").write_text(json.dumps(body))
+    hub, _ = faulty_hub([])
+    record = hub.model("bad/model-index-string")
+    assert record["unreadable"] == ["model-index"] and record["card_data"]["license"] == "mit"
+    assert hub.model("acme-ai/base-lm")["unreadable"] == []
+    with pytest.raises(Exception) as missing:
+        hub.model("nobody/nothing")
+    assert missing.value.response.status_code == 404

@@ -12,3 +12,8 @@ class PermanentFailure(AirflowFailException):
 
 class InvalidInput(PermanentFailure, ValueError):
     """A param, an asset event or an input file names something a run may not use."""
+
+
+class DataRootUnwritable(OSError):
+    """The data root is full, read-only or not writable for the worker. Retried (space can be freed,
+    a file system remounted); what was written before stays, and no stage is marked finished."""

@@ -15,6 +15,7 @@ as JSON Lines. Layout, for source ``hf``::
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from mlentory.errors import InvalidInput, PermanentFailure
+from mlentory.errors import DataRootUnwritable, InvalidInput, PermanentFailure
 
 
 class RunFolderNotFound(PermanentFailure, LookupError):
@@ -48,18 +49,36 @@ def runs_dir(data_root: str | Path, source: str) -> Path:
     return Path(data_root) / source / "runs"
 
 
+# What the file system answers when the data root cannot take a write.
+UNWRITABLE = {errno.ENOSPC: "the data root is full", errno.EDQUOT: "the data root's quota is exhausted",
+              errno.EROFS: "the data root is read-only", errno.EACCES: "the data root is not writable for this worker",
+              errno.EPERM: "the data root is not writable for this worker", errno.EFBIG: "the file is larger than allowed"}
+
+
+def unwritable(exc: OSError, path: Path) -> DataRootUnwritable:
+    """A clear error for a write the data root refused (``exc.errno`` in UNWRITABLE)."""
+    return DataRootUnwritable(exc.errno, f"cannot write {path}: {UNWRITABLE[exc.errno]} ({exc.strerror})")
+
+
 @contextmanager
 def _atomic(path: Path) -> Iterator[IO[str]]:
     """A temporary file beside ``path`` that replaces it when the block ends, and is removed when the
     block fails (a full disk must not fill up with debris, nor leave half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp")
+    except OSError as exc:
+        if exc.errno in UNWRITABLE:
+            raise unwritable(exc, path) from exc
+        raise
     try:
         with tmp:
             yield tmp
         os.replace(tmp.name, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp.name).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, DataRootUnwritable) and exc.errno in UNWRITABLE:
+            raise unwritable(exc, path) from exc
         raise
 
 
@@ -111,7 +130,12 @@ class RunFolder:
         # together are ordered (the newer one wins).
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = runs_dir(data_root, source) / f"{stamp}_{uuid.uuid4().hex[:8]}"
-        path.mkdir(parents=True)
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            if exc.errno in UNWRITABLE:
+                raise unwritable(exc, path) from exc
+            raise
         return cls(path)
 
     @classmethod

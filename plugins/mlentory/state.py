@@ -13,14 +13,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mlentory.run_folder import RunFolder, read_json, write_json
+from mlentory.run_folder import UNWRITABLE, RunFolder, read_json, unwritable, write_json
 
 
 @contextmanager
 def exclusive(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``<path>.lock`` (POSIX advisory lock, released when the holder exits)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
+    lock = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a")  # noqa: SIM115 - closed below, after the lock is released
+    except OSError as exc:
+        if exc.errno in UNWRITABLE:
+            raise unwritable(exc, lock) from exc
+        raise
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

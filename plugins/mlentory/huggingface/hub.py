@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 from huggingface_hub import HfApi, hf_hub_url
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import DatasetInfo, ModelInfo
-from huggingface_hub.utils import build_hf_headers, get_session, set_client_factory
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 from huggingface_hub.utils._pagination import paginate
 
@@ -164,7 +165,13 @@ class HubClient:
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
-        return raw_model_record(self.api.model_info(model_id, expand=MODEL_EXPAND, timeout=_read_timeout()))
+        """``HfApi.model_info``, keeping the raw answer beside the parsed one (the client drops an
+        invalid model-index without a trace; ``raw_model_record`` lists it as unreadable)."""
+        url = f"{self.endpoint}/api/models/{quote(model_id, safe='/')}"
+        response = get_session().get(url, params={"expand": MODEL_EXPAND}, headers=self.api._build_hf_headers(), timeout=_read_timeout())
+        hf_raise_for_status(response)
+        entry = response.json()
+        return raw_model_record(ModelInfo(**entry), entry)
 
     @with_retries()
     def dataset(self, dataset_id: str) -> dict[str, Any]:
