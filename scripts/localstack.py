@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Where the stack keeps its state, logs, secrets and PIDs (a test points it elsewhere).
 LOCAL = Path(os.environ.get("MLENTORY_LOCAL_DIR", ROOT / ".local")).resolve()
 PIDS = LOCAL / "pids"
-sys.path.insert(0, str(ROOT / "plugins"))
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]  # devstack/ and mlentory
 
-from mlentory import localstack  # noqa: E402
+from devstack import localstack  # noqa: E402
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
@@ -83,7 +83,7 @@ def snapshot_dir(choice: str) -> Path:
     if choice == "fixture":
         return ROOT / "tests" / "fixtures" / "hub_snapshot"
     if choice == "realdata":
-        from mlentory.replay.recordings import build_snapshot
+        from devstack.replay.recordings import build_snapshot
 
         target = LOCAL / "realdata-snapshot"
         if not target.exists():
@@ -175,8 +175,8 @@ def up(args: argparse.Namespace) -> None:
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
     env = airflow_env(ports, password)
     python = sys.executable
-    start("replay", [python, "-m", "mlentory.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"])],
-          {**env, "PYTHONPATH": str(ROOT / "plugins")}, ports["replay"])
+    start("replay", [python, "-m", "devstack.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"])],
+          {**env, "PYTHONPATH": str(ROOT)}, ports["replay"])
     say("migrating the Airflow database ...")
     subprocess.run([python, "-m", "airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     for component in AIRFLOW_COMPONENTS:

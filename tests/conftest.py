@@ -34,12 +34,12 @@ os.environ.update({
     "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(_home / "logs"),
     "AIRFLOW_VAR_MLENTORY_DATA_ROOT": str(_home / "data"),
 })
-for path in (ROOT / "plugins", ROOT / "dags"):
+for path in (ROOT, ROOT / "plugins", ROOT / "dags"):  # devstack/, mlentory, the DAG files
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from mlentory import localstack  # noqa: E402
-from mlentory.replay.server import ReplayServer  # noqa: E402
+from devstack import localstack  # noqa: E402
+from devstack.replay.server import ReplayServer  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -73,3 +73,12 @@ def test_required_task_ids_exist():
 def test_ruff_airflow_rules_pass():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "dags", "plugins", "tests"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_plugin_manager_imports_nothing_from_the_library():
+    """Airflow imports every .py file under plugins/ as a plugin under its bare name; the library
+    holds no plugin, and a second copy of each module (``stage``, ``state``) would be loaded."""
+    from airflow._shared.module_loading import find_path_from_directory
+
+    files = find_path_from_directory(str(ROOT / "plugins"), ".airflowignore", "glob")
+    assert [f for f in files if f.endswith(".py")] == []

@@ -9,13 +9,13 @@ import pytest
 from conftest import SHARED_REALDATA, clear, start_replay, use_data_root
 from pipeline import run_pipeline
 
+from devstack.replay.recordings import build_snapshot
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.huggingface import properties
 from mlentory.huggingface.cards import parse_card
 from mlentory.huggingface.coverage import coverage_of_run
 from mlentory.huggingface.extraction import iter_models_with_cards
-from mlentory.replay.recordings import build_snapshot
 from mlentory.run_folder import RunFolder
 
 pytestmark = pytest.mark.skipif(

@@ -16,11 +16,11 @@ import requests
 from conftest import FIXTURE_SNAPSHOT
 from huggingface_hub import HfApi
 
+from devstack.replay.server import ReplayServer
 from mlentory.http_retry import retry_after_seconds
 from mlentory.huggingface import transformation
 from mlentory.huggingface.hub import HubClient
 from mlentory.quality import ErrorRateExceeded, check_error_rate
-from mlentory.replay.server import ReplayServer
 from mlentory.run_folder import RunFolder, read_jsonl, write_jsonl
 
 
@@ -267,7 +267,7 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
     from neo4j import GraphDatabase
     from neo4j.exceptions import ServiceUnavailable
 
-    from mlentory import localstack
+    from devstack import localstack
     from mlentory.loading.graph import GraphLoader
 
     password = "kill-" + os.urandom(6).hex()
