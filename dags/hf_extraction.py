@@ -6,12 +6,12 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.assets import HF_RAW_MODELS
-from mlentory.dag_support import DEFAULT_ARGS, START_DATE, data_root
 from mlentory.enrichment.arxiv_papers import ArxivHook
 from mlentory.fair4ml.models import ENTITY_KINDS
-from mlentory.huggingface import extraction
-from mlentory.huggingface.hook import HuggingFaceHubHook
+from mlentory.pipeline.assets import HF_RAW_MODELS
+from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root
+from mlentory.sources.huggingface import extraction
+from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
 HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the Hub API
 

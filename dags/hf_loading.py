@@ -9,9 +9,9 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.assets import HF_MODELS_LOADED, HF_MODELS_NORMALIZED
-from mlentory.dag_support import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folders
-from mlentory.loading import stage
+from mlentory.pipeline import loading as stage
+from mlentory.pipeline.assets import HF_MODELS_LOADED, HF_MODELS_NORMALIZED
+from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, elasticsearch_client, neo4j_driver, resolve_run_folders
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
-from mlentory.dag_support import DEFAULT_ARGS, START_DATE, resolve_run_folders
-from mlentory.huggingface import transformation
+from mlentory.pipeline.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
+from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, resolve_run_folders
 from mlentory.settings import DEFAULT_CHUNK_SIZE
+from mlentory.sources.huggingface import transformation
 
 
 @dag(

@@ -8,8 +8,8 @@ from typing import Any
 
 from huggingface_hub.hf_api import ModelInfo
 
-from mlentory.huggingface.cards import ParsedCard, parse_card
-from mlentory.huggingface.hub import raw_model_record
+from mlentory.sources.huggingface.cards import ParsedCard, parse_card
+from mlentory.sources.huggingface.hub import raw_model_record
 
 
 def raw_model(snapshot: Path, file_stem: str) -> dict[str, Any]:

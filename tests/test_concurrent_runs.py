@@ -14,13 +14,13 @@ import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
 from pipeline import run_dag, xcom
 
-from mlentory.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
-from mlentory.dag_support import resolve_run_folders
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
-from mlentory.loading import stage
-from mlentory.loading.search_index import document_id
-from mlentory.run_folder import RunFolder, RunFolderNotFound
-from mlentory.state import LoadedRevisions
+from mlentory.pipeline import loading as stage
+from mlentory.pipeline.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
+from mlentory.pipeline.dags import resolve_run_folders
+from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound
+from mlentory.pipeline.state import LoadedRevisions
+from mlentory.stores.search_index import document_id
 
 SENTIMENT = "https://huggingface.co/acme-ai/sentiment-lm"
 HARVESTED = [SENTIMENT, "https://huggingface.co/lab-x/speech-asr", "https://huggingface.co/community/merged-lm"]
@@ -50,7 +50,7 @@ def test_every_run_folder_the_events_name_is_processed_oldest_first(tmp_path, ca
     events = {HF_RAW_MODELS: [Event({"run_folder": str(newer.path)}), Event({"run_folder": older.name}),
                               Event({"run_folder": str(newer.path)}),  # the same folder twice: processed once
                               Event({"run_folder": "/etc"}), Event({"run_folder": unfinished.name}), Event({"count": 3})]}
-    with caplog.at_level(logging.ERROR, logger="mlentory.dag_support"):
+    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.dags"):
         folders = resolve({"run_folder": None}, events)
     assert folders == [str(older.path.resolve()), str(newer.path.resolve())]
     # The refused ones are named in the log with their reason, and cost the others nothing.
@@ -91,8 +91,8 @@ def test_run_folder_names_sort_in_creation_order(tmp_path):
 
 
 def test_property_jobs_never_exceed_what_airflow_maps(tmp_path, monkeypatch):
-    from mlentory.huggingface import transformation
-    from mlentory.run_folder import write_jsonl
+    from mlentory.pipeline.run_folder import write_jsonl
+    from mlentory.sources.huggingface import transformation
 
     folders = []
     for _ in range(2):

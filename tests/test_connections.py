@@ -7,7 +7,7 @@ import json
 from huggingface_hub import constants
 
 from mlentory.enrichment.arxiv_papers import DEFAULT_API_URL, ArxivHook
-from mlentory.huggingface.hook import HuggingFaceHubHook
+from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
 
 def test_hub_endpoint_and_token_come_from_the_connection(monkeypatch):

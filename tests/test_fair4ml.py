@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.context import is_reference, load_context, shortened, term_curie, term_iri
 from mlentory.fair4ml.models import ENTITY_MODELS, MLModel, MLModelEvaluation, PropertyValue
-from mlentory.loading.graph import graph_row, graph_rows
+from mlentory.stores.graph import graph_row, graph_rows
 
 FAIR4ML = rdflib.Namespace("https://w3id.org/fair4ml#")
 SCHEMA = rdflib.Namespace("http://schema.org/")

@@ -15,13 +15,13 @@ from huggingface_hub.hf_api import ModelInfo
 
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.models import MLModel
-from mlentory.huggingface import properties as p
-from mlentory.huggingface.cards import parse_card
-from mlentory.huggingface.extraction import _cached_lookups
-from mlentory.huggingface.hub import raw_model_record
-from mlentory.huggingface.linking import link
-from mlentory.huggingface.transformation import normalize_record
-from mlentory.run_folder import RunFolder
+from mlentory.pipeline.run_folder import RunFolder
+from mlentory.sources.huggingface import properties as p
+from mlentory.sources.huggingface.cards import parse_card
+from mlentory.sources.huggingface.extraction import _cached_lookups
+from mlentory.sources.huggingface.hub import raw_model_record
+from mlentory.sources.huggingface.linking import link
+from mlentory.sources.huggingface.transformation import normalize_record
 
 SHA = "a" * 40
 
@@ -284,7 +284,7 @@ def test_storage_requirements_say_what_they_measure():
 def test_a_yaml_alias_bomb_is_refused_and_the_body_kept():
     bomb = "---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n" \
            "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n---\n# m\n\nA model that parses log files into structured events for search.\n"
-    from mlentory.huggingface.cards import card_record
+    from mlentory.sources.huggingface.cards import card_record
 
     record = card_record("a/bomb", None, bomb)
     assert record["metadata"] == {} and "aliases" in record["metadata_error"]

@@ -6,8 +6,8 @@ import pytest
 from conftest import FIXTURE_SNAPSHOT
 from records import card, raw_model
 
-from mlentory.huggingface import properties as p
-from mlentory.huggingface.cards import parse_card
+from mlentory.sources.huggingface import properties as p
+from mlentory.sources.huggingface.cards import parse_card
 
 
 def load(stem: str):

@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
 from pipeline import run_pipeline
 
-from mlentory.loading.search_index import document_id
+from mlentory.stores.search_index import document_id
 
 HF = "https://huggingface.co/"
 SENTIMENT = HF + "acme-ai/sentiment-lm"
@@ -223,7 +223,7 @@ def test_harvest_is_cheap_on_the_hub_api(loaded):
 def test_an_existing_index_gets_new_mapping_fields(stores):
     import copy
 
-    from mlentory.loading import search_index
+    from mlentory.stores import search_index
 
     es = stores.es()
     index = "mlentory_mapping_upgrade_test"

@@ -12,11 +12,11 @@ from pipeline import run_pipeline
 from devstack.replay.recordings import build_snapshot
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.jsonld import read_jsonld
-from mlentory.huggingface import properties
-from mlentory.huggingface.cards import parse_card
-from mlentory.huggingface.coverage import coverage_of_run
-from mlentory.huggingface.extraction import iter_models_with_cards
-from mlentory.run_folder import RunFolder
+from mlentory.pipeline.run_folder import RunFolder
+from mlentory.sources.huggingface import properties
+from mlentory.sources.huggingface.cards import parse_card
+from mlentory.sources.huggingface.coverage import coverage_of_run
+from mlentory.sources.huggingface.extraction import iter_models_with_cards
 
 pytestmark = pytest.mark.skipif(
     not (SHARED_REALDATA / "huggingface").is_dir(),

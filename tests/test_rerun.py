@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
 from pipeline import run_pipeline
 
-from mlentory.loading.search_index import document_id
+from mlentory.stores.search_index import document_id
 
 SENTIMENT = "https://huggingface.co/acme-ai/sentiment-lm"
 CONF = {"num_models": 8, "ancestor_generations": 2}
@@ -130,8 +130,8 @@ def test_upstream_change_replaces_old_values(first_run, hub, stores):
 
 
 def test_a_transient_card_failure_is_not_recorded_as_loaded_and_is_retried(first_run, hub, stores):
-    from mlentory.run_folder import RunFolder
-    from mlentory.state import LoadedRevisions
+    from mlentory.pipeline.run_folder import RunFolder
+    from mlentory.pipeline.state import LoadedRevisions
 
     speech = "https://huggingface.co/lab-x/speech-asr"
     record_path = hub.root / "models" / "lab-x__speech-asr.json"

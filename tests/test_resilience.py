@@ -18,10 +18,10 @@ from huggingface_hub import HfApi
 
 from devstack.replay.server import ReplayServer
 from mlentory.http_retry import retry_after_seconds
-from mlentory.huggingface import transformation
-from mlentory.huggingface.hub import HubClient
-from mlentory.quality import ErrorRateExceeded, check_error_rate
-from mlentory.run_folder import RunFolder, read_jsonl, write_jsonl
+from mlentory.pipeline.quality import ErrorRateExceeded, check_error_rate
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
+from mlentory.sources.huggingface import transformation
+from mlentory.sources.huggingface.hub import HubClient
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_skipped_unchanged_models_are_recorded(tmp_path):
 def test_arxiv_outage_leaves_stub_articles_and_lists_the_papers(tmp_path):
     import arxiv
 
-    from mlentory.huggingface import extraction
+    from mlentory.sources.huggingface import extraction
 
     model = {"id": "a/m", "sha": "1" * 40, "tags": ["arxiv:2101.00001"], "card_data": {}}
     run = _run_with_models(tmp_path, [model])
@@ -133,7 +133,7 @@ def test_arxiv_outage_leaves_stub_articles_and_lists_the_papers(tmp_path):
 
 
 def test_a_base_model_lookup_that_keeps_failing_is_a_warning_not_a_failed_harvest(faulty_hub, tmp_path):
-    from mlentory.huggingface import extraction
+    from mlentory.sources.huggingface import extraction
 
     hub, server = faulty_hub([{"path": "/api/models/acme-ai/base-lm", "status": 503, "times": 10, "retry_after": 0}])
     model = {"id": "a/child", "sha": "1" * 40, "tags": ["base_model:acme-ai/base-lm", "base_model:finetune:acme-ai/base-lm"]}
@@ -147,7 +147,7 @@ def test_a_base_model_lookup_that_keeps_failing_is_a_warning_not_a_failed_harves
 
 
 def test_a_stalled_answer_is_cut_at_the_read_timeout_and_retried(faulty_hub):
-    from mlentory.huggingface.hub import use_http_timeouts
+    from mlentory.sources.huggingface.hub import use_http_timeouts
 
     hub, server = faulty_hub([{"path": "/acme-ai/base-lm/resolve/", "delay": 4, "times": 1}])
     use_http_timeouts(read_seconds=1)
@@ -161,7 +161,7 @@ def test_a_stalled_answer_is_cut_at_the_read_timeout_and_retried(faulty_hub):
 
 
 def test_a_stalled_model_info_is_cut_at_the_read_timeout_too(faulty_hub):
-    from mlentory.huggingface.hub import use_http_timeouts
+    from mlentory.sources.huggingface.hub import use_http_timeouts
 
     hub, server = faulty_hub([{"path": "/api/models/acme-ai/base-lm", "delay": 4, "times": 1}])
     use_http_timeouts(read_seconds=1)
@@ -202,7 +202,7 @@ def test_an_unreachable_graph_store_fails_the_task_instead_of_every_record():
     from neo4j import GraphDatabase
     from neo4j.exceptions import ServiceUnavailable
 
-    from mlentory.loading.graph import GraphLoader
+    from mlentory.stores.graph import GraphLoader
 
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -224,7 +224,7 @@ MALFORMED_LISTING_ENTRIES = {
 
 
 def test_a_malformed_listing_entry_is_listed_and_costs_no_good_model(faulty_hub, tmp_path):
-    from mlentory.huggingface import extraction
+    from mlentory.sources.huggingface import extraction
 
     hub, server = faulty_hub([])
     snapshot = server.snapshot.root
@@ -248,7 +248,7 @@ def test_a_malformed_listing_entry_is_listed_and_costs_no_good_model(faulty_hub,
 
 
 def test_a_model_listed_on_two_pages_is_kept_once_with_a_warning(tmp_path):
-    from mlentory.huggingface import extraction
+    from mlentory.sources.huggingface import extraction
 
     run = RunFolder.create(tmp_path, "hf")
     write_jsonl(run.file("extraction", "raw", "latest.jsonl"), [{"id": "a/one", "sha": "1"}, {"id": "a/two", "sha": "2"}, {"id": "a/one", "sha": "1"}])
@@ -268,7 +268,7 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
     from neo4j.exceptions import ServiceUnavailable
 
     from devstack import localstack
-    from mlentory.loading.graph import GraphLoader
+    from mlentory.stores.graph import GraphLoader
 
     password = "kill-" + os.urandom(6).hex()
     bolt, http = localstack.free_port(), localstack.free_port()
@@ -301,8 +301,8 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
     [{"path": "/api/models", "delay": 4, "times": 1}],  # a listing page that stalls: cut at the read timeout
 ])
 def test_listing_pages_survive_bursts_of_429_5xx_and_stalls(faulty_hub, tmp_path, faults):
-    from mlentory.huggingface import extraction
-    from mlentory.huggingface.hub import use_http_timeouts
+    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface.hub import use_http_timeouts
 
     hub, server = faulty_hub(faults)
     use_http_timeouts(read_seconds=1)
@@ -325,7 +325,7 @@ def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores,
     import logging
     import threading
 
-    from mlentory.loading.graph import GraphLoader
+    from mlentory.stores.graph import GraphLoader
 
     def chunk(tag: str) -> list[dict]:
         return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
@@ -341,7 +341,7 @@ def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores,
             results[tag] = GraphLoader(driver, batch_size=150).load(stubs if tag == "stubs" else chunk(tag), stubs=tag == "stubs")
 
         writers = [threading.Thread(target=load, args=(tag,)) for tag in ("a", "b", "c", "stubs")]
-        with caplog.at_level(logging.WARNING, logger="mlentory.loading.graph"):
+        with caplog.at_level(logging.WARNING, logger="mlentory.stores.graph"):
             for writer in writers:
                 writer.start()
             for writer in writers:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
-from mlentory.state import ApiCache, LoadedRevisions
+from mlentory.pipeline.run_folder import RunFolder, read_json, write_json, write_jsonl
+from mlentory.pipeline.state import ApiCache, LoadedRevisions
 
 
 def _record_revisions(run_path: str, worker: int, count: int) -> None:

@@ -13,10 +13,10 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from mlentory.errors import InvalidInput
-from mlentory.huggingface import extraction
-from mlentory.loading import stage
-from mlentory.quality import ErrorRateExceeded, check_error_rate
-from mlentory.run_folder import RunFolder, RunFolderNotFound, runs_dir
+from mlentory.pipeline import loading as stage
+from mlentory.pipeline.quality import ErrorRateExceeded, check_error_rate
+from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound, runs_dir
+from mlentory.sources.huggingface import extraction
 
 
 def finished_run(data_root, source="hf") -> RunFolder:

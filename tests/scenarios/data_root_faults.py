@@ -16,10 +16,10 @@ sys.path.insert(0, str(ROOT / "plugins"))
 from huggingface_hub import HfApi  # noqa: E402
 
 from mlentory.errors import DataRootUnwritable  # noqa: E402
-from mlentory.huggingface import extraction  # noqa: E402
-from mlentory.huggingface.hub import HubClient  # noqa: E402
-from mlentory.run_folder import RunFolder, RunFolderNotFound  # noqa: E402
-from mlentory.state import LoadedRevisions  # noqa: E402
+from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound  # noqa: E402
+from mlentory.pipeline.state import LoadedRevisions  # noqa: E402
+from mlentory.sources.huggingface import extraction  # noqa: E402
+from mlentory.sources.huggingface.hub import HubClient  # noqa: E402
 
 
 def fill(path: Path, leave: int) -> None:

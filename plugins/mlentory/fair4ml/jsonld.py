@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlentory.fair4ml.context import load_context
-from mlentory.run_folder import read_json, write_json
+from mlentory.pipeline.run_folder import read_json, write_json
 
 
 def write_jsonld(path: Path, records: list[dict[str, Any]]) -> int:

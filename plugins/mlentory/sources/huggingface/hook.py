@@ -8,8 +8,8 @@ from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.huggingface.hub import HubClient, use_http_timeouts
 from mlentory.settings import HF_CONN_ID
+from mlentory.sources.huggingface.hub import HubClient, use_http_timeouts
 
 
 class HuggingFaceHubHook(BaseHook):

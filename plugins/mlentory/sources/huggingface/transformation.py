@@ -25,14 +25,14 @@ from pydantic import ValidationError
 from mlentory.fair4ml.iris import hf_model_iri
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, MLModel
-from mlentory.huggingface.cards import ParsedCard, card_from_record
-from mlentory.huggingface.extraction import STAGE as EXTRACTION
-from mlentory.huggingface.extraction import iter_raw_models_with_cards
-from mlentory.huggingface.linking import link
-from mlentory.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions, unique
-from mlentory.quality import Progress, check_error_rate
-from mlentory.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.quality import Progress, check_error_rate
+from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
+from mlentory.sources.huggingface.cards import ParsedCard, card_from_record
+from mlentory.sources.huggingface.extraction import STAGE as EXTRACTION
+from mlentory.sources.huggingface.extraction import iter_raw_models_with_cards
+from mlentory.sources.huggingface.linking import link
+from mlentory.sources.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions, unique
 
 log = logging.getLogger(__name__)
 

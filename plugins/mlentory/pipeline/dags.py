@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import Asset, Variable
 
 from mlentory.errors import PermanentFailure
-from mlentory.run_folder import RunFolder
+from mlentory.pipeline.run_folder import RunFolder
 from mlentory.settings import DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT, ELASTICSEARCH_CONN_ID, NEO4J_CONN_ID, TASK_EXECUTION_TIMEOUT_S
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mlentory.run_folder import UNWRITABLE, RunFolder, read_json, unwritable, write_json
+from mlentory.pipeline.run_folder import UNWRITABLE, RunFolder, read_json, unwritable, write_json
 
 
 @contextmanager

@@ -19,12 +19,12 @@ from neo4j import Driver
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
-from mlentory.loading.graph import GraphLoader
-from mlentory.loading.search_index import EntityLabel, ensure_index, entity_label, index_models
-from mlentory.quality import Progress, check_error_rate
-from mlentory.run_folder import RunFolder, read_json, write_json, write_jsonl
+from mlentory.pipeline.quality import Progress, check_error_rate
+from mlentory.pipeline.run_folder import RunFolder, read_json, write_json, write_jsonl
+from mlentory.pipeline.state import LoadedRevisions
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
-from mlentory.state import LoadedRevisions
+from mlentory.stores.graph import GraphLoader
+from mlentory.stores.search_index import EntityLabel, ensure_index, entity_label, index_models
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
-from mlentory.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 from mlentory.settings import HF_TASKS_FILE
+from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 
 Partial = dict[str, Any]
 Mention = dict[str, Any]

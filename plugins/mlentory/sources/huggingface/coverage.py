@@ -17,10 +17,10 @@ from typing import Any
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.jsonld import read_jsonld
-from mlentory.huggingface import properties as p
-from mlentory.huggingface.cards import ParsedCard
-from mlentory.huggingface.extraction import iter_models_with_cards
-from mlentory.run_folder import RunFolder
+from mlentory.pipeline.run_folder import RunFolder
+from mlentory.sources.huggingface import properties as p
+from mlentory.sources.huggingface.cards import ParsedCard
+from mlentory.sources.huggingface.extraction import iter_models_with_cards
 
 
 @dataclass

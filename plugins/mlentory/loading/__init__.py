@@ -1,1 +1,0 @@
-"""One loader per store: ``graph`` (Neo4j, neosemantics shape) and ``search_index`` (Elasticsearch)."""

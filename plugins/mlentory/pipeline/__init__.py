@@ -1,0 +1,1 @@
+"""The pipeline every source shares: run folders, state, stages and the DAG builders."""

@@ -1,0 +1,1 @@
+"""One package per source, holding only what is the source's own."""

@@ -1,0 +1,1 @@
+"""The stores the pipeline loads into; they know no source."""
