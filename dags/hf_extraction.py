@@ -8,8 +8,8 @@ from airflow.sdk import Param, dag, task
 
 from mlentory.enrichment.arxiv_papers import ArxivHook
 from mlentory.fair4ml.models import ENTITY_KINDS
-from mlentory.pipeline.assets import HF_RAW_MODELS
 from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root
+from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface import extraction
 from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
@@ -75,10 +75,10 @@ def hf_extraction() -> None:
         arxiv_client = ArxivHook().get_conn() if kind == "articles" else None
         return extraction.identify_entities(run_folder, kind, hub=hub, arxiv_client=arxiv_client)
 
-    @task(outlets=[HF_RAW_MODELS])
+    @task(outlets=[HUGGINGFACE.assets.raw])
     def hf_raw_models_ready(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
         summary = extraction.finish_extraction(run_folder, params["max_error_rate"])
-        outlet_events[HF_RAW_MODELS].extra = summary
+        outlet_events[HUGGINGFACE.assets.raw].extra = summary
         return summary
 
     run_folder = hf_run_folder()

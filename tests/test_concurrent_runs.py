@@ -16,13 +16,14 @@ from pipeline import run_dag, xcom
 
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.pipeline import loading as stage
-from mlentory.pipeline.assets import HF_MODELS_NORMALIZED, HF_RAW_MODELS
 from mlentory.pipeline.dags import resolve_run_folders
 from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound
 from mlentory.pipeline.state import LoadedRevisions
+from mlentory.sources import HUGGINGFACE
 from mlentory.stores.search_index import document_id
 
 SENTIMENT = "https://huggingface.co/acme-ai/sentiment-lm"
+HF_RAW_MODELS, HF_MODELS_NORMALIZED = HUGGINGFACE.assets.raw, HUGGINGFACE.assets.normalized
 HARVESTED = [SENTIMENT, "https://huggingface.co/lab-x/speech-asr", "https://huggingface.co/community/merged-lm"]
 
 
@@ -91,8 +92,8 @@ def test_run_folder_names_sort_in_creation_order(tmp_path):
 
 
 def test_property_jobs_never_exceed_what_airflow_maps(tmp_path, monkeypatch):
+    from mlentory.pipeline import transformation
     from mlentory.pipeline.run_folder import write_jsonl
-    from mlentory.sources.huggingface import transformation
 
     folders = []
     for _ in range(2):
@@ -100,12 +101,12 @@ def test_property_jobs_never_exceed_what_airflow_maps(tmp_path, monkeypatch):
         write_jsonl(run.file("extraction", "models.jsonl"), [{"id": f"a/m{i}"} for i in range(100)])
         folders.append(str(run.path))
     monkeypatch.setattr(transformation, "MAX_MAPPED_TASKS", 60)
-    jobs = transformation.plan_property_jobs(folders, chunk_size=10)  # 2 x 10 chunks x 9 groups = 180 > 60
+    jobs = transformation.plan_property_jobs(HUGGINGFACE, folders, chunk_size=10)  # 2 x 10 chunks x 9 groups = 180 > 60
     assert len(jobs) <= 60
     planned = {(job["run_folder"], job["chunk"]) for job in jobs}
     chunk_rows = [json.loads(line) for folder, chunk in planned
                   for line in (Path(folder) / "transformation" / "chunks" / f"{chunk:05d}.jsonl").read_text().splitlines()]
-    assert len(chunk_rows) == 200 and len(jobs) == len(planned) * len(transformation.GROUP_NAMES)
+    assert len(chunk_rows) == 200 and len(jobs) == len(planned) * len(HUGGINGFACE.mapping.property_groups)
     for folder in folders:  # no chunk file of the first, too fine plan is left behind
         chunks = sorted((Path(folder) / "transformation" / "chunks").glob("*.jsonl"))
         assert len(chunks) == json.loads((Path(folder) / "transformation" / "plan.json").read_text())["chunks"]

@@ -14,14 +14,16 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import ModelInfo
 
 from mlentory.enrichment.languages import identify_language
+from mlentory.fair4ml.iris import hf_model_iri
+from mlentory.fair4ml.mentions import iter_mentions
 from mlentory.fair4ml.models import MLModel
 from mlentory.pipeline.run_folder import RunFolder
+from mlentory.pipeline.transformation import normalize_record
 from mlentory.sources.huggingface import properties as p
 from mlentory.sources.huggingface.cards import parse_card
 from mlentory.sources.huggingface.extraction import _cached_lookups
 from mlentory.sources.huggingface.hub import raw_model_record
 from mlentory.sources.huggingface.linking import link
-from mlentory.sources.huggingface.transformation import normalize_record
 
 SHA = "a" * 40
 
@@ -44,10 +46,10 @@ def resolved(model: dict[str, Any], card=None) -> MLModel:
     partials = [group(model, card) for group in p.PROPERTY_GROUPS.values()]
     links: dict[str, dict[str, list[str]]] = {}
     for partial in partials:
-        for m in p.iter_mentions(partial):
+        for m in iter_mentions(partial):
             info = identify_language(m["key"]) if m["kind"] == "languages" else None
             links.setdefault(m["kind"], {})[m["key"]] = link(m, info)[0]
-    return normalize_record(model["id"], partials, links)
+    return normalize_record(hf_model_iri(model["id"]), partials, links)
 
 
 # -- languages ------------------------------------------------------------------------------------

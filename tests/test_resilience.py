@@ -18,9 +18,10 @@ from huggingface_hub import HfApi
 
 from devstack.replay.server import ReplayServer
 from mlentory.http_retry import retry_after_seconds
+from mlentory.pipeline import transformation
 from mlentory.pipeline.quality import ErrorRateExceeded, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
-from mlentory.sources.huggingface import transformation
+from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.hub import HubClient
 
 
@@ -83,12 +84,12 @@ def test_one_bad_record_is_listed_and_the_others_are_transformed(tmp_path):
     good = {"id": "a/good", "sha": "1" * 40, "tags": ["license:mit"], "card_data": {"license": "mit"}}
     bad = {"id": "a/bad", "sha": "2" * 40, "tags": ["license:mit"], "card_data": "not a mapping"}
     run = _run_with_models(tmp_path, [good, bad])
-    chunks = transformation.plan_chunks(str(run.path), chunk_size=10)
-    for group in transformation.GROUP_NAMES:
+    chunks = transformation.plan_chunks(HUGGINGFACE, str(run.path), chunk_size=10)
+    for group in HUGGINGFACE.mapping.property_groups:
         for chunk in chunks:
-            transformation.extract_property_group(str(run.path), group, chunk)
-    transformation.link_entities(str(run.path))
-    summary = transformation.normalize_models(str(run.path), max_error_rate=0.5)
+            transformation.extract_property_group(HUGGINGFACE, str(run.path), group, chunk)
+    transformation.link_entities(HUGGINGFACE, str(run.path))
+    summary = transformation.normalize_models(HUGGINGFACE, str(run.path), max_error_rate=0.5)
     assert summary["models"] == 1
     records = json.loads(run.file("transformation", "models", "00000.jsonld").read_text())["@graph"]
     assert [r["identifier"] for r in records] == ["a/good"]
@@ -100,12 +101,12 @@ def test_one_bad_record_is_listed_and_the_others_are_transformed(tmp_path):
 def test_error_rate_above_the_limit_fails_the_stage(tmp_path):
     bad = [{"id": f"a/bad{i}", "card_data": "not a mapping", "tags": []} for i in range(3)]
     run = _run_with_models(tmp_path, [{"id": "a/good", "tags": []}, *bad])
-    [chunk] = transformation.plan_chunks(str(run.path), 10)
-    for group in transformation.GROUP_NAMES:
-        transformation.extract_property_group(str(run.path), group, chunk)
-    transformation.link_entities(str(run.path))
+    [chunk] = transformation.plan_chunks(HUGGINGFACE, str(run.path), 10)
+    for group in HUGGINGFACE.mapping.property_groups:
+        transformation.extract_property_group(HUGGINGFACE, str(run.path), group, chunk)
+    transformation.link_entities(HUGGINGFACE, str(run.path))
     with pytest.raises(ErrorRateExceeded, match="3 of 4"):
-        transformation.normalize_models(str(run.path), max_error_rate=0.5)
+        transformation.normalize_models(HUGGINGFACE, str(run.path), max_error_rate=0.5)
     assert not run.is_done("transformation")
     check_error_rate("x", 1, 4, 0.25)  # exactly at the limit passes
 

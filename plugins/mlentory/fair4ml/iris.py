@@ -13,6 +13,9 @@ from urllib.parse import quote
 from mlentory.settings import MLENTORY_IRI_BASE
 
 HF_BASE = "https://huggingface.co/"
+# Term sets: the vocabularies that tasks and keywords belong to.
+HF_TASKS_SET = f"{HF_BASE}tasks"
+KEYWORDS_SET = f"{MLENTORY_IRI_BASE}keyword/"
 
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")

@@ -1,4 +1,9 @@
-"""What the DAG files share: default arguments, the data root, run-folder resolution and store clients."""
+"""What the DAG files share: default arguments, the data root, run-folder resolution, store clients,
+and the builders of every source's transformation and loading DAGs.
+
+The builders import the stages inside the tasks: a DAG file is parsed every 30 s and must cost
+little beyond importing Airflow.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Variable
+from airflow.sdk import DAG, Asset, Param, Variable, dag, task
 
 from mlentory.errors import PermanentFailure
 from mlentory.pipeline.run_folder import RunFolder
-from mlentory.settings import DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT, ELASTICSEARCH_CONN_ID, NEO4J_CONN_ID, TASK_EXECUTION_TIMEOUT_S
+from mlentory.pipeline.source import Source
+from mlentory.settings import (
+    DATA_ROOT_VARIABLE,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_DATA_ROOT,
+    ELASTICSEARCH_CONN_ID,
+    ES_INDEX_PATTERN,
+    ES_MODELS_INDEX,
+    NEO4J_CONN_ID,
+    TASK_EXECUTION_TIMEOUT_S,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +101,151 @@ def elasticsearch_client():  # noqa: ANN201 - elasticsearch.Elasticsearch
     from airflow.providers.elasticsearch.hooks.elasticsearch import ElasticsearchSQLHook
 
     return ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN_ID).get_conn().es
+
+
+def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
+    """``<key>_transformation``: every run folder its ``raw`` asset events name -> FAIR4ML JSON-LD,
+    (run folder x property group x chunk) in parallel mapped tasks; emits ``normalized``."""
+    key, assets = source.key, source.assets
+
+    @dag(
+        dag_id=f"{key}_transformation",
+        schedule=[assets.raw],
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["mlentory", source.name, "transformation"],
+        doc_md=doc_md,
+        params={
+            "run_folder": Param(None, type=["null", "string"],
+                                description="Run folder to transform (again); empty: every folder the extraction events name "
+                                            "or that still waits, else the newest extracted one."),
+            "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
+                                description="Records per mapped task (groups x chunks tasks run in parallel)."),
+            "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
+                                    description="Fail the run when more than this share of the records fail."),
+        },
+    )
+    def transformation() -> None:
+        @task(task_id=f"{key}_transformation_run_folders")
+        def run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
+            return resolve_run_folders(params, triggering_asset_events, assets.raw, key, after_stage="extraction", stage="transformation",
+                                       run_id=run_id or "")
+
+        @task(task_id=f"{key}_property_chunks")
+        def property_jobs(folders: list[str], params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            from mlentory.pipeline import transformation as stage
+
+            return stage.plan_property_jobs(source, folders, params["chunk_size"])
+
+        @task(task_id=f"{key}_properties", max_active_tis_per_dag=4)
+        def properties(run_folder: str, group: str, chunk: int) -> int:
+            from mlentory.pipeline import transformation as stage
+
+            return stage.extract_property_group(source, run_folder, group, chunk)
+
+        @task(task_id=f"{key}_entity_linking")
+        def entity_linking(run_folder: str) -> dict[str, int]:
+            from mlentory.pipeline import transformation as stage
+
+            return stage.link_entities(source, run_folder)
+
+        @task(task_id=f"{key}_models_normalized", outlets=[assets.normalized])
+        def models_normalized(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+            from mlentory.pipeline import transformation as stage
+
+            summary = stage.normalize_models(source, run_folder, params["max_error_rate"])
+            outlet_events[assets.normalized].extra = summary
+            return summary
+
+        folders = run_folders()
+        partials = properties.expand_kwargs(property_jobs(folders))
+        partials >> entity_linking.expand(run_folder=folders) >> models_normalized.expand(run_folder=folders)
+
+    return transformation()
+
+
+def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
+    """``<key>_loading``: every run folder its ``normalized`` asset events name -> the graph and the
+    index, entity kinds and model chunks in parallel mapped tasks; emits ``loaded``."""
+    key, assets = source.key, source.assets
+
+    @dag(
+        dag_id=f"{key}_loading",
+        schedule=[assets.normalized],
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["mlentory", source.name, "loading"],
+        doc_md=doc_md,
+        params={
+            "run_folder": Param(None, type=["null", "string"],
+                                description="Run folder to load (again); empty: every folder the transformation events name "
+                                            "or that still waits, else the newest transformed one."),
+            "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
+                           description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or "
+                                       f"{ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
+            "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
+                                    description="Fail the run when more than this share of the models fail to load."),
+        },
+    )
+    def loading() -> None:
+        @task(task_id=f"{key}_loading_run_folders")
+        def run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
+            return resolve_run_folders(params, triggering_asset_events, assets.normalized, key, after_stage="transformation", stage="loading",
+                                       run_id=run_id or "")
+
+        @task(task_id=f"{key}_rdf_store_ready")
+        def rdf_store_ready() -> None:
+            from mlentory.pipeline import loading as stage
+
+            stage.prepare_graph(neo4j_driver())
+
+        @task(task_id=f"{key}_loading_plan")
+        def entity_jobs(folders: list[str]) -> list[dict[str, Any]]:
+            from mlentory.pipeline import loading as stage
+
+            return stage.plan_loading(folders)
+
+        @task(task_id=f"{key}_model_chunks")
+        def model_jobs(folders: list[str]) -> list[dict[str, Any]]:
+            from mlentory.pipeline import loading as stage
+
+            return stage.plan_model_loads(folders)
+
+        @task(task_id=f"{key}_load_entities", max_active_tis_per_dag=2)
+        def load_entities(run_folder: str, kind: str) -> int:
+            from mlentory.pipeline import loading as stage
+
+            return stage.load_entities(run_folder, kind, neo4j_driver())
+
+        @task(task_id=f"{key}_load_models", max_active_tis_per_dag=2)
+        def load_models(run_folder: str, chunk: int) -> int:
+            from mlentory.pipeline import loading as stage
+
+            return stage.load_models(run_folder, chunk, neo4j_driver())
+
+        @task(task_id=f"{key}_index_models_elasticsearch")
+        def index_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
+            from mlentory.pipeline import loading as stage
+
+            return stage.index_run_models(run_folder, elasticsearch_client(), params["index"])
+
+        @task(task_id=f"{key}_loading_report", outlets=[assets.loaded])
+        def loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+            from mlentory.pipeline import loading as stage
+
+            summary = stage.finish_loading(run_folder, params["max_error_rate"])
+            outlet_events[assets.loaded].extra = summary
+            return summary
+
+        folders = run_folders()
+        entities = load_entities.expand_kwargs(entity_jobs(folders))
+        models = load_models.expand_kwargs(model_jobs(folders))
+        indexed = index_models.expand(run_folder=folders)
+        reports = loading_report.expand(run_folder=folders)
+        rdf_store_ready() >> entities >> models >> indexed >> reports
+
+    return loading()

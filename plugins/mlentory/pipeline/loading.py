@@ -22,6 +22,7 @@ from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions
+from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
 from mlentory.stores.graph import GraphLoader
 from mlentory.stores.search_index import EntityLabel, ensure_index, entity_label, index_models
@@ -38,7 +39,8 @@ def prepare_graph(driver: Driver) -> None:
 
 
 def _model_chunk_files(run: RunFolder) -> list[Path]:
-    return sorted(run.stage_dir(TRANSFORMATION).glob("models/*.jsonld"))
+    """The transformed model files, as the transformation's plan lists them."""
+    return [models_file(run, chunk) for chunk in range(read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("chunks", 0))]
 
 
 def _entity_file(run: RunFolder, kind: str) -> Path:

@@ -1,1 +1,10 @@
-"""One package per source, holding only what is the source's own."""
+"""The sources MLentory harvests, one package each holding only what is the source's own; this
+module declares them for the DAG files (cheap to import: mappings load inside tasks)."""
+
+from __future__ import annotations
+
+from mlentory.pipeline.source import Source
+
+HUGGINGFACE = Source(key="hf", name="huggingface", title="HuggingFace Hub", mapping_module="mlentory.sources.huggingface.mapping")
+
+SOURCES = (HUGGINGFACE,)

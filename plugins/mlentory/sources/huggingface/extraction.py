@@ -20,13 +20,14 @@ from mlentory.enrichment.arxiv_papers import fetch_articles
 from mlentory.enrichment.languages import identify_language
 from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
+from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import with_retries
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found
-from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks, mentions_in
+from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks
 
 log = logging.getLogger(__name__)
 

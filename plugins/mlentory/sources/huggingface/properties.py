@@ -24,19 +24,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
+from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
-
-Partial = dict[str, Any]
-Mention = dict[str, Any]
-# A partial may carry notes on what could not be read (``[{"what", "reason"}]``) under this key: the
-# transformation lists them as warnings of the record; they are no FAIR4ML property.
-WARNINGS = "_warnings"
 
 ARXIV_IN_TEXT = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECASE)
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$", re.IGNORECASE)
@@ -85,14 +80,6 @@ SHARED_HEADINGS = {"modelRisksBiasLimitations": CARD_SECTIONS["intendedUse"]}
 DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
 
-def mention(kind: str, key: str, **extra: Any) -> Mention:
-    return {"kind": kind, "key": key, **{k: v for k, v in extra.items() if v is not None}}
-
-
-def is_mention(value: Any) -> bool:
-    return isinstance(value, dict) and "kind" in value and "key" in value and "@id" not in value
-
-
 @functools.cache
 def hf_tasks() -> dict[str, tuple[str, str]]:
     return {k: tuple(v) for k, v in json.loads(HF_TASKS_FILE.read_text())["tasks"].items()}
@@ -104,16 +91,6 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return [v for v in value if v not in (None, "")]
     return [value]
-
-
-def unique(values: Iterable[Any]) -> list[Any]:
-    """The values in their first order, each once; mentions and records (dicts) compare by content.
-    Linear: a model may carry thousands of tags."""
-    seen: dict[Any, Any] = {}
-    for value in values:
-        key = json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else value
-        seen.setdefault(key, value)
-    return list(seen.values())
 
 
 def strings(value: Any) -> list[str]:
@@ -553,18 +530,3 @@ GROUPS_MENTIONING: dict[str, tuple[str, ...]] = {
     "organisations": ("sharing",),
 }
 
-
-def iter_mentions(value: Any) -> Iterable[Mention]:
-    """Every mention in a partial record, embedded records included."""
-    if is_mention(value):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from iter_mentions(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from iter_mentions(item)
-
-
-def mentions_in(partial: Partial, kind: str) -> list[Mention]:
-    return [m for m in iter_mentions(partial) if m["kind"] == kind]

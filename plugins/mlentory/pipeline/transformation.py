@@ -1,4 +1,6 @@
-"""Transformation stage: raw Hub records -> validated FAIR4ML JSON-LD, in chunks.
+"""Transformation stage, for every source: raw records -> validated FAIR4ML JSON-LD, in chunks.
+
+What is the source's own (its property groups, linkers and IRIs) comes from its ``SourceMapping``.
 
 1. ``plan_property_jobs``: split each run folder's models (with their cards) into
    ``chunks/<chunk>.jsonl``, so property extraction fans out over (run folder x property group x
@@ -22,50 +24,47 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mlentory.fair4ml.iris import hf_model_iri
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
+from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, unique
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, MLModel
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.source import Source, SourceMapping
 from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
-from mlentory.sources.huggingface.cards import ParsedCard, card_from_record
-from mlentory.sources.huggingface.extraction import STAGE as EXTRACTION
-from mlentory.sources.huggingface.extraction import iter_raw_models_with_cards
-from mlentory.sources.huggingface.linking import link
-from mlentory.sources.huggingface.properties import PROPERTY_GROUPS, WARNINGS, is_mention, iter_mentions, unique
 
 log = logging.getLogger(__name__)
 
 STAGE = "transformation"
-GROUP_NAMES = list(PROPERTY_GROUPS)
+EXTRACTION = "extraction"
 LINKED_KINDS = (*ENTITY_MODELS, *STUB_KINDS)
 
 
-def plan_property_jobs(run_folders: list[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[dict[str, Any]]:
+def plan_property_jobs(source: Source, run_folders: list[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[dict[str, Any]]:
     """One job per (run folder, property group, chunk): the mapped property-extraction tasks. The
     chunks grow when the jobs would exceed what Airflow maps (``max_map_length``)."""
+    groups = list(source.mapping.property_groups)
     jobs = [{"run_folder": run_folder, "group": group, "chunk": chunk}
-            for run_folder in run_folders for chunk in plan_chunks(run_folder, chunk_size) for group in GROUP_NAMES]
+            for run_folder in run_folders for chunk in plan_chunks(source, run_folder, chunk_size) for group in groups]
     if len(jobs) > MAX_MAPPED_TASKS:
         bigger = math.ceil(chunk_size * len(jobs) / MAX_MAPPED_TASKS)
         log.info("%d jobs exceed %d mapped tasks: chunks of %d models instead of %d", len(jobs), MAX_MAPPED_TASKS, bigger, chunk_size)
-        return plan_property_jobs(run_folders, bigger)
+        return plan_property_jobs(source, run_folders, bigger)
     return jobs
 
 
-def plan_chunks(run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
-    """Split the extracted models (with their cards) into chunk files, one per mapped task, so that
-    each task reads only its own records. A plan starts the stage afresh: what an earlier
+def plan_chunks(source: Source, run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
+    """Split the extracted records (as the source's ``records`` gives them) into chunk files, one per
+    mapped task, so that each task reads only its own records. A plan starts the stage afresh: what an earlier
     transformation of the folder left (other chunks, partials, models, errors) is removed."""
     run = RunFolder(Path(run_folder))
     run.clear_stage(STAGE)
-    models = iter_raw_models_with_cards(run)
+    records = source.mapping.records(run)
     chunks, total = 0, 0
     while True:
-        batch = [{"model": model, "card": card} for model, card in itertools.islice(models, chunk_size)]
+        batch = list(itertools.islice(records, chunk_size))
         if not batch and chunks:
             break
-        write_jsonl(run.file(STAGE, "chunks", f"{chunks:05d}.jsonl"), batch)
+        write_jsonl(chunk_file(run, chunks), batch)
         chunks, total = chunks + 1, total + len(batch)
         if len(batch) < chunk_size:
             break
@@ -74,37 +73,51 @@ def plan_chunks(run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[i
     return list(range(chunks))
 
 
-def iter_chunk(run: RunFolder, chunk: int) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
-    for row in read_jsonl(run.file(STAGE, "chunks", f"{chunk:05d}.jsonl")):
-        yield row["model"], card_from_record(row["card"])
+def chunk_file(run: RunFolder, chunk: int) -> Path:
+    return run.file(STAGE, "chunks", f"{chunk:05d}.jsonl")
+
+
+def partial_file(run: RunFolder, group: str, chunk: int) -> Path:
+    return run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl")
+
+
+def models_file(run: RunFolder, chunk: int) -> Path:
+    return run.file(STAGE, "models", f"{chunk:05d}.jsonld")
+
+
+def iter_chunk(mapping: SourceMapping, run: RunFolder, chunk: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(record id, the arguments of the property groups) for each record of the chunk."""
+    for row in read_jsonl(chunk_file(run, chunk)):
+        yield row["id"], mapping.record_arguments(row)
 
 
 def chunk_ids(run: RunFolder, chunk: int) -> list[str]:
-    return [row["model"]["id"] for row in read_jsonl(run.file(STAGE, "chunks", f"{chunk:05d}.jsonl"))]
+    return [row["id"] for row in read_jsonl(chunk_file(run, chunk))]
 
 
-def extract_property_group(run_folder: str, group: str, chunk: int) -> int:
+def extract_property_group(source: Source, run_folder: str, group: str, chunk: int) -> int:
     run = RunFolder(Path(run_folder))
-    extract = PROPERTY_GROUPS[group]
+    extract = source.mapping.property_groups[group]
     rows, errors, warnings = [], [], []
-    for model, card in iter_chunk(run, chunk):
+    for record_id, arguments in iter_chunk(source.mapping, run, chunk):
         try:
-            properties = extract(model, card)
+            properties = extract(*arguments)
         except Exception as exc:  # one bad record must not stop the others
-            errors.append({"id": model["id"], "reason": f"{group}: {type(exc).__name__}: {exc}"})
+            errors.append({"id": record_id, "reason": f"{group}: {type(exc).__name__}: {exc}"})
             continue
-        warnings += [{"id": model["id"], **note} for note in properties.pop(WARNINGS, [])]
-        rows.append({"id": model["id"], "properties": properties})
+        warnings += [{"id": record_id, **note} for note in properties.pop(WARNINGS, [])]
+        rows.append({"id": record_id, "properties": properties})
     run.write_errors(STAGE, f"{group}_{chunk:05d}", errors)
     run.write_warnings(STAGE, f"{group}_{chunk:05d}", warnings)
-    count = write_jsonl(run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl"), rows)
+    count = write_jsonl(partial_file(run, group, chunk), rows)
     log.info("group %s chunk %d: %d records, %d errors", group, chunk, count, len(errors))
     return count
 
 
-def link_entities(run_folder: str) -> dict[str, int]:
+def link_entities(source: Source, run_folder: str) -> dict[str, int]:
     """Resolve every mention in the partial records; write entity records and the mention -> IRI table."""
     run = RunFolder(Path(run_folder))
+    linkers = source.mapping.linkers
     identified = {
         kind: read_json(run.file(EXTRACTION, "entities", f"{kind}.json"), {}) for kind in set(ENTITY_MODELS)
     }
@@ -118,7 +131,8 @@ def link_entities(run_folder: str) -> dict[str, int]:
                 if key in links[kind]:
                     continue
                 try:
-                    target_iris, entity_records = link(m, identified.get(kind, {}).get(key))
+                    info = identified.get(kind, {}).get(key)
+                    target_iris, entity_records = linkers[kind](m, info if info is not None else {})
                 except (ValidationError, ValueError) as exc:
                     errors.append({"id": f"{kind}:{key}", "reason": f"linking: {exc}"})
                     links[kind][key] = []
@@ -151,14 +165,14 @@ def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
     return value
 
 
-def normalize_record(model_id: str, partials: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> MLModel:
+def normalize_record(model_iri: str, partials: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> MLModel:
     merged: dict[str, Any] = {}
     for partial in partials:
         merged.update(_resolved(partial, links))
-    return MLModel.model_validate({"@id": hf_model_iri(model_id), **merged})
+    return MLModel.model_validate({"@id": model_iri, **merged})
 
 
-def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> dict[str, Any]:
     run = RunFolder(Path(run_folder))
     plan = read_json(run.file(STAGE, "plan.json"))
     links = read_json(run.file(STAGE, "links.json"), {})
@@ -170,18 +184,18 @@ def normalize_models(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     errors, written = [], 0
     for chunk in range(plan["chunks"]):
         partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for group in GROUP_NAMES:
-            for row in read_jsonl(run.file(STAGE, "partial", group, f"{chunk:05d}.jsonl")):
+        for group in source.mapping.property_groups:
+            for row in read_jsonl(partial_file(run, group, chunk)):
                 partials[row["id"]].append(row["properties"])
         records = []
         for model_id in sorted(chunk_ids(run, chunk)):
             if model_id in failed:
                 continue
             try:
-                records.append(normalize_record(model_id, partials[model_id], links).to_jsonld())
+                records.append(normalize_record(source.mapping.model_iri(model_id), partials[model_id], links).to_jsonld())
             except ValidationError as exc:
                 errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
-        written += write_jsonld(run.file(STAGE, "models", f"{chunk:05d}.jsonld"), records)
+        written += write_jsonld(models_file(run, chunk), records)
         progress.advance(len(records))
     run.write_errors(STAGE, "normalization", errors)
     failed_models = failed | {e["id"] for e in errors}

@@ -1,0 +1,88 @@
+"""Linkers every source shares: the same paper, licence, language or keyword gets the same IRI and
+the same record whichever source mentions it.
+
+A linker turns a mention (``{"kind": "licenses", "key": "mit"}``) and what the extraction stage
+identified about it into the IRIs the mention stands for and the records to store. A mention that
+could not be enriched still links (to a stub record with at least a name and a URL), so a model never
+loses a relation because a lookup failed; a mention that names nothing real (a value of a card's
+``language`` that is no language) links to nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlentory.enrichment.licenses import LicenseInfo, identify_license
+from mlentory.fair4ml import iris
+from mlentory.fair4ml.models import DefinedTerm, FAIR4MLRecord, Language, License, ScholarlyArticle
+
+Linked = tuple[list[str], list[tuple[str, FAIR4MLRecord]]]  # IRIs for the mention, (kind, record) to store
+Linker = Callable[[dict[str, Any], Any], Linked]
+
+
+def license_record(info: LicenseInfo) -> License:
+    return License(
+        id=iris.spdx_license_iri(info["spdx"]) if info["spdx"] else iris.license_iri(info["key"]),
+        identifier=info["spdx"] or info["key"].lower(),
+        name=info["name"],
+        url=info.get("url"),
+    )
+
+
+def link_article(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
+    if key.startswith("doi:"):
+        # No DOI registry is queried: the paper is named by the title its BibTeX entry gives, or its DOI.
+        doi = key.removeprefix("doi:")
+        iri = iris.doi_iri(doi)
+        return [iri], [("articles", ScholarlyArticle(id=iri, identifier=key, name=mention.get("title") or key, url=iri, same_as=[iri]))]
+    iri = iris.arxiv_iri(key)
+    if not info.get("found"):
+        return [iri], [("articles", ScholarlyArticle(id=iri, identifier=f"arXiv:{key}", name=f"arXiv:{key}", url=iri))]
+    record = ScholarlyArticle(
+        id=iri,
+        identifier=f"arXiv:{key}",
+        name=info.get("title"),
+        description=info.get("summary"),
+        author=info.get("authors") or [],
+        date_published=info.get("published"),
+        url=iri,
+        same_as=[iris.doi_iri(info["doi"])] if info.get("doi") else [],
+    )
+    return [iri], [("articles", record)]
+
+
+def link_keyword(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    key = mention["key"]
+    iri = iris.keyword_iri(key)
+    return [iri], [("keywords", DefinedTerm(id=iri, name=key, term_code=iris.slug(key), in_defined_term_set=iris.KEYWORDS_SET))]
+
+
+def link_licenses(mention: dict[str, Any], info: list[LicenseInfo] | dict[str, Any]) -> Linked:
+    if "name" in mention or "url" in mention:
+        # The card's own licence text: its link is its IRI; without a link, its name is.
+        url = mention.get("url")
+        name = mention.get("name") or (identify_license(mention["text_of"])[0]["name"] if mention.get("text_of") else url)
+        record = License(id=url or iris.license_iri(name), identifier=mention.get("name") or url, name=name, url=url)
+        return [record.id], [("licenses", record)]
+    records = [license_record(lic) for lic in (info if isinstance(info, list) and info else identify_license(mention["key"]))]
+    return [r.id for r in records], [("licenses", r) for r in records]
+
+
+def link_language(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    if info.get("found") is False or not info.get("alpha3"):
+        return [], []
+    iri = iris.language_iri(info["alpha3"])
+    alternates = [c for c in dict.fromkeys((info["alpha3"], info.get("tag"))) if c and c != info.get("code")]
+    record = Language(id=iri, identifier=info.get("code") or info["alpha3"], name=info.get("name") or mention["key"], alternate_name=alternates)
+    return [iri], [("languages", record)]
+
+
+
+SHARED_LINKERS: dict[str, Linker] = {
+    "articles": link_article,
+    "keywords": link_keyword,
+    "licenses": link_licenses,
+    "languages": link_language,
+}
