@@ -1,4 +1,8 @@
-"""HuggingFace Hub extraction: harvest model metadata, cards and linked entities into a new run folder."""
+"""HuggingFace Hub extraction (Airflow DAG): harvest model metadata, cards and linked entities into a
+new run folder, then emit the ``hf_raw_models`` asset event that starts the transformation.
+
+The tasks import the harvesting code when they run: the DAG processor re-parses this file every 30 s.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,17 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.enrichment.arxiv_papers import ArxivHook
 from mlentory.fair4ml.models import ENTITY_KINDS
 from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root
 from mlentory.sources import HUGGINGFACE
-from mlentory.sources.huggingface import extraction
-from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
-HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the Hub API
+RAW_MODELS = HUGGINGFACE.assets.raw
+
+
+def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    return HuggingFaceHubHook().get_conn()
 
 
 @dag(
@@ -22,7 +29,7 @@ HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the 
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    tags=["mlentory", "huggingface", "extraction"],
+    tags=["mlentory", HUGGINGFACE.name, "extraction"],
     doc_md=__doc__,
     params={
         "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
@@ -43,42 +50,52 @@ HUB_CALLS = ("datasets", "organisations")  # identification tasks that call the 
 def hf_extraction() -> None:
     @task
     def hf_run_folder() -> str:
+        from mlentory.sources.huggingface import extraction
+
         return extraction.create_run_folder(data_root())
 
     @task
     def hf_raw_models_latest(run_folder: str, params: dict[str, Any] | None = None) -> int:
-        return extraction.harvest_latest_models(run_folder, HuggingFaceHubHook().get_conn(), params["num_models"])
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.harvest_latest_models(run_folder, hub(), params["num_models"])
 
     @task
     def hf_raw_models_from_file(run_folder: str, params: dict[str, Any] | None = None) -> int:
-        return extraction.harvest_models_by_id(
-            run_folder, HuggingFaceHubHook().get_conn(), params["model_ids"], params["model_ids_file"]
-        )
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.harvest_models_by_id(run_folder, hub(), params["model_ids"], params["model_ids_file"])
 
     @task
     def hf_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
+        from mlentory.sources.huggingface import extraction
+
         return extraction.merge_raw_models(run_folder, params["full_refresh"])
 
     @task
     def hf_add_ancestor_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
-        return extraction.add_ancestor_models(
-            run_folder, HuggingFaceHubHook().get_conn(), params["ancestor_generations"], params["full_refresh"]
-        )
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.add_ancestor_models(run_folder, hub(), params["ancestor_generations"], params["full_refresh"])
 
     @task
     def hf_model_cards(run_folder: str) -> int:
-        return extraction.fetch_model_cards(run_folder, HuggingFaceHubHook().get_conn())
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.fetch_model_cards(run_folder, hub())
 
     @task
     def hf_identify(run_folder: str, kind: str) -> int:
-        hub = HuggingFaceHubHook().get_conn() if kind in HUB_CALLS else None
-        arxiv_client = ArxivHook().get_conn() if kind == "articles" else None
-        return extraction.identify_entities(run_folder, kind, hub=hub, arxiv_client=arxiv_client)
+        from mlentory.sources.huggingface import extraction
 
-    @task(outlets=[HUGGINGFACE.assets.raw])
+        return extraction.identify_entities_with_connections(run_folder, kind)
+
+    @task(outlets=[RAW_MODELS])
     def hf_raw_models_ready(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        from mlentory.sources.huggingface import extraction
+
         summary = extraction.finish_extraction(run_folder, params["max_error_rate"])
-        outlet_events[HUGGINGFACE.assets.raw].extra = summary
+        outlet_events[RAW_MODELS].extra = summary
         return summary
 
     run_folder = hf_run_folder()

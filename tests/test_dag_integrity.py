@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -82,3 +83,23 @@ def test_the_plugin_manager_imports_nothing_from_the_library():
 
     files = find_path_from_directory(str(ROOT / "plugins"), ".airflowignore", "glob")
     assert [f for f in files if f.endswith(".py")] == []
+
+
+HEAVY_MODULES = ("neo4j", "elasticsearch", "rdflib", "arxiv", "huggingface_hub", "license_expression", "langcodes", "openml")
+
+
+@pytest.mark.parametrize("dag_file", sorted(p.name for p in (ROOT / "dags").glob("*.py")))
+def test_parsing_a_dag_file_costs_little_beyond_airflow(dag_file: str):
+    """The DAG processor parses every file every 30 s: store clients, parsers and source clients are
+    imported inside tasks, never at parse time."""
+    code = (
+        "import json, runpy, sys, time; sys.path[:0] = [sys.argv[1], sys.argv[2]];"
+        "import airflow.sdk; started = time.perf_counter(); runpy.run_path(sys.argv[3]);"
+        "print(json.dumps({'seconds': time.perf_counter() - started, 'modules': sorted(sys.modules)}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "plugins"), str(ROOT / "dags"), str(ROOT / "dags" / dag_file)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    parsed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [m for m in HEAVY_MODULES if m in parsed["modules"]] == []
+    assert parsed["seconds"] < 1.5, parsed["seconds"]

@@ -365,3 +365,18 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     }
     run.mark_done(STAGE, summary)
     return summary
+
+
+# The entity kinds whose identification asks a service, and which: the Hub API or arXiv.
+HUB_LOOKUPS = ("datasets", "organisations")
+ARXIV_LOOKUPS = ("articles",)
+
+
+def identify_entities_with_connections(run_folder: str, kind: str) -> int:
+    """``identify_entities`` with the clients the kind needs, from the Airflow connections."""
+    from mlentory.enrichment.arxiv_papers import ArxivHook
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    hub = HuggingFaceHubHook().get_conn() if kind in HUB_LOOKUPS else None
+    arxiv_client = ArxivHook().get_conn() if kind in ARXIV_LOOKUPS else None
+    return identify_entities(run_folder, kind, hub=hub, arxiv_client=arxiv_client)
