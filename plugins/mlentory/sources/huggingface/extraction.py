@@ -22,29 +22,23 @@ from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import with_retries
-from mlentory.pipeline.quality import Progress, check_error_rate
+from mlentory.pipeline import extraction as scaffolding
+from mlentory.pipeline.extraction import STAGE, error_record
+from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
+from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found
 from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks
 
 log = logging.getLogger(__name__)
 
-SOURCE = "hf"
-STAGE = "extraction"
 CARD_FETCH_THREADS = 8
 
 
-def _error(record_id: str, exc: BaseException | str) -> dict[str, Any]:
-    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    return {"id": record_id, "reason": reason[:500]}
-
-
 def create_run_folder(data_root: str) -> str:
-    run = RunFolder.create(data_root, SOURCE)
-    log.info("run folder %s", run.path)
-    return str(run.path)
+    return scaffolding.create_run_folder(data_root, HUGGINGFACE.key)
 
 
 def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
@@ -69,7 +63,7 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
                 yield entry
 
     # Streamed to disk; a retry (rate limit, network) rewrites the file from the first page.
-    count = with_retries()(write_jsonl)(run.file(STAGE, "raw", "latest.jsonl"), logged(entries()))
+    count = with_retries()(write_jsonl)(scaffolding.raw_file(run, "latest"), logged(entries()))
     run.write_errors(STAGE, "models_latest", malformed)
     log.info("listed %d latest models from %s (%d malformed entries listed as errors)", count, hub.endpoint, len(malformed))
     return count
@@ -140,40 +134,22 @@ def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] |
         except Exception as exc:  # one missing model must not stop the others
             # An id from a file is named by its line only: the file's lines stay out of logs and errors.
             name = wanted.origin if wanted.from_file else wanted.model_id
-            reason = _http_reason(exc) if wanted.from_file else _error(wanted.model_id, exc)["reason"]
+            reason = _http_reason(exc) if wanted.from_file else error_record(wanted.model_id, exc)["reason"]
             log.warning("model %s: %s", name, reason)
             errors.append({"id": name, "what": "model by id", "reason": reason})
         if index % 100 == 0 or index == len(requested):
             progress.advance(index - progress.done)
     run.write_errors(STAGE, "models_by_id", errors)
     run.write_warnings(STAGE, "model_ids", warnings)
-    write_jsonl(run.file(STAGE, "raw", "by_id.jsonl"), records)
+    write_jsonl(scaffolding.raw_file(run, "by_id"), records)
     log.info("fetched %d of %d requested models (%d errors, %d ignored lines or ids)", len(records), len(requested), len(errors), len(warnings))
     return len(records)
 
 
 def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
-    """Merge both harvests, drop duplicates, and skip models whose revision is already loaded."""
-    run = RunFolder(Path(run_folder))
-    merged: dict[str, dict[str, Any]] = {}
-    repeated: dict[str, int] = {}
-    for name in ("by_id.jsonl", "latest.jsonl"):
-        seen_in_file: set[str] = set()
-        for record in read_jsonl(run.file(STAGE, "raw", name)):
-            if record["id"] in seen_in_file:  # the listing moved under us between pages
-                repeated[record["id"]] = repeated.get(record["id"], 1) + 1
-            seen_in_file.add(record["id"])
-            merged.setdefault(record["id"], record)
-    run.write_warnings(STAGE, "merge", [
-        {"id": model_id, "what": "listing", "reason": f"listed {times} times (the listing changed between pages); kept once"}
-        for model_id, times in repeated.items()])
-    loaded = {} if full_refresh else LoadedRevisions(run).load()
-    fresh = [r for r in merged.values() if not (r.get("sha") and loaded.get(r["id"]) == r.get("sha"))]
-    skipped = [{"id": r["id"], "sha": r.get("sha")} for r in merged.values() if r not in fresh]
-    write_jsonl(run.file(STAGE, "models.jsonl"), fresh)
-    write_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"), skipped)
-    log.info("%d distinct models, %d unchanged since the last load skipped, %d to process", len(merged), len(skipped), len(fresh))
-    return {"models": len(fresh), "skipped_unchanged": len(skipped)}
+    """Merge both harvests (a model named by id wins), drop duplicates, and skip models whose
+    revision (``sha``) is already loaded."""
+    return scaffolding.merge_harvests(run_folder, ("by_id", "latest"), lambda record: record.get("sha"), full_refresh)
 
 
 def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:
@@ -195,7 +171,7 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
             try:
                 found.append({**hub.model(base), "ancestor_generation": generation})
             except Exception as exc:  # the models that name it still load, linked to a stub of it
-                reason = "not found on the Hub (deleted, renamed or private)" if is_not_found(exc) else _error(base, exc)["reason"]
+                reason = "not found on the Hub (deleted, renamed or private)" if is_not_found(exc) else error_record(base, exc)["reason"]
                 missing.append({"id": base, "what": "base model lookup", "reason": f"{reason}; linked as a stub"})
         log.info("generation %d: %d base models wanted, %d fetched", generation, len(wanted), len(found))
         added += found
@@ -219,7 +195,7 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
         try:
             text = hub.model_card(model["id"], model.get("sha"))
         except Exception as exc:  # a model without its card is still worth loading, and is retried by the next run
-            errors.append(_error(model["id"], exc) | {"what": "model card", "retry": True})
+            errors.append(error_record(model["id"], exc) | {"what": "model card", "retry": True})
             return None
         if text is not None and "\ufffd" in text:
             undecodable.append({"id": model["id"], "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
@@ -264,33 +240,7 @@ def mentioned_keys(run: RunFolder, kind: str) -> list[str]:
 
 
 def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
-    """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too.
-
-    Every lookup that did not find the entity is a warning of this run (the mention links to a
-    stub): a failure (5xx after retries, network) is not cached, so the next run asks again.
-    """
-    cache = ApiCache(run, name, ttl)
-    found: dict[str, Any] = {}
-    warnings: list[dict[str, Any]] = []
-    for key in keys:
-        value = cache.get(key)
-        cached = value is not None
-        if value is None:
-            try:
-                value = fetch(key)
-            except Exception as exc:
-                if not is_not_found(exc):  # transient: the models that mention it are retried by the next run
-                    warnings.append(_error(key, exc) | {"what": f"{name} lookup", "kind": kind, "retry": True})
-                    continue
-                value = {"found": False}
-            cache.put(key, value)
-        if value.get("found") is False:
-            warnings.append({"id": key, "what": f"{name} lookup",
-                             "reason": "not found at the source" + (" (answer cached by an earlier run)" if cached else " (404)")})
-        found[key] = value
-    cache.save()
-    run.write_warnings(STAGE, f"entities_{name}", warnings)
-    return found
+    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found)
 
 
 def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Client) -> dict[str, Any]:
@@ -305,7 +255,7 @@ def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clie
             for key, article in fetch_articles(arxiv_client, missing).items():
                 cache.put(key, {"found": True, **article})
         except Exception as exc:
-            warnings = [_error(key, exc) | {"what": "arXiv lookup", "kind": "articles", "retry": True} for key in missing]
+            warnings = [error_record(key, exc) | {"what": "arXiv lookup", "kind": "articles", "retry": True} for key in missing]
         cache.save()
     failed = {w["id"] for w in warnings}
     warnings += [{"id": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
@@ -351,20 +301,8 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
 
 def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     run = RunFolder(Path(run_folder))
-    models = sum(1 for _ in read_jsonl(run.file(STAGE, "models.jsonl")))
-    errors = run.errors(STAGE)
-    model_errors = [e for e in errors if e["part"] in ("models_by_id", "models_latest")]
-    check_error_rate(STAGE, len(model_errors), models + len(model_errors), max_error_rate)
-    summary = {
-        "run_folder": run_folder,
-        "models": models,
-        "cards": sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl"))),
-        "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"))),
-        "errors": len(errors),
-        "warnings": len(run.warnings()),
-    }
-    run.mark_done(STAGE, summary)
-    return summary
+    cards = sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl")))
+    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest"), counts={"cards": cards})
 
 
 # The entity kinds whose identification asks a service, and which: the Hub API or arXiv.

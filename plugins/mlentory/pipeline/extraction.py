@@ -1,0 +1,125 @@
+"""Extraction scaffolding every source shares: the run folder, merging the harvests (duplicates
+dropped, unchanged records skipped), cross-run cached lookups, and the stage's end (error budget,
+summary). What is harvested, and how, is the source's own.
+
+Files, under ``<run folder>/extraction/``: ``raw/<harvest>.jsonl`` (one per harvest task),
+``models.jsonl`` (the records to transform), ``skipped_unchanged.jsonl``, ``entities/<kind>.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from mlentory.pipeline.quality import check_error_rate
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
+from mlentory.pipeline.state import ApiCache, LoadedRevisions
+
+log = logging.getLogger(__name__)
+
+STAGE = "extraction"
+MODELS_FILE = "models.jsonl"
+
+
+def error_record(record_id: str, exc: BaseException | str) -> dict[str, Any]:
+    """An error or warning about ``record_id``: the exception's kind and first line."""
+    text = str(exc).strip() if not isinstance(exc, str) else exc
+    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+    return {"id": record_id, "reason": reason[:500]}
+
+
+def create_run_folder(data_root: str, source_key: str) -> str:
+    run = RunFolder.create(data_root, source_key)
+    log.info("run folder %s", run.path)
+    return str(run.path)
+
+
+def raw_file(run: RunFolder, harvest: str) -> Path:
+    return run.file(STAGE, "raw", f"{harvest}.jsonl")
+
+
+def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[[dict[str, Any]], str | None],
+                   full_refresh: bool) -> dict[str, int]:
+    """Merge the harvests (the first one's copy of a record wins), drop duplicates, and skip records
+    whose ``revision`` is the one last loaded (unless ``full_refresh``). A record listed twice by one
+    harvest (a listing that changed between pages) is kept once, with a warning."""
+    run = RunFolder(Path(run_folder))
+    merged: dict[str, dict[str, Any]] = {}
+    repeated: dict[str, int] = {}
+    for harvest in harvests:
+        seen_in_harvest: set[str] = set()
+        for record in read_jsonl(raw_file(run, harvest)):
+            if record["id"] in seen_in_harvest:
+                repeated[record["id"]] = repeated.get(record["id"], 1) + 1
+            seen_in_harvest.add(record["id"])
+            merged.setdefault(record["id"], record)
+    run.write_warnings(STAGE, "merge", [
+        {"id": record_id, "what": "listing", "reason": f"listed {times} times (the listing changed between pages); kept once"}
+        for record_id, times in repeated.items()])
+    loaded = {} if full_refresh else LoadedRevisions(run).load()
+    fresh, skipped = [], []
+    for record in merged.values():
+        current = revision(record)
+        if current and loaded.get(record["id"]) == current:
+            skipped.append({"id": record["id"], "revision": current})
+        else:
+            fresh.append(record)
+    write_jsonl(run.file(STAGE, MODELS_FILE), fresh)
+    write_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"), skipped)
+    log.info("%d distinct records, %d unchanged since the last load skipped, %d to process", len(merged), len(skipped), len(fresh))
+    return {"models": len(fresh), "skipped_unchanged": len(skipped)}
+
+
+def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
+                   is_not_found: Callable[[BaseException], bool]) -> dict[str, Any]:
+    """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too.
+
+    Every lookup that did not find the entity is a warning of this run (the mention links to a
+    stub): a failure (5xx after retries, network) is not cached, so the next run asks again.
+    """
+    cache = ApiCache(run, name, ttl)
+    found: dict[str, Any] = {}
+    warnings: list[dict[str, Any]] = []
+    for key in keys:
+        value = cache.get(key)
+        cached = value is not None
+        if value is None:
+            try:
+                value = fetch(key)
+            except Exception as exc:
+                if not is_not_found(exc):  # transient: the models that mention it are retried by the next run
+                    warnings.append(error_record(key, exc) | {"what": f"{name} lookup", "kind": kind, "retry": True})
+                    continue
+                value = {"found": False}
+            cache.put(key, value)
+        if value.get("found") is False:
+            warnings.append({"id": key, "what": f"{name} lookup",
+                             "reason": "not found at the source" + (" (answer cached by an earlier run)" if cached else " (404)")})
+        found[key] = value
+    cache.save()
+    run.write_warnings(STAGE, f"entities_{name}", warnings)
+    return found
+
+
+def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tuple[str, ...],
+                      counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """The error budget over the records the harvests could not read (errors of ``record_parts``),
+    then the summary that the asset event carries; marks the stage finished."""
+    run = RunFolder(Path(run_folder))
+    models = sum(1 for _ in read_jsonl(run.file(STAGE, MODELS_FILE)))
+    errors = run.errors(STAGE)
+    record_errors = [e for e in errors if e["part"] in record_parts]
+    check_error_rate(STAGE, len(record_errors), models + len(record_errors), max_error_rate)
+    summary = {
+        "run_folder": run_folder,
+        "models": models,
+        **(counts or {}),
+        "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"))),
+        "errors": len(errors),
+        "warnings": len(run.warnings()),
+    }
+    run.mark_done(STAGE, summary)
+    return summary
