@@ -263,7 +263,7 @@ def test_every_failed_lookup_is_a_warning_and_failures_are_not_cached(tmp_path):
         return {"found": True, **outcomes[key]}
 
     found = _cached_lookups(run, "accounts", "organisations", list(outcomes), None, fetch)
-    warnings = {w["id"]: w for w in run.warnings()}
+    warnings = {w["key"]: w for w in run.warnings()}
     assert set(warnings) == {"gone/two", "flaky/three"}
     assert "404" in warnings["gone/two"]["reason"] and "503" in warnings["flaky/three"]["reason"]
     assert "flaky/three" not in found

@@ -130,7 +130,7 @@ def test_arxiv_outage_leaves_stub_articles_and_lists_the_papers(tmp_path):
     # The models still load (with a stub paper): the failed lookup is a warning of the run, not a lost record.
     assert run.errors("extraction") == []
     [warning] = run.warnings()
-    assert warning["id"] == "2101.00001" and warning["what"] == "arXiv lookup" and "Connection refused" in warning["reason"]
+    assert (warning["kind"], warning["key"]) == ("articles", "2101.00001") and warning["what"] == "arXiv lookup" and "Connection refused" in warning["reason"]
 
 
 def test_a_base_model_lookup_that_keeps_failing_is_a_warning_not_a_failed_harvest(faulty_hub, tmp_path):
@@ -239,10 +239,10 @@ def test_a_malformed_listing_entry_is_listed_and_costs_no_good_model(faulty_hub,
     listed = extraction.harvest_latest_models(str(run.path), hub, limit=50)
     good = {m["id"] for m in read_jsonl(run.file("extraction", "raw", "latest.jsonl"))}
     errors = run.errors("extraction")
-    assert len(good | {e["id"] for e in errors}) == listed + len(errors)
+    assert len(good | {e.get("id") or e["input"] for e in errors}) == listed + len(errors)
     assert {m.stem.replace("__", "/") for m in FIXTURE_SNAPSHOT.joinpath("models").glob("*.json")} <= good
-    failed = {e["id"] for e in errors}
-    by_position = {i for i in failed if i.startswith("listing entry ")}
+    failed = {e["id"] for e in errors if "id" in e}
+    by_position = {e["input"] for e in errors if "input" in e}
     assert len(by_position) == 1  # the entry whose id is no repo id: named by its position, never by its content
     assert all(e["reason"] and e["what"] == "listing entry" for e in errors)
     assert failed - by_position == {f"bad/{name}" for name in MALFORMED_LISTING_ENTRIES} - good

@@ -74,7 +74,7 @@ def test_lines_that_are_not_model_ids_are_never_shown_nor_requested(tmp_path, ca
     requested, warnings = extraction.read_model_ids(["google-bert/bert-base-uncased", "not an id!"], "ids.txt", inputs)
     assert [(r.model_id, r.origin) for r in requested] == [
         ("google-bert/bert-base-uncased", "model_ids[0]"), ("acme-ai/base-lm", "model_ids_file line 2"), ("ghost/gone", "model_ids_file line 5")]
-    assert [w["id"] for w in warnings] == ["model_ids[1]", "model_ids_file line 3", "model_ids_file line 4"]
+    assert [w["input"] for w in warnings] == ["model_ids[1]", "model_ids_file line 3", "model_ids_file line 4"]
 
     class Hub:
         asked: list[str] = []
@@ -91,7 +91,7 @@ def test_lines_that_are_not_model_ids_are_never_shown_nor_requested(tmp_path, ca
     assert Hub.asked == ["acme-ai/base-lm", "ghost/gone"]
     written = "".join(p.read_text() for p in run.path.rglob("*.jsonl")) + caplog.text
     assert "root:x" not in written and "s3cr3t" not in written and "ghost/gone" not in written
-    assert [e["id"] for e in run.errors("extraction")] == ["model_ids_file line 5"]
+    assert [e["input"] for e in run.errors("extraction")] == ["model_ids_file line 5"]
 
 
 def test_index_names_are_limited_to_the_configured_index_and_its_siblings(tmp_path):

@@ -24,11 +24,19 @@ STAGE = "extraction"
 MODELS_FILE = "models.jsonl"
 
 
-def error_record(record_id: str, exc: BaseException | str) -> dict[str, Any]:
-    """An error or warning about ``record_id``: the exception's kind and first line."""
-    text = str(exc).strip() if not isinstance(exc, str) else exc
-    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
-    return {"id": record_id, "reason": reason[:500]}
+def failure(exc: BaseException) -> str:
+    """The reason an error row gives for an exception: its kind and first line."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+def error_record(record_id: str, exc: BaseException) -> dict[str, Any]:
+    """An error or warning about the source record ``record_id``.
+
+    Error and warning rows name their subject with one of: ``id`` (a source record's id, as in the
+    raw records), ``kind`` + ``key`` (an entity a record mentions), ``iri`` (a node of the graph or a
+    document of the index) or ``input`` (a position in an input, e.g. "model_ids_file line 3")."""
+    return {"id": record_id, "reason": failure(exc)}
 
 
 def create_run_folder(data_root: str, source_key: str) -> str:
@@ -91,12 +99,12 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
                 value = fetch(key)
             except Exception as exc:
                 if not is_not_found(exc):  # transient: the models that mention it are retried by the next run
-                    warnings.append(error_record(key, exc) | {"what": f"{name} lookup", "kind": kind, "retry": True})
+                    warnings.append({"kind": kind, "key": key, "what": f"{name} lookup", "reason": failure(exc), "retry": True})
                     continue
                 value = {"found": False}
             cache.put(key, value)
         if value.get("found") is False:
-            warnings.append({"id": key, "what": f"{name} lookup",
+            warnings.append({"kind": kind, "key": key, "what": f"{name} lookup",
                              "reason": "not found at the source" + (" (answer cached by an earlier run)" if cached else " (404)")})
         found[key] = value
     cache.save()

@@ -145,7 +145,7 @@ def incomplete_records(records: list[dict[str, Any]], errors: list[dict[str, Any
     linked dataset, account or paper). They are loaded as they are but not recorded as loaded, so the
     next run builds them again instead of skipping them with the gap for good."""
     records_to_retry = {e["id"] for e in errors if e["stage"] == "extraction" and e.get("retry")}
-    iris_to_retry = {iri for w in warnings if w.get("retry") and w.get("kind") for iri in links.get(w["kind"], {}).get(w["id"], [])}
+    iris_to_retry = {iri for w in warnings if w.get("retry") and "key" in w for iri in links.get(w["kind"], {}).get(w["key"], [])}
     return {r["identifier"] for r in records
             if r.get("identifier") in records_to_retry or (iris_to_retry and not iris_to_retry.isdisjoint(_iris_in(r)))}
 
@@ -158,7 +158,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     write_jsonl(run.path / "errors.jsonl", all_errors)
     warnings = run.warnings()
     write_jsonl(run.path / "warnings.jsonl", warnings)
-    failed_to_load = {e["id"] for e in all_errors if e["stage"] == STAGE}
+    failed_to_load = {e["iri"] for e in all_errors if e["stage"] == STAGE}
     newer = superseded(run)
     loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
     incomplete = incomplete_records(loaded, all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))

@@ -134,7 +134,7 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
                     info = identified.get(kind, {}).get(key)
                     target_iris, entity_records = linkers[kind](m, info if info is not None else {})
                 except (ValidationError, ValueError) as exc:
-                    errors.append({"id": f"{kind}:{key}", "reason": f"linking: {exc}"})
+                    errors.append({"kind": kind, "key": key, "reason": f"linking: {exc}"})
                     links[kind][key] = []
                     continue
                 links[kind][key] = target_iris
@@ -177,10 +177,10 @@ def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> 
     plan = read_json(run.file(STAGE, "plan.json"))
     links = read_json(run.file(STAGE, "links.json"), {})
     progress = Progress("normalized models", plan["models"])
-    # Records that failed a property group; linking errors name entities, and a retried task's own
-    # earlier normalization errors are recomputed below.
+    # Records that failed a property group (linking errors name entities, not records); a retried
+    # task's own earlier normalization errors are recomputed below.
     earlier = [e for e in run.errors(STAGE) if e["part"] != "normalization"]
-    failed = {e["id"] for e in earlier if e["part"] != "linking"}
+    failed = {e["id"] for e in earlier if "id" in e}
     errors, written = [], 0
     for chunk in range(plan["chunks"]):
         partials: dict[str, list[dict[str, Any]]] = defaultdict(list)

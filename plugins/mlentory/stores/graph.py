@@ -207,7 +207,7 @@ class GraphLoader:
                 raise  # the store, not the records: fail the task so that Airflow retries it
             except Exception as exc:
                 if len(batch) == 1:
-                    errors.append({"id": batch[0]["@id"], "reason": f"graph: {type(exc).__name__}: {str(exc)[:300]}"})
+                    errors.append({"iri": batch[0]["@id"], "reason": f"graph: {type(exc).__name__}: {str(exc)[:300]}"})
                     return
                 log.warning("batch of %d failed (%s); loading one by one", len(batch), exc)
             for record in batch:

@@ -146,6 +146,6 @@ def index_models(
             indexed += 1
         else:
             detail = item.get("index", item)
-            errors.append({"id": iri_of.get(detail.get("_id"), detail.get("_id")), "reason": f"index: {json.dumps(detail.get('error'))[:300]}"})
+            errors.append({"iri": iri_of.get(detail.get("_id"), detail.get("_id")), "reason": f"index: {json.dumps(detail.get('error'))[:300]}"})
     es.indices.refresh(index=index)
     return indexed, errors

@@ -23,7 +23,7 @@ from mlentory.errors import InvalidInput
 from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
-from mlentory.pipeline.extraction import STAGE, error_record
+from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
@@ -58,7 +58,8 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
         malformed.clear()  # a retry starts the listing again from the first page
         for entry in hub.latest_models(limit) if limit > 0 else []:
             if isinstance(entry, MalformedEntry):
-                malformed.append({"id": entry.model_id or f"listing entry {entry.position}", "what": "listing entry", "reason": entry.reason})
+                malformed.append({**({"id": entry.model_id} if entry.model_id else {"input": f"listing entry {entry.position}"}),
+                                  "what": "listing entry", "reason": entry.reason})
             else:
                 yield entry
 
@@ -94,7 +95,7 @@ def read_model_ids(model_ids: list[str] | None, ids_file: str | None, inputs_dir
         if REPO_ID.match(value):
             requested.setdefault(value, RequestedId(value, f"model_ids[{index}]", from_file=False))
         elif value:
-            warnings.append({"id": f"model_ids[{index}]", "what": "model id", "reason": "not a Hub repo id; ignored"})
+            warnings.append({"input": f"model_ids[{index}]", "what": "model id", "reason": "not a Hub repo id; ignored"})
     if ids_file:
         path = inside(inputs_dir, ids_file, "model_ids_file")
         if not path.exists():
@@ -113,7 +114,7 @@ def read_model_ids(model_ids: list[str] | None, ids_file: str | None, inputs_dir
             if REPO_ID.match(line):
                 requested.setdefault(line, RequestedId(line, f"model_ids_file line {number}", from_file=True))
             elif line:
-                warnings.append({"id": f"model_ids_file line {number}", "what": "model id", "reason": "not a Hub repo id; ignored (not shown)"})
+                warnings.append({"input": f"model_ids_file line {number}", "what": "model id", "reason": "not a Hub repo id; ignored (not shown)"})
     return list(requested.values()), warnings
 
 
@@ -136,7 +137,7 @@ def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] |
             name = wanted.origin if wanted.from_file else wanted.model_id
             reason = _http_reason(exc) if wanted.from_file else error_record(wanted.model_id, exc)["reason"]
             log.warning("model %s: %s", name, reason)
-            errors.append({"id": name, "what": "model by id", "reason": reason})
+            errors.append({"input" if wanted.from_file else "id": name, "what": "model by id", "reason": reason})
         if index % 100 == 0 or index == len(requested):
             progress.advance(index - progress.done)
     run.write_errors(STAGE, "models_by_id", errors)
@@ -255,10 +256,10 @@ def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clie
             for key, article in fetch_articles(arxiv_client, missing).items():
                 cache.put(key, {"found": True, **article})
         except Exception as exc:
-            warnings = [error_record(key, exc) | {"what": "arXiv lookup", "kind": "articles", "retry": True} for key in missing]
+            warnings = [{"kind": "articles", "key": key, "what": "arXiv lookup", "reason": failure(exc), "retry": True} for key in missing]
         cache.save()
-    failed = {w["id"] for w in warnings}
-    warnings += [{"id": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
+    failed = {w["key"] for w in warnings}
+    warnings += [{"kind": "articles", "key": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
                  for k in arxiv_ids if cache.get(k) is None and k not in failed]
     run.write_warnings(STAGE, "entities_articles", warnings)
     return {k: cache.get(k) or {"found": False} for k in keys}
@@ -268,7 +269,8 @@ def _identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:
     """A card's ``language`` value that names no language is dropped, and said so."""
     found = {k: identify_language(k) for k in keys}
     run.write_warnings(STAGE, "entities_languages", [
-        {"id": k, "what": "language", "reason": f"{v['reason']}; not recorded as a language"} for k, v in found.items() if not v["found"]])
+        {"kind": "languages", "key": k, "what": "language", "reason": f"{v['reason']}; not recorded as a language"}
+        for k, v in found.items() if not v["found"]])
     return found
 
 
