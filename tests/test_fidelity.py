@@ -49,7 +49,8 @@ def resolved(model: dict[str, Any], card=None) -> MLModel:
         for m in iter_mentions(partial):
             info = identify_language(m["key"]) if m["kind"] == "languages" else None
             links.setdefault(m["kind"], {})[m["key"]] = link(m, info)[0]
-    return normalize_record(hf_model_iri(model["id"]), partials, links)
+    provenance = {"identifier": model["id"], "source": "huggingface", "sourceSha": model.get("sha")}
+    return normalize_record(hf_model_iri(model["id"]), partials, links, provenance)
 
 
 # -- languages ------------------------------------------------------------------------------------

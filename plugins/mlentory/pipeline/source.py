@@ -30,7 +30,8 @@ class SourceMapping:
     property_groups: Mapping[str, Callable[..., Partial]]
     # Entity kind -> the groups that mention it (identification runs only these).
     groups_mentioning: Mapping[str, tuple[str, ...]]
-    # The extracted records to transform, each a JSON row with the record's ``id``.
+    # The extracted records to transform, each a JSON row with the record's ``id`` and ``revision``
+    # (what the incremental state compares: the same value the source's extraction skips by).
     records: Callable[[RunFolder], Iterator[dict[str, Any]]]
     # A row of ``records`` -> the arguments of every property group (e.g. the record and its parsed card).
     record_arguments: Callable[[dict[str, Any]], tuple[Any, ...]]

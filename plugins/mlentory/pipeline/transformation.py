@@ -91,8 +91,9 @@ def iter_chunk(mapping: SourceMapping, run: RunFolder, chunk: int) -> Iterator[t
         yield row["id"], mapping.record_arguments(row)
 
 
-def chunk_ids(run: RunFolder, chunk: int) -> list[str]:
-    return [row["id"] for row in read_jsonl(chunk_file(run, chunk))]
+def chunk_revisions(run: RunFolder, chunk: int) -> dict[str, str | None]:
+    """Record id -> its revision at the source, for the records of the chunk."""
+    return {row["id"]: row.get("revision") for row in read_jsonl(chunk_file(run, chunk))}
 
 
 def extract_property_group(source: Source, run_folder: str, group: str, chunk: int) -> int:
@@ -165,11 +166,15 @@ def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
     return value
 
 
-def normalize_record(model_iri: str, partials: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> MLModel:
+def normalize_record(model_iri: str, partials: list[dict[str, Any]], links: dict[str, dict[str, list[str]]],
+                     provenance: dict[str, Any] | None = None) -> MLModel:
+    """The partials merged, mentions resolved, validated. ``provenance`` (``identifier``, ``source``,
+    ``sourceSha``) is set by the stage, not by a property group: the incremental state is keyed by
+    the source record's id and compares its revision, one meaning from the raw record to the graph."""
     merged: dict[str, Any] = {}
     for partial in partials:
         merged.update(_resolved(partial, links))
-    return MLModel.model_validate({"@id": model_iri, **merged})
+    return MLModel.model_validate({"@id": model_iri, **merged, **(provenance or {})})
 
 
 def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> dict[str, Any]:
@@ -188,11 +193,13 @@ def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> 
             for row in read_jsonl(partial_file(run, group, chunk)):
                 partials[row["id"]].append(row["properties"])
         records = []
-        for model_id in sorted(chunk_ids(run, chunk)):
+        revisions = chunk_revisions(run, chunk)
+        for model_id in sorted(revisions):
             if model_id in failed:
                 continue
+            provenance = {"identifier": model_id, "source": source.name, "sourceSha": revisions[model_id]}
             try:
-                records.append(normalize_record(source.mapping.model_iri(model_id), partials[model_id], links).to_jsonld())
+                records.append(normalize_record(source.mapping.model_iri(model_id), partials[model_id], links, provenance).to_jsonld())
             except ValidationError as exc:
                 errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
         written += write_jsonld(models_file(run, chunk), records)

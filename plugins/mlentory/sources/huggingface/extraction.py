@@ -29,7 +29,7 @@ from mlentory.pipeline.run_folder import RunFolder, inside, read_jsonl, write_js
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
-from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found
+from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision
 from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] |
 def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
     """Merge both harvests (a model named by id wins), drop duplicates, and skip models whose
     revision (``sha``) is already loaded."""
-    return scaffolding.merge_harvests(run_folder, ("by_id", "latest"), lambda record: record.get("sha"), full_refresh)
+    return scaffolding.merge_harvests(run_folder, ("by_id", "latest"), model_revision, full_refresh)
 
 
 def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:

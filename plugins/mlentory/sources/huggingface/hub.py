@@ -120,6 +120,11 @@ def raw_model_record(info: ModelInfo, entry: dict[str, Any] | None = None) -> di
     }
 
 
+def model_revision(record: dict[str, Any]) -> str | None:
+    """A model's revision: the commit sha of its repository (what incremental runs compare)."""
+    return record.get("sha")
+
+
 def raw_dataset_record(info: DatasetInfo) -> dict[str, Any]:
     return {
         "id": info.id,

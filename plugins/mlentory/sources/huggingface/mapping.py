@@ -11,13 +11,14 @@ from mlentory.pipeline.run_folder import RunFolder
 from mlentory.pipeline.source import SourceMapping
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record
 from mlentory.sources.huggingface.extraction import iter_raw_models_with_cards
+from mlentory.sources.huggingface.hub import model_revision
 from mlentory.sources.huggingface.linking import LINKERS
 from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS
 
 
 def records(run: RunFolder) -> Iterator[dict[str, Any]]:
     for model, card in iter_raw_models_with_cards(run):
-        yield {"id": model["id"], "model": model, "card": card}
+        yield {"id": model["id"], "revision": model_revision(model), "model": model, "card": card}
 
 
 def record_arguments(row: dict[str, Any]) -> tuple[dict[str, Any], ParsedCard | None]:

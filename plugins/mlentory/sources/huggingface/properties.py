@@ -147,11 +147,8 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     if card is not None:
         model_dois += [d for d in DOI.findall(card.body) if normalize_doi(d).startswith(HUB_DOI_PREFIX)]
     return {
-        "identifier": model_id,
         "name": model_id,
         "url": iris.hf_model_iri(model_id),
-        "source": "huggingface",
-        "sourceSha": sha,
         "version": sha,
         "dateCreated": model.get("created_at"),
         "dateModified": model.get("last_modified"),
