@@ -90,8 +90,9 @@ class MLModel(FAIR4MLRecord):
 
     jsonld_type: ClassVar[str] = "MLModel"
 
-    source: Literal["huggingface", "openml", "ai4life"] = Field(description="Platform the record was harvested from.")
-    source_sha: str | None = Field(None, description="Source revision (Hub commit sha) this record describes.")
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$",
+                        description="Platform the record was harvested from: the name of its source (huggingface, openml, ai4life).")
+    source_sha: str | None = Field(None, description="Source revision this record describes (the Hub's commit sha; what incremental runs compare).")
     date_created: datetime | None = Field(None, description="schema:dateCreated, when the model was first published.")
     date_modified: datetime | None = Field(None, description="schema:dateModified, the last change at the source.")
     date_published: datetime | None = Field(None, description="schema:datePublished.")
