@@ -84,11 +84,18 @@ def hf_extraction() -> None:
 
         return extraction.fetch_model_cards(run_folder, hub())
 
-    @task
-    def hf_identify(run_folder: str, kind: str) -> int:
-        from mlentory.sources.huggingface import extraction
+    def hf_identify(kind: str):  # noqa: ANN202 - a task
+        entities = HUGGINGFACE.assets.entities(kind)
 
-        return extraction.identify_entities_with_connections(run_folder, kind)
+        @task(task_id=f"hf_{kind}", outlets=[entities])
+        def identify(run_folder: str, outlet_events: Any = None) -> int:
+            from mlentory.sources.huggingface import extraction
+
+            count = extraction.identify_entities_with_connections(run_folder, kind)
+            outlet_events[entities].extra = {"run_folder": run_folder, "count": count}
+            return count
+
+        return identify
 
     @task(outlets=[RAW_MODELS])
     def hf_raw_models_ready(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
@@ -106,7 +113,7 @@ def hf_extraction() -> None:
     ready = hf_raw_models_ready(run_folder)
     harvested >> merged >> ancestors >> cards
     for kind in ENTITY_KINDS:
-        cards >> hf_identify.override(task_id=f"hf_{kind}")(run_folder, kind) >> ready
+        cards >> hf_identify(kind)(run_folder) >> ready
 
 
 hf_extraction()

@@ -56,7 +56,12 @@ def test_assets_chain_the_three_stages():
     produced = {a.name for t in extraction.tasks for a in t.outlets}
     normalized = {a.name for t in transformation.tasks for a in t.outlets}
     loaded = {a.name for t in loading.tasks for a in t.outlets}
-    assert produced == {"hf_raw_models"} and normalized == {"hf_models_normalized"} and loaded == {"hf_models_loaded"}
+    kinds = ("datasets", "articles", "keywords", "licenses", "languages", "tasks", "organisations")
+    assert produced == {"hf_raw_models", *(f"hf_{kind}" for kind in kinds)}
+    assert normalized == {"hf_models_normalized"} and loaded == {"hf_models_graph", "hf_models_index", "hf_models_loaded"}
+    # Finer lineage in the Assets view: grouped per source and stage.
+    groups = {a.name: a.group for d in (extraction, transformation, loading) for t in d.tasks for a in t.outlets}
+    assert set(groups.values()) == {"hf", "hf_transformation", "hf_loading"}
     assert "hf_raw_models" in str(transformation.timetable.asset_condition)
     assert "hf_models_normalized" in str(loading.timetable.asset_condition)
 

@@ -21,13 +21,25 @@ def toy_dag_bag():  # noqa: ANN201 - airflow DagBag
     return DagBag(dag_folder=str(TOY_DAGS))
 
 
+def asset_events(prefix: str) -> dict[str, dict]:
+    """The extra of the newest event of each asset whose name starts with ``prefix``."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(select(AssetModel.name, AssetEvent.extra).join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
+                               .where(AssetModel.name.startswith(prefix)).order_by(AssetEvent.timestamp)).all()
+    return {name: extra for name, extra in rows}
+
+
 def test_the_toy_dags_are_found_and_chained_by_the_sources_assets():
     bag = toy_dag_bag()
     assert bag.import_errors == {}
     transformation, loading = bag.get_dag("toy_transformation"), bag.get_dag("toy_loading")
     assert "toy_raw_models" in str(transformation.timetable.asset_condition)
     assert "toy_models_normalized" in str(loading.timetable.asset_condition)
-    assert {a.name for t in loading.tasks for a in t.outlets} == {"toy_models_loaded"}
+    assert {a.name for t in loading.tasks for a in t.outlets} == {"toy_models_graph", "toy_models_index", "toy_models_loaded"}
     mapped = {t.task_id for d in (transformation, loading) for t in d.tasks if getattr(t, "_is_mapped", False)}
     assert {"toy_properties", "toy_entity_linking", "toy_models_normalized", "toy_load_entities", "toy_load_models"} <= mapped
     assert "toy" not in {source.key for source in SOURCES}  # nothing in the core names it
@@ -67,5 +79,10 @@ def test_a_toy_harvest_runs_through_the_core_into_the_graph_and_the_index(stores
     assert sorted(h["_source"]["name"] for h in hits) == ["Toy classifier", "Toy regressor"]
     report = json.loads((run.path / "loading" / "report.json").read_text())
     assert (report["models_loaded"], report["models_failed"]) == (2, 0)
-    assert (data_root / "toy" / "state" / "loaded_revisions.json").exists()
+    # Each stage output is an asset of the source, and its events carry the run folder and counts.
+    events = asset_events("toy_")
+    assert events["toy_models_normalized"]["models"] == 2 and events["toy_models_index"]["documents"] == 2
+    assert events["toy_models_graph"] == {"run_folder": str(run.path.resolve()), "models": 2,
+                                          "entities": events["toy_models_loaded"]["entities"]}
+    assert events["toy_models_graph"]["entities"]["licenses"] == 2
     assert json.loads((data_root / "toy" / "state" / "loaded_revisions.json").read_text()) == {"m1": "1", "m2": "3"}

@@ -227,17 +227,20 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             return stage.load_models(run_folder, chunk, neo4j_driver())
 
-        @task(task_id=f"{key}_index_models_elasticsearch")
-        def index_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
+        @task(task_id=f"{key}_index_models_elasticsearch", outlets=[assets.index])
+        def index_models(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> int:
             from mlentory.pipeline import loading as stage
 
-            return stage.index_run_models(run_folder, elasticsearch_client(), params["index"])
+            documents = stage.index_run_models(run_folder, elasticsearch_client(), params["index"])
+            outlet_events[assets.index].extra = {"run_folder": run_folder, "index": params["index"], "documents": documents}
+            return documents
 
-        @task(task_id=f"{key}_loading_report", outlets=[assets.loaded])
+        @task(task_id=f"{key}_loading_report", outlets=[assets.graph, assets.loaded])
         def loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
             from mlentory.pipeline import loading as stage
 
             summary = stage.finish_loading(run_folder, params["max_error_rate"])
+            outlet_events[assets.graph].extra = {"run_folder": run_folder, "models": summary["models_loaded"], "entities": summary["entities"]}
             outlet_events[assets.loaded].extra = summary
             return summary
 

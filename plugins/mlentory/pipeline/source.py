@@ -43,9 +43,19 @@ class SourceMapping:
 
 @dataclass(frozen=True)
 class SourceAssets:
-    raw: Asset
-    normalized: Asset
-    loaded: Asset
+    """The stage outputs of a source that a user may want to see or trigger on (the Assets view
+    groups them per source and stage); every event carries its run folder and counts."""
+
+    key: str
+    raw: Asset  # extraction finished: the harvested records and their identified entities
+    normalized: Asset  # transformation finished: validated FAIR4ML records
+    graph: Asset  # the records and their entities written to the graph
+    index: Asset  # the model documents written to the search index
+    loaded: Asset  # loading finished, with its report
+
+    def entities(self, kind: str) -> Asset:
+        """One kind of entity the extraction identified and enriched (datasets, articles, ...)."""
+        return Asset(name=f"{self.key}_{kind}", uri=f"mlentory://{self.key}/entities/{kind}", group=self.key)
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,11 @@ class Source:
     def __post_init__(self) -> None:
         key = self.key
         object.__setattr__(self, "assets", SourceAssets(
+            key=key,
             raw=Asset(name=f"{key}_raw_models", uri=f"mlentory://{key}/raw_models", group=key),
             normalized=Asset(name=f"{key}_models_normalized", uri=f"mlentory://{key}/models_normalized", group=f"{key}_transformation"),
+            graph=Asset(name=f"{key}_models_graph", uri=f"mlentory://{key}/models_graph", group=f"{key}_loading"),
+            index=Asset(name=f"{key}_models_index", uri=f"mlentory://{key}/models_index", group=f"{key}_loading"),
             loaded=Asset(name=f"{key}_models_loaded", uri=f"mlentory://{key}/models_loaded", group=f"{key}_loading"),
         ))
 
