@@ -1,16 +1,25 @@
 """The run folder: the on-disk contract between the extraction, transformation and loading stages.
 
 Only its path (and small counts) travel through XCom and Asset event extras; records stay on disk
-as JSON Lines. Layout, for source ``hf``::
+as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
 
-    <data_root>/hf/runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
-        extraction/   models.jsonl, cards.jsonl, entities/<kind>.json, SUCCESS.json
-        transformation/ partial/<group>/<chunk>.jsonl, entities/<kind>.jsonld, models.jsonld, SUCCESS.json
-        loading/      superseded.json, report.json, SUCCESS.json
-        claims/<stage>.json   a run took the folder for that stage (so it is not taken as waiting again)
-        errors/<stage>__<part>.jsonl    records that failed, one file per task (parallel tasks never share a file)
-        warnings/<stage>__<part>.jsonl  lookups that failed or found nothing (the record still loads, with a stub)
-        errors.jsonl, warnings.jsonl    every error / warning of the run, written when loading finishes
+    <data_root>/<key>/
+        inputs/        id files a run may name (``model_ids_file``)
+        state/         loaded_revisions.json (incremental runs), with its lock
+        cache/         cross-run API caches (<name>.json)
+        runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
+            extraction/      raw/<harvest>.jsonl, models.jsonl, skipped_unchanged.jsonl,
+                             entities/<kind>.json, the source's own files (the Hub: cards.jsonl), SUCCESS.json
+            transformation/  plan.json, chunks/<chunk>.jsonl, partial/<group>/<chunk>.jsonl, links.json,
+                             entities/<kind>.jsonld, models/<chunk>.jsonld, SUCCESS.json
+            loading/         superseded.json, report.json, SUCCESS.json
+            claims/<stage>.json   a run took the folder for that stage (so it is not taken as waiting again)
+            errors/<stage>__<part>.jsonl    records that failed, one file per task (parallel tasks never share a file)
+            warnings/<stage>__<part>.jsonl  what failed without losing a record (a lookup, an unreadable field)
+            errors.jsonl, warnings.jsonl    every error / warning of the run, written when loading finishes
+
+An error or warning row names its subject with one of ``id`` (a source record), ``kind`` + ``key`` (an
+entity a record mentions), ``iri`` (a graph node or index document) or ``input`` (a position in an input).
 """
 
 from __future__ import annotations
