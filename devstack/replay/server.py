@@ -7,18 +7,21 @@ Snapshot layout (file names use ``__`` for the ``/`` of a repo id, as in the rec
     datasets/<org>__<name>.json   body of GET /api/datasets/{id}
     accounts/<name>.json          {"type": "org" | "user", ...overview}
     arxiv/<id>.xml                one Atom <entry> per paper (id without version, "/" as "_")
+    openml/                       OpenML API v1 XML answers (see ``devstack.replay.openml``)
     faults.json                   optional: [{"path": "/api/models/x", "status": 429, "times": 2, "retry_after": 1},
                                              {"path": "/x/resolve/", "delay": 300, "times": 1}]  (a stall)
 
 Routes mirror the real services closely enough for huggingface_hub and the arxiv client: paginated
 ``/api/models`` listing with ``expand[]`` projection and ``Link`` headers, ``/api/models/{id}``,
 ``/{id}/resolve/{rev}/README.md``, ``/api/datasets/{id}``, ``/api/organizations|users/{name}/overview``
-and arXiv's ``/api/query?id_list=...``. ``/_replay/stats`` reports request counts per route.
+arXiv's ``/api/query?id_list=...`` and OpenML's ``/api/v1/xml/...``. ``/_replay/stats`` reports request
+counts per route.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import threading
@@ -28,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from devstack.replay import openml
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,7 @@ class Snapshot:
         self.models = self._load_json_dir("models")
         self.datasets = self._load_json_dir("datasets")
         self.accounts = self._load_json_dir("accounts")
+        self.openml = openml.OpenMLSnapshot(root / "openml")
         faults_file = root / "faults.json"
         self.faults: list[dict[str, Any]] = json.loads(faults_file.read_text()) if faults_file.exists() else []
 
@@ -145,7 +151,14 @@ class ReplayHandler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.stats["total"] += 1
 
-        if path == "/api/models":
+        if path.startswith(openml.PREFIX):
+            self._count("openml")
+            status, body = snapshot.openml.answer(path)
+            # OpenML's server compresses its answers; its client warns when one is not.
+            gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
+            self._send(status, gzip.compress(body.encode()) if gzipped else body.encode(), "text/xml; charset=utf-8",
+                       {"Content-Encoding": "gzip"} if gzipped else None)
+        elif path == "/api/models":
             self._count("api")
             self._list_models(query, expand)
         elif path.startswith(("/api/models/", "/api/datasets/")):
