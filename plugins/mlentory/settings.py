@@ -24,6 +24,10 @@ HF_CONN_ID = "huggingface_default"
 NEO4J_CONN_ID = "neo4j_default"
 ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"
+OPENML_CONN_ID = "openml_default"
+
+# OpenML evaluation measures listed for harvested flows (most classification and regression tasks have them).
+OPENML_MEASURES = ("predictive_accuracy", "area_under_roc_curve", "f_measure", "root_mean_squared_error", "mean_absolute_error")
 
 # Every call to a source waits at most this long for a connection / for data (then it is retried):
 # a server that never answers must not hold a worker slot forever.

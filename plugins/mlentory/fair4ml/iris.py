@@ -13,9 +13,11 @@ from urllib.parse import quote
 from mlentory.settings import MLENTORY_IRI_BASE
 
 HF_BASE = "https://huggingface.co/"
+OPENML_BASE = "https://www.openml.org/"
 # Term sets: the vocabularies that tasks and keywords belong to.
 HF_TASKS_SET = f"{HF_BASE}tasks"
 KEYWORDS_SET = f"{MLENTORY_IRI_BASE}keyword/"
+OPENML_TASK_TYPES_SET = f"{OPENML_BASE}search?type=task_type"
 
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -76,3 +78,30 @@ def task_iri(task: str) -> str:
 
 def keyword_iri(keyword: str) -> str:
     return f"{MLENTORY_IRI_BASE}keyword/{slug(keyword)}"
+
+
+# OpenML: its pages are the web identity of its flows (models), datasets, tasks, runs and users.
+def openml_flow_iri(flow_id: str | int) -> str:
+    return f"{OPENML_BASE}f/{int(flow_id)}"
+
+
+def openml_dataset_iri(dataset_id: str | int) -> str:
+    return f"{OPENML_BASE}d/{int(dataset_id)}"
+
+
+def openml_task_iri(task_id: str | int) -> str:
+    return f"{OPENML_BASE}t/{int(task_id)}"
+
+
+def openml_run_iri(run_id: str | int) -> str:
+    """A run is one evaluation of a flow on a task: its page is the evaluation's IRI."""
+    return f"{OPENML_BASE}r/{int(run_id)}"
+
+
+def openml_user_iri(user_id: str | int) -> str:
+    return f"{OPENML_BASE}u/{int(user_id)}"
+
+
+def task_type_iri(task_type: str) -> str:
+    """An OpenML task type (Supervised Classification, ...), a term of its own vocabulary."""
+    return f"{MLENTORY_IRI_BASE}openml-task-type/{slug(task_type)}"

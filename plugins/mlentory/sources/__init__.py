@@ -7,4 +7,6 @@ from mlentory.pipeline.source import Source
 
 HUGGINGFACE = Source(key="hf", name="huggingface", title="HuggingFace Hub", mapping_module="mlentory.sources.huggingface.mapping")
 
-SOURCES = (HUGGINGFACE,)
+OPENML = Source(key="openml", name="openml", title="OpenML", mapping_module="mlentory.sources.openml.mapping")
+
+SOURCES = (HUGGINGFACE, OPENML)

@@ -1,0 +1,148 @@
+"""OpenML through its own client (``openml``), with the API's cost model kept in mind.
+
+- flows (the models): ``flow/list`` pages of up to 10,000 rows (a few requests for all of OpenML's
+  flows), then ``flow/{id}`` only for flows not seen before: a flow never changes once uploaded;
+- evaluations: ``evaluation/list`` per measure and batch of flows, which gives run, task, dataset and
+  value per row: never a page through all runs, never ``run/{id}`` per run;
+- tasks and datasets: their descriptions only (never the data), for those the evaluations reference.
+
+Every answer becomes a plain JSON record (the raw record kept in the run folder).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openml
+from openml.exceptions import OpenMLServerNoResult
+
+log = logging.getLogger(__name__)
+
+LIST_PAGE = 10_000  # OpenML's largest list page
+FLOWS_PER_EVALUATION_REQUEST = 100  # flow ids in one evaluation/list path; the URL stays short
+
+
+@dataclass(frozen=True)
+class OpenMLSettings:
+    server: str  # the API's base, e.g. https://www.openml.org/api/v1/xml
+    api_key: str | None
+    cache_dir: Path
+
+
+def configure(settings: OpenMLSettings) -> None:
+    """The ``openml`` client keeps its settings module-wide: set them before each use."""
+    openml.config.server = settings.server
+    openml.config.apikey = settings.api_key or ""
+    openml.config.set_root_cache_directory(str(settings.cache_dir))
+    # Its own retries: a few, quickly; the task's retries (Airflow) come on top.
+    openml.config.connection_n_retries = 3
+    openml.config.retry_policy = "robot"
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return isinstance(exc, OpenMLServerNoResult) or getattr(exc, "code", None) in (111, 151, 181, 220)
+
+
+class OpenMLClient:
+    def __init__(self, settings: OpenMLSettings) -> None:
+        self.settings = settings
+        configure(settings)
+
+    @property
+    def endpoint(self) -> str:
+        return self.settings.server
+
+    def flow_listing(self) -> Iterator[dict[str, Any]]:
+        """Every flow's listing row (id, name, version, external version, uploader), page by page."""
+        offset = 0
+        while True:
+            page = openml.flows.list_flows(offset=offset, size=LIST_PAGE, output_format="dict")
+            for flow_id in sorted(page):
+                yield {key: (str(value) if key != "id" else int(value)) for key, value in page[flow_id].items() if value is not None}
+            if len(page) < LIST_PAGE:
+                return
+            offset += LIST_PAGE
+
+    def flow(self, flow_id: int) -> dict[str, Any]:
+        """The flow's description as a plain record (components by their flow ids)."""
+        flow = openml.flows.get_flow(flow_id)
+        return flow_record(flow)
+
+    def evaluations(self, measure: str, flow_ids: list[int]) -> Iterator[dict[str, Any]]:
+        """The run-level evaluations of ``measure`` for the flows, in batches of flows."""
+        for start in range(0, len(flow_ids), FLOWS_PER_EVALUATION_REQUEST):
+            batch = flow_ids[start:start + FLOWS_PER_EVALUATION_REQUEST]
+            offset = 0
+            while True:
+                rows = openml.evaluations.list_evaluations(measure, flows=batch, offset=offset, size=LIST_PAGE, output_format="dict")
+                for row in rows.values():
+                    yield {key: value for key, value in row.items() if key not in ("values", "array_data")}
+                if len(rows) < LIST_PAGE:
+                    break
+                offset += LIST_PAGE
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        """The task's description (type, dataset, target, estimation procedure), without its data.
+        ``get_task`` would also fetch the dataset's features to list class labels: the description
+        alone is read (the client's own parser, which it uses for its cache too)."""
+        from openml.tasks.functions import _get_task_description
+
+        task = _get_task_description(task_id)
+        procedure = getattr(task, "estimation_procedure", None) or {}
+        return {
+            "id": task.task_id,
+            "task_type": task.task_type,
+            "dataset_id": task.dataset_id,
+            "target_name": getattr(task, "target_name", None),
+            "estimation_procedure": _text(procedure.get("type")),
+            "estimation_parameters": {k: v for k, v in (procedure.get("parameters") or {}).items() if v not in (None, "")},
+            "evaluation_measure": getattr(task, "evaluation_measure", None),
+        }
+
+    def dataset(self, dataset_id: int) -> dict[str, Any]:
+        """The dataset's description, without its data, features or qualities."""
+        dataset = openml.datasets.get_dataset(dataset_id, download_data=False, download_qualities=False,
+                                              download_features_meta_data=False)
+        return {
+            "id": dataset.dataset_id,
+            "name": dataset.name,
+            "version": dataset.version,
+            "description": dataset.description,
+            "licence": dataset.licence,
+            "citation": dataset.citation,
+            "creator": dataset.creator,
+            "contributor": dataset.contributor,
+            "collection_date": dataset.collection_date,
+            "upload_date": dataset.upload_date,
+            "language": dataset.language,
+            "original_data_url": dataset.original_data_url,
+            "paper_url": dataset.paper_url,
+            "tags": list(dataset.tag or []) if isinstance(dataset.tag, list) else ([dataset.tag] if dataset.tag else []),
+        }
+
+
+def flow_record(flow: Any) -> dict[str, Any]:
+    return {
+        "id": int(flow.flow_id),
+        "name": flow.name,
+        "custom_name": flow.custom_name,
+        "class_name": flow.class_name,
+        "version": _text(flow.version),
+        "external_version": flow.external_version,
+        "description": flow.description,
+        "upload_date": flow.upload_date,
+        "uploader": _text(flow.uploader),
+        "language": flow.language,
+        "dependencies": flow.dependencies,
+        "tags": list(flow.tags or []),
+        "components": {name: int(component.flow_id) for name, component in (flow.components or {}).items() if component.flow_id},
+        "parameters": sorted(flow.parameters or {}),
+    }

@@ -1,0 +1,151 @@
+"""OpenML extraction: flows (the models), their run evaluations, and the tasks, datasets and users
+they reference, into a new run folder. Each public function is the body of one task of the
+``openml_extraction`` DAG; the shared scaffolding (run folder, merge, cached lookups, the stage's
+end) is ``pipeline.extraction``.
+
+Incremental: flows never change once uploaded, so a flow is fetched and processed once (its id and
+version are its revision). A run lists every flow (a few requests: 10,000 per page) and harvests the
+``num_flows`` newest that no loading has recorded yet (and the flows named by id); what a failed run
+did not load is simply still new for the next one. Evaluations are listed for the flows a run harvests.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from mlentory.pipeline import extraction as scaffolding
+from mlentory.pipeline.extraction import STAGE, failure
+from mlentory.pipeline.quality import Progress
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.state import ApiCache, LoadedRevisions
+from mlentory.sources import OPENML
+from mlentory.sources.openml.client import OpenMLClient, is_not_found
+
+log = logging.getLogger(__name__)
+
+FLOW_ID = re.compile(r"^[1-9]\d{0,9}$")
+
+
+def create_run_folder(data_root: str) -> str:
+    return scaffolding.create_run_folder(data_root, OPENML.key)
+
+
+def flow_revision(record: dict[str, Any]) -> str | None:
+    """A flow never changes once uploaded: its id and version are its revision."""
+    return f"{record['id']}:{record.get('version') or ''}"
+
+
+def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_ids: list[Any] | None, full_refresh: bool) -> int:
+    """The ``num_flows`` newest flows not loaded yet (loaded or not, with ``full_refresh``), and the
+    flows named by id; each flow's description from the cross-run cache (flows never change), else
+    from ``flow/{id}``."""
+    run = RunFolder(Path(run_folder))
+    listing = list(client.flow_listing()) if num_flows > 0 else []
+    loaded = {} if full_refresh else LoadedRevisions(run).load()
+    newest = [row["id"] for row in listing if str(row["id"]) not in loaded][-num_flows:] if num_flows > 0 else []
+    named, warnings = [], []
+    for index, value in enumerate(flow_ids or []):
+        if FLOW_ID.match(str(value).strip()):
+            named.append(int(str(value).strip()))
+        else:
+            warnings.append({"input": f"flow_ids[{index}]", "what": "flow id", "reason": "not an OpenML flow id; ignored"})
+    wanted = list(dict.fromkeys([*named, *sorted(newest, reverse=True)]))
+    cache = ApiCache(run, "flows", ttl=None)
+    records, errors = [], []
+    progress = Progress("flows", len(wanted))
+    for number, flow_id in enumerate(wanted, start=1):
+        record = cache.get(str(flow_id))
+        if record is None:
+            try:
+                record = client.flow(flow_id)
+            except Exception as exc:  # one missing flow must not stop the others
+                errors.append({"id": str(flow_id), "what": "flow", "reason": "not found on OpenML" if is_not_found(exc) else failure(exc)})
+                continue
+            cache.put(str(flow_id), record)
+        records.append({**record, "id": str(flow_id)})
+        if number % 100 == 0 or number == len(wanted):
+            progress.advance(number - progress.done)
+    cache.save()
+    write_jsonl(scaffolding.raw_file(run, "flows"), records)
+    run.write_errors(STAGE, "flows", errors)
+    run.write_warnings(STAGE, "flow_ids", warnings)
+    log.info("%d flows listed (%d new), %d named; %d harvested, %d errors", len(listing), len(newest), len(named), len(records), len(errors))
+    return len(records)
+
+
+def merge_flows(run_folder: str, full_refresh: bool) -> dict[str, int]:
+    return scaffolding.merge_harvests(run_folder, ("flows",), flow_revision, full_refresh)
+
+
+def harvest_evaluations(run_folder: str, client: OpenMLClient, measures: list[str]) -> int:
+    """The run evaluations of the harvested flows, one ``evaluation/list`` per measure and batch of
+    100 flows; rows of one run are merged into one evaluation with a value per measure."""
+    run = RunFolder(Path(run_folder))
+    flow_ids = [int(record["id"]) for record in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE))]
+    runs: dict[int, dict[str, Any]] = {}
+    errors = []
+    for measure in measures:
+        try:
+            rows = list(client.evaluations(measure, flow_ids)) if flow_ids else []
+        except Exception as exc:  # the flows still load, without this measure; the next run asks again
+            errors.append({"input": f"measure {measure}", "what": "evaluations", "reason": failure(exc), "retry": True})
+            continue
+        for row in rows:
+            evaluation = runs.setdefault(row["run_id"], {key: row[key] for key in (
+                "run_id", "flow_id", "task_id", "setup_id", "data_id", "data_name", "uploader", "uploader_name", "upload_time")} | {"values": {}})
+            evaluation["values"][measure] = row["value"]
+    write_jsonl(run.file(STAGE, "evaluations.jsonl"), sorted(runs.values(), key=lambda e: e["run_id"]))
+    run.write_warnings(STAGE, "evaluations", errors)
+    log.info("%d run evaluations of %d flows (%d measures)", len(runs), len(flow_ids), len(measures))
+    return len(runs)
+
+
+def evaluations_by_flow(run: RunFolder) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for evaluation in read_jsonl(run.file(STAGE, "evaluations.jsonl")):
+        grouped[str(evaluation["flow_id"])].append(evaluation)
+    return grouped
+
+
+def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
+    """Look up the tasks and datasets the evaluations reference (descriptions only, cached: a task
+    never changes, a dataset description rarely), and name the users who shared the flows."""
+    run = RunFolder(Path(run_folder))
+    evaluations = list(read_jsonl(run.file(STAGE, "evaluations.jsonl")))
+    if kind == "tasks":
+        keys = sorted({str(e["task_id"]) for e in evaluations}, key=int)
+        found = scaffolding.cached_lookups(run, "tasks", "tasks", keys, None, lambda k: {"found": True, **client.task(int(k))}, is_not_found)
+    elif kind == "datasets":
+        keys = sorted({str(e["data_id"]) for e in evaluations}, key=int)
+        found = scaffolding.cached_lookups(run, "datasets", "datasets", keys, timedelta(days=30),
+                                           lambda k: {"found": True, **client.dataset(int(k))}, is_not_found)
+    elif kind == "organisations":
+        names = {str(e["uploader"]): e["uploader_name"] for e in evaluations if e.get("uploader_name")}
+        uploaders = {str(f.get("uploader")) for f in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if f.get("uploader")}
+        found = {u: {"found": u in names, "name": names.get(u)} for u in sorted(uploaders | set(names), key=int)}
+    else:
+        found = {}
+    write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
+    log.info("%s: %d identified", kind, len(found))
+    return len(found)
+
+
+def identify_entities_with_connections(run_folder: str, kind: str, data_root: str) -> int:
+    return identify_entities(run_folder, kind, openml_client(data_root))
+
+
+def openml_client(data_root: str) -> OpenMLClient:
+    from mlentory.sources.openml.hook import OpenMLHook
+
+    return OpenMLHook(cache_dir=Path(data_root) / OPENML.key / "cache" / "client").get_conn()
+
+
+def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    run = RunFolder(Path(run_folder))
+    evaluations = sum(1 for _ in read_jsonl(run.file(STAGE, "evaluations.jsonl")))
+    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("flows",), counts={"evaluations": evaluations})

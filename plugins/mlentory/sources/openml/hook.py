@@ -1,0 +1,40 @@
+"""Airflow hook for OpenML: the server and the API key come from the ``openml_default`` connection."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from airflow.sdk import BaseHook
+
+from mlentory.connections import base_url, optional_connection
+from mlentory.settings import OPENML_CONN_ID
+from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings
+
+PUBLIC_SERVER = "https://www.openml.org"
+API_PATH = "/api/v1/xml"
+
+
+class OpenMLHook(BaseHook):
+    """Host (optional) is the OpenML server (default the public one); password (optional) the API key,
+    which reading needs not. The client's cache lives under ``cache_dir``."""
+
+    conn_name_attr = "openml_conn_id"
+    default_conn_name = OPENML_CONN_ID
+    conn_type = "http"
+    hook_name = "OpenML"
+
+    def __init__(self, cache_dir: str | Path, openml_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.openml_conn_id = openml_conn_id
+        self.cache_dir = Path(cache_dir)
+
+    @cached_property
+    def client(self) -> OpenMLClient:
+        conn = optional_connection(self.openml_conn_id)
+        server = (base_url(conn) or PUBLIC_SERVER).rstrip("/")
+        return OpenMLClient(OpenMLSettings(server=server + API_PATH, api_key=(conn.password if conn else None) or None,
+                                           cache_dir=self.cache_dir))
+
+    def get_conn(self) -> OpenMLClient:
+        return self.client

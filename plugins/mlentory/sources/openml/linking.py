@@ -1,0 +1,66 @@
+"""Entity linking for OpenML: its datasets, tasks, users and component flows, on top of the linkers
+every source shares (papers, licences, languages, keywords; ``fair4ml.linking``). A failed lookup
+still links, to a stub record named by the id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlentory.enrichment.licenses import identify_license
+from mlentory.fair4ml import iris
+from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record
+from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, License, MLModel
+
+# OpenML's licence field is free text; the values that name one SPDX licence unambiguously. Others
+# ("Public", "CC-BY" without a version) stay licences of their own name.
+OPENML_LICENCES = {"cc0": "cc0-1.0", "cc-0": "cc0-1.0", "cc0 1.0": "cc0-1.0"}
+
+
+def _licences(text: str) -> list[License]:
+    key = text.strip().lower()
+    return [license_record(lic) for lic in identify_license(OPENML_LICENCES.get(key, key))]
+
+
+def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    iri = iris.openml_dataset_iri(mention["key"])
+    licences = _licences(str(info["licence"])) if info.get("licence") else []
+    record = Dataset(
+        id=iri,
+        identifier=f"openml:data/{mention['key']}",
+        name=info.get("name") or f"OpenML dataset {mention['key']}",
+        description=(info.get("description") or "").strip()[:2_000] or None,
+        url=iri,
+        license=[lic.id for lic in licences],
+        source_sha=str(info["version"]) if info.get("version") is not None else None,
+    )
+    return [iri], [("datasets", record), *(("licenses", lic) for lic in licences)]
+
+
+def _task(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    """A task is evaluated as its type (Supervised Classification, ...): the mlTask term."""
+    task_type = info.get("task_type")
+    if not task_type:
+        iri = iris.openml_task_iri(mention["key"])
+        return [iri], [("tasks", DefinedTerm(id=iri, name=f"OpenML task {mention['key']}", term_code=mention["key"]))]
+    iri = iris.task_type_iri(task_type)
+    return [iri], [("tasks", DefinedTerm(id=iri, name=task_type, term_code=iris.slug(task_type), in_defined_term_set=iris.OPENML_TASK_TYPES_SET))]
+
+
+def _user(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    iri = iris.openml_user_iri(mention["key"])
+    return [iri], [("organisations", Agent(id=iri, identifier=f"openml:user/{mention['key']}",
+                                           name=info.get("name") or f"OpenML user {mention['key']}", url=iri, kind="Person"))]
+
+
+def _component(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    iri = iris.openml_flow_iri(mention["key"])
+    return [iri], [("base_models", MLModel(id=iri, identifier=mention["key"], name=f"OpenML flow {mention['key']}", url=iri, source="openml"))]
+
+
+LINKERS: dict[str, Linker] = {
+    **SHARED_LINKERS,
+    "datasets": _dataset,
+    "tasks": _task,
+    "organisations": _user,
+    "models": _component,
+}

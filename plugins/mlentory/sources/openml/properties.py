@@ -1,0 +1,96 @@
+"""FAIR4ML properties of an OpenML flow, one pure function per property group.
+
+Each group reads the flow's raw record (``client.flow_record``) and the run evaluations listed for it
+(``extraction.harvest_evaluations``) and returns a partial record with mentions, as every source's
+groups do (``fair4ml.mentions``). The rules:
+- a flow is an ``MLModel`` at its OpenML page; its custom name (when it has one) is its name;
+- its dependencies and external version are its ``softwareRequirements``; its tags, keywords;
+- its uploader is ``sharedBy`` (an OpenML user); the flows it is made of (a pipeline's components)
+  are ``isBasedOn``;
+- each run evaluation is an embedded ``MLModelEvaluation`` at the run's page, with one
+  ``PropertyValue`` per measure, linked to the task (its type is the ``mlTask``) and the dataset;
+  the datasets the flow was evaluated on are its ``evaluatedOn``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from mlentory.fair4ml import iris
+from mlentory.fair4ml.mentions import Partial, mention, unique
+
+REQUIREMENT_SEPARATOR = re.compile(r"[,\n]")
+
+
+def basic(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
+    uploaded = flow.get("upload_date")
+    requirements = [r.strip() for text in (flow.get("dependencies"), flow.get("external_version")) if text
+                    for r in REQUIREMENT_SEPARATOR.split(str(text)) if r.strip()]
+    return {
+        "name": flow.get("custom_name") or flow.get("name"),
+        "description": (flow.get("description") or "").strip() or None,
+        "version": flow.get("version"),
+        "url": iris.openml_flow_iri(flow["id"]),
+        "dateCreated": uploaded,
+        "datePublished": uploaded,
+        "softwareRequirements": unique(requirements),
+        "isAccessibleForFree": True,
+    }
+
+
+def keywords_languages(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
+    """Tags are keywords; ``language`` is the language of the flow's description."""
+    return {"keywords": [mention("keywords", tag) for tag in unique(str(t) for t in flow.get("tags") or [] if str(t).strip())],
+            "inLanguage": [mention("languages", flow["language"])] if flow.get("language") else []}
+
+
+def sharing(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
+    return {"sharedBy": [mention("organisations", str(flow["uploader"]))] if flow.get("uploader") else []}
+
+
+def lineage(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
+    """The flows a pipeline or ensemble is made of: it is based on each of them."""
+    return {"isBasedOn": [mention("models", str(component)) for component in unique((flow.get("components") or {}).values())]}
+
+
+def run_evaluations(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
+    records, datasets, tasks = [], [], []
+    for evaluation in sorted(evaluations, key=lambda e: e["run_id"]):
+        run_iri = iris.openml_run_iri(evaluation["run_id"])
+        values = {measure: value for measure, value in sorted(evaluation["values"].items()) if value is not None}
+        dataset = mention("datasets", str(evaluation["data_id"])) if evaluation.get("data_id") else None
+        task = mention("tasks", str(evaluation["task_id"])) if evaluation.get("task_id") else None
+        records.append({
+            "@id": run_iri,
+            "name": f"run {evaluation['run_id']} on {evaluation.get('data_name') or evaluation.get('data_id')} (task {evaluation.get('task_id')})",
+            "url": run_iri,
+            "evaluatedMLModel": iris.openml_flow_iri(flow["id"]),
+            "evaluationDataset": [dataset] if dataset else [],
+            "mlTask": [task] if task else [],
+            "evaluationMetrics": [{"@id": iris.evaluation_metric_iri(run_iri, position), "name": measure, "propertyID": measure, "value": value}
+                                  for position, (measure, value) in enumerate(values.items())],
+            "evaluationResults": "; ".join(f"{measure}: {value}" for measure, value in values.items()) or None,
+        })
+        datasets += [dataset] if dataset else []
+        tasks += [task] if task else []
+    return {"hasEvaluation": records, "evaluatedOn": unique(datasets), "mlTask": unique(tasks),
+            "evaluationMetrics": unique(m for e in evaluations for m in sorted(e["values"]))}
+
+
+PROPERTY_GROUPS: dict[str, Callable[[dict[str, Any], list[dict[str, Any]]], Partial]] = {
+    "basic": basic,
+    "keywords_languages": keywords_languages,
+    "sharing": sharing,
+    "lineage": lineage,
+    "evaluations": run_evaluations,
+}
+
+GROUPS_MENTIONING: dict[str, tuple[str, ...]] = {
+    "keywords": ("keywords_languages",),
+    "languages": ("keywords_languages",),
+    "organisations": ("sharing",),
+    "tasks": ("evaluations",),
+    "datasets": ("evaluations",),
+}

@@ -1,0 +1,78 @@
+"""OpenML end to end: the three OpenML DAGs (dag.test) against the replay, the real ``openml`` client,
+the local graph and index; into the same graph and index as the Hub's models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
+from pipeline import run_dag, xcom
+
+OML = "https://www.openml.org/"
+
+
+@pytest.fixture(scope="module")
+def openml_run(stores, tmp_path_factory):
+    clear(stores)
+    use_data_root(tmp_path_factory.mktemp("openml") / "data")
+    server = start_replay(FIXTURE_SNAPSHOT)
+    try:
+        extraction = run_dag("openml_extraction", {"num_flows": 10})
+        run_folder = xcom(extraction, "openml_run_folder")
+        run_dag("openml_transformation", {"run_folder": run_folder})
+        run_dag("openml_loading", {"run_folder": run_folder})
+        again = run_dag("openml_extraction", {"num_flows": 10})  # incremental: nothing new
+        stats = dict(server.stats)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"run_folder": Path(run_folder), "stores": stores, "stats": stats, "again": Path(xcom(again, "openml_run_folder"))}
+
+
+def query(stores, cypher: str, **params) -> list[dict]:
+    with stores.driver() as driver, driver.session() as session:
+        return session.run(cypher, **params).data()
+
+
+def test_flows_are_models_with_their_source(openml_run):
+    rows = query(openml_run["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__source = 'openml' AND m.schema__version IS NOT NULL "
+                                       "RETURN m.uri AS uri, m.schema__name AS name, m.schema__identifier AS id ORDER BY uri")
+    assert rows == [{"uri": OML + "f/101", "name": "sklearn.Pipeline(SimpleImputer,RandomForestClassifier)", "id": "101"},
+                    {"uri": OML + "f/102", "name": "sklearn.impute.SimpleImputer", "id": "102"}]
+    [pipeline] = query(openml_run["stores"], "MATCH (m {uri: $u}) RETURN m.schema__softwareRequirements AS req", u=OML + "f/101")
+    assert "sklearn==1.5.2" in pipeline["req"] and "numpy>=1.19.5" in pipeline["req"]
+    parts = query(openml_run["stores"], "MATCH ({uri: $u})-[:schema__isBasedOn]->(c) RETURN c.uri AS c", u=OML + "f/101")
+    assert parts == [{"c": OML + "f/102"}]
+
+
+def test_run_evaluations_with_task_type_dataset_and_measures(openml_run):
+    rows = query(openml_run["stores"],
+                 "MATCH ({uri: $u})-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v {schema__name: 'predictive_accuracy'}) "
+                 "MATCH (e)-[:fair4ml__evaluationDataset]->(d) MATCH (e)-[:fair4ml__mlTask]->(t) "
+                 "RETURN e.uri AS run, v.schema__value AS value, d.schema__name AS dataset, t.schema__name AS task ORDER BY run",
+                 u=OML + "f/101")
+    assert rows == [{"run": OML + "r/5001", "value": 0.9612, "dataset": "iris", "task": "Supervised Classification"},
+                    {"run": OML + "r/5002", "value": 0.9587, "dataset": "iris", "task": "Supervised Classification"}]
+    [iris] = query(openml_run["stores"], "MATCH (d {uri: $u})-[:schema__license]->(l) RETURN l.uri AS licence", u=OML + "d/61")
+    assert iris["licence"] == "https://spdx.org/licenses/CC0-1.0"
+    [user] = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__sharedBy]->(p:schema__Person) RETURN p.schema__name AS name",
+                   u=OML + "f/101")
+    assert user["name"] == "Jan van Rijn"
+
+
+def test_the_index_names_the_source(openml_run):
+    es = openml_run["stores"].es()
+    es.indices.refresh(index="mlentory_models")
+    hits = es.search(index="mlentory_models", query={"term": {"source": "openml"}})["hits"]["hits"]
+    assert sorted(h["_source"]["name"] for h in hits) == ["sklearn.Pipeline(SimpleImputer,RandomForestClassifier)", "sklearn.impute.SimpleImputer"]
+
+
+def test_the_api_budget_and_incremental_runs(openml_run):
+    stats = openml_run["stats"]
+    # Run 1: 1 listing + 2 flows + 5 measures x 1 batch (+ 1 user list for the measures with rows) + 1 task + 1 dataset;
+    # run 2: 1 listing and nothing else (both flows are loaded, their descriptions cached).
+    assert stats["openml"] <= 1 + 2 + 5 + 5 + 1 + 1 + 1, stats
+    summary = json.loads((openml_run["again"] / "extraction" / "SUCCESS.json").read_text())
+    assert summary["models"] == 0
