@@ -119,7 +119,8 @@ class OpenMLSnapshot:
                     f"    <oml:data_name>{escape(_text(dataset, 'name')) if dataset is not None else ''}</oml:data_name>\n"
                     f"    <oml:function>{escape(function)}</oml:function>\n    <oml:upload_time>{_text(run, 'upload_time')}</oml:upload_time>\n"
                     f"    <oml:uploader>{_text(run, 'uploader')}</oml:uploader>\n"
-                    f"    <oml:value>{_text(evaluation, 'value')}</oml:value>\n  </oml:evaluation>\n")
+                    + (f"    <oml:value>{_text(evaluation, 'value')}</oml:value>\n" if _text(evaluation, "value") else "")
+                    + "  </oml:evaluation>\n")
         page = self._page(rows, filters)
         if not page:
             return 412, error(NO_RESULT_CODES["evaluation"], "No results")

@@ -12,6 +12,7 @@ Every answer becomes a plain JSON record (the raw record kept in the run folder)
 from __future__ import annotations
 
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from openml.exceptions import OpenMLServerNoResult
 
 log = logging.getLogger(__name__)
 
+OML = {"oml": "http://openml.org/openml"}
 LIST_PAGE = 10_000  # OpenML's largest list page
 FLOWS_PER_EVALUATION_REQUEST = 100  # flow ids in one evaluation/list path; the URL stays short
 
@@ -41,6 +43,11 @@ def configure(settings: OpenMLSettings) -> None:
     # Its own retries: a few, quickly; the task's retries (Airflow) come on top.
     openml.config.connection_n_retries = 3
     openml.config.retry_policy = "robot"
+
+
+def _find(element: ET.Element | None, path: str) -> str | None:
+    found = element.find(path, OML) if element is not None else None
+    return found.text.strip() or None if found is not None and found.text else None
 
 
 def _text(value: Any) -> str | None:
@@ -91,20 +98,25 @@ class OpenMLClient:
 
     def task(self, task_id: int) -> dict[str, Any]:
         """The task's description (type, dataset, target, estimation procedure), without its data.
-        ``get_task`` would also fetch the dataset's features to list class labels: the description
-        alone is read (the client's own parser, which it uses for its cache too)."""
-        from openml.tasks.functions import _get_task_description
 
-        task = _get_task_description(task_id)
-        procedure = getattr(task, "estimation_procedure", None) or {}
+        Read from ``task/{id}`` through the client's HTTP layer (its server, key and retries), not
+        with ``get_task``: that also fetches the dataset's features, and its parser requires fields
+        (``task_type_id``) that older tasks' descriptions lack."""
+        from openml._api_calls import _perform_api_call
+
+        root = ET.fromstring(_perform_api_call(f"task/{task_id}", "get"))
+        inputs = {element.get("name"): element for element in root.findall("oml:input", OML)}
+        source = inputs.get("source_data")
+        procedure = inputs.get("estimation_procedure")
         return {
-            "id": task.task_id,
-            "task_type": task.task_type,
-            "dataset_id": task.dataset_id,
-            "target_name": getattr(task, "target_name", None),
-            "estimation_procedure": _text(procedure.get("type")),
-            "estimation_parameters": {k: v for k, v in (procedure.get("parameters") or {}).items() if v not in (None, "")},
-            "evaluation_measure": getattr(task, "evaluation_measure", None),
+            "id": int(_find(root, "oml:task_id") or task_id),
+            "task_type": _find(root, "oml:task_type"),
+            "dataset_id": int(_find(source, "oml:data_set/oml:data_set_id") or 0) or None,
+            "target_name": _find(source, "oml:data_set/oml:target_feature"),
+            "estimation_procedure": _find(procedure, "oml:estimation_procedure/oml:type"),
+            "estimation_parameters": {p.get("name"): p.text.strip() for p in (procedure.findall("oml:estimation_procedure/oml:parameter", OML)
+                                                                                 if procedure is not None else []) if p.text and p.text.strip()},
+            "evaluation_measure": _find(inputs.get("evaluation_measures"), "oml:evaluation_measures/oml:evaluation_measure"),
         }
 
     def dataset(self, dataset_id: int) -> dict[str, Any]:

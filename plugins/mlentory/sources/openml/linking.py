@@ -17,8 +17,16 @@ OPENML_LICENCES = {"cc0": "cc0-1.0", "cc-0": "cc0-1.0", "cc0 1.0": "cc0-1.0"}
 
 
 def _licences(text: str) -> list[License]:
-    key = text.strip().lower()
-    return [license_record(lic) for lic in identify_license(OPENML_LICENCES.get(key, key))]
+    """SPDX where the text names an SPDX licence ("CC BY-NC-SA 4.0" -> CC-BY-NC-SA-4.0); else a
+    licence of its own, named as OpenML writes it ("Public": OpenML's default, publicly available)."""
+    key = " ".join(text.split()).lower()
+    if key.startswith("cc"):
+        key = key.replace(" ", "-")
+    found = identify_license(OPENML_LICENCES.get(key, key))
+    if all(lic["spdx"] for lic in found):
+        return [license_record(lic) for lic in found]
+    name = " ".join(text.split())
+    return [License(id=iris.license_iri(name), identifier=name.lower(), name=name)]
 
 
 def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
