@@ -18,7 +18,7 @@ from mlentory.settings import OPENML_MEASURES
 from mlentory.sources import OPENML
 
 RAW_MODELS = OPENML.assets.raw
-ENTITY_KINDS = ("tasks", "datasets", "organisations")
+ENTITY_KINDS = ("tasks", "datasets", "organisations", "languages")
 
 
 @dag(

@@ -28,6 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]  # devstack/ and mlentory
 from devstack import localstack  # noqa: E402
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+SOURCE_KEYS = ("hf", "openml")
 SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
 
 
@@ -89,6 +90,8 @@ def snapshot_dir(choice: str) -> Path:
         if not target.exists():
             built = build_snapshot(SHARED_REALDATA, target)
             say(f"built a snapshot from {SHARED_REALDATA}: {built}")
+        if not (target / "openml").exists() and (SHARED_REALDATA / "openml" / "openml-r").is_dir():
+            (target / "openml").symlink_to(SHARED_REALDATA / "openml" / "openml-r")  # OpenML's own cache layout: served as it is
         return target
     return Path(choice).resolve()
 
@@ -122,6 +125,7 @@ def airflow_env(ports: dict[str, int], password: str) -> dict[str, str]:
         "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": conn(conn_type="elasticsearch", host="127.0.0.1", port=ports["es"], schema="http"),
         "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=ports["replay"], schema="http"),
         "AIRFLOW_CONN_ARXIV_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
+        "AIRFLOW_CONN_OPENML_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
         # huggingface_hub's own setting, for anything that uses the library's defaults.
         "HF_ENDPOINT": f"http://127.0.0.1:{ports['replay']}",
     }
@@ -190,38 +194,47 @@ def up(args: argparse.Namespace) -> None:
     with httpx.Client(base_url=base, timeout=30) as client:
         token = api(client, "POST", "/auth/token", json={"username": "admin", "password": admin_password})["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
-        for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
+        dag_ids = [f"{key}_{stage}" for key in SOURCE_KEYS for stage in ("extraction", "transformation", "loading")]
+        for dag_id in dag_ids:
             wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
             api(client, "PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+
         def run_ids(dag_id: str) -> set[str]:
             runs = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
             return {r["dag_run_id"] for r in runs}
 
         # Runs of an earlier main job are in the same database: follow only the runs this one makes.
-        earlier = {dag_id: run_ids(dag_id) for dag_id in ("hf_transformation", "hf_loading")}
-        conf = {"num_models": args.models, "ancestor_generations": 2, "max_error_rate": 0.2}
-        run = api(client, "POST", "/api/v2/dags/hf_extraction/dagRuns", json={"logical_date": None, "conf": conf})
-        say(f"triggered hf_extraction ({run['dag_run_id']}) with conf {json.dumps(conf)}; the assets cascade to transformation and loading")
+        earlier = {dag_id: run_ids(dag_id) for dag_id in dag_ids}
+        confs = {"hf": {"num_models": args.models, "ancestor_generations": 2, "max_error_rate": 0.2},
+                 "openml": {"num_flows": args.models, "max_error_rate": 0.2}}
+        runs = {}
+        for key in SOURCE_KEYS:
+            runs[key] = api(client, "POST", f"/api/v2/dags/{key}_extraction/dagRuns", json={"logical_date": None, "conf": confs[key]})
+            say(f"triggered {key}_extraction ({runs[key]['dag_run_id']}) with conf {json.dumps(confs[key])}; "
+                "the assets cascade to transformation and loading")
         started = time.monotonic()
+        run_folders = {key: Path(wait_for(f"the {key} extraction's run folder",
+                                          lambda k=key: xcom(client, f"{k}_extraction", runs[k]["dag_run_id"], f"{k}_run_folder"), 300))
+                       for key in SOURCE_KEYS}
 
-        run_folder = Path(wait_for("the extraction's run folder", lambda: xcom(client, "hf_extraction", run["dag_run_id"], "hf_run_folder"), 300))
-
-        def finished(dag_id: str, stage: str):  # noqa: ANN202
-            """Done when this job's run folder finished ``stage`` and no run of ``dag_id`` this job
+        def finished(key: str, stage: str):  # noqa: ANN202
+            """Done when this job's run folder finished ``stage`` and no run of the stage's DAG this job
             caused (the triggered one, or those its asset events created) is still going or failed."""
-            if dag_id == "hf_extraction":
-                runs = [api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}")]
+            dag_id = f"{key}_{stage}"
+            if stage == "extraction":
+                dag_runs = [api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{runs[key]['dag_run_id']}")]
             else:
-                runs = [r for r in api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
-                        if r["dag_run_id"] not in earlier[dag_id]]
-            if any(r["state"] == "failed" for r in runs):
+                dag_runs = [r for r in api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
+                            if r["dag_run_id"] not in earlier[dag_id]]
+            if any(r["state"] == "failed" for r in dag_runs):
                 raise SystemExit(f"[mlentory] {dag_id} failed: see the UI at {base} and {LOCAL / 'logs'}")
-            settled = runs and all(r["state"] == "success" for r in runs)
-            return settled and (run_folder / stage / "SUCCESS.json").exists()
+            settled = dag_runs and all(r["state"] == "success" for r in dag_runs)
+            return settled and (run_folders[key] / stage / "SUCCESS.json").exists()
 
-        for dag_id, stage in (("hf_extraction", "extraction"), ("hf_transformation", "transformation"), ("hf_loading", "loading")):
-            wait_for(f"{dag_id} to succeed", lambda d=dag_id, s=stage: finished(d, s), timeout=1200, interval=3)
-            say(f"{dag_id} succeeded ({time.monotonic() - started:.0f}s since the trigger): {stage_summary(run_folder, stage)}")
+        for stage in ("extraction", "transformation", "loading"):
+            for key in SOURCE_KEYS:
+                wait_for(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s), timeout=1200, interval=3)
+                say(f"{key}_{stage} succeeded ({time.monotonic() - started:.0f}s since the triggers): {stage_summary(run_folders[key], stage)}")
 
     summarize(ports, password)
     say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
@@ -236,7 +249,7 @@ def xcom(client, dag_id: str, run_id: str, task_id: str):  # noqa: ANN001, ANN20
 def stage_summary(run_folder: Path, stage: str) -> str:
     """What a stage did with this job's run folder, from the summary the stage wrote there."""
     done = json.loads((run_folder / stage / "SUCCESS.json").read_text())
-    keys = {"extraction": ("models", "skipped_unchanged", "cards", "errors", "warnings"),
+    keys = {"extraction": ("models", "skipped_unchanged", "cards", "evaluations", "errors", "warnings"),
             "transformation": ("models", "errors"),
             "loading": ("models_loaded", "models_failed", "models_retried_next_run", "errors", "warnings")}[stage]
     return f"run folder {run_folder.name}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
@@ -255,15 +268,32 @@ def summarize(ports: dict[str, int], password: str) -> None:
                               "RETURN m.schema__identifier AS m, b.uri AS b LIMIT 3").data()
         evaluations = session.run(
             "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v:schema__PropertyValue) "
+            "WHERE m.mlentory__source = 'huggingface' "
             "RETURN m.schema__identifier AS m, e.schema__name AS evaluation, v.schema__name AS metric, v.schema__value AS value LIMIT 3").data()
+        runs = session.run(
+            "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v:schema__PropertyValue) "
+            "WHERE m.mlentory__source = 'openml' AND v.schema__name = 'predictive_accuracy' "
+            "RETURN m.schema__name AS m, e.uri AS run, v.schema__value AS value ORDER BY run LIMIT 3").data()
+        # What models of two sources share: one node (a language, licence, keyword, dataset, paper) for both.
+        shared = session.run(
+            "MATCH (a:fair4ml__MLModel)-->(e:Resource)<--(b:fair4ml__MLModel) "
+            "WHERE a.mlentory__source = 'huggingface' AND b.mlentory__source = 'openml' AND NOT e:fair4ml__MLModel "
+            "RETURN e.uri AS uri, e.schema__name AS name, count(DISTINCT a) AS hf, count(DISTINCT b) AS openml "
+            "ORDER BY hf + openml DESC, uri LIMIT 5").data()
     es = Elasticsearch(f"http://127.0.0.1:{ports['es']}")
     documents = es.count(index="mlentory_models")["count"]
     query = "text classification"
     fields = ["name^2", "description", "intended_use", "ml_task_names.text^3", "keywords.text", "model_category.text"]
     hits = es.search(index="mlentory_models", size=3, query={"multi_match": {"query": query, "fields": fields}})
     apache = es.count(index="mlentory_models", query={"term": {"licenses": "apache-2.0"}})["count"]
+    per_source = {b["key"]: b["doc_count"] for b in es.search(index="mlentory_models", size=0, aggs={
+        "sources": {"terms": {"field": "source"}}})["aggregations"]["sources"]["buckets"]}
+    across = "classification"
+    one_per_source = {source: es.search(index="mlentory_models", size=1, query={"bool": {
+        "must": {"multi_match": {"query": across, "fields": fields}}, "filter": {"term": {"source": source}}}})["hits"]["hits"]
+        for source in sorted(per_source)}
 
-    print("\n=== MLentory: what the HuggingFace pipeline loaded ===")
+    print("\n=== MLentory: what the pipelines loaded ===")
     print(f"graph: {nodes} resources, {relationships} relationships")
     for row in labels:
         print(f"  {row['label']:<28} {row['c']}")
@@ -277,6 +307,16 @@ def summarize(ports: dict[str, int], password: str) -> None:
         source = hit["_source"]
         print(f"  {hit['_score']:.2f}  {source['identifier']}  tasks={source['ml_tasks']} licenses={source['licenses']}")
     print(f"filter licenses:apache-2.0 -> {apache} documents")
+    for row in runs:
+        print(f"  openml run: {row['m']}: {row['run']}: predictive_accuracy = {row['value']}")
+    print("\n=== Across sources: one graph, one search ===")
+    print("models indexed per source: " + ", ".join(f"{source} {count}" for source, count in sorted(per_source.items())))
+    for row in shared:
+        print(f"  shared by both: {row['name'] or row['uri']} ({row['uri']}): {row['hf']} huggingface and {row['openml']} openml models")
+    print(f"search {across!r}, the best hit of each source:")
+    for source, hits_of_source in one_per_source.items():
+        for hit in hits_of_source:
+            print(f"  {source:<12} {hit['_source']['name']}  ({hit['_source']['url']})")
     print()
 
 

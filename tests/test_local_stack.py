@@ -31,11 +31,17 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert "hf_extraction succeeded" in out and "hf_transformation succeeded" in out and "hf_loading succeeded" in out
         assert re.search(r"hf_extraction succeeded .*: run folder \S+: models 8, skipped_unchanged 0", out), out
         assert re.search(r"hf_loading succeeded .*: models_loaded 8, models_failed 0", out), out
-        # 5 latest + 3 ancestors, and the named stub of the base model that vanished from the Hub
-        assert "fair4ml__MLModel             9" in out, out
+        assert re.search(r"openml_loading succeeded .*: models_loaded 2, models_failed 0", out), out
+        # Hub: 5 latest + 3 ancestors, and the named stub of the base model that vanished; OpenML: 2 flows
+        assert "fair4ml__MLModel             11" in out, out
         assert "evaluation: acme-ai/sentiment-lm: Text Classification on imdb (test): Accuracy = 0.934" in out, out
         assert "filter licenses:apache-2.0 -> " in out
-        assert "index 'mlentory_models': 8 documents" in out
+        assert "index 'mlentory_models': 10 documents" in out
+        # Across sources: one graph (a language both describe is one node), one search.
+        assert "models indexed per source: huggingface 8, openml 2" in out, out
+        assert re.search(r"shared by both: English \(http://lexvo.org/id/iso639-3/eng\): \d+ huggingface and 2 openml models", out), out
+        assert re.search(r"  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
+        assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
         assert len(started) == 7  # graph, index, replay and four Airflow components
@@ -61,6 +67,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     assert len(folders) == 2, "the second main job reported the first one's run"
     assert re.search(r"hf_extraction succeeded .*: models 0, skipped_unchanged 5", again.stdout), again.stdout
     assert re.search(r"hf_loading succeeded .*: models_loaded 0, models_failed 0", again.stdout), again.stdout
+    assert re.search(r"openml_extraction succeeded .*: models 0, skipped_unchanged 0", again.stdout), again.stdout
     assert graph_summary(again.stdout) == graph_summary(out)
 
 
@@ -170,4 +177,4 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
     secret = (local / "secrets" / "graph_password").read_text().strip()
     with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", secret)) as driver, driver.session() as session:
         models = session.run("MATCH (m:fair4ml__MLModel) RETURN count(m) AS c, count(DISTINCT m.uri) AS u").single()
-    assert (models["c"], models["u"]) == (9, 9)  # the same models again: nothing doubled
+    assert (models["c"], models["u"]) == (11, 11)  # the same models again: nothing doubled

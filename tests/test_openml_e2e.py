@@ -45,6 +45,9 @@ def test_flows_are_models_with_their_source(openml_run):
     assert "sklearn==1.5.2" in pipeline["req"] and "numpy>=1.19.5" in pipeline["req"]
     parts = query(openml_run["stores"], "MATCH ({uri: $u})-[:schema__isBasedOn]->(c) RETURN c.uri AS c", u=OML + "f/101")
     assert parts == [{"c": OML + "f/102"}]
+    # The language of its description: the same node as for a Hub model in English.
+    languages = query(openml_run["stores"], "MATCH ({uri: $u})-[:schema__inLanguage]->(l) RETURN l.uri AS l", u=OML + "f/101")
+    assert languages == [{"l": "http://lexvo.org/id/iso639-3/eng"}]
 
 
 def test_run_evaluations_with_task_type_dataset_and_measures(openml_run):

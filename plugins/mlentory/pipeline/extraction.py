@@ -14,8 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from mlentory.enrichment.languages import identify_language
+from mlentory.fair4ml.mentions import mentions_in
 from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
+from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import ApiCache, LoadedRevisions
 
 log = logging.getLogger(__name__)
@@ -109,6 +112,32 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
         found[key] = value
     cache.save()
     run.write_warnings(STAGE, f"entities_{name}", warnings)
+    return found
+
+
+def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
+    """Every ``kind`` entity the extracted records mention, found by running the source's property
+    groups that mention it: where an entity comes from is answered by the mapping alone."""
+    mapping = source.mapping
+    groups = mapping.groups_mentioning.get(kind, ())
+    keys: dict[str, None] = {}
+    for row in mapping.records(run) if groups else ():
+        arguments = mapping.record_arguments(row)
+        for group in groups:
+            try:
+                partial = mapping.property_groups[group](*arguments)
+            except Exception:  # reported by the transformation stage, which owns the record
+                continue
+            keys.update(dict.fromkeys(m["key"] for m in mentions_in(partial, kind)))
+    return list(keys)
+
+
+def identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:
+    """Language names or codes -> ISO 639; a value that names no language is dropped, and said so."""
+    found = {k: identify_language(k) for k in keys}
+    run.write_warnings(STAGE, "entities_languages", [
+        {"kind": "languages", "key": k, "what": "language", "reason": f"{v['reason']}; not recorded as a language"}
+        for k, v in found.items() if not v["found"]])
     return found
 
 

@@ -17,10 +17,8 @@ from typing import Any
 import arxiv
 
 from mlentory.enrichment.arxiv_papers import fetch_articles
-from mlentory.enrichment.languages import identify_language
 from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
-from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, error_record, failure
@@ -30,7 +28,7 @@ from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision
-from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS, base_models, hf_tasks
+from mlentory.sources.huggingface.properties import base_models, hf_tasks
 
 log = logging.getLogger(__name__)
 
@@ -228,18 +226,6 @@ def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], Par
         yield model, card_from_record(card)
 
 
-def mentioned_keys(run: RunFolder, kind: str) -> list[str]:
-    keys: dict[str, None] = {}
-    for model, card in iter_models_with_cards(run):
-        for group in GROUPS_MENTIONING[kind]:
-            try:
-                partial = PROPERTY_GROUPS[group](model, card)
-            except Exception:  # reported by the transformation stage, which owns the record
-                continue
-            keys.update(dict.fromkeys(m["key"] for m in mentions_in(partial, kind)))
-    return list(keys)
-
-
 def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
     return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found)
 
@@ -265,15 +251,6 @@ def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clie
     return {k: cache.get(k) or {"found": False} for k in keys}
 
 
-def _identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:
-    """A card's ``language`` value that names no language is dropped, and said so."""
-    found = {k: identify_language(k) for k in keys}
-    run.write_warnings(STAGE, "entities_languages", [
-        {"kind": "languages", "key": k, "what": "language", "reason": f"{v['reason']}; not recorded as a language"}
-        for k, v in found.items() if not v["found"]])
-    return found
-
-
 def _identify_tasks(keys: list[str]) -> dict[str, Any]:
     tasks = hf_tasks()
     return {
@@ -285,13 +262,13 @@ def _identify_tasks(keys: list[str]) -> dict[str, Any]:
 def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, arxiv_client: arxiv.Client | None = None) -> int:
     """Find every ``kind`` entity the models mention and look up what is known about it."""
     run = RunFolder(Path(run_folder))
-    keys = mentioned_keys(run, kind)
+    keys = scaffolding.mentioned_keys(HUGGINGFACE, run, kind)
     identify: dict[str, Callable[[], dict[str, Any]]] = {
         "datasets": lambda: _cached_lookups(run, "datasets", "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
         "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
         "articles": lambda: _identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
-        "languages": lambda: _identify_languages(run, keys),
+        "languages": lambda: scaffolding.identify_languages(run, keys),
         "tasks": lambda: _identify_tasks(keys),
         "keywords": lambda: {k: {"name": k} for k in keys},
     }

@@ -114,7 +114,8 @@ def evaluations_by_flow(run: RunFolder) -> dict[str, list[dict[str, Any]]]:
 
 def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     """Look up the tasks and datasets the evaluations reference (descriptions only, cached: a task
-    never changes, a dataset description rarely), and name the users who shared the flows."""
+    never changes, a dataset description rarely), name the users who shared the flows, and identify
+    the languages the flows are described in."""
     run = RunFolder(Path(run_folder))
     evaluations = list(read_jsonl(run.file(STAGE, "evaluations.jsonl")))
     if kind == "tasks":
@@ -128,6 +129,8 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
         names = {str(e["uploader"]): e["uploader_name"] for e in evaluations if e.get("uploader_name")}
         uploaders = {str(f.get("uploader")) for f in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if f.get("uploader")}
         found = {u: {"found": u in names, "name": names.get(u)} for u in sorted(uploaders | set(names), key=int)}
+    elif kind == "languages":
+        found = scaffolding.identify_languages(run, scaffolding.mentioned_keys(OPENML, run, "languages"))
     else:
         found = {}
     write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
