@@ -11,10 +11,10 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.fair4ml.models import ENTITY_KINDS
-from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root
+from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task
 from mlentory.sources import HUGGINGFACE
 
-RAW_MODELS = HUGGINGFACE.assets.raw
+EXTRACTION = "mlentory.sources.huggingface.extraction"  # imported by the tasks, when they run
 
 
 def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
@@ -23,30 +23,19 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
     return HuggingFaceHubHook().get_conn()
 
 
-@dag(
-    schedule=None,
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["mlentory", HUGGINGFACE.name, "extraction"],
-    doc_md=__doc__,
-    params={
-        "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
-                            description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
-        "model_ids": Param(None, type=["null", "array"], items={"type": "string"},
-                           description="Model ids to harvest as well, e.g. google-bert/bert-base-uncased."),
-        "model_ids_file": Param(None, type=["null", "string"], pattern=r"^[\w.-]+(/[\w.-]+)*$", maxLength=255,
-                                description="Name of a file in <data root>/hf/inputs/ with one model id per line; '#' starts a comment. "
-                                            "Only files in that folder can be named."),
-        "ancestor_generations": Param(1, type="integer", minimum=0, maximum=10,
-                                      description="How many base_model steps to follow up from the harvested models."),
-        "full_refresh": Param(False, type="boolean",
-                              description="Process every model, even when its revision (sha) was loaded before."),
-        "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
-                                description="Fail the run when more than this share of the models fail."),
-    },
-)
+@dag(schedule=None, **dag_arguments(HUGGINGFACE, "extraction", __doc__, {
+    "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
+                        description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
+    "model_ids": Param(None, type=["null", "array"], items={"type": "string"},
+                       description="Model ids to harvest as well, e.g. google-bert/bert-base-uncased."),
+    "model_ids_file": Param(None, type=["null", "string"], pattern=r"^[\w.-]+(/[\w.-]+)*$", maxLength=255,
+                            description="Name of a file in <data root>/hf/inputs/ with one model id per line; '#' starts a comment. "
+                                        "Only files in that folder can be named."),
+    "ancestor_generations": Param(1, type="integer", minimum=0, maximum=10,
+                                  description="How many base_model steps to follow up from the harvested models."),
+    "full_refresh": Param(False, type="boolean",
+                          description="Process every model, even when its revision (sha) was loaded before."),
+}))
 def hf_extraction() -> None:
     @task
     def hf_run_folder() -> str:
@@ -84,36 +73,15 @@ def hf_extraction() -> None:
 
         return extraction.fetch_model_cards(run_folder, hub())
 
-    def hf_identify(kind: str):  # noqa: ANN202 - a task
-        entities = HUGGINGFACE.assets.entities(kind)
-
-        @task(task_id=f"hf_{kind}", outlets=[entities])
-        def identify(run_folder: str, outlet_events: Any = None) -> int:
-            from mlentory.sources.huggingface import extraction
-
-            count = extraction.identify_entities_with_connections(run_folder, kind)
-            outlet_events[entities].extra = {"run_folder": run_folder, "count": count}
-            return count
-
-        return identify
-
-    @task(outlets=[RAW_MODELS])
-    def hf_raw_models_ready(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
-        from mlentory.sources.huggingface import extraction
-
-        summary = extraction.finish_extraction(run_folder, params["max_error_rate"])
-        outlet_events[RAW_MODELS].extra = summary
-        return summary
-
     run_folder = hf_run_folder()
     harvested = [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder)]
     merged = hf_raw_models(run_folder)
     ancestors = hf_add_ancestor_models(run_folder)
     cards = hf_model_cards(run_folder)
-    ready = hf_raw_models_ready(run_folder)
+    ready = extraction_ready_task(HUGGINGFACE, EXTRACTION)(run_folder)
     harvested >> merged >> ancestors >> cards
     for kind in ENTITY_KINDS:
-        cards >> hf_identify(kind)(run_folder) >> ready
+        cards >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION)(run_folder) >> ready
 
 
 hf_extraction()

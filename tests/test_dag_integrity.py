@@ -10,11 +10,12 @@ import pytest
 from pipeline import ROOT, dag_bag
 
 DAG_IDS = ["hf_extraction", "hf_transformation", "hf_loading"]
+ALL_DAG_IDS = [*DAG_IDS, "openml_extraction", "openml_transformation", "openml_loading"]
 
 
 def test_no_import_errors():
     assert dag_bag().import_errors == {}
-    assert set(DAG_IDS) <= set(dag_bag().dag_ids)
+    assert set(ALL_DAG_IDS) <= set(dag_bag().dag_ids)
 
 
 @pytest.mark.parametrize("dag_file", sorted(p.name for p in (ROOT / "dags").glob("*.py")))
@@ -32,7 +33,7 @@ def test_dag_file_imports_without_deprecation_warnings(dag_file: str):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
+@pytest.mark.parametrize("dag_id", ALL_DAG_IDS)
 def test_dag_conventions(dag_id: str):
     dag = dag_bag().get_dag(dag_id)
     assert {"mlentory", "huggingface"} <= set(dag.tags)
@@ -108,3 +109,11 @@ def test_parsing_a_dag_file_costs_little_beyond_airflow(dag_file: str):
     parsed = json.loads(result.stdout.strip().splitlines()[-1])
     assert [m for m in HEAVY_MODULES if m in parsed["modules"]] == []
     assert parsed["seconds"] < 1.5, parsed["seconds"]
+
+
+def test_openml_assets_chain_its_three_stages():
+    extraction, transformation, loading = (dag_bag().get_dag(f"openml_{stage}") for stage in ("extraction", "transformation", "loading"))
+    produced = {a.name for t in extraction.tasks for a in t.outlets}
+    assert produced == {"openml_raw_models", "openml_tasks", "openml_datasets", "openml_organisations", "openml_languages"}
+    assert "openml_raw_models" in str(transformation.timetable.asset_condition)
+    assert "openml_models_normalized" in str(loading.timetable.asset_condition)

@@ -7,6 +7,7 @@ little beyond importing Airflow.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -103,36 +104,78 @@ def elasticsearch_client():  # noqa: ANN201 - elasticsearch.Elasticsearch
     return ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN_ID).get_conn().es
 
 
+def dag_arguments(source: Source, stage: str, doc_md: str | None, params: dict[str, Param]) -> dict[str, Any]:
+    """What every DAG of every source shares besides its schedule: its id, one active run at a
+    time, no catchup, the default task arguments, tags, and an error budget param."""
+    return {
+        "dag_id": f"{source.key}_{stage}",
+        "start_date": START_DATE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": DEFAULT_ARGS,
+        "tags": ["mlentory", source.name, stage],
+        "doc_md": doc_md,
+        "params": {**params, "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
+                                                     description="Fail the run when more than this share of the records fail.")},
+    }
+
+
+def run_folder_param(verb: str, previous: str) -> Param:
+    return Param(None, type=["null", "string"],
+                 description=f"Run folder to {verb} (again); empty: every folder the {previous} events name "
+                             f"or that still waits, else the newest one that finished {previous}.")
+
+
+def run_folders_task(source: Source, asset: Asset, after_stage: str, stage: str):  # noqa: ANN201 - an Airflow task
+    """The first task of a transformation or loading run: the run folders it works on."""
+
+    @task(task_id=f"{source.key}_{stage}_run_folders")
+    def run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
+        return resolve_run_folders(params, triggering_asset_events, asset, source.key, after_stage=after_stage, stage=stage,
+                                   run_id=run_id or "")
+
+    return run_folders
+
+
+def entity_identification_task(source: Source, kind: str, extraction_module: str):  # noqa: ANN201 - an Airflow task
+    """``<key>_<kind>``: the extraction's identification of one entity kind (the module's
+    ``identify_entities_with_connections``), emitting the kind's asset with its count."""
+    entities = source.assets.entities(kind)
+
+    @task(task_id=f"{source.key}_{kind}", outlets=[entities])
+    def identify(run_folder: str, outlet_events: Any = None) -> int:
+        count = importlib.import_module(extraction_module).identify_entities_with_connections(run_folder, kind)
+        outlet_events[entities].extra = {"run_folder": run_folder, "count": count}
+        return count
+
+    return identify
+
+
+def extraction_ready_task(source: Source, extraction_module: str):  # noqa: ANN201 - an Airflow task
+    """``<key>_raw_models_ready``: the extraction's end (the module's ``finish_extraction``); its
+    ``raw`` asset event, carrying the run folder and counts, starts the transformation."""
+    raw = source.assets.raw
+
+    @task(task_id=f"{source.key}_raw_models_ready", outlets=[raw])
+    def ready(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        summary = importlib.import_module(extraction_module).finish_extraction(run_folder, params["max_error_rate"])
+        outlet_events[raw].extra = summary
+        return summary
+
+    return ready
+
+
 def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
     """``<key>_transformation``: every run folder its ``raw`` asset events name -> FAIR4ML JSON-LD,
     (run folder x property group x chunk) in parallel mapped tasks; emits ``normalized``."""
     key, assets = source.key, source.assets
 
-    @dag(
-        dag_id=f"{key}_transformation",
-        schedule=[assets.raw],
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        tags=["mlentory", source.name, "transformation"],
-        doc_md=doc_md,
-        params={
-            "run_folder": Param(None, type=["null", "string"],
-                                description="Run folder to transform (again); empty: every folder the extraction events name "
-                                            "or that still waits, else the newest extracted one."),
-            "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
-                                description="Records per mapped task (groups x chunks tasks run in parallel)."),
-            "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
-                                    description="Fail the run when more than this share of the records fail."),
-        },
-    )
+    @dag(schedule=[assets.raw], **dag_arguments(source, "transformation", doc_md, {
+        "run_folder": run_folder_param("transform", "extraction"),
+        "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
+                            description="Records per mapped task (groups x chunks tasks run in parallel)."),
+    }))
     def transformation() -> None:
-        @task(task_id=f"{key}_transformation_run_folders")
-        def run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
-            return resolve_run_folders(params, triggering_asset_events, assets.raw, key, after_stage="extraction", stage="transformation",
-                                       run_id=run_id or "")
-
         @task(task_id=f"{key}_property_chunks")
         def property_jobs(folders: list[str], params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
             from mlentory.pipeline import transformation as stage
@@ -159,7 +202,7 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
             outlet_events[assets.normalized].extra = summary
             return summary
 
-        folders = run_folders()
+        folders = run_folders_task(source, assets.raw, "extraction", "transformation")()
         partials = properties.expand_kwargs(property_jobs(folders))
         partials >> entity_linking.expand(run_folder=folders) >> models_normalized.expand(run_folder=folders)
 
@@ -171,32 +214,13 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
     index, entity kinds and model chunks in parallel mapped tasks; emits ``loaded``."""
     key, assets = source.key, source.assets
 
-    @dag(
-        dag_id=f"{key}_loading",
-        schedule=[assets.normalized],
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        tags=["mlentory", source.name, "loading"],
-        doc_md=doc_md,
-        params={
-            "run_folder": Param(None, type=["null", "string"],
-                                description="Run folder to load (again); empty: every folder the transformation events name "
-                                            "or that still waits, else the newest transformed one."),
-            "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
-                           description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or "
-                                       f"{ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
-            "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
-                                    description="Fail the run when more than this share of the models fail to load."),
-        },
-    )
+    @dag(schedule=[assets.normalized], **dag_arguments(source, "loading", doc_md, {
+        "run_folder": run_folder_param("load", "transformation"),
+        "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
+                       description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or "
+                                   f"{ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
+    }))
     def loading() -> None:
-        @task(task_id=f"{key}_loading_run_folders")
-        def run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
-            return resolve_run_folders(params, triggering_asset_events, assets.normalized, key, after_stage="transformation", stage="loading",
-                                       run_id=run_id or "")
-
         @task(task_id=f"{key}_rdf_store_ready")
         def rdf_store_ready() -> None:
             from mlentory.pipeline import loading as stage
@@ -244,7 +268,7 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             outlet_events[assets.loaded].extra = summary
             return summary
 
-        folders = run_folders()
+        folders = run_folders_task(source, assets.normalized, "transformation", "loading")()
         entities = load_entities.expand_kwargs(entity_jobs(folders))
         models = load_models.expand_kwargs(model_jobs(folders))
         indexed = index_models.expand(run_folder=folders)

@@ -22,7 +22,7 @@ from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
-from mlentory.pipeline.state import ApiCache, LoadedRevisions
+from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
 from mlentory.sources import OPENML
 from mlentory.sources.openml.client import OpenMLClient, is_not_found
 
@@ -138,14 +138,15 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     return len(found)
 
 
-def identify_entities_with_connections(run_folder: str, kind: str, data_root: str) -> int:
-    return identify_entities(run_folder, kind, openml_client(data_root))
+def identify_entities_with_connections(run_folder: str, kind: str) -> int:
+    return identify_entities(run_folder, kind, openml_client(run_folder))
 
 
-def openml_client(data_root: str) -> OpenMLClient:
+def openml_client(run_folder: str) -> OpenMLClient:
+    """The client from the ``openml_default`` connection; its own cache beside the source's caches."""
     from mlentory.sources.openml.hook import OpenMLHook
 
-    return OpenMLHook(cache_dir=Path(data_root) / OPENML.key / "cache" / "client").get_conn()
+    return OpenMLHook(cache_dir=source_dir(RunFolder(Path(run_folder))) / "cache" / "client").get_conn()
 
 
 def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
