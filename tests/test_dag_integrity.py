@@ -36,7 +36,8 @@ def test_dag_file_imports_without_deprecation_warnings(dag_file: str):
 @pytest.mark.parametrize("dag_id", ALL_DAG_IDS)
 def test_dag_conventions(dag_id: str):
     dag = dag_bag().get_dag(dag_id)
-    assert {"mlentory", "huggingface"} <= set(dag.tags)
+    source = {"hf": "huggingface", "openml": "openml"}[dag_id.split("_")[0]]
+    assert {"mlentory", source, dag_id.split("_", 1)[1]} <= set(dag.tags)
     assert dag.catchup is False
     assert dag.max_active_runs == 1  # two runs of one stage at once would race on the same state
     assert dag.doc_md
