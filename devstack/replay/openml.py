@@ -44,7 +44,7 @@ def error(code: int, message: str) -> str:
 class OpenMLSnapshot:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.flows = self._ids("flows", "flow.xml")
+        self.flows = {flow_id: ET.parse(path).getroot() for flow_id, path in self._ids("flows", "flow.xml").items()}
         self.runs = {run_id: ET.parse(path).getroot() for run_id, path in self._ids("runs", "run.xml").items()}
 
     def _ids(self, kind: str, name: str) -> dict[int, Path]:
@@ -84,11 +84,7 @@ class OpenMLSnapshot:
         return items[offset:offset + limit]
 
     def _flow_list(self, filters: dict[str, str]) -> tuple[int, str]:
-        flows = []
-        for flow_id, path in self.flows.items():
-            flow = ET.parse(path).getroot()
-            flows.append((flow_id, flow))
-        page = self._page(flows, filters)
+        page = self._page(list(self.flows.items()), filters)
         if not page:
             return 412, error(NO_RESULT_CODES["flow"], "No results")
         rows = "".join(

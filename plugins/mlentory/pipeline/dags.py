@@ -82,7 +82,8 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
     for folder in RunFolder.waiting(root, source, after_stage, stage):
         folders.setdefault(folder.path, folder)
     if not folders and not events:
-        folders = {Path(): RunFolder.resolve(None, root, source, after_stage)}
+        newest = RunFolder.resolve(None, root, source, after_stage)
+        folders[newest.path] = newest
     if not folders and named:
         log.warning("none of the %d run folders the asset events of %s name needs %s", len(named), asset.name, stage)
     chosen = sorted(folders.values(), key=lambda folder: folder.name)  # names start with the creation time

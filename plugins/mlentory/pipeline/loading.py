@@ -38,9 +38,13 @@ def prepare_graph(driver: Driver) -> None:
     GraphLoader(driver).ensure_schema()
 
 
+def _model_chunks(run: RunFolder) -> range:
+    """The transformed model chunks, as the transformation's plan counts them."""
+    return range(read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("chunks", 0))
+
+
 def _model_chunk_files(run: RunFolder) -> list[Path]:
-    """The transformed model files, as the transformation's plan lists them."""
-    return [models_file(run, chunk) for chunk in range(read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("chunks", 0))]
+    return [models_file(run, chunk) for chunk in _model_chunks(run)]
 
 
 def _entity_file(run: RunFolder, kind: str) -> Path:
@@ -65,8 +69,7 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
 
 def plan_model_loads(run_folders: list[str]) -> list[dict[str, Any]]:
     """The model jobs of one loading run, (run folder, model chunk), for mapped tasks."""
-    jobs = [{"run_folder": str(run.path), "chunk": chunk} for run in _oldest_first(run_folders)
-            for chunk in range(len(_model_chunk_files(run)))]
+    jobs = [{"run_folder": str(run.path), "chunk": chunk} for run in _oldest_first(run_folders) for chunk in _model_chunks(run)]
     if len(jobs) > MAX_MAPPED_TASKS:
         raise InvalidInput(f"{len(run_folders)} run folders need {len(jobs)} model chunk loads, more than Airflow maps "
                            f"({MAX_MAPPED_TASKS}): load them in several runs (the run_folder param)")
@@ -98,7 +101,7 @@ def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
 
 def load_models(run_folder: str, chunk: int, driver: Driver) -> int:
     run = RunFolder(Path(run_folder))
-    records = _current(read_jsonld(_model_chunk_files(run)[chunk]), run)
+    records = _current(read_jsonld(models_file(run, chunk)), run)
     progress = Progress(f"graph models chunk {chunk}", len(records))
     loaded, errors = GraphLoader(driver).load(records)
     progress.advance(loaded)
