@@ -15,13 +15,40 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 
 def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: every socket stays bound until all are chosen, so no two are the same."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def port_in_use(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class StoreDidNotStart(RuntimeError):
+    """A stand-in store did not come up; the message carries the end of its log."""
+
+
+def log_tail(log: Path, characters: int = 2_000) -> str:
+    try:
+        return log.read_text(errors="replace")[-characters:]
+    except OSError:
+        return ""
 
 
 def wait_for_port(port: int, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
@@ -37,7 +64,17 @@ def wait_for_port(port: int, timeout: float = 60.0, process: subprocess.Popen | 
 
 
 def start_arcadedb(workdir: Path, bolt_port: int, http_port: int, password: str, heap: str = "1g") -> subprocess.Popen:
+    """ArcadeDB on the given ports; :class:`StoreDidNotStart` (with its log) when it does not come up.
+
+    A port taken between choosing and binding it is the usual cause. ArcadeDB does not exit then: its
+    main thread dies while the Bolt listener keeps answering "database does not exist", so the
+    log is watched for the failure rather than waiting for the timeout.
+    """
     import arcadedb_embedded
+
+    for port in (bolt_port, http_port):
+        if port_in_use(port):
+            raise StoreDidNotStart(f"port {port} is already in use")
 
     home = Path(arcadedb_embedded.__file__).parent
     workdir.mkdir(parents=True, exist_ok=True)
@@ -56,16 +93,41 @@ def start_arcadedb(workdir: Path, bolt_port: int, http_port: int, password: str,
         "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
         "com.arcadedb.server.ArcadeDBServer",
     ]
-    log = (workdir / "arcadedb.log").open("ab")
-    # cwd: ArcadeDB writes ./log where it starts.
-    process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_for_port(bolt_port, process=process)
-    # The Bolt port opens before the default database exists: ready means it answers a query.
-    wait_for_graph_database(bolt_port, password, process=process)
+    log_path = workdir / "arcadedb.log"
+    log_start = log_path.stat().st_size if log_path.exists() else 0
+    with log_path.open("ab") as log:
+        # cwd: ArcadeDB writes ./log where it starts.
+        process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def failed_to_start() -> bool:
+        with log_path.open("rb") as log:
+            log.seek(log_start)
+            return b'Exception in thread "main"' in log.read()
+
+    try:
+        wait_for_port(bolt_port, process=process)
+        # The Bolt port opens before the default database exists: ready means it answers a query.
+        wait_for_graph_database(bolt_port, password, process=process, gave_up=failed_to_start)
+    except Exception as error:
+        stop(process.pid)
+        raise StoreDidNotStart(f"ArcadeDB did not start ({error.__class__.__name__}); its log ends:\n{log_tail(log_path)}") from error
     return process
 
 
-def wait_for_graph_database(bolt_port: int, password: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+def start_arcadedb_on_free_ports(workdir: Path, password: str, attempts: int = 3) -> tuple[subprocess.Popen, int, int]:
+    """ArcadeDB on ports it chooses, trying fresh ports when another process takes one first."""
+    for attempt in range(1, attempts + 1):
+        bolt_port, http_port = free_ports(2)
+        try:
+            return start_arcadedb(workdir, bolt_port, http_port, password), bolt_port, http_port
+        except StoreDidNotStart:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def wait_for_graph_database(bolt_port: int, password: str, timeout: float = 60.0, process: subprocess.Popen | None = None,
+                            gave_up: Callable[[], bool] = lambda: False) -> None:
     from neo4j import GraphDatabase
     from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
@@ -77,7 +139,7 @@ def wait_for_graph_database(bolt_port: int, password: str, timeout: float = 60.0
                     session.run("RETURN 1").consume()
                 return
             except (Neo4jError, ServiceUnavailable, OSError):
-                if time.monotonic() > deadline or (process is not None and process.poll() is not None):
+                if time.monotonic() > deadline or (process is not None and process.poll() is not None) or gave_up():
                     raise
                 time.sleep(0.3)
 
@@ -87,13 +149,31 @@ def start_noida(workdir: Path, port: int) -> subprocess.Popen:
 
     binary = Path(noida_db.__file__).parent / "noida-db"
     workdir.mkdir(parents=True, exist_ok=True)
-    log = (workdir / "noida.log").open("ab")
+    if port_in_use(port):
+        raise StoreDidNotStart(f"port {port} is already in use")
+    log_path = workdir / "noida.log"
     command = [str(binary), "start", "--only", "elasticsearch", "--host", "127.0.0.1",
                "--elasticsearch-port", str(port), "--data-dir", str(workdir / "es-data")]
-    process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_for_port(port, process=process)
-    wait_for_http(f"http://127.0.0.1:{port}/", process=process)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(port, process=process)
+        wait_for_http(f"http://127.0.0.1:{port}/", process=process)
+    except Exception as error:
+        stop(process.pid)
+        raise StoreDidNotStart(f"noida-db did not start ({error.__class__.__name__}); its log ends:\n{log_tail(log_path)}") from error
     return process
+
+
+def start_noida_on_free_port(workdir: Path, attempts: int = 3) -> tuple[subprocess.Popen, int]:
+    for attempt in range(1, attempts + 1):
+        (port,) = free_ports(1)
+        try:
+            return start_noida(workdir, port), port
+        except StoreDidNotStart:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:

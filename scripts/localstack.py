@@ -166,15 +166,15 @@ def up(args: argparse.Namespace) -> None:
         raise SystemExit("[mlentory] the local stack is already running; stop it first: ./scripts/stop.sh")
     # Everything the stack writes (secrets, logs, data, the stores' files) is readable by its owner only.
     os.umask(0o077)
-    ports = {"airflow": pick_port(8080), "bolt": localstack.free_port(), "arcade_http": localstack.free_port(),
-             "es": localstack.free_port(), "replay": localstack.free_port()}
     password = secret("graph_password", 16)
     snapshot = snapshot_dir(args.snapshot)
 
-    graph = localstack.start_arcadedb(LOCAL / "arcadedb", ports["bolt"], ports["arcade_http"], password)
+    graph, bolt_port, arcade_http_port = localstack.start_arcadedb_on_free_ports(LOCAL / "arcadedb", password)
     record_pid("arcadedb", graph.pid)
-    say(f"started the graph store (ArcadeDB over Bolt, pid {graph.pid}, bolt://127.0.0.1:{ports['bolt']})")
-    index = localstack.start_noida(LOCAL / "noida", ports["es"])
+    say(f"started the graph store (ArcadeDB over Bolt, pid {graph.pid}, bolt://127.0.0.1:{bolt_port})")
+    index, es_port = localstack.start_noida_on_free_port(LOCAL / "noida")
+    replay_port, = localstack.free_ports(1)
+    ports = {"airflow": pick_port(8080), "bolt": bolt_port, "arcade_http": arcade_http_port, "es": es_port, "replay": replay_port}
     record_pid("noida", index.pid)
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
     env = airflow_env(ports, password)

@@ -78,9 +78,8 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
     """ArcadeDB (Bolt) and noida-db (Elasticsearch API) on free loopback ports, stopped by PID."""
     workdir = tmp_path_factory.mktemp("stores")
     password = "test-" + os.urandom(8).hex()
-    bolt, http, es_port = localstack.free_port(), localstack.free_port(), localstack.free_port()
-    graph = localstack.start_arcadedb(workdir / "arcadedb", bolt, http, password)
-    index = localstack.start_noida(workdir / "noida", es_port)
+    graph, bolt, _ = localstack.start_arcadedb_on_free_ports(workdir / "arcadedb", password)
+    index, es_port = localstack.start_noida_on_free_port(workdir / "noida")
     _connection("neo4j_default", conn_type="neo4j", host="127.0.0.1", port=bolt, login="root", password=password)
     _connection("elasticsearch_default", conn_type="elasticsearch", host="127.0.0.1", port=es_port, schema="http")
     try:

@@ -272,10 +272,9 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
     from mlentory.stores.graph import GraphLoader
 
     password = "kill-" + os.urandom(6).hex()
-    bolt, http = localstack.free_port(), localstack.free_port()
     records = [{"@id": f"https://huggingface.co/k/m{i}", "@type": "MLModel", "name": f"k/m{i}",
                 "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 7}"]} for i in range(3_000)]
-    graph = localstack.start_arcadedb(tmp_path / "arcadedb", bolt, http, password)
+    graph, bolt, http = localstack.start_arcadedb_on_free_ports(tmp_path / "arcadedb", password)
     try:
         with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", password), max_transaction_retry_time=2) as driver:
             GraphLoader(driver).ensure_schema()
