@@ -38,13 +38,55 @@ def test_each_run_is_an_evaluation_with_a_value_per_measure():
     assert [(m["name"], m["value"]) for m in second["evaluationMetrics"]] == [("predictive_accuracy", 0.9587)]  # no value, no metric
     assert first["evaluationDataset"] == [{"kind": "datasets", "key": "61"}] and first["mlTask"] == [{"kind": "tasks", "key": "301"}]
     assert partial["evaluatedOn"] == [{"kind": "datasets", "key": "61"}] and partial["mlTask"] == [{"kind": "tasks", "key": "301"}]
-    assert p.run_evaluations(FLOW, []) == {"hasEvaluation": [], "evaluatedOn": [], "mlTask": [], "evaluationMetrics": []}
+    assert partial["trainedOn"] == []  # the tasks' procedures are unknown: nothing is said about training
+    assert p.run_evaluations(FLOW, []) == {"hasEvaluation": [], "evaluatedOn": [], "trainedOn": [], "mlTask": [], "evaluationMetrics": []}
+
+
+def test_a_known_estimation_procedure_says_what_the_model_was_trained_on_and_how_it_was_measured():
+    """The transformation gives each evaluation its task's procedure (``mapping.with_procedure``)."""
+    from mlentory.sources.openml.mapping import with_procedure
+
+    task = {"found": True, "task_type": "Supervised Classification", "estimation_procedure": "crossvalidation",
+            "estimation_parameters": {"number_repeats": "1", "number_folds": "10", "stratified_sampling": "true"}}
+    evaluations = [with_procedure(EVALUATIONS[0], task), with_procedure({**EVALUATIONS[1], "task_id": 302, "data_id": 62}, None)]
+    partial = p.run_evaluations(FLOW, evaluations)
+    assert partial["trainedOn"] == [{"kind": "datasets", "key": "61"}]  # not 62: its task could not be read
+    assert partial["evaluatedOn"] == [{"kind": "datasets", "key": "62"}, {"kind": "datasets", "key": "61"}]
+    by_run = {e["@id"]: e for e in partial["hasEvaluation"]}
+    assert [m["measurementTechnique"] for m in by_run["https://www.openml.org/r/5002"]["evaluationMetrics"]] == ["10-fold cross-validation, 1 repeat, stratified"]
+    assert "measurementTechnique" not in by_run["https://www.openml.org/r/5001"]["evaluationMetrics"][0]
+    holdout = {"estimation_procedure": "holdout", "estimation_parameters": {"number_repeats": "1", "percentage": "33"}}
+    assert p.measurement_technique(holdout) == "holdout, 1 repeat, 33% held out"
 
 
 def test_linking_a_task_gives_its_type_and_a_failed_lookup_a_stub():
     [iri], [(kind, term)] = LINKERS["tasks"]({"kind": "tasks", "key": "301"}, {"found": True, "task_type": "Supervised Classification"})
     assert kind == "tasks" and term.name == "Supervised Classification" and iri.endswith("openml-task-type/supervised-classification")
-    [iri], [(_, stub)] = LINKERS["tasks"]({"kind": "tasks", "key": "301"}, {})
-    assert iri == "https://www.openml.org/t/301" and stub.name == "OpenML task 301"
-    [iri], [(_, dataset)] = LINKERS["datasets"]({"kind": "datasets", "key": "61"}, {})
-    assert iri == "https://www.openml.org/d/61" and dataset.name == "OpenML dataset 61" and dataset.license == []
+    [iri], [(kind, stub)] = LINKERS["tasks"]({"kind": "tasks", "key": "301"}, {})
+    assert iri == "https://www.openml.org/t/301" and stub.name == "OpenML task 301" and kind == "stubs"
+    [iri], [(kind, dataset)] = LINKERS["datasets"]({"kind": "datasets", "key": "61"}, {})
+    assert iri == "https://www.openml.org/d/61" and dataset.name == "OpenML dataset 61" and dataset.license == [] and kind == "stubs"
+
+
+def test_a_dataset_keeps_its_licence_citation_and_creators_and_names_its_papers_as_every_source_does():
+    """Shapes of penguins (42585) and emotions (40589) in ``../shared/realdata/openml``."""
+    info = {"found": True, "name": "penguins", "version": 1, "licence": "CC0", "upload_date": "2022-04-27T12:40:03",
+            "creator": ["Kristen Gorman", "Allison Horst"], "citation": None,
+            "paper_url": "https://doi.org/10.1371/journal.pone.0090081", "description": "Data on penguins."}
+    [iri], records = LINKERS["datasets"]({"kind": "datasets", "key": "42585"}, info)
+    by_kind = {kind: record for kind, record in records}
+    dataset = by_kind["datasets"]
+    assert iri == "https://www.openml.org/d/42585" and dataset.version == "1" and dataset.creator == ["Kristen Gorman", "Allison Horst"]
+    assert dataset.license == ["https://spdx.org/licenses/CC0-1.0"]
+    assert dataset.citation == ["https://doi.org/10.1371/journal.pone.0090081"]
+    # The IRI a Hub card citing the same DOI gets; a DOI alone only names the paper (a stub).
+    from mlentory.fair4ml.papers import doi_mention
+    from mlentory.fair4ml.linking import link_article
+
+    assert dataset.reference_publication == link_article(doi_mention("10.1371/JOURNAL.PONE.0090081"), {})[0] == ["https://doi.org/10.1371/journal.pone.0090081"]
+    assert by_kind["stubs"].id == "https://doi.org/10.1371/journal.pone.0090081"
+    emotions = {"found": True, "name": "emotions", "licence": "Public", "creator": "Trohidis, K.; Tsoumakas, G.",
+                "citation": "http://ismir2008.ismir.net/papers/ISMIR2008_275.pdf arXiv: https://arxiv.org/abs/2106.09685v2"}
+    _, records = LINKERS["datasets"]({"kind": "datasets", "key": "40589"}, emotions)
+    dataset = records[0][1]
+    assert dataset.creator == ["Trohidis, K.; Tsoumakas, G."] and dataset.reference_publication == ["https://arxiv.org/abs/2106.09685"]

@@ -31,6 +31,12 @@ def is_retryable(exc: BaseException) -> bool:
     return _status(exc) in RETRYABLE_STATUS
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure that asking again later may cure (network, timeouts, rate limits, overload), as
+    opposed to an answer that will stay the same (a refusal, an unreadable document)."""
+    return is_retryable(exc) or isinstance(exc, (TimeoutError, ConnectionError))
+
+
 def retry_after_seconds(exc: BaseException | None) -> float | None:
     """Seconds the server asked us to wait (``Retry-After`` as seconds or HTTP date), if any."""
     response = getattr(exc, "response", None)

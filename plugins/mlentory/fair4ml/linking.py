@@ -15,7 +15,7 @@ from typing import Any
 
 from mlentory.enrichment.licenses import LicenseInfo, identify_license
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.models import DefinedTerm, FAIR4MLRecord, Language, License, ScholarlyArticle
+from mlentory.fair4ml.models import STUBS, DefinedTerm, FAIR4MLRecord, Language, License, ScholarlyArticle
 
 Linked = tuple[list[str], list[tuple[str, FAIR4MLRecord]]]  # IRIs for the mention, (kind, record) to store
 Linker = Callable[[dict[str, Any], Any], Linked]
@@ -30,16 +30,23 @@ def license_record(info: LicenseInfo) -> License:
     )
 
 
+def stub(record: FAIR4MLRecord) -> tuple[str, FAIR4MLRecord]:
+    """A record that only names its resource: loaded where nothing describes it yet (``STUB_KINDS``)."""
+    return STUBS, record
+
+
 def link_article(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
     key = mention["key"]
     if key.startswith("doi:"):
-        # No DOI registry is queried: the paper is named by the title its BibTeX entry gives, or its DOI.
+        # No DOI registry is queried: the paper is named by the title its BibTeX entry gives; a DOI
+        # alone only names it (a stub, which never replaces a title another record gave).
         doi = key.removeprefix("doi:")
         iri = iris.doi_iri(doi)
-        return [iri], [("articles", ScholarlyArticle(id=iri, identifier=key, name=mention.get("title") or key, url=iri, same_as=[iri]))]
+        record = ScholarlyArticle(id=iri, identifier=key, name=mention.get("title") or key, url=iri, same_as=[iri])
+        return [iri], [("articles", record) if mention.get("title") else stub(record)]
     iri = iris.arxiv_iri(key)
     if not info.get("found"):
-        return [iri], [("articles", ScholarlyArticle(id=iri, identifier=f"arXiv:{key}", name=f"arXiv:{key}", url=iri))]
+        return [iri], [stub(ScholarlyArticle(id=iri, identifier=f"arXiv:{key}", name=f"arXiv:{key}", url=iri))]
     record = ScholarlyArticle(
         id=iri,
         identifier=f"arXiv:{key}",

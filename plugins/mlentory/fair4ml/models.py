@@ -68,6 +68,7 @@ class PropertyValue(FAIR4MLRecord):
     property_id: str | None = Field(None, alias="propertyID", description="schema:propertyID, the metric's type (e.g. 'accuracy').")
     value: float | int | str | None = Field(None, description="schema:value, a number where the source gives one.")
     verified: bool | None = Field(None, description="mlentory:verified, whether the source marks the value as verified.")
+    measurement_technique: str | None = Field(None, description="schema:measurementTechnique, how the value was estimated (e.g. 10-fold cross-validation).")
 
 
 class MLModelEvaluation(FAIR4MLRecord):
@@ -140,8 +141,13 @@ class Dataset(FAIR4MLRecord):
 
     jsonld_type: ClassVar[str] = "Dataset"
 
+    version: str | None = Field(None, description="schema:version at the source.")
+    date_published: datetime | None = Field(None, description="schema:datePublished, when the source published it.")
     date_modified: datetime | None = Field(None, description="schema:dateModified at the source.")
     license: list[IRI] = Field(default_factory=list, description="schema:license IRIs.")
+    creator: list[str] = Field(default_factory=list, description="schema:creator, the names the source gives for who made the data.")
+    citation: list[str] = Field(default_factory=list, description="schema:citation, how the source asks the dataset to be cited (text).")
+    reference_publication: list[IRI] = Field(default_factory=list, description="codemeta:referencePublication, ScholarlyArticle IRIs of the papers that describe it.")
     source_sha: str | None = Field(None, description="Source revision this record describes.")
 
 
@@ -200,8 +206,11 @@ ENTITY_MODELS: dict[str, type[FAIR4MLRecord]] = {
 }
 ENTITY_KINDS = tuple(ENTITY_MODELS)
 # Records of these kinds stand in for resources described elsewhere (a base model harvested in
-# another run, or gone from its source): loaders write them only where no described node exists.
-STUB_KINDS = ("base_models",)
+# another run, or gone from its source; a paper known only by its DOI; an entity whose lookup
+# failed): loaders write them only where no described node exists, so a stub never replaces what a
+# full record wrote, whichever source or run wrote it.
+STUBS = "stubs"
+STUB_KINDS = ("base_models", STUBS)
 
 
 @functools.cache

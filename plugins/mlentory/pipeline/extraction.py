@@ -16,10 +16,11 @@ from typing import Any
 
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mentions_in
+from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
 from mlentory.pipeline.source import Source
-from mlentory.pipeline.state import ApiCache, LoadedRevisions
+from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, LoadedRevisions
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,13 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
 
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
-                   is_not_found: Callable[[BaseException], bool]) -> dict[str, Any]:
+                   is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient) -> dict[str, Any]:
     """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too.
 
     Every lookup that did not find the entity is a warning of this run (the mention links to a
-    stub): a failure (5xx after retries, network) is not cached, so the next run asks again.
+    stub). A transient failure (network, 429 or 5xx after retries) is not cached, so the next run
+    asks again; any other failure (a refusal, a document that cannot be read) would fail the same
+    way every time, so it is cached for ``UNREADABLE_TTL`` instead of costing a request every run.
     """
     cache = ApiCache(run, name, ttl)
     found: dict[str, Any] = {}
@@ -101,14 +104,18 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
             try:
                 value = fetch(key)
             except Exception as exc:
-                if not is_not_found(exc):  # transient: the models that mention it are retried by the next run
+                if is_not_found(exc):
+                    value = {"found": False}
+                elif is_transient(exc):  # the models that mention it are retried by the next run
                     warnings.append({"kind": kind, "key": key, "what": f"{name} lookup", "reason": failure(exc), "retry": True})
                     continue
-                value = {"found": False}
+                else:
+                    value = {"found": False, UNREADABLE: failure(exc)}
             cache.put(key, value)
         if value.get("found") is False:
-            warnings.append({"kind": kind, "key": key, "what": f"{name} lookup",
-                             "reason": "not found at the source" + (" (answer cached by an earlier run)" if cached else " (404)")})
+            reason = (f"unreadable at the source: {value[UNREADABLE]}; asked again after {UNREADABLE_TTL.days} days" if value.get(UNREADABLE)
+                      else "not found at the source" + ("" if cached else " (404)"))
+            warnings.append({"kind": kind, "key": key, "what": f"{name} lookup", "reason": reason + (" (answer cached by an earlier run)" if cached else "")})
         found[key] = value
     cache.save()
     run.write_warnings(STAGE, f"entities_{name}", warnings)

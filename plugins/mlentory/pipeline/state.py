@@ -57,6 +57,12 @@ class LoadedRevisions:
             write_json(self.path, {**self.load(), **revisions})
 
 
+# A cached lookup that failed for good (``{"found": False, UNREADABLE: reason}``) is asked again after
+# this long, whatever the cache's own time to live: the source (or this pipeline) may have fixed it.
+UNREADABLE = "unreadable"
+UNREADABLE_TTL = timedelta(days=7)
+
+
 class ApiCache:
     """Responses that change rarely (datasets, accounts, papers), kept across runs to spare the rate limit."""
 
@@ -70,7 +76,8 @@ class ApiCache:
         entry = self.entries.get(key)
         if entry is None:
             return None
-        if self.ttl is not None and datetime.fromisoformat(entry["at"]) < datetime.now(UTC) - self.ttl:
+        ttl = UNREADABLE_TTL if isinstance(entry["value"], dict) and entry["value"].get(UNREADABLE) else self.ttl
+        if ttl is not None and datetime.fromisoformat(entry["at"]) < datetime.now(UTC) - ttl:
             return None
         return entry["value"]
 

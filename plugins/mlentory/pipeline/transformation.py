@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, unique
-from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, MLModel
+from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
@@ -142,6 +142,8 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
                 for entity_kind, record in entity_records:
                     records[entity_kind][record.id] = record.to_jsonld()
     write_json(run.file(STAGE, "links.json"), links)
+    described = {iri for kind in ENTITY_MODELS for iri in records[kind]}
+    records[STUBS] = {iri: record for iri, record in records[STUBS].items() if iri not in described}
     counts = {}
     for kind in LINKED_KINDS:
         counts[kind] = write_jsonld(run.file(STAGE, "entities", f"{kind}.jsonld"), sorted(records[kind].values(), key=lambda r: r["@id"]))

@@ -17,6 +17,7 @@ from typing import Any
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.jsonld import read_jsonld
+from mlentory.fair4ml.papers import normalize_doi
 from mlentory.pipeline.run_folder import RunFolder
 from mlentory.sources.huggingface import properties as p
 from mlentory.sources.huggingface.cards import ParsedCard
@@ -108,7 +109,7 @@ def check_model(coverage: Coverage, model: dict[str, Any], card: ParsedCard | No
     if results:
         coverage.check("model-index results", model_id, len(results), len(record.get("hasEvaluation", [])) >= len(results))
     for doi in p.tag_values(model, "doi:"):
-        coverage.check("doi tags", model_id, doi, has("sameAs", iris.doi_iri(p.normalize_doi(doi))))
+        coverage.check("doi tags", model_id, doi, has("sameAs", iris.doi_iri(normalize_doi(doi))))
     for arxiv_id in p.tag_values(model, "arxiv:"):
         if not p.is_template_paper(arxiv_id):  # the template's carbon paper has no home in the model's record
             coverage.check("arxiv tags", model_id, arxiv_id, has("referencePublication", iris.arxiv_iri(arxiv_id)))

@@ -10,7 +10,7 @@ from typing import Any
 
 from mlentory.enrichment.licenses import identify_license
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record
+from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record, stub
 from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, MLModel
 
 
@@ -31,6 +31,8 @@ def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
         source_sha=info.get("sha"),
         license=[lic.id for lic in licenses],
     )
+    if not info.get("found"):
+        return [iri], [stub(record)]  # not found, or the lookup failed: named only
     return [iri], [("datasets", record), *(("licenses", lic) for lic in licenses)]
 
 
@@ -47,7 +49,7 @@ def _organisation(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
     iri = iris.hf_account_iri(key)
     # Organization or Person only as the Hub said; an account it could not tell stays an Account.
     record = Agent(id=iri, identifier=key, name=info.get("fullname") or key, url=iri, kind=info.get("kind") or "Account")
-    return [iri], [("organisations", record)]
+    return [iri], [("organisations", record) if info.get("kind") else stub(record)]
 
 
 def _base_model(mention: dict[str, Any], info: dict[str, Any]) -> Linked:

@@ -30,13 +30,10 @@ from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
+from mlentory.fair4ml.papers import ARXIV_IN_TEXT, ARXIV_VERSION, DOI, arxiv_mention, doi_mention, normalize_doi
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 
-ARXIV_IN_TEXT = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECASE)
-ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$", re.IGNORECASE)
-DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>{}\[\]()|,;]+)", re.IGNORECASE)
-ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 # The Hub mints DOIs for repositories under its own prefix: such a DOI names the model, not a paper.
 HUB_DOI_PREFIX = "10.57967/hf/"
 CODE_HOST_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/([\w.-]+)/([\w.-]+)", re.IGNORECASE)
@@ -122,10 +119,6 @@ def tag_values(model: dict[str, Any], prefix: str) -> list[str]:
 def repo_file_url(model: dict[str, Any], link: str) -> str:
     """A link as written in the card, absolute: relative ones point into the repository at its revision."""
     return urljoin(f"{iris.hf_model_iri(model['id'])}/blob/{model.get('sha') or 'main'}/", link.strip())
-
-
-def normalize_doi(doi: str) -> str:
-    return doi.strip().rstrip(".").lower()
 
 
 # -- groups -------------------------------------------------------------------------------------
@@ -450,7 +443,7 @@ def _template_papers() -> frozenset[str]:
 
 
 def is_template_paper(arxiv_id: str) -> bool:
-    return re.sub(r"v\d+$", "", arxiv_id) in _template_papers()
+    return ARXIV_VERSION.sub("", arxiv_id) in _template_papers()
 
 
 def _bibtex_field(entry: str, name: str) -> str | None:
@@ -459,13 +452,9 @@ def _bibtex_field(entry: str, name: str) -> str | None:
 
 
 def _article_mention_for_doi(doi: str, title: str | None = None) -> Mention | None:
-    doi = normalize_doi(doi)
-    if doi.startswith(HUB_DOI_PREFIX):
+    if normalize_doi(doi).startswith(HUB_DOI_PREFIX):
         return None  # the model's own DOI (basic: sameAs)
-    arxiv = ARXIV_DOI.match(doi)
-    if arxiv and ARXIV_ID.match(arxiv.group(1)):
-        return mention("articles", re.sub(r"v\d+$", "", arxiv.group(1)))
-    return mention("articles", f"doi:{doi}", title=title)
+    return doi_mention(doi, title)
 
 
 def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
@@ -477,13 +466,12 @@ def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     arxiv_ids = tag_values(model, "arxiv:")
     if card is not None:
         arxiv_ids += [m.group(1) for m in ARXIV_IN_TEXT.finditer(card.body)]
-    found = [mention("articles", re.sub(r"v\d+$", "", a)) for a in arxiv_ids
-             if ARXIV_ID.match(a) and not is_template_paper(a)]
+    found = [m for a in arxiv_ids if not is_template_paper(a) and (m := arxiv_mention(a))]
     bibtex = [m.group(0).strip() for m in BIBTEX.finditer(card.body)] if card is not None else []
     for entry in bibtex:
         eprint = _bibtex_field(entry, "eprint")
-        if eprint and ARXIV_ID.match(eprint):
-            found.append(mention("articles", re.sub(r"v\d+$", "", eprint)))
+        if eprint and (m := arxiv_mention(eprint)):
+            found.append(m)
         doi = _bibtex_field(entry, "doi")
         if doi and DOI.search(doi) and (m := _article_mention_for_doi(DOI.search(doi).group(1), _bibtex_field(entry, "title"))):
             found.append(m)

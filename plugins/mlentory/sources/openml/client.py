@@ -11,6 +11,7 @@ Every answer becomes a plain JSON record (the raw record kept in the run folder)
 
 from __future__ import annotations
 
+import importlib
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -19,7 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import openml
+import requests
 from openml.exceptions import OpenMLServerNoResult
+
+from mlentory import http_retry
+from mlentory.http_retry import RETRYABLE_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +45,44 @@ def configure(settings: OpenMLSettings) -> None:
     openml.config.server = settings.server
     openml.config.apikey = settings.api_key or ""
     openml.config.set_root_cache_directory(str(settings.cache_dir))
-    # Its own retries: a few, quickly; the task's retries (Airflow) come on top.
+    # Its own retries cover dropped connections only, a few, quickly; rate limits and overload are
+    # retried by ``with_retries`` (honouring Retry-After), and the task's retries come on top.
     openml.config.connection_n_retries = 3
     openml.config.retry_policy = "robot"
+    _raise_rate_limits_as_http_errors()
+
+
+DATABASE_CONNECTION_ERROR = 107  # OpenML's "database connection error": the server is overloaded
+
+
+def _raise_rate_limits_as_http_errors() -> None:
+    """The client reads every non-200 answer as an OpenML error document: a 429 or 5xx from a proxy
+    (a JSON or HTML body) would become an XML parse error, retried on the client's own schedule
+    whatever ``Retry-After`` says. Such answers are raised as ``requests.HTTPError`` instead (which
+    its HTTP layer passes through), for ``with_retries``. The client has no hook for this: its
+    response check is wrapped, once."""
+    api_calls = importlib.import_module("openml._api_calls")
+    name = "__check_response"
+    check = vars(api_calls).get(name)
+    if check is None or getattr(check, "_mlentory", False):
+        if check is None:
+            log.warning("openml %s has no %s: rate limits are retried by the client's own schedule", openml.__version__, name)
+        return
+
+    def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code in RETRYABLE_STATUS:
+            raise requests.HTTPError(f"{response.status_code} from {response.url}", response=response)
+        check(response, *args, **kwargs)
+
+    check_response._mlentory = True  # type: ignore[attr-defined]
+    setattr(api_calls, name, check_response)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return http_retry.is_transient(exc) or getattr(exc, "code", None) == DATABASE_CONNECTION_ERROR
+
+
+retrying = http_retry.with_retries(attempts=5, initial_wait=1.0, max_wait=60.0)
 
 
 def _find(element: ET.Element | None, path: str) -> str | None:
@@ -71,7 +111,7 @@ class OpenMLClient:
         """Every flow's listing row (id, name, version, external version, uploader), page by page."""
         offset = 0
         while True:
-            page = openml.flows.list_flows(offset=offset, size=LIST_PAGE, output_format="dict")
+            page = retrying(openml.flows.list_flows)(offset=offset, size=LIST_PAGE, output_format="dict")
             for flow_id in sorted(page):
                 yield {key: (str(value) if key != "id" else int(value)) for key, value in page[flow_id].items() if value is not None}
             if len(page) < LIST_PAGE:
@@ -80,8 +120,7 @@ class OpenMLClient:
 
     def flow(self, flow_id: int) -> dict[str, Any]:
         """The flow's description as a plain record (components by their flow ids)."""
-        flow = openml.flows.get_flow(flow_id)
-        return flow_record(flow)
+        return flow_record(retrying(openml.flows.get_flow)(flow_id))
 
     def evaluations(self, measure: str, flow_ids: list[int]) -> Iterator[dict[str, Any]]:
         """The run-level evaluations of ``measure`` for the flows, in batches of flows."""
@@ -89,7 +128,7 @@ class OpenMLClient:
             batch = flow_ids[start:start + FLOWS_PER_EVALUATION_REQUEST]
             offset = 0
             while True:
-                rows = openml.evaluations.list_evaluations(measure, flows=batch, offset=offset, size=LIST_PAGE, output_format="dict")
+                rows = retrying(openml.evaluations.list_evaluations)(measure, flows=batch, offset=offset, size=LIST_PAGE, output_format="dict")
                 for row in rows.values():
                     yield {key: value for key, value in row.items() if key not in ("values", "array_data")}
                 if len(rows) < LIST_PAGE:
@@ -104,7 +143,7 @@ class OpenMLClient:
         (``task_type_id``) that older tasks' descriptions lack."""
         from openml._api_calls import _perform_api_call
 
-        root = ET.fromstring(_perform_api_call(f"task/{task_id}", "get"))
+        root = ET.fromstring(retrying(_perform_api_call)(f"task/{task_id}", "get"))
         inputs = {element.get("name"): element for element in root.findall("oml:input", OML)}
         source = inputs.get("source_data")
         procedure = inputs.get("estimation_procedure")
@@ -121,8 +160,8 @@ class OpenMLClient:
 
     def dataset(self, dataset_id: int) -> dict[str, Any]:
         """The dataset's description, without its data, features or qualities."""
-        dataset = openml.datasets.get_dataset(dataset_id, download_data=False, download_qualities=False,
-                                              download_features_meta_data=False)
+        dataset = retrying(openml.datasets.get_dataset)(dataset_id, download_data=False, download_qualities=False,
+                                                        download_features_meta_data=False)
         return {
             "id": dataset.dataset_id,
             "name": dataset.name,

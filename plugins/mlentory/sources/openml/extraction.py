@@ -24,7 +24,7 @@ from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
 from mlentory.sources import OPENML
-from mlentory.sources.openml.client import OpenMLClient, is_not_found
+from mlentory.sources.openml.client import OpenMLClient, is_not_found, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +120,11 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     evaluations = list(read_jsonl(run.file(STAGE, "evaluations.jsonl")))
     if kind == "tasks":
         keys = sorted({str(e["task_id"]) for e in evaluations}, key=int)
-        found = scaffolding.cached_lookups(run, "tasks", "tasks", keys, None, lambda k: {"found": True, **client.task(int(k))}, is_not_found)
+        found = scaffolding.cached_lookups(run, "tasks", "tasks", keys, None, lambda k: {"found": True, **client.task(int(k))}, is_not_found, is_transient)
     elif kind == "datasets":
         keys = sorted({str(e["data_id"]) for e in evaluations}, key=int)
         found = scaffolding.cached_lookups(run, "datasets", "datasets", keys, timedelta(days=30),
-                                           lambda k: {"found": True, **client.dataset(int(k))}, is_not_found)
+                                           lambda k: {"found": True, **client.dataset(int(k))}, is_not_found, is_transient)
     elif kind == "organisations":
         names = {str(e["uploader"]): e["uploader_name"] for e in evaluations if e.get("uploader_name")}
         uploaders = {str(f.get("uploader")) for f in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if f.get("uploader")}

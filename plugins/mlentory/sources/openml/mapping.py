@@ -8,7 +8,7 @@ from typing import Any
 
 from mlentory.fair4ml import iris
 from mlentory.pipeline.extraction import MODELS_FILE, STAGE
-from mlentory.pipeline.run_folder import RunFolder, read_jsonl
+from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl
 from mlentory.pipeline.source import SourceMapping
 from mlentory.sources.openml.extraction import evaluations_by_flow, flow_revision
 from mlentory.sources.openml.linking import LINKERS
@@ -16,9 +16,19 @@ from mlentory.sources.openml.properties import GROUPS_MENTIONING, PROPERTY_GROUP
 
 
 def records(run: RunFolder) -> Iterator[dict[str, Any]]:
+    """Each flow with its run evaluations; an evaluation carries its task's estimation procedure
+    (from the task descriptions the extraction looked up), which says how the model was trained."""
     evaluations = evaluations_by_flow(run)
+    tasks = read_json(run.file(STAGE, "entities", "tasks.json"), {})
     for flow in read_jsonl(run.file(STAGE, MODELS_FILE)):
-        yield {"id": flow["id"], "revision": flow_revision(flow), "flow": flow, "evaluations": evaluations.get(flow["id"], [])}
+        yield {"id": flow["id"], "revision": flow_revision(flow), "flow": flow,
+               "evaluations": [with_procedure(e, tasks.get(str(e.get("task_id")))) for e in evaluations.get(flow["id"], [])]}
+
+
+def with_procedure(evaluation: dict[str, Any], task: dict[str, Any] | None) -> dict[str, Any]:
+    if not task or not task.get("estimation_procedure"):
+        return evaluation
+    return {**evaluation, "estimation_procedure": task["estimation_procedure"], "estimation_parameters": task.get("estimation_parameters") or {}}
 
 
 MAPPING = SourceMapping(

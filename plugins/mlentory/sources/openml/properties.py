@@ -9,7 +9,9 @@ groups do (``fair4ml.mentions``). The rules:
   are ``isBasedOn``;
 - each run evaluation is an embedded ``MLModelEvaluation`` at the run's page, with one
   ``PropertyValue`` per measure, linked to the task (its type is the ``mlTask``) and the dataset;
-  the datasets the flow was evaluated on are its ``evaluatedOn``.
+  the datasets the flow was evaluated on are its ``evaluatedOn``, and its ``trainedOn`` where the
+  task's estimation procedure is known (each of OpenML's fits the model on the task's dataset); the
+  procedure is each metric's ``measurementTechnique``.
 """
 
 from __future__ import annotations
@@ -55,13 +57,44 @@ def lineage(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
     return {"isBasedOn": [mention("models", str(component)) for component in unique((flow.get("components") or {}).values())]}
 
 
+# OpenML's estimation procedure types (``estimation_procedure/list``): each fits the model on the
+# task's dataset (on its training folds or split, or on all of it) before measuring it.
+PROCEDURES = {
+    "crossvalidation": "cross-validation",
+    "leaveoneout": "leave-one-out cross-validation",
+    "holdout": "holdout",
+    "customholdout": "custom holdout",
+    "bootstrapping": "bootstrapping",
+    "subsampling": "subsampling",
+    "testthentrain": "test-then-train (prequential)",
+    "testontrainingdata": "test on the training data",
+}
+
+
+def measurement_technique(evaluation: dict[str, Any]) -> str | None:
+    """The task's estimation procedure in words ("10-fold cross-validation, 1 repeat, stratified")."""
+    procedure = evaluation.get("estimation_procedure")
+    if not procedure:
+        return None
+    parameters = evaluation.get("estimation_parameters") or {}
+    name = PROCEDURES.get(procedure, procedure)
+    folds, repeats, percentage = parameters.get("number_folds"), parameters.get("number_repeats"), parameters.get("percentage")
+    details = [f"{repeats} repeat{'s' if str(repeats) != '1' else ''}" if repeats else None,
+               f"{percentage}% held out" if percentage else None,
+               "stratified" if str(parameters.get("stratified_sampling", "")).lower() == "true" else None]
+    return ", ".join([f"{folds}-fold {name}" if folds else name, *(d for d in details if d)])
+
+
 def run_evaluations(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
-    records, datasets, tasks = [], [], []
+    """Each run's evaluation; the model was trained on the dataset of every task whose estimation
+    procedure is known (a task that could not be read says nothing about training)."""
+    records, datasets, tasks, trained_on = [], [], [], []
     for evaluation in sorted(evaluations, key=lambda e: e["run_id"]):
         run_iri = iris.openml_run_iri(evaluation["run_id"])
         values = {measure: value for measure, value in sorted(evaluation["values"].items()) if value is not None}
         dataset = mention("datasets", str(evaluation["data_id"])) if evaluation.get("data_id") else None
         task = mention("tasks", str(evaluation["task_id"])) if evaluation.get("task_id") else None
+        technique = measurement_technique(evaluation)
         records.append({
             "@id": run_iri,
             "name": f"run {evaluation['run_id']} on {evaluation.get('data_name') or evaluation.get('data_id')} (task {evaluation.get('task_id')})",
@@ -69,13 +102,15 @@ def run_evaluations(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> 
             "evaluatedMLModel": iris.openml_flow_iri(flow["id"]),
             "evaluationDataset": [dataset] if dataset else [],
             "mlTask": [task] if task else [],
-            "evaluationMetrics": [{"@id": iris.evaluation_metric_iri(run_iri, position), "name": measure, "propertyID": measure, "value": value}
+            "evaluationMetrics": [{"@id": iris.evaluation_metric_iri(run_iri, position), "name": measure, "propertyID": measure, "value": value,
+                                   **({"measurementTechnique": technique} if technique else {})}
                                   for position, (measure, value) in enumerate(values.items())],
             "evaluationResults": "; ".join(f"{measure}: {value}" for measure, value in values.items()) or None,
         })
         datasets += [dataset] if dataset else []
         tasks += [task] if task else []
-    return {"hasEvaluation": records, "evaluatedOn": unique(datasets), "mlTask": unique(tasks),
+        trained_on += [dataset] if dataset and technique else []
+    return {"hasEvaluation": records, "evaluatedOn": unique(datasets), "trainedOn": unique(trained_on), "mlTask": unique(tasks),
             "evaluationMetrics": unique(m for e in evaluations for m in sorted(e["values"]))}
 
 
