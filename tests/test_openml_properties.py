@@ -80,8 +80,8 @@ def test_a_dataset_keeps_its_licence_citation_and_creators_and_names_its_papers_
     assert dataset.license == ["https://spdx.org/licenses/CC0-1.0"]
     assert dataset.citation == ["https://doi.org/10.1371/journal.pone.0090081"]
     # The IRI a Hub card citing the same DOI gets; a DOI alone only names the paper (a stub).
-    from mlentory.fair4ml.papers import doi_mention
     from mlentory.fair4ml.linking import link_article
+    from mlentory.fair4ml.papers import doi_mention
 
     assert dataset.reference_publication == link_article(doi_mention("10.1371/JOURNAL.PONE.0090081"), {})[0] == ["https://doi.org/10.1371/journal.pone.0090081"]
     assert by_kind["stubs"].id == "https://doi.org/10.1371/journal.pone.0090081"
