@@ -19,7 +19,7 @@ EVALUATIONS = [
 def test_basic():
     basic = p.basic(FLOW, [])
     assert basic["name"] == "sklearn.Pipeline(SimpleImputer)" and basic["description"] == "Pipeline of transforms."
-    assert basic["url"] == "https://www.openml.org/f/101" and basic["dateCreated"] == "2024-10-01T10:00:00"
+    assert basic["url"] == "https://www.openml.org/f/101" and basic["dateCreated"] == "2024-10-01T10:00:00+00:00"
     assert basic["softwareRequirements"] == ["sklearn==1.5.2", "numpy>=1.19.5", "openml==0.15.1"]
 
 

@@ -44,8 +44,17 @@ def error(code: int, message: str) -> str:
 class OpenMLSnapshot:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.flows = {flow_id: ET.parse(path).getroot() for flow_id, path in self._ids("flows", "flow.xml").items()}
-        self.runs = {run_id: ET.parse(path).getroot() for run_id, path in self._ids("runs", "run.xml").items()}
+        self.flows = {flow_id: self._parse(path, "flow") for flow_id, path in self._ids("flows", "flow.xml").items()}
+        self.runs = {run_id: self._parse(path, "run") for run_id, path in self._ids("runs", "run.xml").items()}
+
+    @staticmethod
+    def _parse(path: Path, kind: str) -> ET.Element:
+        """A recorded document; one that does not parse is still listed (by its id, as the server
+        lists what its database holds) and served as recorded, for the client to fail on."""
+        try:
+            return ET.parse(path).getroot()
+        except ET.ParseError:
+            return ET.fromstring(f'<oml:{kind} xmlns:oml="{NS}"><oml:id>{int(path.parent.name)}</oml:id></oml:{kind}>')
 
     def _ids(self, kind: str, name: str) -> dict[int, Path]:
         folder = self.root / kind

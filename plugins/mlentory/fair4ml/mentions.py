@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 Partial = dict[str, Any]
@@ -50,3 +51,19 @@ def iter_mentions(value: Any) -> Iterable[Mention]:
 
 def mentions_in(partial: Partial, kind: str) -> list[Mention]:
     return [m for m in iter_mentions(partial) if m["kind"] == kind]
+
+
+def iso_datetime(value: Any) -> str | None:
+    """A date or date-time as sources write them (``2014-04-06T23:23:39``, ``2014-04-06 23:23:39``,
+    ``2024-10-01T10:00:00.000Z``) in ISO 8601; None for anything that names no real moment (a
+    record keeps its other values rather than failing validation over one date)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()

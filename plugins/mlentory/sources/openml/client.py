@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,17 +124,43 @@ class OpenMLClient:
         return flow_record(retrying(openml.flows.get_flow)(flow_id))
 
     def evaluations(self, measure: str, flow_ids: list[int]) -> Iterator[dict[str, Any]]:
-        """The run-level evaluations of ``measure`` for the flows, in batches of flows."""
+        """The run-level evaluations of ``measure`` for the flows, in batches of flows.
+
+        The same requests as ``openml.evaluations.list_evaluations`` (the list, then the names of
+        its uploaders), through the client's HTTP layer; but each row is read on its own: the
+        client converts a whole page at once, so one row without a dataset or with a value such as
+        "n/a" would cost every evaluation of the page. Such a row comes back as
+        ``{"unreadable": reason, ...}`` and the others as they are."""
+        from openml._api_calls import _perform_api_call
+
         for start in range(0, len(flow_ids), FLOWS_PER_EVALUATION_REQUEST):
-            batch = flow_ids[start:start + FLOWS_PER_EVALUATION_REQUEST]
+            batch = ",".join(str(i) for i in flow_ids[start:start + FLOWS_PER_EVALUATION_REQUEST])
             offset = 0
             while True:
-                rows = retrying(openml.evaluations.list_evaluations)(measure, flows=batch, offset=offset, size=LIST_PAGE, output_format="dict")
-                for row in rows.values():
-                    yield {key: value for key, value in row.items() if key not in ("values", "array_data")}
+                try:
+                    xml = retrying(_perform_api_call)(f"evaluation/list/function/{measure}/limit/{LIST_PAGE}/offset/{offset}/flow/{batch}", "get")
+                except OpenMLServerNoResult:
+                    break
+                rows = ET.fromstring(xml).findall("oml:evaluation", OML)
+                names = self._user_names({_find(row, "oml:uploader") for row in rows} - {None})
+                for position, row in enumerate(rows, start=offset):
+                    yield evaluation_row(row, position, names)
                 if len(rows) < LIST_PAGE:
                     break
                 offset += LIST_PAGE
+
+    def _user_names(self, user_ids: set[str]) -> dict[str, str]:
+        from openml._api_calls import _perform_api_call
+
+        numbered = sorted(u for u in user_ids if u.isdigit())
+        if not numbered:
+            return {}
+        try:
+            xml = retrying(_perform_api_call)("user/list/user_id/" + ",".join(numbered), "get")
+        except OpenMLServerNoResult:
+            return {}
+        return {_find(user, "oml:id"): _find(user, "oml:username") for user in ET.fromstring(xml).findall("oml:user", OML)
+                if _find(user, "oml:id") and _find(user, "oml:username")}
 
     def task(self, task_id: int) -> dict[str, Any]:
         """The task's description (type, dataset, target, estimation procedure), without its data.
@@ -159,25 +186,49 @@ class OpenMLClient:
         }
 
     def dataset(self, dataset_id: int) -> dict[str, Any]:
-        """The dataset's description, without its data, features or qualities."""
-        dataset = retrying(openml.datasets.get_dataset)(dataset_id, download_data=False, download_qualities=False,
-                                                        download_features_meta_data=False)
-        return {
-            "id": dataset.dataset_id,
-            "name": dataset.name,
-            "version": dataset.version,
-            "description": dataset.description,
-            "licence": dataset.licence,
-            "citation": dataset.citation,
-            "creator": dataset.creator,
-            "contributor": dataset.contributor,
-            "collection_date": dataset.collection_date,
-            "upload_date": dataset.upload_date,
-            "language": dataset.language,
-            "original_data_url": dataset.original_data_url,
-            "paper_url": dataset.paper_url,
-            "tags": list(dataset.tag or []) if isinstance(dataset.tag, list) else ([dataset.tag] if dataset.tag else []),
-        }
+        """The dataset's description (``data/{id}``), without its data, features or qualities.
+
+        Read through the client's HTTP layer rather than with ``get_dataset``, for the reason
+        ``task`` gives: its parser fails a whole description over one odd field (a version that is
+        no number), where the other fields are still worth having."""
+        from openml._api_calls import _perform_api_call
+
+        root = ET.fromstring(retrying(_perform_api_call)(f"data/{dataset_id}", "get"))
+
+        def every(name: str) -> list[str]:
+            return [text for element in root.findall(f"oml:{name}", OML) if (text := _text(element.text))]
+
+        fields = ("name", "version", "description", "licence", "citation", "collection_date", "upload_date", "language",
+                  "original_data_url", "paper_url", "status")
+        return {"id": _integer(_find(root, "oml:id")) or dataset_id, **{name: _find(root, f"oml:{name}") for name in fields},
+                "creator": every("creator"), "contributor": every("contributor"), "tags": every("tag")}
+
+def _integer(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def evaluation_row(row: ET.Element, position: int, user_names: dict[str, str]) -> dict[str, Any]:
+    """One row of ``evaluation/list``. Ids are numbers and the value a finite number; a row whose
+    run or flow cannot be told is unreadable, a missing task or dataset is left out, and a value
+    that is no number is None (with the reason) rather than the whole row lost."""
+    run_id, flow_id = _integer(_find(row, "oml:run_id")), _integer(_find(row, "oml:flow_id"))
+    if run_id is None or flow_id is None:
+        return {"unreadable": f"row {position}: no run or flow id", "run_id": _find(row, "oml:run_id")}
+    value_text = _find(row, "oml:value")
+    try:
+        value = float(value_text) if value_text is not None else None
+    except ValueError:
+        value = None
+    if value is not None and not math.isfinite(value):
+        value = None
+    uploader = _find(row, "oml:uploader")
+    return {
+        "run_id": run_id, "flow_id": flow_id, "task_id": _integer(_find(row, "oml:task_id")),
+        "setup_id": _integer(_find(row, "oml:setup_id")), "data_id": _integer(_find(row, "oml:data_id")),
+        "data_name": _find(row, "oml:data_name"), "upload_time": _find(row, "oml:upload_time"),
+        "uploader": _integer(uploader), "uploader_name": user_names.get(uploader or ""),
+        "value": value, **({"value_problem": f"not a finite number: {value_text[:40]!r}"} if value_text is not None and value is None else {}),
+    }
 
 
 def flow_record(flow: Any) -> dict[str, Any]:

@@ -96,6 +96,12 @@ def harvest_evaluations(run_folder: str, client: OpenMLClient, measures: list[st
             errors.append({"input": f"measure {measure}", "what": "evaluations", "reason": failure(exc), "retry": True})
             continue
         for row in rows:
+            if "unreadable" in row:
+                errors.append({"input": f"measure {measure}", "what": "evaluation", "reason": row["unreadable"]})
+                continue
+            if "value_problem" in row:
+                errors.append({"id": str(row["flow_id"]), "input": f"run {row['run_id']}, measure {measure}", "what": "evaluation value",
+                               "reason": f"{row['value_problem']}; left out"})
             evaluation = runs.setdefault(row["run_id"], {key: row[key] for key in (
                 "run_id", "flow_id", "task_id", "setup_id", "data_id", "data_name", "uploader", "uploader_name", "upload_time")} | {"values": {}})
             evaluation["values"][measure] = row["value"]
@@ -119,15 +125,17 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     run = RunFolder(Path(run_folder))
     evaluations = list(read_jsonl(run.file(STAGE, "evaluations.jsonl")))
     if kind == "tasks":
-        keys = sorted({str(e["task_id"]) for e in evaluations}, key=int)
+        keys = sorted({str(e["task_id"]) for e in evaluations if str(e.get("task_id")).isdigit()}, key=int)
         found = scaffolding.cached_lookups(run, "tasks", "tasks", keys, None, lambda k: {"found": True, **client.task(int(k))}, is_not_found, is_transient)
     elif kind == "datasets":
-        keys = sorted({str(e["data_id"]) for e in evaluations}, key=int)
+        keys = sorted({str(e["data_id"]) for e in evaluations if str(e.get("data_id")).isdigit()}, key=int)
         found = scaffolding.cached_lookups(run, "datasets", "datasets", keys, timedelta(days=30),
                                            lambda k: {"found": True, **client.dataset(int(k))}, is_not_found, is_transient)
     elif kind == "organisations":
-        names = {str(e["uploader"]): e["uploader_name"] for e in evaluations if e.get("uploader_name")}
-        uploaders = {str(f.get("uploader")) for f in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if f.get("uploader")}
+        # OpenML users are numbered: anything else in an uploader field names no user (and the
+        # sharing group mentions none).
+        names = {str(e["uploader"]): e["uploader_name"] for e in evaluations if e.get("uploader_name") and str(e.get("uploader")).isdigit()}
+        uploaders = {str(f["uploader"]) for f in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if str(f.get("uploader")).isdigit()}
         found = {u: {"found": u in names, "name": names.get(u)} for u in sorted(uploaders | set(names), key=int)}
     elif kind == "languages":
         found = scaffolding.identify_languages(run, scaffolding.mentioned_keys(OPENML, run, "languages"))

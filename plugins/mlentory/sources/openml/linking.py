@@ -9,7 +9,7 @@ from typing import Any
 from mlentory.enrichment.licenses import identify_license
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record, link_article, stub
-from mlentory.fair4ml.mentions import unique
+from mlentory.fair4ml.mentions import iso_datetime, unique
 from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, License, MLModel
 from mlentory.fair4ml.papers import papers_in_text
 
@@ -53,7 +53,7 @@ def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
         description=(info.get("description") or "").strip()[:2_000] or None,
         url=iri,
         version=str(info["version"]) if info.get("version") is not None else None,
-        date_published=info.get("upload_date"),
+        date_published=iso_datetime(info.get("upload_date")),
         license=[lic.id for lic in licences],
         creator=_names(info.get("creator")),
         citation=unique(cited),

@@ -21,16 +21,18 @@ from collections.abc import Callable
 from typing import Any
 
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.mentions import Partial, mention, unique
+from mlentory.fair4ml.mentions import WARNINGS, Partial, iso_datetime, mention, unique
 
 REQUIREMENT_SEPARATOR = re.compile(r"[,\n]")
 
 
 def basic(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
-    uploaded = flow.get("upload_date")
+    uploaded = iso_datetime(flow.get("upload_date"))
     requirements = [r.strip() for text in (flow.get("dependencies"), flow.get("external_version")) if text
                     for r in REQUIREMENT_SEPARATOR.split(str(text)) if r.strip()]
+    notes = [{"what": "upload date", "reason": f"not a date: {str(flow['upload_date'])[:40]!r}; left out"}] if flow.get("upload_date") and not uploaded else []
     return {
+        WARNINGS: notes,
         "name": flow.get("custom_name") or flow.get("name"),
         "description": (flow.get("description") or "").strip() or None,
         "version": flow.get("version"),
@@ -49,7 +51,8 @@ def keywords_languages(flow: dict[str, Any], evaluations: list[dict[str, Any]]) 
 
 
 def sharing(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
-    return {"sharedBy": [mention("organisations", str(flow["uploader"]))] if flow.get("uploader") else []}
+    """The uploader, an OpenML user (users are numbered: any other value names none)."""
+    return {"sharedBy": [mention("organisations", str(flow["uploader"]))] if str(flow.get("uploader")).isdigit() else []}
 
 
 def lineage(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
@@ -87,13 +90,14 @@ def measurement_technique(evaluation: dict[str, Any]) -> str | None:
 
 def run_evaluations(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> Partial:
     """Each run's evaluation; the model was trained on the dataset of every task whose estimation
-    procedure is known (a task that could not be read says nothing about training)."""
+    procedure is one of OpenML's (a task that could not be read, or an unknown procedure, says
+    nothing about training)."""
     records, datasets, tasks, trained_on = [], [], [], []
     for evaluation in sorted(evaluations, key=lambda e: e["run_id"]):
         run_iri = iris.openml_run_iri(evaluation["run_id"])
         values = {measure: value for measure, value in sorted(evaluation["values"].items()) if value is not None}
-        dataset = mention("datasets", str(evaluation["data_id"])) if evaluation.get("data_id") else None
-        task = mention("tasks", str(evaluation["task_id"])) if evaluation.get("task_id") else None
+        dataset = mention("datasets", str(evaluation["data_id"])) if str(evaluation.get("data_id")).isdigit() else None
+        task = mention("tasks", str(evaluation["task_id"])) if str(evaluation.get("task_id")).isdigit() else None
         technique = measurement_technique(evaluation)
         records.append({
             "@id": run_iri,
@@ -109,7 +113,7 @@ def run_evaluations(flow: dict[str, Any], evaluations: list[dict[str, Any]]) -> 
         })
         datasets += [dataset] if dataset else []
         tasks += [task] if task else []
-        trained_on += [dataset] if dataset and technique else []
+        trained_on += [dataset] if dataset and evaluation.get("estimation_procedure") in PROCEDURES else []
     return {"hasEvaluation": records, "evaluatedOn": unique(datasets), "trainedOn": unique(trained_on), "mlTask": unique(tasks),
             "evaluationMetrics": unique(m for e in evaluations for m in sorted(e["values"]))}
 
