@@ -29,6 +29,9 @@ ENTITY_KINDS = ("tasks", "datasets", "organisations", "languages")
     "measures": Param(list(OPENML_MEASURES), type="array", items={"type": "string", "pattern": r"^[a-z_]{1,64}$"}, minItems=1,
                       description="Evaluation measures to list for the harvested flows (one request per measure and 100 flows)."),
     "full_refresh": Param(False, type="boolean", description="Harvest flows even when they were loaded before."),
+    "check_new_runs": Param(False, type="boolean",
+                            description="List the evaluations of every loaded flow again and process the flows that gained runs "
+                                        "(one request per measure and 100 loaded flows; descriptions come from the cache)."),
 }))
 def openml_extraction() -> None:
     @task
@@ -42,7 +45,8 @@ def openml_extraction() -> None:
         from mlentory.sources.openml import extraction
 
         client = extraction.openml_client(run_folder)
-        return extraction.harvest_flows(run_folder, client, params["num_flows"], params["flow_ids"], params["full_refresh"])
+        return extraction.harvest_flows(run_folder, client, params["num_flows"], params["flow_ids"], params["full_refresh"],
+                                        params["check_new_runs"])
 
     @task
     def openml_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
@@ -59,9 +63,11 @@ def openml_extraction() -> None:
     run_folder = openml_run_folder()
     evaluations = openml_evaluations(run_folder)
     ready = extraction_ready_task(OPENML, EXTRACTION)(run_folder)
-    openml_raw_flows(run_folder) >> openml_raw_models(run_folder) >> evaluations
+    # A flow's runs are part of its revision: evaluations are listed before the flows are merged.
+    merged = openml_raw_models(run_folder)
+    openml_raw_flows(run_folder) >> evaluations >> merged
     for kind in ENTITY_KINDS:
-        evaluations >> entity_identification_task(OPENML, kind, EXTRACTION)(run_folder) >> ready
+        merged >> entity_identification_task(OPENML, kind, EXTRACTION)(run_folder) >> ready
 
 
 openml_extraction()

@@ -124,6 +124,16 @@ def use_data_root(path: Path) -> Path:
     return path
 
 
+def fresh_world(stores: Stores, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """Empty stores, a data root of its own, and a copy of the fixture snapshot to add records to;
+    returns the copy."""
+    clear(stores)
+    use_data_root(tmp_path_factory.mktemp(name) / "data")
+    snapshot = tmp_path_factory.mktemp(f"{name}-snapshot") / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    return snapshot
+
+
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
     return use_data_root(tmp_path / "data")

@@ -5,12 +5,11 @@ no good record is lost."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
+from conftest import FIXTURE_SNAPSHOT, fresh_world, start_replay
 from pipeline import run_dag, xcom
 
 HF = "https://huggingface.co/"
@@ -86,10 +85,7 @@ def model_body(name: str, fields: dict[str, Any], index: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def bad_run(stores, tmp_path_factory):
-    clear(stores)
-    use_data_root(tmp_path_factory.mktemp("bad") / "data")
-    snapshot = tmp_path_factory.mktemp("bad-hub") / "snapshot"
-    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    snapshot = fresh_world(stores, tmp_path_factory, "bad")
     for index, (name, (fields, card)) in enumerate(CASES.items()):
         (snapshot / "models" / f"bad__{name}.json").write_text(json.dumps(model_body(name, fields, index)))
         if card is not None:

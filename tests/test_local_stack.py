@@ -13,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 
+@pytest.mark.timeout(1500)  # the main job twice (two sources, four Airflow components): ~8 min on 2 cores
 def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     env = {**os.environ, "MLENTORY_LOCAL_DIR": str(tmp_path / "local")}
     for key in [k for k in env if k.startswith(("AIRFLOW", "HF_ENDPOINT"))]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
+from conftest import FIXTURE_SNAPSHOT, fresh_world, start_replay
 from pipeline import run_dag, xcom
 
 OML = "https://www.openml.org/"
@@ -100,10 +99,7 @@ DATASETS = {
 
 @pytest.fixture(scope="module")
 def bad_openml(stores, tmp_path_factory):
-    clear(stores)
-    use_data_root(tmp_path_factory.mktemp("bad-openml") / "data")
-    snapshot = tmp_path_factory.mktemp("bad-openml-snapshot") / "snapshot"
-    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    snapshot = fresh_world(stores, tmp_path_factory, "bad-openml")
     for folder, name, documents in (("flows", "flow.xml", FLOWS), ("runs", "run.xml", RUNS), ("tasks", "task.xml", TASKS),
                                     ("datasets", "description.xml", DATASETS)):
         for item, text in documents.items():

@@ -60,6 +60,17 @@ def test_run_evaluations_with_task_type_dataset_and_measures(openml_run):
                     {"run": OML + "r/5002", "value": 0.9587, "dataset": "iris", "task": "Supervised Classification"}]
     [iris] = query(openml_run["stores"], "MATCH (d {uri: $u})-[:schema__license]->(l) RETURN l.uri AS licence", u=OML + "d/61")
     assert iris["licence"] == "https://spdx.org/licenses/CC0-1.0"
+    # Task 301 is 10-fold cross-validation on iris: the flow was trained on it, and each value says how it was measured.
+    trained = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__trainedOn]->(d) RETURN d.uri AS d", u=OML + "f/101")
+    assert trained == [{"d": OML + "d/61"}]
+    techniques = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__hasEvaluation]->()-[:fair4ml__evaluationMetrics]->(v) "
+                                             "RETURN DISTINCT v.schema__measurementTechnique AS t", u=OML + "f/101")
+    assert techniques == [{"t": "10-fold cross-validation, 1 repeat, stratified"}]
+    # The paper its citation names: the DOI's IRI, as a Hub card citing it would give.
+    [paper] = query(openml_run["stores"], "MATCH (d {uri: $u})-[:codemeta__referencePublication]->(p) "
+                                          "RETURN p.uri AS uri, labels(p) AS labels, d.schema__creator AS creator", u=OML + "d/61")
+    assert paper["uri"] == "https://doi.org/10.1111/j.1469-1809.1936.tb02137.x" and "schema__ScholarlyArticle" in paper["labels"]
+    assert paper["creator"] == ["R.A. Fisher"]
     [user] = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__sharedBy]->(p:schema__Person) RETURN p.schema__name AS name",
                    u=OML + "f/101")
     assert user["name"] == "Jan van Rijn"
@@ -79,3 +90,34 @@ def test_the_api_budget_and_incremental_runs(openml_run):
     assert stats["openml"] <= 1 + 2 + 5 + 5 + 1 + 1 + 1, stats
     summary = json.loads((openml_run["again"] / "extraction" / "SUCCESS.json").read_text())
     assert summary["models"] == 0
+
+
+def test_a_loaded_flow_that_gained_a_run_is_processed_again_with_check_new_runs(openml_run, tmp_path):
+    """The highest run id is part of a flow's revision: with ``check_new_runs`` the loaded flows'
+    evaluations are listed again (their descriptions come from the cache) and only the flow with a
+    new run is processed; it is loaded with all three of its runs."""
+    import shutil
+
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    new_run = (snapshot / "openml" / "runs" / "5002" / "run.xml").read_text().replace("<oml:run_id>5002<", "<oml:run_id>5003<")
+    (snapshot / "openml" / "runs" / "5003").mkdir()
+    (snapshot / "openml" / "runs" / "5003" / "run.xml").write_text(new_run.replace("0.9587", "0.9700"))
+    use_data_root(openml_run["run_folder"].parents[2])  # the data root (and its state) of the runs above
+    server = start_replay(snapshot)
+    try:
+        unchanged = run_dag("openml_extraction", {"num_flows": 0, "check_new_runs": True})
+        assert json.loads((Path(xcom(unchanged, "openml_run_folder")) / "extraction" / "SUCCESS.json").read_text())["models"] == 1
+        requests = server.stats["openml"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    run_folder = xcom(unchanged, "openml_run_folder")
+    summary = json.loads((Path(run_folder) / "extraction" / "SUCCESS.json").read_text())
+    assert (summary["models"], summary["skipped_unchanged"]) == (1, 1)
+    # 1 listing + 5 measures x 1 batch of 2 flows (+ 1 user list each with rows) + the new run's task and dataset (cached): no flow/{id}.
+    assert requests <= 1 + 5 + 5, requests
+    run_dag("openml_transformation", {"run_folder": run_folder})
+    run_dag("openml_loading", {"run_folder": run_folder})
+    runs = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__hasEvaluation]->(e) RETURN e.uri AS run ORDER BY run", u=OML + "f/101")
+    assert [r["run"] for r in runs] == [OML + "r/5001", OML + "r/5002", OML + "r/5003"]

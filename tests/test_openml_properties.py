@@ -90,3 +90,18 @@ def test_a_dataset_keeps_its_licence_citation_and_creators_and_names_its_papers_
     _, records = LINKERS["datasets"]({"kind": "datasets", "key": "40589"}, emotions)
     dataset = records[0][1]
     assert dataset.creator == ["Trohidis, K.; Tsoumakas, G."] and dataset.reference_publication == ["https://arxiv.org/abs/2106.09685"]
+
+
+def test_a_hub_card_naming_an_openml_dataset_links_to_the_node_the_openml_source_describes():
+    from mlentory.fair4ml import iris
+    from mlentory.sources.huggingface import linking as hf_linking
+    from mlentory.sources.huggingface import properties as hf
+
+    model = {"id": "acme/tabular", "tags": [], "card_data": {"datasets": ["https://www.openml.org/d/61", "openml:31", "stanfordnlp/imdb"]}}
+    trained = hf.datasets(model, None)["trainedOn"]
+    assert [m["key"] for m in trained] == ["openml:61", "openml:31", "stanfordnlp/imdb"]
+    [iri], [(kind, record)] = hf_linking.LINKERS["datasets"](trained[0], {})
+    assert iri == iris.openml_dataset_iri(61) == LINKERS["datasets"]({"kind": "datasets", "key": "61"}, {})[0][0]
+    assert kind == "stubs"  # named by the Hub; described by the OpenML source, whose record it never replaces
+    assert iris.openml_dataset_id("https://www.openml.org/search?type=data&sort=runs&id=61&status=active") == "61"
+    assert iris.openml_dataset_id("https://www.openml.org/t/61") is None and iris.openml_dataset_id("openml/credit-g") is None

@@ -13,6 +13,7 @@ import pytest
 from conftest import FIXTURE_SNAPSHOT
 
 from devstack.replay.server import ReplayServer
+from mlentory.pipeline.extraction import MODELS_FILE
 from mlentory.pipeline.run_folder import RunFolder, read_json
 from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings
 
@@ -64,6 +65,7 @@ def test_a_lookup_that_cannot_succeed_is_cached_and_one_that_may_is_asked_again(
     evaluations = run.file("extraction", "evaluations.jsonl")
     evaluations.parent.mkdir(parents=True, exist_ok=True)
     evaluations.write_text(json.dumps({"run_id": 5001, "flow_id": 101, "task_id": 301, "data_id": 61, "values": {}}) + "\n")
+    run.file("extraction", MODELS_FILE).write_text(json.dumps({"id": "101"}) + "\n")  # the flow this run processes
 
     def lookups() -> tuple[int, dict, dict]:
         before = server.stats["openml"]

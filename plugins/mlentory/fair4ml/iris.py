@@ -89,6 +89,19 @@ def openml_dataset_iri(dataset_id: str | int) -> str:
     return f"{OPENML_BASE}d/{int(dataset_id)}"
 
 
+# How other sources point at an OpenML dataset: its page (``openml.org/d/61``, the older
+# ``openml.org/search?type=data&id=61`` and ``api/v1/data/61``) or ``openml:61`` / ``openml:data/61``.
+_OPENML_DATASET_REFERENCE = re.compile(
+    r"^(?:https?://(?:www\.|api\.)?openml\.org/(?:d/|search\?(?:.*&)?type=data&(?:.*&)?id=|api/v1/(?:xml/|json/)?data/)"
+    r"|openml:(?:data/)?)(\d+)(?:[/?#&].*)?$", re.IGNORECASE)
+
+
+def openml_dataset_id(reference: str) -> str | None:
+    """The OpenML dataset id a reference written in another source names, if it names one."""
+    match = _OPENML_DATASET_REFERENCE.match(reference.strip())
+    return str(int(match.group(1))) if match else None
+
+
 def openml_task_iri(task_id: str | int) -> str:
     return f"{OPENML_BASE}t/{int(task_id)}"
 

@@ -28,7 +28,7 @@ from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision
-from mlentory.sources.huggingface.properties import base_models, hf_tasks
+from mlentory.sources.huggingface.properties import OPENML_DATASET_KEY, base_models, hf_tasks
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,8 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
     run = RunFolder(Path(run_folder))
     keys = scaffolding.mentioned_keys(HUGGINGFACE, run, kind)
     identify: dict[str, Callable[[], dict[str, Any]]] = {
-        "datasets": lambda: _cached_lookups(run, "datasets", "datasets", keys, timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
+        "datasets": lambda: _cached_lookups(run, "datasets", "datasets", [k for k in keys if not k.startswith(OPENML_DATASET_KEY)],
+                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
         "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
         "articles": lambda: _identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},

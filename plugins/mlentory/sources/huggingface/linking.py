@@ -12,10 +12,15 @@ from mlentory.enrichment.licenses import identify_license
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record, stub
 from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, MLModel
+from mlentory.sources.huggingface.properties import OPENML_DATASET_KEY
 
 
 def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
     key = mention["key"]
+    if key.startswith(OPENML_DATASET_KEY):  # described by the OpenML source; named here
+        openml_id = key.removeprefix(OPENML_DATASET_KEY)
+        iri = iris.openml_dataset_iri(openml_id)
+        return [iri], [stub(Dataset(id=iri, identifier=f"openml:data/{openml_id}", name=f"OpenML dataset {openml_id}", url=iri))]
     canonical = (info.get("id") or key) if info.get("found") else key
     card = info.get("card_data") or {}
     license_keys = [str(k) for k in (card.get("license") if isinstance(card.get("license"), list) else [card.get("license")]) if k]

@@ -34,6 +34,7 @@ from mlentory.fair4ml.papers import ARXIV_IN_TEXT, ARXIV_VERSION, DOI, arxiv_men
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 
+OPENML_DATASET_KEY = "openml:"  # a dataset mention keyed so is an OpenML dataset, not looked up on the Hub
 # The Hub mints DOIs for repositories under its own prefix: such a DOI names the model, not a paper.
 HUB_DOI_PREFIX = "10.57967/hf/"
 CODE_HOST_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/([\w.-]+)/([\w.-]+)", re.IGNORECASE)
@@ -225,10 +226,17 @@ def datasets(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     metric_names = strings(data.get("metrics"))
     metric_names += [str(m.get("type") or m.get("name")) for r in results for m in r["metrics"] if m.get("type") or m.get("name")]
     return {
-        "trainedOn": [mention("datasets", d) for d in unique(trained) if not is_placeholder(d)],
-        "evaluatedOn": [mention("datasets", d) for d in unique(evaluated)],
+        "trainedOn": [dataset_mention(d) for d in unique(trained) if not is_placeholder(d)],
+        "evaluatedOn": [dataset_mention(d) for d in unique(evaluated)],
         "evaluationMetrics": unique(metric_names),
     }
+
+
+def dataset_mention(reference: str) -> Mention:
+    """A Hub dataset id, or an OpenML dataset (its page or ``openml:<id>``): the OpenML dataset's own
+    IRI, the node the OpenML source describes."""
+    openml_id = iris.openml_dataset_id(reference)
+    return mention("datasets", f"{OPENML_DATASET_KEY}{openml_id}" if openml_id else reference)
 
 
 def model_index_results(data: dict[str, Any]) -> list[dict[str, Any]]:

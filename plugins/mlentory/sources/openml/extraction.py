@@ -35,19 +35,26 @@ def create_run_folder(data_root: str) -> str:
     return scaffolding.create_run_folder(data_root, OPENML.key)
 
 
-def flow_revision(record: dict[str, Any]) -> str | None:
-    """A flow never changes once uploaded: its id and version are its revision."""
-    return f"{record['id']}:{record.get('version') or ''}"
+def flow_revision(record: dict[str, Any], evaluations: list[dict[str, Any]]) -> str | None:
+    """A flow never changes once uploaded, but it gains runs: its id, its version and the highest run
+    id of its evaluations are its revision, so a flow with a new run is processed again."""
+    highest_run = max((int(e["run_id"]) for e in evaluations), default=0)
+    return f"{record['id']}:{record.get('version') or ''}:{highest_run}"
 
 
-def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_ids: list[Any] | None, full_refresh: bool) -> int:
-    """The ``num_flows`` newest flows not loaded yet (loaded or not, with ``full_refresh``), and the
-    flows named by id; each flow's description from the cross-run cache (flows never change), else
+def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_ids: list[Any] | None, full_refresh: bool,
+                  check_new_runs: bool = False) -> int:
+    """The ``num_flows`` newest flows not loaded yet (loaded or not, with ``full_refresh``), the flows
+    named by id, and with ``check_new_runs`` every loaded flow (whose evaluations are listed again
+    to find new runs); each flow's description from the cross-run cache (flows never change), else
     from ``flow/{id}``."""
     run = RunFolder(Path(run_folder))
-    listing = list(client.flow_listing()) if num_flows > 0 else []
+    listing = list(client.flow_listing()) if num_flows > 0 or check_new_runs else []
     loaded = {} if full_refresh else LoadedRevisions(run).load()
     newest = [row["id"] for row in listing if str(row["id"]) not in loaded][-num_flows:] if num_flows > 0 else []
+    if check_new_runs:  # still listed, i.e. not deleted from OpenML
+        listed = {str(row["id"]) for row in listing}
+        newest += [int(flow_id) for flow_id in LoadedRevisions(run).load() if flow_id in listed]
     named, warnings = [], []
     for index, value in enumerate(flow_ids or []):
         if FLOW_ID.match(str(value).strip()):
@@ -79,14 +86,17 @@ def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_id
 
 
 def merge_flows(run_folder: str, full_refresh: bool) -> dict[str, int]:
-    return scaffolding.merge_harvests(run_folder, ("flows",), flow_revision, full_refresh)
+    """The harvested flows, less those whose revision (with their highest run) was loaded before."""
+    evaluations = evaluations_by_flow(RunFolder(Path(run_folder)))
+    return scaffolding.merge_harvests(run_folder, ("flows",), lambda flow: flow_revision(flow, evaluations.get(flow["id"], [])), full_refresh)
 
 
 def harvest_evaluations(run_folder: str, client: OpenMLClient, measures: list[str]) -> int:
     """The run evaluations of the harvested flows, one ``evaluation/list`` per measure and batch of
-    100 flows; rows of one run are merged into one evaluation with a value per measure."""
+    100 flows; rows of one run are merged into one evaluation with a value per measure. Listed
+    before the flows are merged: a flow's runs are part of its revision."""
     run = RunFolder(Path(run_folder))
-    flow_ids = [int(record["id"]) for record in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE))]
+    flow_ids = list(dict.fromkeys(int(record["id"]) for record in read_jsonl(scaffolding.raw_file(run, "flows"))))
     runs: dict[int, dict[str, Any]] = {}
     errors = []
     for measure in measures:
@@ -111,6 +121,12 @@ def harvest_evaluations(run_folder: str, client: OpenMLClient, measures: list[st
     return len(runs)
 
 
+def evaluations_to_process(run: RunFolder) -> list[dict[str, Any]]:
+    """The evaluations of the flows this run processes (not of those skipped as unchanged)."""
+    flows = {record["id"] for record in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE))}
+    return [e for e in read_jsonl(run.file(STAGE, "evaluations.jsonl")) if str(e["flow_id"]) in flows]
+
+
 def evaluations_by_flow(run: RunFolder) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for evaluation in read_jsonl(run.file(STAGE, "evaluations.jsonl")):
@@ -123,7 +139,7 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     never changes, a dataset description rarely), name the users who shared the flows, and identify
     the languages the flows are described in."""
     run = RunFolder(Path(run_folder))
-    evaluations = list(read_jsonl(run.file(STAGE, "evaluations.jsonl")))
+    evaluations = evaluations_to_process(run)
     if kind == "tasks":
         keys = sorted({str(e["task_id"]) for e in evaluations if str(e.get("task_id")).isdigit()}, key=int)
         found = scaffolding.cached_lookups(run, "tasks", "tasks", keys, None, lambda k: {"found": True, **client.task(int(k))}, is_not_found, is_transient)
@@ -159,5 +175,5 @@ def openml_client(run_folder: str) -> OpenMLClient:
 
 def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     run = RunFolder(Path(run_folder))
-    evaluations = sum(1 for _ in read_jsonl(run.file(STAGE, "evaluations.jsonl")))
+    evaluations = len(evaluations_to_process(run))
     return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("flows",), counts={"evaluations": evaluations})

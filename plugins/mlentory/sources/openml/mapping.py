@@ -21,7 +21,7 @@ def records(run: RunFolder) -> Iterator[dict[str, Any]]:
     evaluations = evaluations_by_flow(run)
     tasks = read_json(run.file(STAGE, "entities", "tasks.json"), {})
     for flow in read_jsonl(run.file(STAGE, MODELS_FILE)):
-        yield {"id": flow["id"], "revision": flow_revision(flow), "flow": flow,
+        yield {"id": flow["id"], "revision": flow_revision(flow, evaluations.get(flow["id"], [])), "flow": flow,
                "evaluations": [with_procedure(e, tasks.get(str(e.get("task_id")))) for e in evaluations.get(flow["id"], [])]}
 
 
