@@ -107,6 +107,7 @@ def start_replay(snapshot: Path, page_size: int = 50) -> ReplayServer:
     _connection("huggingface_default", conn_type="generic", host="127.0.0.1", port=server.server_port, schema="http")
     _connection("arxiv_default", conn_type="http", host="127.0.0.1", port=server.server_port, schema="http")
     _connection("openml_default", conn_type="http", host="127.0.0.1", port=server.server_port, schema="http")
+    _connection("bioimageio_default", conn_type="http", host="127.0.0.1", port=server.server_port, schema="http")
     return server
 
 

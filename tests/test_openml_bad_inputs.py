@@ -162,7 +162,7 @@ def test_bad_values_are_left_out_not_invented(bad_openml):
     # The dataset of odd values keeps what it can: its papers, the same IRIs the Hub gives them.
     papers = graph(stores, "MATCH ({uri: $u})-[:codemeta__referencePublication]->(p) RETURN p.uri ORDER BY p.uri", u=OML + "d/63")
     assert papers == ["https://arxiv.org/abs/2101.00001", "https://doi.org/10.1000/odd"]
-    [many] = graph(stores, "MATCH (d {uri: $u}) RETURN d.schema__creator", u=OML + "d/64")
+    [many] = graph(stores, "MATCH (d {uri: $u}) RETURN d.schema__creditText", u=OML + "d/64")
     assert len(many) == 50 and many[:2] == ["Person 0", "Person 1"]
 
 

@@ -68,7 +68,7 @@ def test_run_evaluations_with_task_type_dataset_and_measures(openml_run):
     assert techniques == [{"t": "10-fold cross-validation, 1 repeat, stratified"}]
     # The paper its citation names: the DOI's IRI, as a Hub card citing it would give.
     [paper] = query(openml_run["stores"], "MATCH (d {uri: $u})-[:codemeta__referencePublication]->(p) "
-                                          "RETURN p.uri AS uri, labels(p) AS labels, d.schema__creator AS creator", u=OML + "d/61")
+                                          "RETURN p.uri AS uri, labels(p) AS labels, d.schema__creditText AS creator", u=OML + "d/61")
     assert paper["uri"] == "https://doi.org/10.1111/j.1469-1809.1936.tb02137.x" and "schema__ScholarlyArticle" in paper["labels"]
     assert paper["creator"] == ["R.A. Fisher"]
     [user] = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__sharedBy]->(p:schema__Person) RETURN p.schema__name AS name",

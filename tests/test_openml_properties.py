@@ -76,7 +76,7 @@ def test_a_dataset_keeps_its_licence_citation_and_creators_and_names_its_papers_
     [iri], records = LINKERS["datasets"]({"kind": "datasets", "key": "42585"}, info)
     by_kind = {kind: record for kind, record in records}
     dataset = by_kind["datasets"]
-    assert iri == "https://www.openml.org/d/42585" and dataset.version == "1" and dataset.creator == ["Kristen Gorman", "Allison Horst"]
+    assert iri == "https://www.openml.org/d/42585" and dataset.version == "1" and dataset.credit_text == ["Kristen Gorman", "Allison Horst"]
     assert dataset.license == ["https://spdx.org/licenses/CC0-1.0"]
     assert dataset.citation == ["https://doi.org/10.1371/journal.pone.0090081"]
     # The IRI a Hub card citing the same DOI gets; a DOI alone only names the paper (a stub).
@@ -89,7 +89,7 @@ def test_a_dataset_keeps_its_licence_citation_and_creators_and_names_its_papers_
                 "citation": "http://ismir2008.ismir.net/papers/ISMIR2008_275.pdf arXiv: https://arxiv.org/abs/2106.09685v2"}
     _, records = LINKERS["datasets"]({"kind": "datasets", "key": "40589"}, emotions)
     dataset = records[0][1]
-    assert dataset.creator == ["Trohidis, K.; Tsoumakas, G."] and dataset.reference_publication == ["https://arxiv.org/abs/2106.09685"]
+    assert dataset.credit_text == ["Trohidis, K.; Tsoumakas, G."] and dataset.reference_publication == ["https://arxiv.org/abs/2106.09685"]
 
 
 def test_a_hub_card_naming_an_openml_dataset_links_to_the_node_the_openml_source_describes():

@@ -8,6 +8,7 @@ Snapshot layout (file names use ``__`` for the ``/`` of a repo id, as in the rec
     accounts/<name>.json          {"type": "org" | "user", ...overview}
     arxiv/<id>.xml                one Atom <entry> per paper (id without version, "/" as "_")
     openml/                       OpenML API v1 XML answers (see ``devstack.replay.openml``)
+    bioimageio/                   the BioImage Model Zoo's index and descriptions (see ``devstack.replay.bioimageio``)
     faults.json                   optional: [{"path": "/api/models/x", "status": 429, "times": 2, "retry_after": 1},
                                              {"path": "/x/resolve/", "delay": 300, "times": 1}]  (a stall)
 
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from devstack.replay import openml
+from devstack.replay import bioimageio, openml
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Snapshot:
         self.datasets = self._load_json_dir("datasets")
         self.accounts = self._load_json_dir("accounts")
         self.openml = openml.OpenMLSnapshot(root / "openml")
+        self.bioimageio = bioimageio.BioImageIOSnapshot(root / "bioimageio")
         faults_file = root / "faults.json"
         self.faults: list[dict[str, Any]] = json.loads(faults_file.read_text()) if faults_file.exists() else []
 
@@ -158,6 +160,10 @@ class ReplayHandler(BaseHTTPRequestHandler):
             gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
             self._send(status, gzip.compress(body.encode()) if gzipped else body.encode(), "text/xml; charset=utf-8",
                        {"Content-Encoding": "gzip"} if gzipped else None)
+        elif snapshot.bioimageio.handles(path):
+            self._count("bioimageio")
+            status, body, content_type = snapshot.bioimageio.answer(path, query.get("version", [None])[0])
+            self._send(status, body, content_type)
         elif path == "/api/models":
             self._count("api")
             self._list_models(query, expand)

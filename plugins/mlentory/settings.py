@@ -25,6 +25,7 @@ NEO4J_CONN_ID = "neo4j_default"
 ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"
 OPENML_CONN_ID = "openml_default"
+BIOIMAGEIO_CONN_ID = "bioimageio_default"
 
 # OpenML evaluation measures listed for harvested flows (most classification and regression tasks have them).
 OPENML_MEASURES = ("predictive_accuracy", "area_under_roc_curve", "f_measure", "root_mean_squared_error", "mean_absolute_error")

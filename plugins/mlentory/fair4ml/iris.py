@@ -118,3 +118,36 @@ def openml_user_iri(user_id: str | int) -> str:
 def task_type_iri(task_type: str) -> str:
     """An OpenML task type (Supervised Classification, ...), a term of its own vocabulary."""
     return f"{MLENTORY_IRI_BASE}openml-task-type/{slug(task_type)}"
+
+
+# The AI4Life / BioImage Model Zoo: a resource's page on bioimage.io is its IRI. The current
+# collection names resources "bioimage-io/<nickname>" (page /#/artifacts/<nickname>); older ids (a
+# Zenodo DOI, "<partner>/<name>") are pages of the zoo's search.
+BIOIMAGEIO_BASE = "https://bioimage.io/"
+_BIOIMAGEIO_COLLECTION = "bioimage-io/"
+
+
+def bioimageio_resource_iri(resource_id: str) -> str:
+    resource_id = resource_id.strip()
+    if resource_id.startswith(_BIOIMAGEIO_COLLECTION) or "/" not in resource_id:
+        return f"{BIOIMAGEIO_BASE}#/artifacts/{quote(resource_id.removeprefix(_BIOIMAGEIO_COLLECTION), safe='')}"
+    return f"{BIOIMAGEIO_BASE}#/?id={quote(resource_id, safe='/')}"
+
+
+# People: an ORCID names one person whichever source mentions them; a GitHub account one account.
+_ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$", re.IGNORECASE)
+
+
+def orcid_iri(orcid: str) -> str | None:
+    match = _ORCID.match(orcid.strip())
+    return f"https://orcid.org/{match.group(1).upper()}" if match else None
+
+
+def github_account_iri(user: str) -> str:
+    return f"https://github.com/{quote(user.strip(), safe='')}"
+
+
+def person_iri(source_key: str, name: str) -> str:
+    """A person a source names without any identifier: one node per name within that source (two
+    sources' namesakes are not merged)."""
+    return f"{MLENTORY_IRI_BASE}{source_key}/person/{slug(name)}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from airflow.sdk import Asset
 if TYPE_CHECKING:
     from mlentory.fair4ml.linking import Linker
     from mlentory.fair4ml.mentions import Partial
+    from mlentory.fair4ml.models import FAIR4MLRecord
     from mlentory.pipeline.run_folder import RunFolder
 
 
@@ -39,6 +40,9 @@ class SourceMapping:
     model_iri: Callable[[str], str]
     # Mention kind -> linker: the shared ones (papers, licences, languages, keywords) and the source's own.
     linkers: Mapping[str, Linker]
+    # Entity records the source harvests on its own, not only as mentions (e.g. every dataset of a
+    # collection): (kind, record) pairs; they replace a stub of the same IRI.
+    entities: Callable[[RunFolder], Iterable[tuple[str, FAIR4MLRecord]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,8 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
                 links[kind][key] = target_iris
                 for entity_kind, record in entity_records:
                     records[entity_kind][record.id] = record.to_jsonld()
+    for entity_kind, record in source.mapping.entities(run) if source.mapping.entities else ():
+        records[entity_kind][record.id] = record.to_jsonld()
     write_json(run.file(STAGE, "links.json"), links)
     described = {iri for kind in ENTITY_MODELS for iri in records[kind]}
     records[STUBS] = {iri: record for iri, record in records[STUBS].items() if iri not in described}

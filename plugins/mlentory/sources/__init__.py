@@ -9,4 +9,6 @@ HUGGINGFACE = Source(key="hf", name="huggingface", title="HuggingFace Hub", mapp
 
 OPENML = Source(key="openml", name="openml", title="OpenML", mapping_module="mlentory.sources.openml.mapping")
 
-SOURCES = (HUGGINGFACE, OPENML)
+AI4LIFE = Source(key="ai4life", name="ai4life", title="AI4Life / BioImage Model Zoo", mapping_module="mlentory.sources.bioimageio.mapping")
+
+SOURCES = (HUGGINGFACE, OPENML, AI4LIFE)

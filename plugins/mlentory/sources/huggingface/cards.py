@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import huggingface_hub
-import yaml
 from huggingface_hub import ModelCard
+
+from mlentory import safe_yaml
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +151,7 @@ def unsafe_front_matter(content: str) -> str | None:
     front_matter = match.group(0)
     if len(front_matter) > MAX_FRONT_MATTER_CHARS:
         return f"front matter of {len(front_matter):,} characters refused (limit {MAX_FRONT_MATTER_CHARS:,})"
-    try:
-        for event in yaml.parse(front_matter.strip().strip("-"), Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                return "YAML aliases in the front matter refused (they can expand without bound)"
-    except yaml.YAMLError:
-        return None  # malformed: the parser below reports it
-    return None
+    return safe_yaml.refusal(front_matter.strip().strip("-"), MAX_FRONT_MATTER_CHARS, "front matter")
 
 
 def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_error: str | None = None) -> ParsedCard:

@@ -55,7 +55,7 @@ def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
         version=str(info["version"]) if info.get("version") is not None else None,
         date_published=iso_datetime(info.get("upload_date")),
         license=[lic.id for lic in licences],
-        creator=_names(info.get("creator")),
+        credit_text=_names(info.get("creator")),
         citation=unique(cited),
         reference_publication=unique(i for paper_iris, _ in papers for i in paper_iris),
         source_sha=str(info["version"]) if info.get("version") is not None else None,

@@ -1,0 +1,247 @@
+"""BioImage Model Zoo extraction: the collection's index, then each new resource version's
+description (``rdf.yaml``, read with the spec's own library) and documentation, into a new run
+folder. Each public function is the body of one task of the ``ai4life_extraction`` DAG; the shared
+scaffolding (run folder, merge, the stage's end) is ``pipeline.extraction``.
+
+Incremental by the version's sha256 (the index gives it): a resource whose latest version was
+loaded with that sha256 is neither fetched nor processed again, and a description once fetched is
+kept by its sha256 across runs.
+
+What a run keeps of a resource (``raw/resources.jsonl``): the index item's id, type, version,
+sha256, source URL and date; the description as the spec's library validated it, converted to the
+latest format (0.4 and older descriptions are converted; one the library cannot convert is kept in
+its own format with a warning; one it rejects in every format is an error with the library's
+reasons); the documentation's text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from mlentory import safe_yaml
+from mlentory.pipeline import extraction as scaffolding
+from mlentory.pipeline.extraction import STAGE, failure
+from mlentory.pipeline.quality import Progress
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.state import ApiCache, LoadedRevisions
+from mlentory.sources import AI4LIFE
+from mlentory.sources.bioimageio.client import MAX_DESCRIPTION_BYTES, BioImageIOClient, file_url
+
+log = logging.getLogger(__name__)
+
+HARVEST = "resources"
+REJECTED = "rejected"  # in a cached description: why the spec's library rejected it
+MAX_DOCUMENTATION_CHARS = 100_000
+
+
+def create_run_folder(data_root: str) -> str:
+    return scaffolding.create_run_folder(data_root, AI4LIFE.key)
+
+
+def latest_version(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest version of an index item (by its creation date; the list order is not promised)."""
+    versions = [v for v in item.get("versions") or [] if isinstance(v, dict) and v.get("source")]
+    return max(versions, key=lambda v: str(v.get("created_at") or ""), default=None)
+
+
+def resource_revision(record: dict[str, Any]) -> str | None:
+    """What the incremental state compares: the sha256 of the version's ``rdf.yaml``."""
+    return record.get("sha256") or None
+
+
+def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: int, resource_ids: list[str] | None,
+                      full_refresh: bool) -> int:
+    """The ``num_resources`` newest models whose latest version was not loaded yet (loaded or not,
+    with ``full_refresh``), the resources named by id, and the collection's datasets."""
+    run = RunFolder(Path(run_folder))
+    items = client.index()
+    loaded = {} if full_refresh else LoadedRevisions(run).load()
+    errors, warnings, candidates = [], [], []
+    for position, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
+            errors.append({"input": f"index item {position}", "what": "index item", "reason": "no resource id"})
+            continue
+        version = latest_version(item)
+        if version is None:
+            errors.append({"id": item["id"], "what": "index item", "reason": "no version with a source"})
+            continue
+        candidates.append((item, version))
+    named = {str(i).strip() for i in resource_ids or [] if str(i).strip()}
+    by_id = {item["id"]: (item, version) for item, version in candidates}
+    warnings += [{"input": f"resource_ids: {i[:100]}", "what": "resource id", "reason": "not in the collection's index"}
+                 for i in sorted(named - set(by_id))]
+    cache = ApiCache(run, "descriptions", ttl=None)  # by sha256: a version's description never changes
+    # A version the spec's library rejected is not taken again until it changes (a new sha256): it
+    # would fail the same way in every run. It stays listed, as a warning.
+    rejected = {item["id"]: reason for item, version in candidates
+                if not full_refresh and (reason := (cache.get(version.get("sha256") or "") or {}).get(REJECTED))}
+    warnings += [{"id": resource_id, "what": "description", "reason": f"rejected by an earlier run, unchanged since: {reason}"}
+                 for resource_id, reason in rejected.items()]
+    new = [(item, version) for item, version in candidates
+           if item.get("type") == "model" and loaded.get(item["id"]) != version.get("sha256") and item["id"] not in rejected]
+    newest = sorted(new, key=lambda pair: str(pair[1].get("created_at") or ""), reverse=True)[:num_resources]
+    # Every dataset of the collection, every run: their descriptions come from the cache (a request
+    # only for a new version), and the models of this run may name any of them.
+    datasets = [(item, version) for item, version in candidates if item.get("type") == "dataset" and item["id"] not in rejected]
+    wanted = list({item["id"]: (item, version) for item, version in [*(by_id[i] for i in sorted(named & set(by_id))), *newest, *datasets]}.values())
+    records = []
+    progress = Progress("descriptions", len(wanted))
+    for item, version in wanted:
+        try:
+            records.append(resource_record(client, cache, item, version, warnings))
+        except Exception as exc:  # one unreadable description must not stop the others
+            errors.append({"id": item["id"], "what": "description", "reason": failure(exc)})
+        progress.advance(1)
+    cache.save()
+    write_jsonl(scaffolding.raw_file(run, HARVEST), records)
+    run.write_errors(STAGE, HARVEST, errors)
+    run.write_warnings(STAGE, HARVEST, warnings)
+    log.info("%d resources indexed, %d new models; %d harvested (with %d datasets), %d errors; %d requests",
+             len(items), len(new), len(records), len(datasets), len(errors), client.requests)
+    return len(records)
+
+
+class Rejected(ValueError):
+    """The spec's library rejects the description in every format it knows."""
+
+
+def resource_record(client: BioImageIOClient, cache: ApiCache, item: dict[str, Any], version: dict[str, Any],
+                    warnings: list[dict[str, Any]]) -> dict[str, Any]:
+    sha256, source = version.get("sha256"), version["source"]
+    key = sha256 or source
+    fetched = cache.get(key)
+    if fetched is None:
+        text = client.description(source).decode("utf-8")
+        content = safe_yaml.load(text, MAX_DESCRIPTION_BYTES, "rdf.yaml")
+        if not isinstance(content, dict):
+            raise Rejected("the description is not a mapping")
+        documentation = _documentation(client, source, content, item["id"], warnings)
+        fetched = {"content": json.loads(json.dumps(content, default=str)), "documentation": documentation}
+        cache.put(key, fetched)
+    try:
+        description, notes = validated(fetched["content"], source)
+    except Rejected as exc:
+        if sha256:
+            cache.put(key, {**fetched, REJECTED: str(exc)})
+        raise
+    warnings += [{"id": item["id"], "what": "description", "reason": note} for note in notes]
+    return {
+        "id": item["id"], "type": item.get("type"), "version": version.get("version"), "sha256": sha256, "source": source,
+        "created_at": version.get("created_at"), "description": description, "documentation": fetched["documentation"],
+    }
+
+
+def _documentation(client: BioImageIOClient, source: str, content: dict[str, Any], resource_id: str,
+                   warnings: list[dict[str, Any]]) -> str | None:
+    """The documentation's text, when the description names a Markdown file (0.4: a path; 0.5: a file
+    description with a ``source``)."""
+    documentation = content.get("documentation")
+    path = documentation.get("source") if isinstance(documentation, dict) else documentation
+    if not isinstance(path, str) or not path.strip().lower().endswith(".md"):
+        return None
+    try:
+        text = client.documentation(source, path.strip()).decode("utf-8", errors="replace")
+    except Exception as exc:  # the model still loads, without its documentation
+        warnings.append({"id": resource_id, "what": "documentation", "reason": f"{file_url(source, path)}: {failure(exc)}"})
+        return None
+    return text[:MAX_DOCUMENTATION_CHARS]
+
+
+def validated(content: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
+    """The description as the spec's library reads it, in the latest format; with notes on what it
+    could only read in the description's own format, or had to repair. :class:`Rejected` with the
+    library's reasons when it reads it in no format. No file is opened or downloaded (no I/O checks)."""
+    from bioimageio.spec import InvalidDescr, ValidationContext, build_description
+    from pydantic import HttpUrl
+
+    quiet_spec_library()
+    root = HttpUrl(file_url(source, "./").split("?")[0])
+    content, notes = with_json_infinities(content)
+    description = None
+    for format_version in ("latest", "discover"):
+        with ValidationContext(perform_io_checks=False, root=root):
+            description = build_description(content, format_version=format_version)
+        if not isinstance(description, InvalidDescr):
+            return description.model_dump(mode="json", exclude_none=True), notes
+        if format_version == "latest":
+            notes.append(f"not convertible to the latest format ({_reasons(description)}); read in its own format "
+                         f"{content.get('format_version')}")
+    raise Rejected(_reasons(description))
+
+
+def with_json_infinities(content: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """JSON has no infinity: a JSON copy of a description writes an unbounded ``data_range``
+    (``[-.inf, .inf]`` in the YAML) as ``[null, null]``, which the library refuses. Such bounds are
+    read as unbounded again, and said so."""
+    content, notes = json.loads(json.dumps(content, default=str)), []  # a copy; YAML dates as text
+    for direction in ("inputs", "outputs"):
+        for position, tensor in enumerate(content.get(direction) or []):
+            bounds = tensor.get("data_range") if isinstance(tensor, dict) else None
+            if isinstance(bounds, list) and len(bounds) == 2 and None in bounds:
+                tensor["data_range"] = [float("-inf") if bounds[0] is None else bounds[0], float("inf") if bounds[1] is None else bounds[1]]
+                notes.append(f"{direction}[{position}].data_range {bounds} read as unbounded (JSON has no infinity)")
+    return content, notes
+
+
+def quiet_spec_library() -> None:
+    """The spec's library logs every normalization it makes at DEBUG through loguru: thousands of
+    lines a run. Only its warnings are kept."""
+    from loguru import logger
+
+    if not getattr(quiet_spec_library, "done", False):
+        logger.remove()
+        logger.add(lambda message: log.warning("bioimageio.spec: %s", message.record["message"]), level="WARNING")
+        quiet_spec_library.done = True  # type: ignore[attr-defined]
+
+
+def _reasons(description: Any) -> str:
+    errors = description.validation_summary.errors
+    return "; ".join(f"{'.'.join(str(part) for part in error.loc) or 'description'}: {error.msg[:160]}" for error in errors[:5])[:1000] or "invalid"
+
+
+DATASETS_FILE = "datasets.jsonl"
+
+
+def merge_resources(run_folder: str, full_refresh: bool) -> dict[str, int]:
+    """The models to transform (``models.jsonl``, unchanged ones skipped) and the collection's
+    datasets (``datasets.jsonl``: Datasets of their own, which the models may name)."""
+    run = RunFolder(Path(run_folder))
+    datasets = [r for r in read_jsonl(scaffolding.raw_file(run, HARVEST)) if r.get("type") == "dataset"]
+    counts = scaffolding.merge_harvests(run_folder, (HARVEST,), resource_revision, full_refresh)
+    models = [r for r in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if r.get("type") != "dataset"]
+    write_jsonl(run.file(STAGE, scaffolding.MODELS_FILE), models)
+    write_jsonl(run.file(STAGE, DATASETS_FILE), datasets)
+    return {**counts, "models": len(models), "datasets": len(datasets)}
+
+
+def identify_entities(run_folder: str, kind: str) -> int:
+    """What the descriptions say about the entities they mention needs no lookup: the collection's
+    datasets are harvested as resources; languages and licences are identified from their text."""
+    run = RunFolder(Path(run_folder))
+    keys = scaffolding.mentioned_keys(AI4LIFE, run, kind)
+    if kind == "languages":
+        found = scaffolding.identify_languages(run, keys)
+    else:
+        found = {key: {"name": key} for key in keys}
+    write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
+    log.info("%s: %d identified", kind, len(found))
+    return len(found)
+
+
+def bioimageio_client() -> BioImageIOClient:
+    from mlentory.sources.bioimageio.hook import BioImageIOHook
+
+    return BioImageIOHook().get_conn()
+
+
+def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    run = RunFolder(Path(run_folder))
+    datasets = sum(1 for _ in read_jsonl(run.file(STAGE, DATASETS_FILE)))
+    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=(HARVEST,), counts={"datasets": datasets})
+
+
+# The identification needs no service: the DAG's identification tasks call this name for every source.
+identify_entities_with_connections = identify_entities

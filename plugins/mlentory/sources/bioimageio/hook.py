@@ -1,0 +1,32 @@
+"""Airflow hook for the BioImage Model Zoo: the ``bioimageio_default`` connection's host (optional)
+is a mirror answering for the collection's servers; its extra ``index_url`` the collection's index."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from airflow.sdk import BaseHook
+
+from mlentory.connections import base_url, optional_connection
+from mlentory.settings import BIOIMAGEIO_CONN_ID
+from mlentory.sources.bioimageio.client import PUBLISHED_INDEX, BioImageIOClient, BioImageIOSettings
+
+
+class BioImageIOHook(BaseHook):
+    conn_name_attr = "bioimageio_conn_id"
+    default_conn_name = BIOIMAGEIO_CONN_ID
+    conn_type = "http"
+    hook_name = "BioImage Model Zoo"
+
+    def __init__(self, bioimageio_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.bioimageio_conn_id = bioimageio_conn_id
+
+    @cached_property
+    def client(self) -> BioImageIOClient:
+        conn = optional_connection(self.bioimageio_conn_id)
+        extra = conn.extra_dejson if conn else {}
+        return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn)))
+
+    def get_conn(self) -> BioImageIOClient:
+        return self.client

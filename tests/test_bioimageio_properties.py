@@ -1,0 +1,96 @@
+"""The BioImage Model Zoo's descriptions read by the spec's own library, and its property groups
+and linkers, on the fixture's descriptions (0.5 and 0.4 models, a dataset, a rejected one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import FIXTURE_SNAPSHOT
+
+from mlentory.fair4ml.models import MLModel
+from mlentory.pipeline.transformation import normalize_record
+from mlentory.sources.bioimageio import extraction
+from mlentory.sources.bioimageio import properties as p
+from mlentory.sources.bioimageio.linking import LINKERS, dataset_records
+
+ZOO = FIXTURE_SNAPSHOT / "bioimageio" / "rdf_content" / "bioimage-io"
+
+
+def resource(name: str, **extra: object) -> dict:
+    source = f"https://hypha.aicell.io/bioimage-io/artifacts/{name}/files/rdf.yaml?version=v0"
+    content = yaml.safe_load((ZOO / name / "v0" / "rdf.yaml").read_text())
+    description, notes = extraction.validated(content, source)
+    return {"id": f"bioimage-io/{name}", "type": content["type"], "version": "v0", "sha256": "0" * 64, "source": source,
+            "created_at": "2025-07-01T22:53:02Z", "description": description, "notes": notes, **extra}
+
+
+def test_a_05_model_maps_onto_fair4ml():
+    shark = resource("fixture-shark")
+    basic = p.basic(shark)
+    assert basic["url"] == "https://bioimage.io/#/artifacts/fixture-shark" and basic["version"] == "1.2"
+    assert basic["sameAs"] == ["https://doi.org/10.5281/zenodo.5764892"] == [basic["archivedAt"]]
+    assert basic["readme"] == "https://hypha.aicell.io/bioimage-io/artifacts/fixture-shark/files/documentation.md?version=v0"
+    assert basic["image"] == ["https://hypha.aicell.io/bioimage-io/artifacts/fixture-shark/files/cover.png?version=v0"]
+    assert basic["codeRepository"] == ["https://github.com/constantinpape/torch-em"]
+    assert basic["dateCreated"].startswith("2022-06-15T20:06:22")
+    people = p.people(shark)
+    assert [m["key"] for m in people["creator"]] == ["https://orcid.org/0000-0002-1825-0097", "github:constantinpape"]
+    assert [m["key"] for m in people["maintainer"]] == ["github:constantinpape"]
+    assert [m["key"] for m in people["sharedBy"]] == ["name:Fynn Beuttenmüller"]  # an e-mail address is never an identity
+    cited = p.citations(shark)
+    assert [m["key"] for m in cited["referencePublication"]] == ["doi:10.1038/nmeth.4151", "2101.00001"]
+    assert cited["citation"][0] == "segmentation algorithm https://doi.org/10.1038/nmeth.4151"
+    assert p.lineage_data(shark)["trainedOn"] == [{"kind": "datasets", "key": "fixture-cells"}]
+    technical = p.technical(shark)
+    assert technical == {"softwareRequirements": ["pytorch_state_dict (pytorch 1.13)", "torchscript (pytorch 1.13)"], "modelCategory": ["UNet2d"]}
+
+
+def test_a_04_model_is_converted_by_the_spec_library_and_maps_the_same_way():
+    legacy = resource("fixture-legacy")
+    assert legacy["description"]["format_version"].startswith("0.5")  # converted
+    assert p.basic(legacy)["readme"].endswith("/fixture-legacy/files/README.md?version=v0")
+    assert [m["key"] for m in p.people(legacy)["creator"]] == ["https://orcid.org/0000-0002-1825-0097", "name:Grace Hopper"]
+    assert [m["key"] for m in p.citations(legacy)["referencePublication"]] == ["doi:10.1109/cvpr.2019.00223", "1811.10980"]
+    assert sorted(p.technical(legacy)["softwareRequirements"]) == ["keras_hdf5 (tensorflow 1.15)", "tensorflow_saved_model_bundle (tensorflow 1.15)"]
+
+
+def test_a_rejected_description_says_why():
+    content = yaml.safe_load((ZOO / "fixture-rejected" / "v0" / "rdf.yaml").read_text())
+    with pytest.raises(extraction.Rejected, match=r"cite\.0: Value error, Either 'doi' or 'url' is required"):
+        extraction.validated(content, "https://hypha.aicell.io/bioimage-io/artifacts/fixture-rejected/files/rdf.yaml?version=v0")
+
+
+def test_unbounded_ranges_written_as_null_by_json_copies_are_read_as_unbounded():
+    legacy = yaml.safe_load((ZOO / "fixture-legacy" / "v0" / "rdf.yaml").read_text())
+    legacy["inputs"][0]["data_range"] = [None, None]  # as a JSON copy of the description writes [-.inf, .inf]
+    description, notes = extraction.validated(legacy, "https://example.org/x/rdf.yaml")
+    assert description["type"] == "model" and notes == ["inputs[0].data_range [None, None] read as unbounded (JSON has no infinity)"]
+
+
+def test_the_same_person_is_one_node_across_sources_and_the_datasets_of_the_collection_are_datasets():
+    ada = p.person_mention({"name": "Ada Lovelace", "orcid": "0000-0002-1825-0097"})
+    [iri], [(kind, person)] = LINKERS["organisations"](ada, {})
+    assert iri == "https://orcid.org/0000-0002-1825-0097" and kind == "organisations" and person.to_jsonld()["@type"] == "Person"
+    [iri], [(kind, _)] = LINKERS["datasets"]({"kind": "datasets", "key": "fixture-cells"}, {})
+    assert iri == "https://bioimage.io/#/artifacts/fixture-cells" and kind == "stubs"  # the collection's own record describes it
+    records = dict(dataset_records(resource("fixture-cells")))
+    dataset = records["datasets"]
+    assert dataset.id == iri and dataset.name == "Fixture Nuclei Training Data" and dataset.license == ["https://spdx.org/licenses/CC0-1.0"]
+    assert dataset.reference_publication == ["https://doi.org/10.1038/s41592-019-0612-7"]
+
+
+def test_every_group_of_every_fixture_model_normalizes_into_a_valid_mlmodel():
+    for name in ("fixture-shark", "fixture-legacy"):
+        record = resource(name)
+        partials = [group(record) for group in p.PROPERTY_GROUPS.values()]
+        model = normalize_record("https://bioimage.io/#/artifacts/" + name, partials, {},
+                                 {"identifier": record["id"], "source": "ai4life", "sourceSha": record["sha256"]})
+        assert isinstance(model, MLModel) and model.name and model.license == []  # mentions unresolved without links
+
+
+@pytest.mark.parametrize("path", sorted(Path(ZOO).glob("*/v0/rdf.yaml")), ids=lambda path: path.parent.parent.name)
+def test_fixture_descriptions_are_in_the_real_shapes(path):
+    content = yaml.safe_load(path.read_text())
+    assert content["type"] in ("model", "dataset") and "format_version" in content
