@@ -17,6 +17,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]  # devstack/ and mlentory
 from devstack import localstack  # noqa: E402
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
-SOURCE_KEYS = ("hf", "openml")
+SOURCE_KEYS = ("hf", "openml", "ai4life")
 SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
 
 
@@ -92,6 +93,9 @@ def snapshot_dir(choice: str) -> Path:
             say(f"built a snapshot from {SHARED_REALDATA}: {built}")
         if not (target / "openml").exists() and (SHARED_REALDATA / "openml" / "openml-r").is_dir():
             (target / "openml").symlink_to(SHARED_REALDATA / "openml" / "openml-r")  # OpenML's own cache layout: served as it is
+        zoo = SHARED_REALDATA / "bioimageio" / "collection-gh-pages-hypha"
+        if not (target / "bioimageio").exists() and zoo.is_dir():
+            (target / "bioimageio").symlink_to(zoo)  # the collection's gh-pages layout: served as it is
         return target
     return Path(choice).resolve()
 
@@ -126,6 +130,7 @@ def airflow_env(ports: dict[str, int], password: str) -> dict[str, str]:
         "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=ports["replay"], schema="http"),
         "AIRFLOW_CONN_ARXIV_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
         "AIRFLOW_CONN_OPENML_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
+        "AIRFLOW_CONN_BIOIMAGEIO_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
         # huggingface_hub's own setting, for anything that uses the library's defaults.
         "HF_ENDPOINT": f"http://127.0.0.1:{ports['replay']}",
     }
@@ -206,7 +211,9 @@ def up(args: argparse.Namespace) -> None:
         # Runs of an earlier main job are in the same database: follow only the runs this one makes.
         earlier = {dag_id: run_ids(dag_id) for dag_id in dag_ids}
         confs = {"hf": {"num_models": args.models, "ancestor_generations": 2, "max_error_rate": 0.2},
-                 "openml": {"num_flows": args.models, "max_error_rate": 0.2}}
+                 "openml": {"num_flows": args.models, "max_error_rate": 0.2},
+                 # The fixture's zoo has one description the spec rejects on purpose, of three models.
+                 "ai4life": {"num_resources": args.models, "max_error_rate": 0.4}}
         runs = {}
         for key in SOURCE_KEYS:
             runs[key] = api(client, "POST", f"/api/v2/dags/{key}_extraction/dagRuns", json={"logical_date": None, "conf": confs[key]})
@@ -274,12 +281,17 @@ def summarize(ports: dict[str, int], password: str) -> None:
             "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v:schema__PropertyValue) "
             "WHERE m.mlentory__source = 'openml' AND v.schema__name = 'predictive_accuracy' "
             "RETURN m.schema__name AS m, e.uri AS run, v.schema__value AS value ORDER BY run LIMIT 3").data()
-        # What models of two sources share: one node (a language, licence, keyword, dataset, paper) for both.
+        # What models of two sources share: one node (a language, licence, keyword, person, dataset, paper) for both.
         shared = session.run(
             "MATCH (a:fair4ml__MLModel)-->(e:Resource)<--(b:fair4ml__MLModel) "
-            "WHERE a.mlentory__source = 'huggingface' AND b.mlentory__source = 'openml' AND NOT e:fair4ml__MLModel "
-            "RETURN e.uri AS uri, e.schema__name AS name, count(DISTINCT a) AS hf, count(DISTINCT b) AS openml "
-            "ORDER BY hf + openml DESC, uri LIMIT 5").data()
+            "WHERE a.mlentory__source < b.mlentory__source AND NOT e:fair4ml__MLModel "
+            "RETURN e.uri AS uri, e.schema__name AS name, a.mlentory__source AS first, b.mlentory__source AS second, "
+            "count(DISTINCT a) AS a, count(DISTINCT b) AS b ORDER BY first, second, a + b DESC, uri").data()
+        shared_kinds = session.run(
+            "MATCH (a:fair4ml__MLModel)-->(e:Resource)<--(b:fair4ml__MLModel) "
+            "WHERE a.mlentory__source < b.mlentory__source AND NOT e:fair4ml__MLModel "
+            "UNWIND [label IN labels(e) WHERE label <> 'Resource'] AS kind "
+            "RETURN kind, count(DISTINCT e) AS entities ORDER BY kind").data()
     es = Elasticsearch(f"http://127.0.0.1:{ports['es']}")
     documents = es.count(index="mlentory_models")["count"]
     query = "text classification"
@@ -288,7 +300,7 @@ def summarize(ports: dict[str, int], password: str) -> None:
     apache = es.count(index="mlentory_models", query={"term": {"licenses": "apache-2.0"}})["count"]
     per_source = {b["key"]: b["doc_count"] for b in es.search(index="mlentory_models", size=0, aggs={
         "sources": {"terms": {"field": "source"}}})["aggregations"]["sources"]["buckets"]}
-    across = "classification"
+    across = "classification segmentation"
     one_per_source = {source: es.search(index="mlentory_models", size=1, query={"bool": {
         "must": {"multi_match": {"query": across, "fields": fields}}, "filter": {"term": {"source": source}}}})["hits"]["hits"]
         for source in sorted(per_source)}
@@ -311,8 +323,14 @@ def summarize(ports: dict[str, int], password: str) -> None:
         print(f"  openml run: {row['m']}: {row['run']}: predictive_accuracy = {row['value']}")
     print("\n=== Across sources: one graph, one search ===")
     print("models indexed per source: " + ", ".join(f"{source} {count}" for source, count in sorted(per_source.items())))
+    print("entities shared between sources: " + (", ".join(f"{row['kind']} {row['entities']}" for row in shared_kinds) or "none"))
+    shown: Counter[tuple[str, str]] = Counter()
     for row in shared:
-        print(f"  shared by both: {row['name'] or row['uri']} ({row['uri']}): {row['hf']} huggingface and {row['openml']} openml models")
+        pair = (row["first"], row["second"])
+        shown[pair] += 1
+        if shown[pair] <= 3:  # the most shared of each pair of sources
+            print(f"  shared by {row['first']} and {row['second']}: {row['name'] or row['uri']} ({row['uri']}): "
+                  f"{row['a']} {row['first']} and {row['b']} {row['second']} models")
     print(f"search {across!r}, the best hit of each source:")
     for source, hits_of_source in one_per_source.items():
         for hit in hits_of_source:

@@ -89,6 +89,12 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
         localstack.stop(index.pid)
 
 
+def query(stores: Stores, cypher: str, **params: object) -> list[dict]:
+    """Rows of a Cypher query against the test graph."""
+    with stores.driver() as driver, driver.session() as session:
+        return session.run(cypher, **params).data()
+
+
 def clear(stores: Stores) -> Stores:
     with stores.driver() as driver, driver.session() as session:
         session.run("MATCH (n) DETACH DELETE n").consume()

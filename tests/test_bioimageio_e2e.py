@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
+from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
 from pipeline import run_dag, xcom
 
 ZOO = "https://bioimage.io/#/artifacts/"
@@ -33,10 +33,6 @@ def zoo_run(stores, tmp_path_factory):
         server.server_close()
     return {"run_folder": Path(run_folder), "stores": stores, "stats": stats, "again": Path(xcom(again, "ai4life_run_folder"))}
 
-
-def query(stores, cypher: str, **params) -> list[dict]:
-    with stores.driver() as driver, driver.session() as session:
-        return session.run(cypher, **params).data()
 
 
 def test_models_of_both_formats_are_loaded_and_the_rejected_one_is_listed(zoo_run):

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 
 
-@pytest.mark.timeout(1500)  # the main job twice (two sources, four Airflow components): ~8 min on 2 cores
+@pytest.mark.timeout(1800)  # the main job twice (three sources, four Airflow components): ~10 min on 2 cores
 def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     env = {**os.environ, "MLENTORY_LOCAL_DIR": str(tmp_path / "local")}
     for key in [k for k in env if k.startswith(("AIRFLOW", "HF_ENDPOINT"))]:
@@ -34,15 +34,18 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert re.search(r"hf_extraction succeeded .*: run folder \S+: models 8, skipped_unchanged 0", out), out
         assert re.search(r"hf_loading succeeded .*: models_loaded 8, models_failed 0", out), out
         assert re.search(r"openml_loading succeeded .*: models_loaded 2, models_failed 0", out), out
-        # Hub: 5 latest + 3 ancestors, and the named stub of the base model that vanished; OpenML: 2 flows
-        assert "fair4ml__MLModel             11" in out, out
+        assert re.search(r"ai4life_loading succeeded .*: models_loaded 2, models_failed 0", out), out
+        # Hub: 5 latest + 3 ancestors, and the named stub of the base model that vanished; OpenML: 2 flows; the zoo: 2 models
+        assert "fair4ml__MLModel             13" in out, out
         assert "evaluation: acme-ai/sentiment-lm: Text Classification on imdb (test): Accuracy = 0.934" in out, out
         assert "filter licenses:apache-2.0 -> " in out
-        assert "index 'mlentory_models': 10 documents" in out
-        # Across sources: one graph (a language both describe is one node), one search.
-        assert "models indexed per source: huggingface 8, openml 2" in out, out
-        assert re.search(r"shared by both: English \(http://lexvo.org/id/iso639-3/eng\): \d+ huggingface and 2 openml models", out), out
-        assert re.search(r"  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
+        assert "index 'mlentory_models': 12 documents" in out
+        # Across sources: one graph (a language, a paper two sources describe is one node), one search.
+        assert "models indexed per source: ai4life 2, huggingface 8, openml 2" in out, out
+        assert re.search(r"shared by huggingface and openml: English \(http://lexvo.org/id/iso639-3/eng\): \d+ huggingface and 2 openml models", out), out
+        assert re.search(r"shared by ai4life and huggingface: .* \(https://arxiv.org/abs/2101.00001\): 1 ai4life and \d+ huggingface models", out), out
+        assert re.search(r"entities shared between sources: .*schema__ScholarlyArticle 1", out), out
+        assert re.search(r"  ai4life      Fixture\S+.*\n  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
         assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
@@ -70,6 +73,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     assert re.search(r"hf_extraction succeeded .*: models 0, skipped_unchanged 5", again.stdout), again.stdout
     assert re.search(r"hf_loading succeeded .*: models_loaded 0, models_failed 0", again.stdout), again.stdout
     assert re.search(r"openml_extraction succeeded .*: models 0, skipped_unchanged 0", again.stdout), again.stdout
+    assert re.search(r"ai4life_extraction succeeded .*: models 0, skipped_unchanged 2", again.stdout), again.stdout
     assert graph_summary(again.stdout) == graph_summary(out)
 
 

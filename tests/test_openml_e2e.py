@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
+from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
 from pipeline import run_dag, xcom
 
 OML = "https://www.openml.org/"
@@ -30,10 +30,6 @@ def openml_run(stores, tmp_path_factory):
         server.server_close()
     return {"run_folder": Path(run_folder), "stores": stores, "stats": stats, "again": Path(xcom(again, "openml_run_folder"))}
 
-
-def query(stores, cypher: str, **params) -> list[dict]:
-    with stores.driver() as driver, driver.session() as session:
-        return session.run(cypher, **params).data()
 
 
 def test_flows_are_models_with_their_source(openml_run):

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, clear, start_replay, use_data_root
+from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
 from pipeline import run_pipeline
 
 from mlentory.stores.search_index import document_id
@@ -35,10 +35,6 @@ def loaded(stores, tmp_path_factory):
         replay.shutdown()
         replay.server_close()
 
-
-def query(stores, cypher: str, **params):
-    with stores.driver() as driver, driver.session() as session:
-        return session.run(cypher, **params).data()
 
 
 def test_graph_holds_every_model_once(loaded):

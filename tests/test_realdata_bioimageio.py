@@ -64,3 +64,43 @@ def test_every_recorded_description_maps_or_is_listed_with_the_reason():
         print(f"  rejected {kind} {where}: {reason[:160]}")
     # Models the spec's library reads (converted to 0.5 where they were older) are the large majority.
     assert outcomes["mapped model"] >= 3 * outcomes["rejected model"], outcomes
+
+
+@pytest.fixture(scope="module")
+def real_collection(stores, tmp_path_factory):
+    from conftest import clear, start_replay, use_data_root
+    from pipeline import run_dag, xcom
+
+    clear(stores)
+    use_data_root(tmp_path_factory.mktemp("realdata-ai4life") / "data")
+    snapshot = tmp_path_factory.mktemp("realdata-ai4life-snapshot")
+    (snapshot / "bioimageio").symlink_to(ZOO / "collection-gh-pages-hypha")
+    replay = start_replay(snapshot)
+    try:
+        extraction = run_dag("ai4life_extraction", {"num_resources": 10_000, "max_error_rate": 0.2})
+        run_folder = xcom(extraction, "ai4life_run_folder")
+        run_dag("ai4life_transformation", {"run_folder": run_folder, "max_error_rate": 0.2})
+        run_dag("ai4life_loading", {"run_folder": run_folder, "max_error_rate": 0.2})
+        yield {"run_folder": Path(run_folder), "stores": stores}
+    finally:
+        replay.shutdown()
+        replay.server_close()
+
+
+def test_the_current_collection_runs_end_to_end(real_collection):
+    from conftest import query
+
+    index = json.loads((ZOO / "collection-gh-pages-hypha" / "index.json").read_text())
+    models = {item["id"] for item in index["items"] if item["type"] == "model"}
+    run_folder = real_collection["run_folder"]
+    errors = [json.loads(line) for line in (run_folder / "errors.jsonl").read_text().splitlines()]
+    assert all(e.get("reason") for e in errors)
+    rejected = {e["id"] for e in errors if e.get("id") in models}
+    loaded = {row["id"] for row in query(real_collection["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__source = 'ai4life' "
+                                                                     "AND m.mlentory__sourceSha IS NOT NULL RETURN m.schema__identifier AS id")}
+    assert loaded | rejected == models and not loaded & rejected  # every model loaded, or listed with the library's reason
+    assert len(loaded) >= 0.9 * len(models), (len(loaded), len(models))
+    report = json.loads((run_folder / "loading" / "SUCCESS.json").read_text())
+    print(f"\nthe current collection: {len(models)} models, {len(loaded)} loaded, {len(rejected)} rejected; "
+          f"entities {report['entities']}")
+    assert report["entities"]["datasets"] >= 30  # the collection's datasets, as Datasets of their own

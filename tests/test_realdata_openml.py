@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openml
 import pytest
-from conftest import SHARED_REALDATA, clear, start_replay, use_data_root
+from conftest import SHARED_REALDATA, clear, query, start_replay, use_data_root
 from pipeline import run_dag, xcom
 
 from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings, is_not_found
@@ -51,10 +51,6 @@ def real_openml(stores, tmp_path_factory):
         replay.shutdown()
         replay.server_close()
 
-
-def query(stores, cypher: str, **params) -> list[dict]:
-    with stores.driver() as driver, driver.session() as session:
-        return session.run(cypher, **params).data()
 
 
 def test_every_recorded_flow_is_loaded_with_its_description(real_openml):
