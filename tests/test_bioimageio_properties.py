@@ -94,3 +94,16 @@ def test_every_group_of_every_fixture_model_normalizes_into_a_valid_mlmodel():
 def test_fixture_descriptions_are_in_the_real_shapes(path):
     content = yaml.safe_load(path.read_text())
     assert content["type"] in ("model", "dataset") and "format_version" in content
+
+
+def test_a_model_the_zoo_also_publishes_on_the_hub_carries_both_identities():
+    from mlentory.sources.huggingface import properties as hf
+    from mlentory.sources.huggingface.cards import parse_card
+
+    shark = resource("fixture-shark")
+    shark["description"]["git_repo"] = "https://huggingface.co/acme-ai/fixture-shark"
+    assert "https://huggingface.co/acme-ai/fixture-shark" in p.basic(shark)["sameAs"]
+    card = parse_card("# fixture-shark\n\nAlso in the BioImage Model Zoo: https://bioimage.io/#/artifacts/fixture-shark.\n")
+    model = {"id": "acme-ai/fixture-shark", "sha": "1" * 40, "tags": [], "siblings": [{"rfilename": "README.md"}]}
+    assert "https://bioimage.io/#/artifacts/fixture-shark" in hf.basic(model, card)["sameAs"]
+    assert p.basic(resource("fixture-legacy"))["sameAs"] == ["https://doi.org/10.5281/zenodo.5749843"]  # no link: no claim

@@ -151,3 +151,18 @@ def person_iri(source_key: str, name: str) -> str:
     """A person a source names without any identifier: one node per name within that source (two
     sources' namesakes are not merged)."""
     return f"{MLENTORY_IRI_BASE}{source_key}/person/{slug(name)}"
+
+
+# The same model published by two sources: where one names the other's page, both IRIs are its.
+_BIOIMAGEIO_PAGE = re.compile(r"https?://(?:bioimage\.io/#/artifacts/|hypha\.aicell\.io/bioimage-io/artifacts/)([\w-]+)", re.IGNORECASE)
+_HF_MODEL_PAGE = re.compile(r"https?://huggingface\.co/(?!datasets/|spaces/|docs/|papers/|blog/)([\w.-]+/[\w.-]+)", re.IGNORECASE)
+
+
+def bioimageio_pages_in(text: str) -> list[str]:
+    """IRIs of the zoo's resources whose pages a text links to."""
+    return list(dict.fromkeys(bioimageio_resource_iri(m.group(1)) for m in _BIOIMAGEIO_PAGE.finditer(text)))
+
+
+def hf_model_pages_in(text: str) -> list[str]:
+    """IRIs of Hub models whose pages a text links to."""
+    return list(dict.fromkeys(hf_model_iri(m.group(1).rstrip(".")) for m in _HF_MODEL_PAGE.finditer(text)))

@@ -22,6 +22,7 @@ Inputs and outputs (axes, shapes) have no home in FAIR4ML or schema.org and are 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,8 @@ def basic(resource: dict[str, Any]) -> Partial:
         "url": iris.bioimageio_resource_iri(resource["id"]),
         "dateCreated": iso_datetime(description.get("timestamp")),
         "dateModified": iso_datetime(resource.get("created_at")),
-        "sameAs": [iris.doi_iri(doi)] if doi else [],
+        # The concept DOI, and the Hub's copy where the description links to one.
+        "sameAs": unique([*([iris.doi_iri(doi)] if doi else []), *iris.hf_model_pages_in(json.dumps(description))]),
         "archivedAt": iris.doi_iri(doi) if doi else None,
         "readme": file_url(resource["source"], documentation) if documentation else None,
         "image": unique(file_url(resource["source"], c["source"]) for c in description.get("covers") or [] if isinstance(c, dict) and c.get("source")),

@@ -148,7 +148,8 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         "dateModified": model.get("last_modified"),
         "readme": f"{iris.hf_model_iri(model_id)}/blob/{sha or 'main'}/README.md" if has_readme else None,
         "archivedAt": f"{iris.hf_model_iri(model_id)}/tree/{sha}" if sha else None,
-        "sameAs": unique(iris.doi_iri(normalize_doi(d)) for d in model_dois),
+        # Its DOI, and the zoo's page of the same model where the card links to one.
+        "sameAs": unique([*(iris.doi_iri(normalize_doi(d)) for d in model_dois), *(iris.bioimageio_pages_in(card.body) if card else [])]),
         # A gated model is still free: the Hub grants access after a click-through (auto) or the
         # authors' approval (manual); conditionsOfAccess says which.
         "isAccessibleForFree": (not model["private"]) if isinstance(model.get("private"), bool) else True,
