@@ -59,11 +59,15 @@ def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: 
     run = RunFolder(Path(run_folder))
     items = client.index()
     loaded = {} if full_refresh else LoadedRevisions(run).load()
-    errors, warnings, candidates = [], [], []
+    errors, warnings, candidates, seen = [], [], [], set()
     for position, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
             errors.append({"input": f"index item {position}", "what": "index item", "reason": "no resource id"})
             continue
+        if item["id"] in seen:
+            warnings.append({"id": item["id"], "input": f"index item {position}", "what": "index item", "reason": "listed again; the first entry kept"})
+            continue
+        seen.add(item["id"])
         version = latest_version(item)
         if version is None:
             errors.append({"id": item["id"], "what": "index item", "reason": "no version with a source"})
