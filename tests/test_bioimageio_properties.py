@@ -107,3 +107,11 @@ def test_a_model_the_zoo_also_publishes_on_the_hub_carries_both_identities():
     model = {"id": "acme-ai/fixture-shark", "sha": "1" * 40, "tags": [], "siblings": [{"rfilename": "README.md"}]}
     assert "https://bioimage.io/#/artifacts/fixture-shark" in hf.basic(model, card)["sameAs"]
     assert p.basic(resource("fixture-legacy"))["sameAs"] == ["https://doi.org/10.5281/zenodo.5749843"]  # no link: no claim
+
+
+def test_the_documentation_gives_usage_and_a_code_sample_as_a_hub_card_would():
+    shark = resource("fixture-shark", documentation=(ZOO / "fixture-shark" / "v0" / "documentation.md").read_text())
+    partial = p.documentation(shark)
+    assert partial["usageInstructions"].startswith("Open the model in ilastik or deepImageJ")
+    assert partial["codeSampleSnippet"] == 'from bioimageio.core import load_description\nmodel = load_description("fixture-shark")'
+    assert p.documentation(resource("fixture-shark")) == {}  # no documentation fetched: nothing said

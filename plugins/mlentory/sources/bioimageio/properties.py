@@ -26,9 +26,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from mlentory import readme
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.mentions import Partial, iso_datetime, mention, unique
 from mlentory.fair4ml.papers import doi_mention, papers_in_text
+from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
 from mlentory.sources.bioimageio.client import file_url
 
 WEIGHT_FRAMEWORK_VERSIONS = {
@@ -141,6 +143,19 @@ def technical(resource: dict[str, Any]) -> Partial:
     return {"softwareRequirements": unique(requirements), "modelCategory": unique(categories)}
 
 
+def documentation(resource: dict[str, Any]) -> Partial:
+    """The documentation's sections that FAIR4ML has a term for (usage, intended use, limitations,
+    ...), by the same headings as a Hub card's; the first code block of the usage is the code sample."""
+    text = resource.get("documentation")
+    if not text:
+        return {}
+    sections = readme.split_sections(text)
+    partial: Partial = {term: readme.section_text(sections, pattern, avoid=SHARED_HEADINGS.get(term))
+                        for term, pattern in README_SECTIONS.items()}
+    partial["codeSampleSnippet"] = readme.first_code_block(partial.get("usageInstructions"))
+    return partial
+
+
 PROPERTY_GROUPS: dict[str, Callable[[dict[str, Any]], Partial]] = {
     "basic": basic,
     "people": people,
@@ -148,6 +163,7 @@ PROPERTY_GROUPS: dict[str, Callable[[dict[str, Any]], Partial]] = {
     "licences_keywords": licences_keywords,
     "lineage_data": lineage_data,
     "technical": technical,
+    "documentation": documentation,
 }
 
 GROUPS_MENTIONING: dict[str, tuple[str, ...]] = {

@@ -20,15 +20,15 @@ from typing import Any
 import huggingface_hub
 from huggingface_hub import ModelCard
 
-from mlentory import safe_yaml
+from mlentory import readme, safe_yaml
+from mlentory.readme import FENCE as _FENCE
+from mlentory.readme import HEADING as _HEADING
+from mlentory.readme import Section, first_code_block, is_placeholder, normalized_title, prose
 
 log = logging.getLogger(__name__)
 
 _FRONT_MATTER = re.compile(r"\A\s*---\s*\n.*?\n---\s*(\n|\Z)", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_PLACEHOLDERS = re.compile(r"^\W*(\[?more information needed\]?|more information needed|n/?a|tbd|todo|none|unknown|coming soon)\W*$", re.IGNORECASE)
 # A line that still carries a template placeholder says nothing about the model, whatever else it has.
 _PLACEHOLDER_IN_LINE = re.compile(r"\[?more information needed\]?|\{\{.*?\}\}", re.IGNORECASE)
 # "- **Developed by:**" with the value left empty.
@@ -41,8 +41,6 @@ GENERATED_SENTENCES = (
     "This model card has been generated automatically according to the information the Trainer had access to. You should probably proofread and complete it, then remove this comment.",
     "This model card has been generated automatically according to the information Keras had access to. You should probably proofread and complete it, then remove this comment.",
 )
-_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]\s+|^\d+(?:\.\d+)*\s+")
-_TITLE_NOISE = re.compile(r"\[optional\]|[^\w\s&,/-]", re.IGNORECASE)
 
 
 def _normalized_line(line: str) -> str:
@@ -94,20 +92,6 @@ def strip_boilerplate(body: str) -> tuple[str, str]:
     return "\n".join(kept), "\n".join(removed)
 
 
-def normalized_title(title: str) -> str:
-    """"## 3. Intended Uses & Limitations [optional]" -> "intended uses & limitations"."""
-    text = " ".join(re.sub(r"[*_`]", "", title).lower().split())
-    text = _NUMBERING.sub("", _TITLE_NOISE.sub(" ", _NUMBERING.sub("", text)).strip())
-    return " ".join(text.split()).strip(" -,:")
-
-
-@dataclass(frozen=True)
-class Section:
-    level: int
-    title: str
-    text: str
-
-
 @dataclass(frozen=True)
 class ParsedCard:
     metadata: dict[str, Any]
@@ -115,24 +99,6 @@ class ParsedCard:
     sections: list[Section] = field(default_factory=list)
     metadata_error: str | None = None
     boilerplate: str = ""  # the template and placeholder lines removed from the body
-
-
-def _sections(body: str) -> list[Section]:
-    """Sections in document order; headings inside code fences are code, not headings."""
-    sections: list[Section] = []
-    current_level, current_title, current_lines = 0, "", []
-    in_fence = False
-    for line in body.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        heading = None if in_fence else _HEADING.match(line)
-        if heading:
-            sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
-            current_level, current_title, current_lines = len(heading.group(1)), heading.group(2).strip(), []
-        else:
-            current_lines.append(line)
-    sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
-    return [s for s in sections if s.title or s.text]
 
 
 MAX_FRONT_MATTER_CHARS = 256_000
@@ -172,7 +138,7 @@ def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_er
             error = f"{type(exc).__name__}: {exc}"
             body = _FRONT_MATTER.sub("", content, count=1)
     body, boilerplate = strip_boilerplate(_COMMENT.sub("", body))
-    sections = _sections(body)
+    sections = readme.split_sections(body)
     return ParsedCard(metadata=metadata, body=body.strip(), sections=sections, metadata_error=error, boilerplate=boilerplate)
 
 
@@ -188,69 +154,10 @@ def card_from_record(record: dict[str, Any] | None) -> ParsedCard | None:
     return parse_card(record["text"], record.get("metadata"), record.get("metadata_error"))
 
 
-def is_placeholder(text: str) -> bool:
-    return not text.strip() or bool(_PLACEHOLDERS.match(text.strip()))
-
-
 def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
-    """Text of the first section whose normalized heading (numbering, emphasis, "[optional]" removed)
-    matches ``title_pattern`` and not ``avoid``, including its sub-sections; placeholders count as absent.
-    ``avoid`` keeps a heading that names two things ("Intended uses & limitations") to the first of them,
-    so one text is not recorded twice."""
-    titles = [normalized_title(s.title) for s in card.sections]
-    matching = [i for i, title in enumerate(titles) if title and title_pattern.search(title) and not (avoid and avoid.search(title))]
-    for index in matching:
-        section = card.sections[index]
-        parts = [section.text]
-        for sub in card.sections[index + 1 :]:
-            if sub.level <= section.level:
-                break
-            parts.append(f"{sub.title}\n{sub.text}" if not is_placeholder(sub.text) else "")
-        text = "\n\n".join(p for p in parts if p and not is_placeholder(p)).strip()
-        if text:
-            return text[:max_chars]
-    return None
+    """``readme.section_text`` of the card's sections."""
+    return readme.section_text(card.sections, title_pattern, max_chars, avoid)
 
 
-_HTML_TAG = re.compile(r"<[^>]+>")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-
-
-def prose(text: str | None, max_chars: int = 2_000, min_letters: int = 40) -> str | None:
-    """The first paragraph (or list) of ``text`` that reads as prose: HTML, images, badges and link
-    rows are what a card shows, not what it says. Headings and code blocks are skipped."""
-    if not text:
-        return None
-    blocks, current, in_fence = [], [], False
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence or _HEADING.match(line):
-            if current:
-                blocks.append(current)
-                current = []
-            continue
-        cleaned = _MD_IMAGE.sub("", _HTML_TAG.sub("", line)).strip()
-        if cleaned:
-            current.append(cleaned)
-        elif current:
-            blocks.append(current)
-            current = []
-    if current:
-        blocks.append(current)
-    for block in blocks:
-        # What the block says outside its links: a row of links or badges says nothing.
-        said = [_MD_LINK.sub(" ", line) for line in block]
-        if sum(c.isalpha() for line in said for c in line) >= min_letters and (
-                min_letters < 40 or any(len(re.findall(r"[^\W\d_]{2,}", line)) >= 6 for line in said)):
-            return "\n".join(block)[:max_chars]
-    return None
-
-
-def first_code_block(text: str | None) -> str | None:
-    if not text:
-        return None
-    match = re.search(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
-    return match.group(1).strip() if match else None
+__all__ = ["ParsedCard", "Section", "card_from_record", "card_record", "first_code_block", "is_placeholder", "normalized_title",
+           "parse_card", "prose", "section_text", "strip_boilerplate", "template_links", "template_lines", "unsafe_front_matter"]

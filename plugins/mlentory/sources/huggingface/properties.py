@@ -31,6 +31,7 @@ from urllib.parse import urljoin
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
 from mlentory.fair4ml.papers import ARXIV_IN_TEXT, ARXIV_VERSION, DOI, arxiv_mention, doi_mention, normalize_doi
+from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 
@@ -65,16 +66,7 @@ BASE_MODEL_RELATIONS: dict[str, str] = {
     "merge": "mergedFrom",
 }
 
-CARD_SECTIONS: dict[str, re.Pattern[str]] = {
-    "intendedUse": re.compile(r"intended (uses?|purposes?|applications?)|^uses?$|^direct use|^use cases?|^uses and limitations"),
-    "modelRisksBiasLimitations": re.compile(r"\blimitations?\b|\bbias(es)?\b|\brisks?\b|^caveats|^known issues|^out-of-scope"),
-    "usageInstructions": re.compile(r"^how to (use|get started|run)|^usage|^getting started|^get started|^quick ?start|^use (with|in|the model|this model)"
-                                    r"|^inference|^example usage|^examples?$|^using (the|this) model|^running the model"),
-    "ethicalSocial": re.compile(r"ethic|societal impact|social impact|^safety"),
-    "legal": re.compile(r"^legal|terms of use|^licen[cs]e|^licensing|^copyright"),
-}
-# A heading that names two things ("Intended uses & limitations") feeds only the first.
-SHARED_HEADINGS = {"modelRisksBiasLimitations": CARD_SECTIONS["intendedUse"]}
+CARD_SECTIONS = README_SECTIONS
 DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
 

@@ -1,0 +1,126 @@
+"""Model documentation in Markdown (a Hub model card's body, a zoo model's documentation.md), read
+the same way for every source: sections by heading, the text of the section a heading names (its
+numbering, emphasis and "[optional]" ignored), the first paragraph that reads as prose, the first
+code block. What a source's own template or front matter adds is the source's own."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+_PLACEHOLDERS = re.compile(r"^\W*(\[?more information needed\]?|more information needed|n/?a|tbd|todo|none|unknown|coming soon)\W*$", re.IGNORECASE)
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]\s+|^\d+(?:\.\d+)*\s+")
+_TITLE_NOISE = re.compile(r"\[optional\]|[^\w\s&,/-]", re.IGNORECASE)
+
+# FAIR4ML terms a model's documentation has a section for, by the headings that name it.
+README_SECTIONS: dict[str, re.Pattern[str]] = {
+    "intendedUse": re.compile(r"intended (uses?|purposes?|applications?)|^uses?$|^direct use|^use cases?|^uses and limitations"),
+    "modelRisksBiasLimitations": re.compile(r"\blimitations?\b|\bbias(es)?\b|\brisks?\b|^caveats|^known issues|^out-of-scope"),
+    "usageInstructions": re.compile(r"^how to (use|get started|run)|^usage|^getting started|^get started|^quick ?start|^use (with|in|the model|this model)"
+                                    r"|^inference|^example usage|^examples?$|^using (the|this) model|^running the model"),
+    "ethicalSocial": re.compile(r"ethic|societal impact|social impact|^safety"),
+    "legal": re.compile(r"^legal|terms of use|^licen[cs]e|^licensing|^copyright"),
+}
+# A heading that names two things ("Intended uses & limitations") feeds only the first.
+SHARED_HEADINGS = {"modelRisksBiasLimitations": README_SECTIONS["intendedUse"]}
+
+def normalized_title(title: str) -> str:
+    """"## 3. Intended Uses & Limitations [optional]" -> "intended uses & limitations"."""
+    text = " ".join(re.sub(r"[*_`]", "", title).lower().split())
+    text = _NUMBERING.sub("", _TITLE_NOISE.sub(" ", _NUMBERING.sub("", text)).strip())
+    return " ".join(text.split()).strip(" -,:")
+
+
+@dataclass(frozen=True)
+class Section:
+    level: int
+    title: str
+    text: str
+
+
+def split_sections(body: str) -> list[Section]:
+    """Sections in document order; headings inside code fences are code, not headings."""
+    sections: list[Section] = []
+    current_level, current_title, current_lines = 0, "", []
+    in_fence = False
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else HEADING.match(line)
+        if heading:
+            sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
+            current_level, current_title, current_lines = len(heading.group(1)), heading.group(2).strip(), []
+        else:
+            current_lines.append(line)
+    sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
+    return [s for s in sections if s.title or s.text]
+
+
+def is_placeholder(text: str) -> bool:
+    return not text.strip() or bool(_PLACEHOLDERS.match(text.strip()))
+
+
+def section_text(sections: list[Section], title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
+    """Text of the first section whose normalized heading (numbering, emphasis, "[optional]" removed)
+    matches ``title_pattern`` and not ``avoid``, including its sub-sections; placeholders count as absent.
+    ``avoid`` keeps a heading that names two things ("Intended uses & limitations") to the first of them,
+    so one text is not recorded twice."""
+    titles = [normalized_title(s.title) for s in sections]
+    matching = [i for i, title in enumerate(titles) if title and title_pattern.search(title) and not (avoid and avoid.search(title))]
+    for index in matching:
+        section = sections[index]
+        parts = [section.text]
+        for sub in sections[index + 1 :]:
+            if sub.level <= section.level:
+                break
+            parts.append(f"{sub.title}\n{sub.text}" if not is_placeholder(sub.text) else "")
+        text = "\n\n".join(p for p in parts if p and not is_placeholder(p)).strip()
+        if text:
+            return text[:max_chars]
+    return None
+
+
+_HTML_TAG = re.compile(r"<[^>]+>")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def prose(text: str | None, max_chars: int = 2_000, min_letters: int = 40) -> str | None:
+    """The first paragraph (or list) of ``text`` that reads as prose: HTML, images, badges and link
+    rows are what a card shows, not what it says. Headings and code blocks are skipped."""
+    if not text:
+        return None
+    blocks, current, in_fence = [], [], False
+    for line in text.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or HEADING.match(line):
+            if current:
+                blocks.append(current)
+                current = []
+            continue
+        cleaned = _MD_IMAGE.sub("", _HTML_TAG.sub("", line)).strip()
+        if cleaned:
+            current.append(cleaned)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    for block in blocks:
+        # What the block says outside its links: a row of links or badges says nothing.
+        said = [_MD_LINK.sub(" ", line) for line in block]
+        if sum(c.isalpha() for line in said for c in line) >= min_letters and (
+                min_letters < 40 or any(len(re.findall(r"[^\W\d_]{2,}", line)) >= 6 for line in said)):
+            return "\n".join(block)[:max_chars]
+    return None
+
+
+def first_code_block(text: str | None) -> str | None:
+    if not text:
+        return None
+    match = re.search(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
+    return match.group(1).strip() if match else None
