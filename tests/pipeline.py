@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,18 @@ def run_pipeline(extraction_conf: dict[str, Any] | None = None) -> str:
     run_dag("hf_transformation", {"run_folder": run_folder, "chunk_size": 3})
     run_dag("hf_loading", {"run_folder": run_folder})
     return run_folder
+
+
+def run_source_chain(key: str, extraction_conf: dict[str, Any], max_error_rate: float | None = None) -> Path:
+    """A source's three DAGs on one run folder (the extraction's), with one error budget for all
+    three when given. Returns the run folder."""
+    budget = {"max_error_rate": max_error_rate} if max_error_rate is not None else {}
+    run_folder = xcom(run_dag(f"{key}_extraction", {**extraction_conf, **budget}), f"{key}_run_folder")
+    run_dag(f"{key}_transformation", {"run_folder": run_folder, **budget})
+    run_dag(f"{key}_loading", {"run_folder": run_folder, **budget})
+    return Path(run_folder)
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    """The rows of a run folder's JSON-lines file (errors, warnings); none when it is not there."""
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

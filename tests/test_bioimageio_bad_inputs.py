@@ -5,13 +5,12 @@ what can be read or listed with its reason; no task crashes and no good model is
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import FIXTURE_SNAPSHOT, fresh_world, query, start_replay
-from pipeline import run_dag, xcom
+from pipeline import lines, run_source_chain
 
 ZOO = "https://bioimage.io/#/artifacts/"
 SHARK = yaml.safe_load((FIXTURE_SNAPSHOT / "bioimageio" / "rdf_content" / "bioimage-io" / "fixture-shark" / "v0" / "rdf.yaml").read_text())
@@ -86,19 +85,10 @@ def bad_zoo(stores, tmp_path_factory):
     (zoo / "index.json").write_text(json.dumps(index))
     replay = start_replay(snapshot)
     try:
-        conf = {"num_resources": 100, "max_error_rate": 1.0}
-        extraction = run_dag("ai4life_extraction", conf)
-        run_folder = xcom(extraction, "ai4life_run_folder")
-        run_dag("ai4life_transformation", {"run_folder": run_folder, "max_error_rate": 1.0})
-        run_dag("ai4life_loading", {"run_folder": run_folder, "max_error_rate": 1.0})
-        yield {"run_folder": Path(run_folder), "stores": stores}
+        yield {"run_folder": run_source_chain("ai4life", {"num_resources": 100}, max_error_rate=1.0), "stores": stores}
     finally:
         replay.shutdown()
         replay.server_close()
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def loaded(stores) -> set[str]:

@@ -5,13 +5,11 @@ crashes and no good record is lost."""
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURE_SNAPSHOT, fresh_world, start_replay
-from pipeline import run_dag, xcom
+from pipeline import lines, run_source_chain
 
 OML = "https://www.openml.org/"
 GOOD_FLOW = (FIXTURE_SNAPSHOT / "openml" / "flows" / "102" / "flow.xml").read_text()
@@ -107,18 +105,10 @@ def bad_openml(stores, tmp_path_factory):
             (snapshot / "openml" / folder / str(item) / name).write_text(text)
     replay = start_replay(snapshot)
     try:
-        extraction = run_dag("openml_extraction", {"num_flows": 100, "max_error_rate": 1.0})
-        run_folder = xcom(extraction, "openml_run_folder")
-        run_dag("openml_transformation", {"run_folder": run_folder, "max_error_rate": 1.0})
-        run_dag("openml_loading", {"run_folder": run_folder, "max_error_rate": 1.0})
-        yield {"run_folder": Path(run_folder), "stores": stores}
+        yield {"run_folder": run_source_chain("openml", {"num_flows": 100}, max_error_rate=1.0), "stores": stores}
     finally:
         replay.shutdown()
         replay.server_close()
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def graph(stores, cypher: str, **params) -> list:

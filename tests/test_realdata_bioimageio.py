@@ -69,7 +69,7 @@ def test_every_recorded_description_maps_or_is_listed_with_the_reason():
 @pytest.fixture(scope="module")
 def real_collection(stores, tmp_path_factory):
     from conftest import clear, start_replay, use_data_root
-    from pipeline import run_dag, xcom
+    from pipeline import run_source_chain
 
     clear(stores)
     use_data_root(tmp_path_factory.mktemp("realdata-ai4life") / "data")
@@ -77,11 +77,7 @@ def real_collection(stores, tmp_path_factory):
     (snapshot / "bioimageio").symlink_to(ZOO / "collection-gh-pages-hypha")
     replay = start_replay(snapshot)
     try:
-        extraction = run_dag("ai4life_extraction", {"num_resources": 10_000, "max_error_rate": 0.2})
-        run_folder = xcom(extraction, "ai4life_run_folder")
-        run_dag("ai4life_transformation", {"run_folder": run_folder, "max_error_rate": 0.2})
-        run_dag("ai4life_loading", {"run_folder": run_folder, "max_error_rate": 0.2})
-        yield {"run_folder": Path(run_folder), "stores": stores}
+        yield {"run_folder": run_source_chain("ai4life", {"num_resources": 10_000}, max_error_rate=0.2), "stores": stores}
     finally:
         replay.shutdown()
         replay.server_close()
