@@ -65,6 +65,11 @@ def test_the_index_names_the_source_and_an_unchanged_collection_costs_one_reques
     es.indices.refresh(index="mlentory_models")
     hits = es.search(index="mlentory_models", query={"term": {"source": "ai4life"}})["hits"]["hits"]
     assert sorted(h["_source"]["name"] for h in hits) == ["FixtureLegacyDenoiser", "FixtureNucleiSegmentation"]
+    # Found by the people who made them: the ORCID person authored both.
+    by_author = es.search(index="mlentory_models", query={"match": {"creator_names.text": "Lovelace"}})["hits"]["hits"]
+    assert sorted(h["_source"]["identifier"] for h in by_author) == ["bioimage-io/fixture-legacy", "bioimage-io/fixture-shark"]
+    [shark] = [h["_source"] for h in by_author if h["_source"]["identifier"].endswith("shark")]
+    assert shark["creators"][0] == "https://orcid.org/0000-0002-1825-0097" and "Ada Lovelace" in shark["creator_names"]
     # First run: the index, 4 descriptions (3 models, 1 dataset) and the 4 documentations they name (2 of
     # them missing); then only the index: descriptions are kept by sha256, the rejected one too.
     assert zoo_run["stats"] == {"first": 1 + 4 + 4, "again": 1}, zoo_run["stats"]

@@ -111,6 +111,8 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
         "based_on": codes("isBasedOn"),
         "shared_by": codes("sharedBy"),
         "shared_by_names": names("sharedBy"),
+        "creators": codes("creator"),
+        "creator_names": names("creator"),
         "reference_publications": names("referencePublication"),
         "same_as": record.get("sameAs", []),
         "code_repository": record.get("codeRepository", []),
