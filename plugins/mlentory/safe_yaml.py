@@ -26,8 +26,15 @@ def refusal(text: str, max_chars: int, what: str = "document") -> str | None:
     return None
 
 
-def load(text: str, max_chars: int, what: str = "document") -> Any:
-    """The parsed document; :class:`RefusedYaml` or ``yaml.YAMLError`` when it cannot be read."""
+def load(text: str, max_chars: int, what: str = "document", yaml_1_2: bool = False) -> Any:
+    """The parsed document; :class:`RefusedYaml` or a parser error when it cannot be read.
+
+    ``yaml_1_2``: read as YAML 1.2 (ruyaml's safe loader), for formats that are YAML 1.2, such as
+    bioimage.io descriptions: PyYAML reads YAML 1.1, where ``no``, ``on`` or ``1:30`` are not strings."""
     if (reason := refusal(text, max_chars, what)) is not None:
         raise RefusedYaml(reason)
+    if yaml_1_2:
+        from ruyaml import YAML
+
+        return YAML(typ="safe", pure=True).load(text)
     return yaml.safe_load(text)

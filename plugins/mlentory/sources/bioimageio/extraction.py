@@ -119,7 +119,7 @@ def resource_record(client: BioImageIOClient, cache: ApiCache, item: dict[str, A
     fetched = cache.get(key)
     if fetched is None:
         text = client.description(source).decode("utf-8")
-        content = safe_yaml.load(text, MAX_DESCRIPTION_BYTES, "rdf.yaml")
+        content = safe_yaml.load(text, MAX_DESCRIPTION_BYTES, "rdf.yaml", yaml_1_2=True)  # the spec's format is YAML 1.2
         if not isinstance(content, dict):
             raise Rejected("the description is not a mapping")
         documentation = _documentation(client, source, content, item["id"], warnings)
