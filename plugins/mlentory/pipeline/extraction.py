@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mentions_in
@@ -21,6 +21,9 @@ from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, LoadedRevisions
+
+if TYPE_CHECKING:
+    import arxiv
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,31 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
     cache.save()
     run.write_warnings(STAGE, f"entities_{name}", warnings)
     return found
+
+
+def identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Client) -> dict[str, Any]:
+    """The papers that records name, for every source: arXiv ids are looked up in batches (DOIs are
+    named only: no registry is queried). Papers never change once published: cached without
+    expiry. A paper arXiv does not return, or cannot be asked for (an outage), is a warning and
+    links as a stub; the models still load."""
+    from mlentory.enrichment.arxiv_papers import fetch_articles
+
+    cache = ApiCache(run, "articles", ttl=None)
+    arxiv_ids = [k for k in keys if not k.startswith("doi:")]  # DOIs: no registry is queried
+    missing = [k for k in arxiv_ids if cache.get(k) is None]
+    warnings: list[dict[str, Any]] = []
+    if missing:
+        try:
+            for key, article in fetch_articles(arxiv_client, missing).items():
+                cache.put(key, {"found": True, **article})
+        except Exception as exc:
+            warnings = [{"kind": "articles", "key": key, "what": "arXiv lookup", "reason": failure(exc), "retry": True} for key in missing]
+        cache.save()
+    failed = {w["key"] for w in warnings}
+    warnings += [{"kind": "articles", "key": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
+                 for k in arxiv_ids if cache.get(k) is None and k not in failed]
+    run.write_warnings(STAGE, "entities_articles", warnings)
+    return {k: cache.get(k) or {"found": False} for k in keys}
 
 
 def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:

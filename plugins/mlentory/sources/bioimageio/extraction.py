@@ -221,12 +221,15 @@ def merge_resources(run_folder: str, full_refresh: bool) -> dict[str, int]:
     return {**counts, "models": len(models), "datasets": len(datasets)}
 
 
-def identify_entities(run_folder: str, kind: str) -> int:
-    """What the descriptions say about the entities they mention needs no lookup: the collection's
-    datasets are harvested as resources; languages and licences are identified from their text."""
+def identify_entities(run_folder: str, kind: str, arxiv_client: Any = None) -> int:
+    """The papers the descriptions cite are looked up on arXiv (as every source's are); the other
+    entities need no lookup: the collection's datasets are harvested as resources, people,
+    licences and keywords are what the descriptions say."""
     run = RunFolder(Path(run_folder))
     keys = scaffolding.mentioned_keys(AI4LIFE, run, kind)
-    if kind == "languages":
+    if kind == "articles":
+        found = scaffolding.identify_articles(run, keys, arxiv_client)
+    elif kind == "languages":
         found = scaffolding.identify_languages(run, keys)
     else:
         found = {key: {"name": key} for key in keys}
@@ -247,5 +250,8 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=(HARVEST,), counts={"datasets": datasets})
 
 
-# The identification needs no service: the DAG's identification tasks call this name for every source.
-identify_entities_with_connections = identify_entities
+def identify_entities_with_connections(run_folder: str, kind: str) -> int:
+    """``identify_entities`` with the arXiv client from its connection, for the papers."""
+    from mlentory.enrichment.arxiv_papers import ArxivHook
+
+    return identify_entities(run_folder, kind, ArxivHook().get_conn() if kind == "articles" else None)

@@ -16,15 +16,14 @@ from typing import Any
 
 import arxiv
 
-from mlentory.enrichment.arxiv_papers import fetch_articles
 from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
 from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
-from mlentory.pipeline.extraction import STAGE, error_record, failure
+from mlentory.pipeline.extraction import STAGE, error_record
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
-from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
+from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision
@@ -230,27 +229,6 @@ def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: 
     return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found)
 
 
-def _identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Client) -> dict[str, Any]:
-    """Papers never change once published: cached without expiry. A paper arXiv does not return, or
-    cannot be asked for (an outage), is a warning and links as a stub; the models still load."""
-    cache = ApiCache(run, "articles", ttl=None)
-    arxiv_ids = [k for k in keys if not k.startswith("doi:")]  # DOIs: no registry is queried
-    missing = [k for k in arxiv_ids if cache.get(k) is None]
-    warnings: list[dict[str, Any]] = []
-    if missing:
-        try:
-            for key, article in fetch_articles(arxiv_client, missing).items():
-                cache.put(key, {"found": True, **article})
-        except Exception as exc:
-            warnings = [{"kind": "articles", "key": key, "what": "arXiv lookup", "reason": failure(exc), "retry": True} for key in missing]
-        cache.save()
-    failed = {w["key"] for w in warnings}
-    warnings += [{"kind": "articles", "key": k, "what": "arXiv lookup", "reason": "arXiv returned no paper with this id"}
-                 for k in arxiv_ids if cache.get(k) is None and k not in failed]
-    run.write_warnings(STAGE, "entities_articles", warnings)
-    return {k: cache.get(k) or {"found": False} for k in keys}
-
-
 def _identify_tasks(keys: list[str]) -> dict[str, Any]:
     tasks = hf_tasks()
     return {
@@ -267,7 +245,7 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
         "datasets": lambda: _cached_lookups(run, "datasets", "datasets", [k for k in keys if not k.startswith(OPENML_DATASET_KEY)],
                                             timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
         "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
-        "articles": lambda: _identify_articles(run, keys, arxiv_client),
+        "articles": lambda: scaffolding.identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
         "languages": lambda: scaffolding.identify_languages(run, keys),
         "tasks": lambda: _identify_tasks(keys),
