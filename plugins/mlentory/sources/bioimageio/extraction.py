@@ -16,6 +16,7 @@ reasons); the documentation's text.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -190,15 +191,14 @@ def with_json_infinities(content: dict[str, Any]) -> tuple[dict[str, Any], list[
     return content, notes
 
 
+@functools.cache
 def quiet_spec_library() -> None:
     """The spec's library logs every normalization it makes at DEBUG through loguru: thousands of
-    lines a run. Only its warnings are kept."""
+    lines a run. Only its warnings are kept (set up once per process)."""
     from loguru import logger
 
-    if not getattr(quiet_spec_library, "done", False):
-        logger.remove()
-        logger.add(lambda message: log.warning("bioimageio.spec: %s", message.record["message"]), level="WARNING")
-        quiet_spec_library.done = True  # type: ignore[attr-defined]
+    logger.remove()
+    logger.add(lambda message: log.warning("bioimageio.spec: %s", message.record["message"]), level="WARNING")
 
 
 def _reasons(description: Any) -> str:

@@ -66,7 +66,6 @@ BASE_MODEL_RELATIONS: dict[str, str] = {
     "merge": "mergedFrom",
 }
 
-CARD_SECTIONS = README_SECTIONS
 DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
 
@@ -416,7 +415,7 @@ def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     if card is None:
         return {}
     data = card_data(model, card)
-    partial: Partial = {term: section_text(card, pattern, avoid=SHARED_HEADINGS.get(term)) for term, pattern in CARD_SECTIONS.items()}
+    partial: Partial = {term: section_text(card, pattern, avoid=SHARED_HEADINGS.get(term)) for term, pattern in README_SECTIONS.items()}
     partial["description"] = prose(section_text(card, DESCRIPTION_SECTION, max_chars=4_000), min_letters=3) or prose(card.body)
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
     partial["codeRepository"] = _code_repositories(model, card)
