@@ -17,7 +17,7 @@ from mlentory.pipeline.dags import dag_arguments, data_root, entity_identificati
 from mlentory.sources import AI4LIFE
 
 EXTRACTION = "mlentory.sources.bioimageio.extraction"  # imported by the tasks, when they run
-ENTITY_KINDS = ("organisations", "datasets", "articles", "licenses", "keywords")
+ENTITY_KINDS = ("organisations", "datasets", "articles", "licenses", "keywords", "software")
 
 
 @dag(schedule=None, **dag_arguments(AI4LIFE, "extraction", __doc__, {

@@ -9,21 +9,31 @@ import pytest
 import yaml
 from conftest import FIXTURE_SNAPSHOT
 
+from mlentory.fair4ml.linking import SAME_MODELS
+from mlentory.fair4ml.mentions import WARNINGS
 from mlentory.fair4ml.models import MLModel
 from mlentory.pipeline.transformation import normalize_record
 from mlentory.sources.bioimageio import extraction
 from mlentory.sources.bioimageio import properties as p
+from mlentory.fair4ml.linking import SHARED_LINKERS
 from mlentory.sources.bioimageio.linking import LINKERS, dataset_records
 
 ZOO = FIXTURE_SNAPSHOT / "bioimageio" / "rdf_content" / "bioimage-io"
 
 
-def resource(name: str, **extra: object) -> dict:
+def described(name: str, **extra: object) -> dict:
     source = f"https://hypha.aicell.io/bioimage-io/artifacts/{name}/files/rdf.yaml?version=v0"
     content = yaml.safe_load((ZOO / name / "v0" / "rdf.yaml").read_text())
     description, notes = extraction.validated(content, source)
     return {"id": f"bioimage-io/{name}", "type": content["type"], "version": "v0", "sha256": "0" * 64, "source": source,
             "created_at": "2025-07-01T22:53:02Z", "description": description, "notes": notes, **extra}
+
+
+def resource(name: str, **extra: object) -> dict:
+    """A fixture resource as the extraction hands it on: the resources it names resolved against
+    the rest of the fixture collection."""
+    collection = [described(path.parent.parent.name) for path in ZOO.glob("*/v0/rdf.yaml") if path.parent.parent.name != "fixture-rejected"]
+    return extraction.with_collection_ids(described(name, **extra), extraction.alias_table(collection))
 
 
 def test_a_05_model_maps_onto_fair4ml():
@@ -42,7 +52,7 @@ def test_a_05_model_maps_onto_fair4ml():
     cited = p.citations(shark)
     assert [m["key"] for m in cited["referencePublication"]] == ["doi:10.1038/nmeth.4151", "2101.00001"]
     assert cited["citation"][0] == "segmentation algorithm https://doi.org/10.1038/nmeth.4151"
-    assert p.lineage_data(shark)["trainedOn"] == [{"kind": "datasets", "key": "fixture-cells"}]
+    assert p.lineage_data(shark)["trainedOn"] == [{"kind": "datasets", "key": "bioimage-io/fixture-cells"}]
     technical = p.technical(shark)
     assert technical == {"softwareRequirements": ["pytorch_state_dict (pytorch 1.13)", "torchscript (pytorch 1.13)"], "modelCategory": ["UNet2d"]}
 
@@ -85,6 +95,8 @@ def test_every_group_of_every_fixture_model_normalizes_into_a_valid_mlmodel():
     for name in ("fixture-shark", "fixture-legacy"):
         record = resource(name)
         partials = [group(record) for group in p.PROPERTY_GROUPS.values()]
+        for partial in partials:
+            partial.pop(WARNINGS, None)  # the stage keeps them apart
         model = normalize_record("https://bioimage.io/#/artifacts/" + name, partials, {},
                                  {"identifier": record["id"], "source": "ai4life", "sourceSha": record["sha256"]})
         assert isinstance(model, MLModel) and model.name and model.license == []  # mentions unresolved without links
@@ -93,20 +105,52 @@ def test_every_group_of_every_fixture_model_normalizes_into_a_valid_mlmodel():
 @pytest.mark.parametrize("path", sorted(Path(ZOO).glob("*/v0/rdf.yaml")), ids=lambda path: path.parent.parent.name)
 def test_fixture_descriptions_are_in_the_real_shapes(path):
     content = yaml.safe_load(path.read_text())
-    assert content["type"] in ("model", "dataset") and "format_version" in content
+    assert content["type"] in ("model", "dataset", "application") and "format_version" in content
 
 
 def test_a_model_the_zoo_also_publishes_on_the_hub_carries_both_identities():
     from mlentory.sources.huggingface import properties as hf
     from mlentory.sources.huggingface.cards import parse_card
 
-    shark = resource("fixture-shark")
-    shark["description"]["git_repo"] = "https://huggingface.co/acme-ai/fixture-shark"
-    assert "https://huggingface.co/acme-ai/fixture-shark" in p.basic(shark)["sameAs"]
+    shark = resource("fixture-shark")  # its links name the Hub's page of the model
+    assert p.basic(shark)["sameModel"] == [{"kind": SAME_MODELS, "key": "https://huggingface.co/acme-ai/vision-det"}]
+    assert p.basic(shark)["sameAs"] == ["https://doi.org/10.5281/zenodo.5764892"]  # identifiers stay literals
     card = parse_card("# fixture-shark\n\nAlso in the BioImage Model Zoo: https://bioimage.io/#/artifacts/fixture-shark.\n")
     model = {"id": "acme-ai/fixture-shark", "sha": "1" * 40, "tags": [], "siblings": [{"rfilename": "README.md"}]}
-    assert "https://bioimage.io/#/artifacts/fixture-shark" in hf.basic(model, card)["sameAs"]
-    assert p.basic(resource("fixture-legacy"))["sameAs"] == ["https://doi.org/10.5281/zenodo.5749843"]  # no link: no claim
+    assert hf.basic(model, card)["sameModel"] == [{"kind": SAME_MODELS, "key": "https://bioimage.io/#/artifacts/fixture-shark"}]
+    assert p.basic(resource("fixture-legacy"))["sameModel"] == []  # no link: no claim
+    # Each side's node, named by a stub until its own source describes it.
+    [iri], [(kind, record)] = SHARED_LINKERS[SAME_MODELS]({"kind": SAME_MODELS, "key": "https://bioimage.io/#/artifacts/fixture-shark"}, {})
+    assert kind == "stubs" and (record.source, record.identifier, record.id) == ("ai4life", "bioimage-io/fixture-shark", iri)
+    [iri], [(kind, record)] = SHARED_LINKERS[SAME_MODELS]({"kind": SAME_MODELS, "key": "https://huggingface.co/acme-ai/vision-det"}, {})
+    assert kind == "stubs" and (record.source, record.identifier) == ("huggingface", "acme-ai/vision-det")
+    assert SHARED_LINKERS[SAME_MODELS]({"kind": SAME_MODELS, "key": "https://huggingface.co/datasets/acme/x"}, {}) == ([], [])
+
+
+def test_resources_named_by_an_older_id_or_another_case_are_the_collections_nodes():
+    legacy = resource("fixture-legacy")  # training_data and links name the dataset by its description's own id
+    assert legacy["collection_ids"]["lab/fixture_cells_training_data"] == {"id": "bioimage-io/fixture-cells", "type": "dataset"}
+    assert p.lineage_data(legacy)["trainedOn"] == [{"kind": "datasets", "key": "bioimage-io/fixture-cells"}]
+    [iri], _ = LINKERS["datasets"]({"kind": "datasets", "key": "bioimage-io/fixture-cells"}, {})
+    assert iri == dict(dataset_records(described("fixture-cells")))["datasets"].id  # the node the collection describes
+    related = p.related(legacy)
+    assert related["relatedResource"] == [{"kind": "software", "key": "bioimage-io/fixture-viewer"},
+                                          {"kind": "datasets", "key": "bioimage-io/fixture-cells"}]
+    # A link to nothing of the collection is said; a web address is no resource and is left out.
+    assert related[WARNINGS] == [{"what": "links", "reason": "imjoy/BioImageIO-Packager: not a resource of the collection"}]
+
+
+def test_an_application_a_model_links_to_is_recorded_from_its_own_description():
+    viewer = described("fixture-viewer")
+    [iri], records = LINKERS["software"]({"kind": "software", "key": viewer["id"]}, extraction.software_summary(viewer))
+    (kind, app), (licence_kind, licence) = records
+    assert iri == app.id == "https://bioimage.io/#/artifacts/fixture-viewer" and kind == "software"
+    assert app.to_jsonld()["@type"] == "SoftwareApplication" and app.name == "Fixture Viewer" and app.version == "0.3.1"
+    assert app.code_repository == ["https://github.com/acme-ai/fixture-viewer"] and app.license == [licence.id] == ["https://spdx.org/licenses/MIT"]
+    notebook = {**extraction.software_summary(viewer), "type": "notebook"}
+    assert LINKERS["software"]({"kind": "software", "key": viewer["id"]}, notebook)[1][0][1].to_jsonld()["@type"] == "SoftwareSourceCode"
+    [_], [(kind, _)] = LINKERS["software"]({"kind": "software", "key": "bioimage-io/unread"}, {})
+    assert kind == "stubs"  # named by a model, its description unread: a name only
 
 
 def test_the_documentation_gives_usage_and_a_code_sample_as_a_hub_card_would():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from mlentory.settings import MLENTORY_IRI_BASE
 
@@ -161,6 +161,15 @@ _HF_MODEL_PAGE = re.compile(r"https?://huggingface\.co/(?!datasets/|spaces/|docs
 def bioimageio_pages_in(text: str) -> list[str]:
     """IRIs of the zoo's resources whose pages a text links to."""
     return list(dict.fromkeys(bioimageio_resource_iri(m.group(1)) for m in _BIOIMAGEIO_PAGE.finditer(text)))
+
+
+def model_at_source(iri: str) -> tuple[str, str] | None:
+    """(source name, the source's id) of a model IRI of the Hub or the zoo; None for any other IRI."""
+    if iri.startswith(BIOIMAGEIO_BASE + "#/artifacts/"):
+        return "ai4life", _BIOIMAGEIO_COLLECTION + unquote(iri.removeprefix(BIOIMAGEIO_BASE + "#/artifacts/"))
+    if iri.startswith(HF_BASE) and (model_id := unquote(iri.removeprefix(HF_BASE))).count("/") == 1 and not model_id.startswith("datasets/"):
+        return "huggingface", model_id
+    return None
 
 
 def hf_model_pages_in(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mlentory.enrichment.licenses import LicenseInfo, identify_license
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.models import STUBS, DefinedTerm, FAIR4MLRecord, Language, License, ScholarlyArticle
+from mlentory.fair4ml.models import STUBS, DefinedTerm, FAIR4MLRecord, Language, License, MLModel, ScholarlyArticle
 
 Linked = tuple[list[str], list[tuple[str, FAIR4MLRecord]]]  # IRIs for the mention, (kind, record) to store
 Linker = Callable[[dict[str, Any], Any], Linked]
@@ -86,8 +86,22 @@ def link_language(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
     return [iri], [("languages", record)]
 
 
+def link_same_model(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    """The same model published at another source (the zoo's model on the Hub, or the other way
+    round): a ``sameModel`` relationship to that source's node, which a stub names until that
+    source's own record describes it."""
+    iri = mention["key"]
+    at = iris.model_at_source(iri)
+    if at is None:
+        return [], []
+    source, identifier = at
+    return [iri], [stub(MLModel(id=iri, identifier=identifier, name=identifier, url=iri, source=source))]
+
+
+SAME_MODELS = "same_models"  # the mention kind of link_same_model
 
 SHARED_LINKERS: dict[str, Linker] = {
+    SAME_MODELS: link_same_model,
     "articles": link_article,
     "keywords": link_keyword,
     "licenses": link_licenses,

@@ -129,7 +129,9 @@ class MLModel(FAIR4MLRecord):
     image: list[str] = Field(default_factory=list, description="schema:image, cover images (URLs).")
     code_repository: list[str] = Field(default_factory=list, description="schema:codeRepository, source-code URLs.")
     readme: str | None = Field(None, description="codemeta:readme, URL of the model card.")
-    same_as: list[str] = Field(default_factory=list, description="schema:sameAs, other IRIs of the model (its DOI).")
+    same_as: list[str] = Field(default_factory=list, description="schema:sameAs, other identifiers of the model (its DOI), as literals.")
+    same_model: list[IRI] = Field(default_factory=list, description="schema:sameAs as a relationship: the same model's node at another source (the zoo's model on the Hub).")
+    related_resource: list[IRI] = Field(default_factory=list, description="mlentory:relatedResource, resources the source links the model to (the zoo's `links`: applications that run it, notebooks that train it, datasets).")
     archived_at: str | None = Field(None, description="schema:archivedAt, where the files are stored.")
     is_accessible_for_free: bool | None = Field(None, description="schema:isAccessibleForFree; gated models are free after a click-through.")
     conditions_of_access: str | None = Field(None, description="schema:conditionsOfAccess, how access is granted (gating).")
@@ -152,6 +154,22 @@ class Dataset(FAIR4MLRecord):
     citation: list[str] = Field(default_factory=list, description="schema:citation, how the source asks the dataset to be cited (text).")
     reference_publication: list[IRI] = Field(default_factory=list, description="codemeta:referencePublication, ScholarlyArticle IRIs of the papers that describe it.")
     source_sha: str | None = Field(None, description="Source revision this record describes.")
+
+
+class SoftwareApplication(FAIR4MLRecord):
+    """schema:SoftwareApplication (an application that runs models), or schema:SoftwareSourceCode
+    (a notebook that trains them): a resource a model links to."""
+
+    jsonld_type: ClassVar[str] = "SoftwareApplication"
+    kind: Literal["SoftwareApplication", "SoftwareSourceCode"] = Field("SoftwareApplication", exclude=True, description="JSON-LD type.")
+
+    version: str | None = Field(None, description="schema:version at the source.")
+    license: list[IRI] = Field(default_factory=list, description="schema:license IRIs.")
+    code_repository: list[str] = Field(default_factory=list, description="schema:codeRepository, source-code URLs.")
+    source_sha: str | None = Field(None, description="Source revision this record describes.")
+
+    def to_jsonld(self) -> dict[str, Any]:
+        return {**super().to_jsonld(), "@type": self.kind}
 
 
 class ScholarlyArticle(FAIR4MLRecord):
@@ -206,6 +224,7 @@ ENTITY_MODELS: dict[str, type[FAIR4MLRecord]] = {
     "licenses": License,
     "languages": Language,
     "organisations": Agent,
+    "software": SoftwareApplication,
 }
 ENTITY_KINDS = tuple(ENTITY_MODELS)
 # Records of these kinds stand in for resources described elsewhere (a base model harvested in

@@ -114,7 +114,7 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
         "creators": codes("creator"),
         "creator_names": names("creator"),
         "reference_publications": names("referencePublication"),
-        "same_as": record.get("sameAs", []),
+        "same_as": [*record.get("sameAs", []), *record.get("sameModel", [])],
         "code_repository": record.get("codeRepository", []),
         "intended_use": record.get("intendedUse"),
         "risks_bias_limitations": record.get("modelRisksBiasLimitations"),

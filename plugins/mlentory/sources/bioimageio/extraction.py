@@ -56,7 +56,8 @@ def resource_revision(record: dict[str, Any]) -> str | None:
 def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: int, resource_ids: list[str] | None,
                       full_refresh: bool) -> int:
     """The ``num_resources`` newest models whose latest version was not loaded yet (loaded or not,
-    with ``full_refresh``), the resources named by id, and the collection's datasets."""
+    with ``full_refresh``), the resources named by id, and the rest of the collection (datasets,
+    applications, notebooks: what a model may name)."""
     run = RunFolder(Path(run_folder))
     items = client.index()
     loaded = {} if full_refresh else LoadedRevisions(run).load()
@@ -88,10 +89,11 @@ def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: 
     new = [(item, version) for item, version in candidates
            if item.get("type") == "model" and loaded.get(item["id"]) != version.get("sha256") and item["id"] not in rejected]
     newest = sorted(new, key=lambda pair: str(pair[1].get("created_at") or ""), reverse=True)[:num_resources]
-    # Every dataset of the collection, every run: their descriptions come from the cache (a request
-    # only for a new version), and the models of this run may name any of them.
-    datasets = [(item, version) for item, version in candidates if item.get("type") == "dataset" and item["id"] not in rejected]
-    wanted = list({item["id"]: (item, version) for item, version in [*(by_id[i] for i in sorted(named & set(by_id))), *newest, *datasets]}.values())
+    # Every other resource of the collection (datasets, applications, notebooks), every run: their
+    # descriptions come from the cache (a request only for a new version), and the models of this
+    # run may name any of them, often by an id their own description gives (``ilastik/livecell_dataset``).
+    others = [(item, version) for item, version in candidates if item.get("type") != "model" and item["id"] not in rejected]
+    wanted = list({item["id"]: (item, version) for item, version in [*(by_id[i] for i in sorted(named & set(by_id))), *newest, *others]}.values())
     records = []
     progress = Progress("descriptions", len(wanted))
     for item, version in wanted:
@@ -104,8 +106,8 @@ def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: 
     write_jsonl(scaffolding.raw_file(run, HARVEST), records)
     run.write_errors(STAGE, HARVEST, errors)
     run.write_warnings(STAGE, HARVEST, warnings)
-    log.info("%d resources indexed, %d new models; %d harvested (with %d datasets), %d errors; %d requests",
-             len(items), len(new), len(records), len(datasets), len(errors), client.requests)
+    log.info("%d resources indexed, %d new models; %d harvested (with %d other resources), %d errors; %d requests",
+             len(items), len(new), len(records), len(others), len(errors), client.requests)
     return len(records)
 
 
@@ -123,7 +125,8 @@ def resource_record(client: BioImageIOClient, cache: ApiCache, item: dict[str, A
         content = safe_yaml.load(text, MAX_DESCRIPTION_BYTES, "rdf.yaml", yaml_1_2=True)  # the spec's format is YAML 1.2
         if not isinstance(content, dict):
             raise Rejected("the description is not a mapping")
-        documentation = _documentation(client, source, content, item["id"], warnings)
+        # Only a model's documentation is mapped (usage, limitations): the others' is not fetched.
+        documentation = _documentation(client, source, content, item["id"], warnings) if item.get("type") == "model" else None
         fetched = {"content": json.loads(json.dumps(content, default=str)), "documentation": documentation}
         cache.put(key, fetched)
     try:
@@ -206,29 +209,67 @@ def _reasons(description: Any) -> str:
     return "; ".join(f"{'.'.join(str(part) for part in error.loc) or 'description'}: {error.msg[:160]}" for error in errors[:5])[:1000] or "invalid"
 
 
-DATASETS_FILE = "datasets.jsonl"
+COLLECTION_FILE = "collection.jsonl"
+
+
+def aliases(resource: dict[str, Any]) -> list[str]:
+    """The ids a description may name a resource by: its id in the index (with and without the
+    collection's ``bioimage-io/``), the id its own description gives (older ids such as
+    ``ilastik/livecell_dataset`` live on there) and its nickname; case is not significant."""
+    description = resource.get("description") or {}
+    config = description.get("config") if isinstance(description.get("config"), dict) else {}
+    bioimageio = config.get("bioimageio") if isinstance(config.get("bioimageio"), dict) else {}
+    names = [resource["id"], resource["id"].removeprefix("bioimage-io/"), description.get("id"), bioimageio.get("nickname")]
+    return list(dict.fromkeys(n.strip().lower() for n in names if isinstance(n, str) and n.strip()))
+
+
+def named_resources(description: dict[str, Any]) -> list[str]:
+    """The ids of other resources a model's description names: its training data, its parent and
+    its ``links`` (a link that is a web address names no resource of the collection)."""
+    named = [part.get("id") for part in (description.get("training_data"), description.get("parent")) if isinstance(part, dict)]
+    named += [link for link in description.get("links") or [] if isinstance(link, str) and "://" not in link]
+    return list(dict.fromkeys(str(n).strip() for n in named if n and str(n).strip()))
+
+
+def alias_table(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every alias of every resource -> its id in the collection and its type."""
+    return {alias: {"id": r["id"], "type": r.get("type")} for r in resources for alias in aliases(r)}
+
+
+def with_collection_ids(model: dict[str, Any], table: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The model with the resources its description names that the collection has, by the name used."""
+    named = named_resources(model.get("description") or {})
+    return {**model, "collection_ids": {name: table[name.lower()] for name in named if name.lower() in table}}
 
 
 def merge_resources(run_folder: str, full_refresh: bool) -> dict[str, int]:
-    """The models to transform (``models.jsonl``, unchanged ones skipped) and the collection's
-    datasets (``datasets.jsonl``: Datasets of their own, which the models may name)."""
+    """The models to transform (``models.jsonl``, unchanged ones skipped), each with the resources
+    it names resolved to the collection's ids (``collection_ids``: name -> id and type), and the rest
+    of the collection (``collection.jsonl``: datasets are Datasets of their own; applications and
+    notebooks are recorded where a model links to them)."""
     run = RunFolder(Path(run_folder))
-    datasets = [r for r in read_jsonl(scaffolding.raw_file(run, HARVEST)) if r.get("type") == "dataset"]
+    harvested = list(read_jsonl(scaffolding.raw_file(run, HARVEST)))
+    others = [r for r in harvested if r.get("type") != "model"]
+    table = alias_table(harvested)
     counts = scaffolding.merge_harvests(run_folder, (HARVEST,), resource_revision, full_refresh)
-    models = [r for r in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if r.get("type") != "dataset"]
+    models = [with_collection_ids(r, table) for r in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if r.get("type") == "model"]
     write_jsonl(run.file(STAGE, scaffolding.MODELS_FILE), models)
-    write_jsonl(run.file(STAGE, DATASETS_FILE), datasets)
-    return {**counts, "models": len(models), "datasets": len(datasets)}
+    write_jsonl(run.file(STAGE, COLLECTION_FILE), others)
+    return {**counts, "models": len(models), "collection": len(others)}
 
 
 def identify_entities(run_folder: str, kind: str, arxiv_client: Any = None) -> int:
-    """The papers the descriptions cite are looked up on arXiv (as every source's are); the other
+    """The papers the descriptions cite are looked up on arXiv (as every source's are); the
+    applications and notebooks the models link to are the collection's own records; the other
     entities need no lookup: the collection's datasets are harvested as resources, people,
     licences and keywords are what the descriptions say."""
     run = RunFolder(Path(run_folder))
     keys = scaffolding.mentioned_keys(AI4LIFE, run, kind)
     if kind == "articles":
         found = scaffolding.identify_articles(run, keys, arxiv_client)
+    elif kind == "software":
+        collection = {r["id"]: r for r in read_jsonl(run.file(STAGE, COLLECTION_FILE))}
+        found = {key: software_summary(collection[key]) for key in keys if key in collection}
     elif kind == "languages":
         found = scaffolding.identify_languages(run, keys)
     else:
@@ -236,6 +277,14 @@ def identify_entities(run_folder: str, kind: str, arxiv_client: Any = None) -> i
     write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
     log.info("%s: %d identified", kind, len(found))
     return len(found)
+
+
+def software_summary(resource: dict[str, Any]) -> dict[str, Any]:
+    """What the record of an application or notebook is made of (``linking._software``)."""
+    description = resource.get("description") or {}
+    kept = ("name", "description", "version", "license", "git_repo", "source")
+    return {"id": resource["id"], "type": resource.get("type"), "sha256": resource.get("sha256"), "source": resource.get("source"),
+            "description": {k: description[k] for k in kept if isinstance(description.get(k), str | int | float)}}
 
 
 def bioimageio_client() -> BioImageIOClient:
@@ -246,8 +295,9 @@ def bioimageio_client() -> BioImageIOClient:
 
 def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     run = RunFolder(Path(run_folder))
-    datasets = sum(1 for _ in read_jsonl(run.file(STAGE, DATASETS_FILE)))
-    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=(HARVEST,), counts={"datasets": datasets})
+    collection = [r.get("type") for r in read_jsonl(run.file(STAGE, COLLECTION_FILE))]
+    counts = {"datasets": collection.count("dataset"), "applications and notebooks": len(collection) - collection.count("dataset")}
+    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=(HARVEST,), counts=counts)
 
 
 def identify_entities_with_connections(run_folder: str, kind: str) -> int:

@@ -1,5 +1,6 @@
-"""Entity linking for the BioImage Model Zoo: its people, datasets and parent models, on top of the
-linkers every source shares (papers, licences, languages, keywords; ``fair4ml.linking``); and the
+"""Entity linking for the BioImage Model Zoo: its people, datasets, parent models and the
+applications and notebooks models link to, on top of the linkers every source shares (papers,
+licences, languages, keywords, the same model at another source; ``fair4ml.linking``); and the
 collection's datasets as Dataset records of their own."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from mlentory.enrichment.licenses import identify_license
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record, link_article, stub
 from mlentory.fair4ml.mentions import iso_datetime, unique
-from mlentory.fair4ml.models import Agent, Dataset, FAIR4MLRecord, MLModel
+from mlentory.fair4ml.models import Agent, Dataset, FAIR4MLRecord, MLModel, SoftwareApplication
 from mlentory.pipeline.extraction import STAGE
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl
 from mlentory.sources import AI4LIFE
@@ -43,11 +44,31 @@ def _parent(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
     return [iri], [("base_models", MLModel(id=iri, identifier=mention["key"], name=mention["key"], url=iri, source=AI4LIFE.name))]
 
 
+def _software(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
+    """An application (``SoftwareApplication``) or notebook (``SoftwareSourceCode``) of the
+    collection that a model links to, from its own description (``extraction.software_summary``)."""
+    iri = iris.bioimageio_resource_iri(mention["key"])
+    if not info:  # named, but not harvested (its description was rejected or could not be read)
+        return [iri], [stub(SoftwareApplication(id=iri, identifier=mention["key"], name=mention["key"], url=iri))]
+    description = info.get("description") or {}
+    licences = [license_record(lic) for lic in identify_license(str(description["license"]).lower())] if description.get("license") else []
+    record = SoftwareApplication(
+        id=iri, identifier=mention["key"], name=str(description.get("name") or mention["key"]), url=iri,
+        description=str(description.get("description") or "").strip()[:2_000] or None,
+        kind="SoftwareSourceCode" if info.get("type") == "notebook" else "SoftwareApplication",
+        version=str(description["version"]) if description.get("version") is not None else None,
+        license=[lic.id for lic in licences], code_repository=[str(description["git_repo"])] if description.get("git_repo") else [],
+        source_sha=info.get("sha256"),
+    )
+    return [iri], [("software", record), *(("licenses", lic) for lic in licences)]
+
+
 LINKERS: dict[str, Linker] = {
     **SHARED_LINKERS,
     "organisations": _person,
     "datasets": _dataset,
     "models": _parent,
+    "software": _software,
 }
 
 
@@ -72,7 +93,8 @@ def dataset_records(resource: dict[str, Any]) -> list[tuple[str, FAIR4MLRecord]]
 
 
 def collection_datasets(run: RunFolder) -> Iterator[tuple[str, FAIR4MLRecord]]:
-    from mlentory.sources.bioimageio.extraction import DATASETS_FILE
+    from mlentory.sources.bioimageio.extraction import COLLECTION_FILE
 
-    for resource in read_jsonl(run.file(STAGE, DATASETS_FILE)):
-        yield from dataset_records(resource)
+    for resource in read_jsonl(run.file(STAGE, COLLECTION_FILE)):
+        if resource.get("type") == "dataset":
+            yield from dataset_records(resource)

@@ -28,7 +28,8 @@ from typing import Any
 
 from mlentory import readme
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.mentions import Partial, iso_datetime, mention, unique
+from mlentory.fair4ml.linking import SAME_MODELS
+from mlentory.fair4ml.mentions import WARNINGS, Partial, iso_datetime, mention, unique
 from mlentory.fair4ml.papers import doi_mention, papers_in_text
 from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
 from mlentory.sources.bioimageio.client import file_url
@@ -63,8 +64,9 @@ def basic(resource: dict[str, Any]) -> Partial:
         "url": iris.bioimageio_resource_iri(resource["id"]),
         "dateCreated": iso_datetime(description.get("timestamp")),
         "dateModified": iso_datetime(resource.get("created_at")),
-        # The concept DOI, and the Hub's copy where the description links to one.
-        "sameAs": unique([*([iris.doi_iri(doi)] if doi else []), *iris.hf_model_pages_in(json.dumps(description))]),
+        "sameAs": [iris.doi_iri(doi)] if doi else [],
+        # The Hub's copy of the model, where the description links to one: one model, two nodes, linked.
+        "sameModel": [mention(SAME_MODELS, page) for page in iris.hf_model_pages_in(json.dumps(description))],
         "archivedAt": iris.doi_iri(doi) if doi else None,
         "readme": file_url(resource["source"], documentation) if documentation else None,
         "image": unique(file_url(resource["source"], c["source"]) for c in description.get("covers") or [] if isinstance(c, dict) and c.get("source")),
@@ -118,14 +120,45 @@ def licences_keywords(resource: dict[str, Any]) -> Partial:
             "keywords": [mention("keywords", str(tag)) for tag in unique(str(t).strip() for t in description.get("tags") or [] if str(t).strip())]}
 
 
+def collection_id(resource: dict[str, Any], named: str) -> dict[str, Any] | None:
+    """The collection's id and type of a resource the description names (by whichever id it
+    gives: the index's, the description's own older one, a nickname), as the extraction resolved
+    it; None when the collection has no such resource."""
+    return (resource.get("collection_ids") or {}).get(named.strip())
+
+
 def lineage_data(resource: dict[str, Any]) -> Partial:
-    """``parent``: the model this one was fine-tuned from; ``training_data``: a dataset of the collection."""
+    """``parent``: the model this one was fine-tuned from; ``training_data``: a dataset of the
+    collection. Each by its id in the collection, so that it is the node the collection describes."""
     description = _description(resource)
-    parent = description.get("parent") if isinstance(description.get("parent"), dict) else {}
-    training = description.get("training_data") if isinstance(description.get("training_data"), dict) else {}
-    base = [mention("models", str(parent["id"]))] if parent.get("id") else []
-    return {"fineTunedFrom": base, "isBasedOn": base,
-            "trainedOn": [mention("datasets", str(training["id"]))] if training.get("id") else []}
+
+    def named_id(part: Any) -> str | None:
+        named = str(part["id"]).strip() if isinstance(part, dict) and part.get("id") else None
+        return (collection_id(resource, named) or {"id": named})["id"] if named else None
+
+    parent, training = named_id(description.get("parent")), named_id(description.get("training_data"))
+    base = [mention("models", parent)] if parent else []
+    return {"fineTunedFrom": base, "isBasedOn": base, "trainedOn": [mention("datasets", training)] if training else []}
+
+
+RELATED_KINDS = {"dataset": "datasets", "model": "models", "application": "software", "notebook": "software"}
+
+
+def related(resource: dict[str, Any]) -> Partial:
+    """``links``: other resources of the collection the model is linked to (applications that run
+    it, notebooks that train it, datasets), as ``relatedResource``. A link that names nothing in
+    the collection is said in a warning; a web address links to no resource and is left out."""
+    mentions, notes = [], []
+    for link in _description(resource).get("links") or []:
+        if not isinstance(link, str) or "://" in link or not link.strip():
+            continue
+        found = collection_id(resource, link)
+        kind = RELATED_KINDS.get(str((found or {}).get("type")))
+        if found and kind:
+            mentions.append(mention(kind, found["id"]))
+        else:
+            notes.append({"what": "links", "reason": f"{link[:100]}: not a resource of the collection"})
+    return {"relatedResource": unique(mentions), WARNINGS: notes}
 
 
 def technical(resource: dict[str, Any]) -> Partial:
@@ -162,6 +195,7 @@ PROPERTY_GROUPS: dict[str, Callable[[dict[str, Any]], Partial]] = {
     "citations": citations,
     "licences_keywords": licences_keywords,
     "lineage_data": lineage_data,
+    "related": related,
     "technical": technical,
     "documentation": documentation,
 }
@@ -171,5 +205,6 @@ GROUPS_MENTIONING: dict[str, tuple[str, ...]] = {
     "articles": ("citations",),
     "licenses": ("licences_keywords",),
     "keywords": ("licences_keywords",),
-    "datasets": ("lineage_data",),
+    "datasets": ("lineage_data", "related"),
+    "software": ("related",),
 }

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
+from mlentory.fair4ml.linking import SAME_MODELS
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
 from mlentory.fair4ml.papers import ARXIV_IN_TEXT, ARXIV_VERSION, DOI, arxiv_mention, doi_mention, normalize_doi
 from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
@@ -139,8 +140,9 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         "dateModified": model.get("last_modified"),
         "readme": f"{iris.hf_model_iri(model_id)}/blob/{sha or 'main'}/README.md" if has_readme else None,
         "archivedAt": f"{iris.hf_model_iri(model_id)}/tree/{sha}" if sha else None,
-        # Its DOI, and the zoo's page of the same model where the card links to one.
-        "sameAs": unique([*(iris.doi_iri(normalize_doi(d)) for d in model_dois), *(iris.bioimageio_pages_in(card.body) if card else [])]),
+        "sameAs": unique(iris.doi_iri(normalize_doi(d)) for d in model_dois),
+        # The zoo's page of the same model, where the card links to one: one model, two nodes, linked.
+        "sameModel": [mention(SAME_MODELS, page) for page in (iris.bioimageio_pages_in(card.body) if card else [])],
         # A gated model is still free: the Hub grants access after a click-through (auto) or the
         # authors' approval (manual); conditionsOfAccess says which.
         "isAccessibleForFree": (not model["private"]) if isinstance(model.get("private"), bool) else True,
