@@ -10,11 +10,11 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.fair4ml.models import ENTITY_KINDS
 from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task
 from mlentory.sources import HUGGINGFACE
 
 EXTRACTION = "mlentory.sources.huggingface.extraction"  # imported by the tasks, when they run
+ENTITY_KINDS = ("datasets", "articles", "keywords", "tasks", "licenses", "languages", "organisations")
 
 
 def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient

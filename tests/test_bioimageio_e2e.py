@@ -60,6 +60,21 @@ def test_relations_people_papers_and_the_collections_dataset(zoo_run):
     assert ada == {"name": "Ada Lovelace", "models": 2}
 
 
+def test_an_older_id_names_the_collections_node_and_links_become_related_resources(zoo_run):
+    stores = zoo_run["stores"]
+    rels = {(r["t"], r["u"]) for r in query(stores, "MATCH ({uri: $u})-[r]->(x) RETURN type(r) AS t, x.uri AS u", u=ZOO + "fixture-legacy")}
+    # The 0.4 model names its training data by the dataset's own older id: the same dataset node.
+    assert {("fair4ml__trainedOn", ZOO + "fixture-cells"), ("mlentory__relatedResource", ZOO + "fixture-cells"),
+            ("mlentory__relatedResource", ZOO + "fixture-viewer")} <= rels
+    assert query(stores, "MATCH (d:schema__Dataset) WHERE d.uri STARTS WITH 'https://bioimage.io/' RETURN d.uri AS u") == [{"u": ZOO + "fixture-cells"}]
+    [viewer] = query(stores, "MATCH (a:schema__SoftwareApplication {uri: $u})<-[:mlentory__relatedResource]-(m) "
+                             "RETURN a.schema__name AS name, a.schema__version AS version, count(m) AS models", u=ZOO + "fixture-viewer")
+    assert viewer == {"name": "Fixture Viewer", "version": "0.3.1", "models": 2}
+    # The Hub's copy the shark links to: one relationship to the Hub's node (a stub until the Hub's run describes it).
+    [hub] = query(stores, "MATCH ({uri: $u})-[:schema__sameAs]->(h) RETURN h.uri AS uri, h.mlentory__source AS source", u=ZOO + "fixture-shark")
+    assert hub == {"uri": "https://huggingface.co/acme-ai/vision-det", "source": "huggingface"}
+
+
 def test_the_index_names_the_source_and_an_unchanged_collection_costs_one_request(zoo_run):
     es = zoo_run["stores"].es()
     es.indices.refresh(index="mlentory_models")
@@ -70,8 +85,8 @@ def test_the_index_names_the_source_and_an_unchanged_collection_costs_one_reques
     assert sorted(h["_source"]["identifier"] for h in by_author) == ["bioimage-io/fixture-legacy", "bioimage-io/fixture-shark"]
     [shark] = [h["_source"] for h in by_author if h["_source"]["identifier"].endswith("shark")]
     assert shark["creators"][0] == "https://orcid.org/0000-0002-1825-0097" and "Ada Lovelace" in shark["creator_names"]
-    # First run: the index, 4 descriptions (3 models, 1 dataset) and the 4 documentations they name (2 of
-    # them missing); then only the index: descriptions are kept by sha256, the rejected one too.
-    assert zoo_run["stats"] == {"first": 1 + 4 + 4, "again": 1}, zoo_run["stats"]
+    # First run: the index, 5 descriptions (3 models, 1 dataset, 1 application) and the models' 3
+    # documentations (1 missing); then only the index: descriptions are kept by sha256, the rejected one too.
+    assert zoo_run["stats"] == {"first": 1 + 5 + 3, "again": 1}, zoo_run["stats"]
     summary = json.loads((zoo_run["again"] / "extraction" / "SUCCESS.json").read_text())
-    assert summary["models"] == 0 and summary["datasets"] == 1
+    assert summary["models"] == 0 and summary["datasets"] == 1 and summary["applications and notebooks"] == 1

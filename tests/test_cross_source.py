@@ -61,6 +61,13 @@ def test_licences_and_languages_are_shared_nodes(three_sources):
     assert sorted(english[0]["sources"]) == ["huggingface", "openml"]
 
 
+def test_the_zoos_model_on_the_hub_is_linked_to_the_hubs_description_not_to_a_second_node(three_sources):
+    rows = query(three_sources, "MATCH (z {uri: 'https://bioimage.io/#/artifacts/fixture-shark'})-[:schema__sameAs]->(h) "
+                                "RETURN h.uri AS uri, h.mlentory__source AS source, h.mlentory__sourceSha IS NOT NULL AS described")
+    assert rows == [{"uri": "https://huggingface.co/acme-ai/vision-det", "source": "huggingface", "described": True}]
+    assert query(three_sources, "MATCH (h:Resource {uri: 'https://huggingface.co/acme-ai/vision-det'}) RETURN count(h) AS c") == [{"c": 1}]
+
+
 def test_one_search_returns_models_of_every_source_with_their_source(three_sources):
     es = three_sources.es()
     es.indices.refresh(index="mlentory_models")

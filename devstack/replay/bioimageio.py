@@ -4,7 +4,10 @@ of the collection's servers).
 Snapshot layout, under ``<snapshot>/bioimageio/`` (the layout of the collection's gh-pages, so
 ``../shared/realdata/bioimageio/collection-gh-pages-hypha`` is a snapshot as it is)::
 
-    index.json                                          GET /collection/index.json (the published index)
+    index.json                                          GET /collection/index.json (the published index), and
+                                                        GET /public/services/artifact-manager/list?parent_id=bioimage-io/bioimage.io
+                                                        (the live listing, paged: made from the same items in the
+                                                        shape of the artifact manager's answer)
     rdf_content/bioimage-io/<name>/<version>/rdf.yaml   GET /bioimage-io/artifacts/<name>/files/rdf.yaml?version=<version>
     rdf_content/bioimage-io/<name>/<version>/rdf_content.json   the same description as JSON (recorded so), served when no rdf.yaml
     rdf_content/bioimage-io/<name>/<version>/<file>     GET /bioimage-io/artifacts/<name>/files/<file>?version=<version>
@@ -12,10 +15,14 @@ Snapshot layout, under ``<snapshot>/bioimageio/`` (the layout of the collection'
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 INDEX_PATH = "/collection/index.json"
+LIST_PATH = "/public/services/artifact-manager/list"
+COLLECTION = "bioimage-io/bioimage.io"
 _FILE = re.compile(r"^/bioimage-io/artifacts/([\w.-]+)/files/([\w./-]+)$")
 _VERSION = re.compile(r"^[\w.-]+$")
 
@@ -25,7 +32,35 @@ class BioImageIOSnapshot:
         self.root = root
 
     def handles(self, path: str) -> bool:
-        return path == INDEX_PATH or bool(_FILE.match(path))
+        return path in (INDEX_PATH, LIST_PATH) or bool(_FILE.match(path))
+
+    def listing(self, query: dict[str, list[str]]) -> tuple[int, bytes, str]:
+        """A page of the artifact manager's list of the collection's children: ``{items, total,
+        offset, limit}``, each item with its id, alias, type, versions (version, comment, creation
+        time) and times in seconds since the epoch, as the artifact manager gives them; no source or
+        sha256 (the client derives the source; the published index is where sha256 lives)."""
+        index = self.root / "index.json"
+        if query.get("parent_id", [""])[0] != COLLECTION or not index.exists():
+            return 404, json.dumps({"success": False, "detail": "collection not found"}).encode(), "application/json"
+        try:
+            offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["20"])[0])
+        except ValueError:
+            return 400, json.dumps({"success": False, "detail": "offset and limit must be integers"}).encode(), "application/json"
+        items = [self._artifact(item) for item in json.loads(index.read_text())["items"]]
+        page = items[offset:offset + limit]
+        if query.get("pagination", ["false"])[0].lower() != "true":
+            return 200, json.dumps(page).encode(), "application/json"
+        return 200, json.dumps({"items": page, "total": len(items), "offset": offset, "limit": limit}).encode(), "application/json"
+
+    @staticmethod
+    def _artifact(item: dict) -> dict:
+        def epoch(text: str) -> float:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+        versions = [{"version": v["version"], "comment": v.get("comment"), "created_at": v["created_at"]} for v in item.get("versions", [])]
+        created = [epoch(v["created_at"]) for v in versions if v.get("created_at")]
+        return {"id": item["id"], "alias": item["id"].split("/", 1)[-1], "type": item.get("type"), "parent_id": COLLECTION,
+                "versions": versions, "created_at": min(created, default=0), "last_modified": max(created, default=0)}
 
     def answer(self, path: str, version: str | None) -> tuple[int, bytes, str]:
         """(HTTP status, body, content type) for a path the collection's servers answer."""

@@ -162,7 +162,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
                        {"Content-Encoding": "gzip"} if gzipped else None)
         elif snapshot.bioimageio.handles(path):
             self._count("bioimageio")
-            status, body, content_type = snapshot.bioimageio.answer(path, query.get("version", [None])[0])
+            status, body, content_type = (snapshot.bioimageio.listing(query) if path == bioimageio.LIST_PATH
+                                          else snapshot.bioimageio.answer(path, query.get("version", [None])[0]))
             self._send(status, body, content_type)
         elif path == "/api/models":
             self._count("api")

@@ -1,11 +1,19 @@
 """The AI4Life / BioImage Model Zoo over HTTP: the collection's index and each resource version's
 description (``rdf.yaml``) and documentation.
 
-- The published index (``index.json`` of the collection's gh-pages: one item per resource with its
-  type and versions, each version with its ``rdf.yaml`` source URL and sha256) costs one request
-  for the whole collection.
-- A version's description is fetched only when its sha256 is new (the cross-run cache keeps
-  descriptions by sha256, so an unchanged version costs nothing).
+- The collection's index, in either of its two forms (``index_url``):
+  - the published one (``index.json`` of the collection's gh-pages: one item per resource with its
+    type and versions, each version with its ``rdf.yaml`` source URL and sha256), one request for
+    the whole collection, refreshed by the collection's back office;
+  - the live one, the artifact manager's list of the collection's children
+    (``.../public/services/artifact-manager/list?parent_id=bioimage-io/bioimage.io``), paged
+    (``offset``/``limit``/``pagination``, answering ``{items, total, offset, limit}``), whose
+    versions carry no source or sha256: the source is the artifact's ``rdf.yaml`` of that version,
+    and the revision the version with the artifact's last modification.
+  Both come out the same: items ``{"id", "type", "versions": [{"version", "created_at", "source",
+  "sha256", "revision"}]}``; ``revision`` is what incremental runs compare (the sha256 where known).
+- A version's description is fetched only when its revision is new (the cross-run cache keeps
+  descriptions by revision, so an unchanged version costs nothing).
 - ``mirror``: a server that answers for every host the collection names (a recorded snapshot on
   loopback in tests and the demo): a URL keeps its path and query and takes the mirror's scheme
   and host.
@@ -13,10 +21,12 @@ description (``rdf.yaml``) and documentation.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -26,6 +36,10 @@ from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 log = logging.getLogger(__name__)
 
 PUBLISHED_INDEX = "https://bioimage-io.github.io/collection/index.json"
+LIVE_INDEX = "https://hypha.aicell.io/public/services/artifact-manager/list?parent_id=bioimage-io/bioimage.io"
+LIST_PATH = "/public/services/artifact-manager/list"
+MAX_LIST_PAGES = 1_000  # at the default page size, a million resources: a listing that never ends is an error
+MAX_INDEX_BYTES = 50_000_000
 MAX_DESCRIPTION_BYTES = 2_000_000  # the largest real rdf.yaml is some 100 kB
 MAX_DOCUMENTATION_BYTES = 1_000_000
 
@@ -44,8 +58,38 @@ class TooLarge(ValueError):
 
 @dataclass(frozen=True)
 class BioImageIOSettings:
-    index_url: str = PUBLISHED_INDEX
+    index_url: str = PUBLISHED_INDEX  # or LIVE_INDEX
     mirror: str | None = None  # e.g. http://127.0.0.1:8765
+    page_size: int = 1_000  # of the live listing
+
+
+def is_live_listing(index_url: str) -> bool:
+    return urlsplit(index_url).path.rstrip("/").endswith(LIST_PATH)
+
+
+def _iso(value: Any) -> str | None:
+    """A date of the artifact manager: seconds since the epoch, or ISO text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    return str(value) if value else None
+
+
+def listed_item(item: Any, server: str) -> Any:
+    """An item of the live listing in the published index's form (anything else is returned as it
+    is, for the extraction to refuse with its reason)."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or "/" not in item["id"]:
+        return item
+    workspace, alias = item["id"].split("/", 1)
+    changed = _iso(item.get("last_modified"))
+    versions = []
+    for version in item.get("versions") or []:
+        if not isinstance(version, dict) or not isinstance(version.get("version"), str):
+            continue
+        created = _iso(version.get("created_at"))
+        versions.append({"version": version["version"], "comment": version.get("comment"), "created_at": created,
+                         "source": f"{server}/{workspace}/artifacts/{alias}/files/rdf.yaml?version={version['version']}",
+                         "revision": f"{item['id']}/{version['version']}@{changed or created}"})
+    return {"id": item["id"], "type": item.get("type"), "versions": versions}
 
 
 class BioImageIOClient:
@@ -74,15 +118,42 @@ class BioImageIOClient:
                     raise TooLarge(f"{url}: more than {limit:,} bytes")
             return body
 
-    def index(self) -> list[dict[str, Any]]:
-        """The collection's items: ``{"id", "type", "versions": [{"version", "sha256", "source", "created_at"}]}``."""
-        import json
+    def index(self) -> list[Any]:
+        """The collection's items: ``{"id", "type", "versions": [{"version", "created_at", "source", "sha256", "revision"}]}``."""
+        if is_live_listing(self.settings.index_url):
+            return self._listed_index()
+        items, _ = self._page(self.settings.index_url)
+        for item in items:
+            for version in item.get("versions") or [] if isinstance(item, dict) else []:
+                if isinstance(version, dict) and version.get("sha256"):
+                    version["revision"] = version["sha256"]
+        return items
 
-        document = json.loads(self._get(self.settings.index_url, 50_000_000))
+    def _page(self, url: str) -> tuple[list[Any], int | None]:
+        """The items of an index document, and the total it announces."""
+        document = json.loads(self._get(url, MAX_INDEX_BYTES))
         items = document.get("items") if isinstance(document, dict) else None
         if not isinstance(items, list):
-            raise ValueError(f"{self.settings.index_url}: no list of items")
-        return items
+            raise ValueError(f"{url}: no list of items")
+        total = document.get("total")
+        return items, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+    def _listed_index(self) -> list[Any]:
+        """Every page of the artifact manager's list, until it has given as many items as its total."""
+        base = urlsplit(self.settings.index_url)
+        query = [(k, v) for k, v in parse_qsl(base.query) if k not in ("offset", "limit", "pagination")]
+        items: list[Any] = []
+        for pages in range(1, MAX_LIST_PAGES + 1):
+            page_query = urlencode([*query, ("offset", len(items)), ("limit", self.settings.page_size), ("pagination", "true")])
+            page, total = self._page(urlunsplit((*base[:3], page_query, "")))
+            items += page
+            if not page or total is None or len(items) >= total:
+                break
+        else:
+            raise ValueError(f"{self.settings.index_url}: more than {MAX_LIST_PAGES} pages")
+        server = f"{base.scheme}://{base.netloc}"
+        log.info("live listing: %d items in %d pages", len(items), pages)
+        return [listed_item(item, server) for item in items]
 
     def description(self, source: str) -> bytes:
         return self._get(source, MAX_DESCRIPTION_BYTES)

@@ -3,12 +3,13 @@ description (``rdf.yaml``, read with the spec's own library) and documentation, 
 folder. Each public function is the body of one task of the ``ai4life_extraction`` DAG; the shared
 scaffolding (run folder, merge, the stage's end) is ``pipeline.extraction``.
 
-Incremental by the version's sha256 (the index gives it): a resource whose latest version was
-loaded with that sha256 is neither fetched nor processed again, and a description once fetched is
-kept by its sha256 across runs.
+Incremental by the version's revision (its sha256 where the published index gives it; the version
+and the artifact's last change in the live listing): a resource whose latest version was loaded
+with that revision is neither fetched nor processed again, and a description once fetched is kept
+by its revision across runs.
 
 What a run keeps of a resource (``raw/resources.jsonl``): the index item's id, type, version,
-sha256, source URL and date; the description as the spec's library validated it, converted to the
+sha256, revision, source URL and date; the description as the spec's library validated it, converted to the
 latest format (0.4 and older descriptions are converted; one the library cannot convert is kept in
 its own format with a warning; one it rejects in every format is an error with the library's
 reasons); the documentation's text.
@@ -49,8 +50,9 @@ def latest_version(item: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def resource_revision(record: dict[str, Any]) -> str | None:
-    """What the incremental state compares: the sha256 of the version's ``rdf.yaml``."""
-    return record.get("sha256") or None
+    """What the incremental state compares: the version's revision (the sha256 of its ``rdf.yaml``
+    where the index gives it; the version and the artifact's last change in the live listing)."""
+    return record.get("revision") or record.get("sha256") or None
 
 
 def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: int, resource_ids: list[str] | None,
@@ -79,15 +81,15 @@ def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: 
     by_id = {item["id"]: (item, version) for item, version in candidates}
     warnings += [{"input": f"resource_ids: {i[:100]}", "what": "resource id", "reason": "not in the collection's index"}
                  for i in sorted(named - set(by_id))]
-    cache = ApiCache(run, "descriptions", ttl=None)  # by sha256: a version's description never changes
-    # A version the spec's library rejected is not taken again until it changes (a new sha256): it
+    cache = ApiCache(run, "descriptions", ttl=None)  # by revision: a version's description never changes
+    # A version the spec's library rejected is not taken again until it changes (a new revision): it
     # would fail the same way in every run. It stays listed, as a warning.
     rejected = {item["id"]: reason for item, version in candidates
-                if not full_refresh and (reason := (cache.get(version.get("sha256") or "") or {}).get(REJECTED))}
+                if not full_refresh and (reason := (cache.get(version.get("revision") or "") or {}).get(REJECTED))}
     warnings += [{"id": resource_id, "what": "description", "reason": f"rejected by an earlier run, unchanged since: {reason}"}
                  for resource_id, reason in rejected.items()]
     new = [(item, version) for item, version in candidates
-           if item.get("type") == "model" and loaded.get(item["id"]) != version.get("sha256") and item["id"] not in rejected]
+           if item.get("type") == "model" and loaded.get(item["id"]) != version.get("revision") and item["id"] not in rejected]
     newest = sorted(new, key=lambda pair: str(pair[1].get("created_at") or ""), reverse=True)[:num_resources]
     # Every other resource of the collection (datasets, applications, notebooks), every run: their
     # descriptions come from the cache (a request only for a new version), and the models of this
@@ -117,8 +119,8 @@ class Rejected(ValueError):
 
 def resource_record(client: BioImageIOClient, cache: ApiCache, item: dict[str, Any], version: dict[str, Any],
                     warnings: list[dict[str, Any]]) -> dict[str, Any]:
-    sha256, source = version.get("sha256"), version["source"]
-    key = sha256 or source
+    revision, source = version.get("revision"), version["source"]
+    key = revision or source
     fetched = cache.get(key)
     if fetched is None:
         text = client.description(source).decode("utf-8")
@@ -132,12 +134,13 @@ def resource_record(client: BioImageIOClient, cache: ApiCache, item: dict[str, A
     try:
         description, notes = validated(fetched["content"], source)
     except Rejected as exc:
-        if sha256:
+        if revision:
             cache.put(key, {**fetched, REJECTED: str(exc)})
         raise
     warnings += [{"id": item["id"], "what": "description", "reason": note} for note in notes]
     return {
-        "id": item["id"], "type": item.get("type"), "version": version.get("version"), "sha256": sha256, "source": source,
+        "id": item["id"], "type": item.get("type"), "version": version.get("version"), "sha256": version.get("sha256"),
+        "revision": revision, "source": source,
         "created_at": version.get("created_at"), "description": description, "documentation": fetched["documentation"],
     }
 
@@ -283,7 +286,7 @@ def software_summary(resource: dict[str, Any]) -> dict[str, Any]:
     """What the record of an application or notebook is made of (``linking._software``)."""
     description = resource.get("description") or {}
     kept = ("name", "description", "version", "license", "git_repo", "source")
-    return {"id": resource["id"], "type": resource.get("type"), "sha256": resource.get("sha256"), "source": resource.get("source"),
+    return {"id": resource["id"], "type": resource.get("type"), "revision": resource_revision(resource), "source": resource.get("source"),
             "description": {k: description[k] for k in kept if isinstance(description.get(k), str | int | float)}}
 
 

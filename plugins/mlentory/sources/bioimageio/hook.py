@@ -1,5 +1,7 @@
 """Airflow hook for the BioImage Model Zoo: the ``bioimageio_default`` connection's host (optional)
-is a mirror answering for the collection's servers; its extra ``index_url`` the collection's index."""
+is a mirror answering for the collection's servers; its extra ``index_url`` the collection's index
+(the published ``index.json``, the default, or the artifact manager's live listing, ``client.LIVE_INDEX``)
+and ``page_size`` the live listing's page size."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ class BioImageIOHook(BaseHook):
     def client(self) -> BioImageIOClient:
         conn = optional_connection(self.bioimageio_conn_id)
         extra = conn.extra_dejson if conn else {}
-        return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn)))
+        return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn),
+                                                   page_size=int(extra.get("page_size") or BioImageIOSettings.page_size)))
 
     def get_conn(self) -> BioImageIOClient:
         return self.client

@@ -58,7 +58,7 @@ def _software(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
         kind="SoftwareSourceCode" if info.get("type") == "notebook" else "SoftwareApplication",
         version=str(description["version"]) if description.get("version") is not None else None,
         license=[lic.id for lic in licences], code_repository=[str(description["git_repo"])] if description.get("git_repo") else [],
-        source_sha=info.get("sha256"),
+        source_sha=info.get("revision"),
     )
     return [iri], [("software", record), *(("licenses", lic) for lic in licences)]
 
@@ -87,7 +87,7 @@ def dataset_records(resource: dict[str, Any]) -> list[tuple[str, FAIR4MLRecord]]
         license=[lic.id for lic in licences],
         credit_text=unique(str(a["name"]) for a in description.get("authors") or [] if isinstance(a, dict) and a.get("name")),
         citation=cited["citation"], reference_publication=unique(i for paper_iris, _ in papers for i in paper_iris),
-        source_sha=resource.get("sha256"),
+        source_sha=resource.get("revision") or resource.get("sha256"),
     )
     return [("datasets", record), *(("licenses", lic) for lic in licences), *(r for _, records in papers for r in records)]
 
