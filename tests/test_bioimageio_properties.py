@@ -9,13 +9,12 @@ import pytest
 import yaml
 from conftest import FIXTURE_SNAPSHOT
 
-from mlentory.fair4ml.linking import SAME_MODELS
+from mlentory.fair4ml.linking import SAME_MODELS, SHARED_LINKERS
 from mlentory.fair4ml.mentions import WARNINGS
 from mlentory.fair4ml.models import MLModel
 from mlentory.pipeline.transformation import normalize_record
 from mlentory.sources.bioimageio import extraction
 from mlentory.sources.bioimageio import properties as p
-from mlentory.fair4ml.linking import SHARED_LINKERS
 from mlentory.sources.bioimageio.linking import LINKERS, dataset_records
 
 ZOO = FIXTURE_SNAPSHOT / "bioimageio" / "rdf_content" / "bioimage-io"

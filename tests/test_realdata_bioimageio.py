@@ -103,3 +103,24 @@ def test_the_current_collection_runs_end_to_end(real_collection):
     print(f"\nthe current collection: {len(models)} models, {len(loaded)} loaded, {len(rejected)} rejected; "
           f"entities {report['entities']}")
     assert report["entities"]["datasets"] >= 30  # the collection's datasets, as Datasets of their own
+    # Every application and notebook of the collection whose description is recorded was read (a
+    # partner's, bioimage-io/ilastik:ilastik, recorded as ilastik_ilastik, too); the others are errors.
+    def recorded(item: dict) -> bool:
+        folder = ZOO / "collection-gh-pages-hypha" / "rdf_content" / item["id"].replace(":", "_") / item["versions"][-1]["version"]
+        return folder.is_dir()
+
+    others = {item["id"]: recorded(item) for item in index["items"] if item["type"] in ("application", "notebook")}
+    unread = {e["id"] for e in errors if e.get("id") in others and "404 Not Found" in e["reason"]}
+    assert unread == {resource_id for resource_id, found in others.items() if not found}
+    stores = real_collection["stores"]
+    # A model names its training data by the dataset's older id: the collection's own dataset node.
+    assert query(stores, "MATCH ({uri: 'https://bioimage.io/#/artifacts/hiding-tiger'})-[:fair4ml__trainedOn]->(d:schema__Dataset) "
+                         "RETURN d.uri AS uri, d.schema__identifier AS id") == [
+        {"uri": "https://bioimage.io/#/artifacts/luscious-sushi", "id": "bioimage-io/luscious-sushi"}]
+    # Its links name applications by their older ids: recorded from their own descriptions where
+    # the collection gave one (ilastik), named only where it did not (the packager).
+    linked = {row["id"]: row for row in query(stores, "MATCH ({uri: 'https://bioimage.io/#/artifacts/hiding-tiger'})-[:mlentory__relatedResource]->(a) "
+                                                      "RETURN a.schema__identifier AS id, labels(a) AS labels, a.schema__name AS name")}
+    assert linked["bioimage-io/ilastik:ilastik"]["name"] == "ilastik" and "schema__SoftwareApplication" in linked["bioimage-io/ilastik:ilastik"]["labels"]
+    assert linked["bioimage-io/imjoy:BioImageIO-Packager"]["name"] == "bioimage-io/imjoy:BioImageIO-Packager"
+    assert "bioimage-io/luscious-sushi" in linked

@@ -23,7 +23,7 @@ from pathlib import Path
 INDEX_PATH = "/collection/index.json"
 LIST_PATH = "/public/services/artifact-manager/list"
 COLLECTION = "bioimage-io/bioimage.io"
-_FILE = re.compile(r"^/bioimage-io/artifacts/([\w.-]+)/files/([\w./-]+)$")
+_FILE = re.compile(r"^/bioimage-io/artifacts/([\w.:-]+)/files/([\w./-]+)$")
 _VERSION = re.compile(r"^[\w.-]+$")
 
 
@@ -71,6 +71,8 @@ class BioImageIOSnapshot:
         if match is None or ".." in match.group(2) or not _VERSION.match(version or "v0"):
             return 404, b"not found", "text/plain"
         folder = self.root / "rdf_content" / "bioimage-io" / match.group(1) / (version or "v0")
+        if not folder.is_dir():  # a partner's resource (imjoy:vizarr) is recorded in a folder without the colon
+            folder = self.root / "rdf_content" / "bioimage-io" / match.group(1).replace(":", "_") / (version or "v0")
         wanted = folder / match.group(2)
         if not wanted.is_file() and match.group(2) == "rdf.yaml":
             wanted = folder / "rdf_content.json"  # recorded as JSON, which is YAML too

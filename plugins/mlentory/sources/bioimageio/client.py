@@ -143,7 +143,8 @@ class BioImageIOClient:
         base = urlsplit(self.settings.index_url)
         query = [(k, v) for k, v in parse_qsl(base.query) if k not in ("offset", "limit", "pagination")]
         items: list[Any] = []
-        for pages in range(1, MAX_LIST_PAGES + 1):
+        requests_before = self.requests
+        for _ in range(MAX_LIST_PAGES):
             page_query = urlencode([*query, ("offset", len(items)), ("limit", self.settings.page_size), ("pagination", "true")])
             page, total = self._page(urlunsplit((*base[:3], page_query, "")))
             items += page
@@ -152,7 +153,7 @@ class BioImageIOClient:
         else:
             raise ValueError(f"{self.settings.index_url}: more than {MAX_LIST_PAGES} pages")
         server = f"{base.scheme}://{base.netloc}"
-        log.info("live listing: %d items in %d pages", len(items), pages)
+        log.info("live listing: %d items in %d requests", len(items), self.requests - requests_before)
         return [listed_item(item, server) for item in items]
 
     def description(self, source: str) -> bytes:

@@ -35,6 +35,7 @@ from mlentory.sources.bioimageio.client import MAX_DESCRIPTION_BYTES, BioImageIO
 log = logging.getLogger(__name__)
 
 HARVEST = "resources"
+INDEX = "index"
 REJECTED = "rejected"  # in a cached description: why the spec's library rejected it
 MAX_DOCUMENTATION_CHARS = 100_000
 
@@ -106,6 +107,8 @@ def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: 
         progress.advance(1)
     cache.save()
     write_jsonl(scaffolding.raw_file(run, HARVEST), records)
+    # The whole index, by id and type: a model may name a resource whose description could not be read.
+    write_jsonl(scaffolding.raw_file(run, INDEX), ({"id": item["id"], "type": item.get("type")} for item, _ in candidates))
     run.write_errors(STAGE, HARVEST, errors)
     run.write_warnings(STAGE, HARVEST, warnings)
     log.info("%d resources indexed, %d new models; %d harvested (with %d other resources), %d errors; %d requests",
@@ -217,12 +220,14 @@ COLLECTION_FILE = "collection.jsonl"
 
 def aliases(resource: dict[str, Any]) -> list[str]:
     """The ids a description may name a resource by: its id in the index (with and without the
-    collection's ``bioimage-io/``), the id its own description gives (older ids such as
+    collection's ``bioimage-io/``; a partner's ``partner:name`` also as ``partner/name``), the id its own description gives (older ids such as
     ``ilastik/livecell_dataset`` live on there) and its nickname; case is not significant."""
     description = resource.get("description") or {}
     config = description.get("config") if isinstance(description.get("config"), dict) else {}
     bioimageio = config.get("bioimageio") if isinstance(config.get("bioimageio"), dict) else {}
-    names = [resource["id"], resource["id"].removeprefix("bioimage-io/"), description.get("id"), bioimageio.get("nickname")]
+    local = resource["id"].removeprefix("bioimage-io/")
+    # A partner's resource (``bioimage-io/imjoy:vizarr``) is named ``imjoy/vizarr`` by older descriptions.
+    names = [resource["id"], local, local.replace(":", "/", 1), description.get("id"), bioimageio.get("nickname")]
     return list(dict.fromkeys(n.strip().lower() for n in names if isinstance(n, str) and n.strip()))
 
 
@@ -253,7 +258,7 @@ def merge_resources(run_folder: str, full_refresh: bool) -> dict[str, int]:
     run = RunFolder(Path(run_folder))
     harvested = list(read_jsonl(scaffolding.raw_file(run, HARVEST)))
     others = [r for r in harvested if r.get("type") != "model"]
-    table = alias_table(harvested)
+    table = alias_table([*read_jsonl(scaffolding.raw_file(run, INDEX)), *harvested])
     counts = scaffolding.merge_harvests(run_folder, (HARVEST,), resource_revision, full_refresh)
     models = [with_collection_ids(r, table) for r in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if r.get("type") == "model"]
     write_jsonl(run.file(STAGE, scaffolding.MODELS_FILE), models)

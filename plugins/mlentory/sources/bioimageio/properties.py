@@ -6,7 +6,8 @@ format) and returns a partial record with mentions, as every source's groups do.
 - the model is an ``MLModel`` at its bioimage.io page; its version is the description's ``version``
   (the collection's version label, "v0", where it has none); ``timestamp`` is when it was created,
   the version's date when it was last modified; the concept DOI (``config._conceptdoi``, or a Zenodo
-  DOI as the resource id) is ``sameAs`` and the archive (``archivedAt``);
+  DOI as the resource id) is ``sameAs`` and the archive (``archivedAt``); the Hub's page of the same
+  model, where the description links to one, is ``sameModel`` (a relationship to the Hub's node);
 - ``documentation`` is the ``readme`` (its URL beside the description); ``covers`` are ``image``;
 - ``authors`` are ``creator``, ``maintainers`` ``maintainer`` and ``uploader`` ``sharedBy``, as
   people: their ORCID where given (one node across sources), else their GitHub account, else
@@ -14,7 +15,9 @@ format) and returns a partial record with mentions, as every source's groups do.
 - ``cite`` is ``citation`` (text with its DOI or URL) and the papers it names ``referencePublication``
   (DOI and arXiv IRIs shared with every source); ``license`` is SPDX, ``tags`` keywords;
 - ``git_repo`` is ``codeRepository``; ``parent`` is what it was fine-tuned from; ``training_data``
-  is ``trainedOn`` (a dataset of the collection);
+  is ``trainedOn`` (a dataset of the collection); ``links`` to the collection's applications,
+  notebooks and datasets are ``relatedResource``; each resource named by its id in the collection,
+  whichever id the description used (``collection_ids``, resolved by the extraction);
 - the weight formats (with their framework versions) are ``softwareRequirements``; the
   architecture's callable is the ``modelCategory``.
 Inputs and outputs (axes, shapes) have no home in FAIR4ML or schema.org and are left out.
