@@ -268,7 +268,7 @@ def summarize(ports: dict[str, int], password: str) -> None:
 
     with GraphDatabase.driver(f"bolt://127.0.0.1:{ports['bolt']}", auth=("root", password)) as driver, driver.session() as session:
         labels = session.run("MATCH (n:Resource) UNWIND labels(n) AS label WITH label WHERE label <> 'Resource' "
-                             "RETURN label, count(*) AS c ORDER BY c DESC").data()
+                             "RETURN label, count(*) AS c ORDER BY c DESC, label").data()
         nodes = session.run("MATCH (n:Resource) RETURN count(n) AS c").single()["c"]
         relationships = session.run("MATCH (:Resource)-[r]->() RETURN count(r) AS c").single()["c"]
         lineage = session.run("MATCH (m:fair4ml__MLModel)-[:fair4ml__fineTunedFrom]->(b) "
