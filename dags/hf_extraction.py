@@ -11,6 +11,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task
+from mlentory.settings import HF_DUMP_DATASET
 from mlentory.sources import HUGGINGFACE
 
 EXTRACTION = "mlentory.sources.huggingface.extraction"  # imported by the tasks, when they run
@@ -35,6 +36,13 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
                                   description="How many base_model steps to follow up from the harvested models."),
     "full_refresh": Param(False, type="boolean",
                           description="Process every model, even when its revision (sha) was loaded before."),
+    "bootstrap_from_dump": Param(False, type="boolean",
+                                 description="Harvest every model of the public dump of model cards as well (a first harvest of the "
+                                             "whole Hub in a few requests); later runs list what changed since."),
+    "dump_dataset": Param(HF_DUMP_DATASET, type="string", pattern=r"^[\w.-]+/[\w.-]+$", description="The Hub dataset of the dump."),
+    "dump_revision": Param("main", type="string", pattern=r"^[\w./-]{1,100}$", description="The dump's revision (branch, tag or commit)."),
+    "dump_rows": Param(None, type=["null", "integer"], minimum=0,
+                       description="Read at most this many rows of the dump (empty: all of them)."),
 }))
 def hf_extraction() -> None:
     @task
@@ -56,6 +64,14 @@ def hf_extraction() -> None:
         return extraction.harvest_models_by_id(run_folder, hub(), params["model_ids"], params["model_ids_file"])
 
     @task
+    def hf_raw_models_dump(run_folder: str, params: dict[str, Any] | None = None) -> int:
+        from mlentory.sources.huggingface import extraction
+
+        if not params["bootstrap_from_dump"]:
+            return 0
+        return extraction.harvest_dump(run_folder, hub(), params["dump_dataset"], params["dump_revision"], params["dump_rows"])
+
+    @task
     def hf_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
         from mlentory.sources.huggingface import extraction
 
@@ -74,7 +90,7 @@ def hf_extraction() -> None:
         return extraction.fetch_model_cards(run_folder, hub())
 
     run_folder = hf_run_folder()
-    harvested = [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder)]
+    harvested = [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder), hf_raw_models_dump(run_folder)]
     merged = hf_raw_models(run_folder)
     ancestors = hf_add_ancestor_models(run_folder)
     cards = hf_model_cards(run_folder)

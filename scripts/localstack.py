@@ -210,7 +210,11 @@ def up(args: argparse.Namespace) -> None:
 
         # Runs of an earlier main job are in the same database: follow only the runs this one makes.
         earlier = {dag_id: run_ids(dag_id) for dag_id in dag_ids}
-        confs = {"hf": {"num_models": args.models, "ancestor_generations": 2, "max_error_rate": 0.2},
+        # --from-dump: the Hub's models from the public dump of model cards (a few requests for any
+        # number of models) instead of the API's listing; a later run without it lists what changed.
+        hub_models = ({"num_models": 0, "bootstrap_from_dump": True, "dump_rows": args.models} if args.from_dump
+                      else {"num_models": args.models})
+        confs = {"hf": {**hub_models, "ancestor_generations": 2, "max_error_rate": 0.2},
                  "openml": {"num_flows": args.models, "max_error_rate": 0.2},
                  # The fixture's zoo has one description the spec rejects on purpose, of three models.
                  "ai4life": {"num_resources": args.models, "max_error_rate": 0.4}}
@@ -345,6 +349,8 @@ def main() -> None:
     up_parser.add_argument("--models", type=int, default=50, help="how many latest models to harvest")
     up_parser.add_argument("--snapshot", default="realdata" if (SHARED_REALDATA / "huggingface").is_dir() else "fixture",
                            help="fixture (the project's own), realdata (../shared/realdata) or a snapshot folder")
+    up_parser.add_argument("--from-dump", action="store_true",
+                           help="harvest the Hub's models from its public dump of model cards (made from the snapshot by the replay)")
     sub.add_parser("down", help="stop everything 'up' started")
     args = parser.parse_args()
     if args.command == "up":

@@ -9,6 +9,7 @@ Snapshot layout (file names use ``__`` for the ``/`` of a repo id, as in the rec
     arxiv/<id>.xml                one Atom <entry> per paper (id without version, "/" as "_")
     openml/                       OpenML API v1 XML answers (see ``devstack.replay.openml``)
     bioimageio/                   the BioImage Model Zoo's index and descriptions (see ``devstack.replay.bioimageio``)
+    dumps/<org>__<name>/          a dataset's files (the dump of model cards; see ``devstack.replay.dump``)
     faults.json                   optional: [{"path": "/api/models/x", "status": 429, "times": 2, "retry_after": 1},
                                              {"path": "/x/resolve/", "delay": 300, "times": 1}]  (a stall)
 
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from devstack.replay import bioimageio, openml
+from devstack.replay import bioimageio, dump, openml
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Snapshot:
         self.accounts = self._load_json_dir("accounts")
         self.openml = openml.OpenMLSnapshot(root / "openml")
         self.bioimageio = bioimageio.BioImageIOSnapshot(root / "bioimageio")
+        self.dumps = dump.DumpSnapshot(root)
         faults_file = root / "faults.json"
         self.faults: list[dict[str, Any]] = json.loads(faults_file.read_text()) if faults_file.exists() else []
 
@@ -172,7 +174,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self._count("api")
             prefix = "/api/models/" if path.startswith("/api/models/") else "/api/datasets/"
             repo_id = path.removeprefix(prefix).split("/revision/")[0]
-            record = (snapshot.models if prefix == "/api/models/" else snapshot.datasets).get(repo_id)
+            record = (snapshot.models.get(repo_id) if prefix == "/api/models/"
+                      else snapshot.datasets.get(repo_id) or snapshot.dumps.info(repo_id))
             if record is None:
                 self._not_found("RepoNotFound", f"Repository not found: {repo_id}")
             else:
@@ -189,6 +192,14 @@ class ReplayHandler(BaseHTTPRequestHandler):
         elif path == "/api/query":
             self._count("arxiv")
             self._arxiv(query)
+        elif path.startswith("/datasets/") and "/resolve/" in path:
+            self._count("resolve")
+            dataset, rest = path.removeprefix("/datasets/").split("/resolve/", 1)
+            found = snapshot.dumps.file(dataset, rest.split("/", 1)[-1])
+            if found is None:
+                self._not_found("EntryNotFound", f"{rest} not found in dataset {dataset}")
+            else:
+                self._send(200, found.read_bytes(), "application/octet-stream")
         elif "/resolve/" in path and path.endswith("/README.md"):
             self._count("resolve")
             repo_id = path.lstrip("/").split("/resolve/")[0]

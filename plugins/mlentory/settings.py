@@ -26,6 +26,8 @@ ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"
 OPENML_CONN_ID = "openml_default"
 BIOIMAGEIO_CONN_ID = "bioimageio_default"
+# The Hub dataset holding the public daily dump of model cards with metadata (the bulk first harvest).
+HF_DUMP_DATASET = "librarian-bots/model_cards_with_metadata"
 
 # OpenML evaluation measures listed for harvested flows (most classification and regression tasks have them).
 OPENML_MEASURES = ("predictive_accuracy", "area_under_roc_curve", "f_measure", "root_mean_squared_error", "mean_absolute_error")

@@ -57,10 +57,11 @@ def raw_file(run: RunFolder, harvest: str) -> Path:
 
 
 def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[[dict[str, Any]], str | None],
-                   full_refresh: bool) -> dict[str, int]:
+                   full_refresh: bool, same_revision: Callable[[dict[str, Any]], str | None] | None = None) -> dict[str, int]:
     """Merge the harvests (the first one's copy of a record wins), drop duplicates, and skip records
-    whose ``revision`` is the one last loaded (unless ``full_refresh``). A record listed twice by one
-    harvest (a listing that changed between pages) is kept once, with a warning."""
+    whose ``revision`` is the one last loaded, or whose ``same_revision`` (another way the source
+    names the same revision) is (unless ``full_refresh``). A record listed twice by one harvest (a
+    listing that changed between pages) is kept once, with a warning."""
     run = RunFolder(Path(run_folder))
     merged: dict[str, dict[str, Any]] = {}
     repeated: dict[str, int] = {}
@@ -77,8 +78,8 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
     loaded = {} if full_refresh else LoadedRevisions(run).load()
     fresh, skipped = [], []
     for record in merged.values():
-        current = revision(record)
-        if current and loaded.get(record["id"]) == current:
+        current, last = revision(record), loaded.get(record["id"])
+        if last and (last == current or (same_revision and last == same_revision(record))):
             skipped.append({"id": record["id"], "revision": current})
         else:
             fresh.append(record)

@@ -104,16 +104,33 @@ def read_json(path: Path, default: Any = None) -> Any:
         return json.load(handle)
 
 
+class JsonlWriter:
+    """Lines of one JSON document each, to a file that replaces ``path`` atomically when the
+    ``jsonl_writer`` block ends without an error."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+        self.count = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        # default=str: YAML front matter can hold dates, which JSON has no type for.
+        self.handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
+        self.handle.write("\n")
+        self.count += 1
+
+
+@contextmanager
+def jsonl_writer(path: Path) -> Iterator[JsonlWriter]:
+    with _atomic(path) as tmp:
+        yield JsonlWriter(tmp)
+
+
 def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """Atomically replace ``path`` with one JSON document per line; returns the count."""
-    count = 0
-    with _atomic(path) as tmp:
+    with jsonl_writer(path) as writer:
         for record in records:
-            # default=str: YAML front matter can hold dates, which JSON has no type for.
-            tmp.write(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
-            tmp.write("\n")
-            count += 1
-    return count
+            writer.write(record)
+    return writer.count
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

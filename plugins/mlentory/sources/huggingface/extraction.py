@@ -22,11 +22,11 @@ from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, error_record
 from mlentory.pipeline.quality import Progress
-from mlentory.pipeline.run_folder import RunFolder, inside, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
-from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision
+from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision, modification_revision
 from mlentory.sources.huggingface.properties import OPENML_DATASET_KEY, base_models, hf_tasks
 
 log = logging.getLogger(__name__)
@@ -144,10 +144,53 @@ def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] |
     return len(records)
 
 
+DUMP = "dump"
+DUMP_CARDS = "dump_cards"
+
+
+def harvest_dump(run_folder: str, hub: HubClient, dataset: str, revision: str, limit: int | None) -> int:
+    """Every model of the public dump of model cards (``dump``), or its first ``limit`` rows: the
+    raw records to ``raw/dump.jsonl`` and their cards to ``raw/dump_cards.jsonl``, streamed file by
+    file and batch by batch. One API request and one resolver request per parquet file."""
+    from mlentory.sources.huggingface.dump import download, dump_files, read_dump_file
+
+    run = RunFolder(Path(run_folder))
+    dump = dump_files(hub, dataset, revision)
+    malformed: list[dict[str, Any]] = []
+    progress = Progress("dump rows", limit or 0)
+    position = 0
+    with jsonl_writer(scaffolding.raw_file(run, DUMP)) as records, jsonl_writer(scaffolding.raw_file(run, DUMP_CARDS)) as cards:
+        for filename in dump.files:
+            if limit is not None and position >= limit:
+                break
+            local = download(hub, dump, filename, run.file(STAGE, "dump", Path(filename).name))
+            for entry in read_dump_file(local, position):
+                if limit is not None and position >= limit:
+                    break
+                position += 1
+                if isinstance(entry, MalformedEntry):
+                    malformed.append({**({"id": entry.model_id} if entry.model_id else {"input": f"dump row {entry.position}"}),
+                                      "what": "dump row", "reason": entry.reason})
+                    continue
+                record, card = entry
+                records.write(record)
+                if card:
+                    cards.write(card)
+                if position % 10_000 == 0:
+                    progress.advance(10_000)
+            local.unlink()  # the run folder keeps the records; the file was only a way to them
+    run.write_errors(STAGE, "models_dump", malformed)
+    log.info("dump %s@%s: %d rows in %d files, %d models (%d with a card), %d malformed rows listed as errors",
+             dataset, dump.commit[:12], position, len(dump.files), records.count, cards.count, len(malformed))
+    return records.count
+
+
 def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
-    """Merge both harvests (a model named by id wins), drop duplicates, and skip models whose
-    revision (``sha``) is already loaded."""
-    return scaffolding.merge_harvests(run_folder, ("by_id", "latest"), model_revision, full_refresh)
+    """Merge the harvests (a model named by id wins, then the listing, then the dump), drop
+    duplicates, and skip models whose revision is already loaded: their ``sha``, or, for a model
+    loaded from the dump, its last modification (a listed model not modified since is unchanged)."""
+    return scaffolding.merge_harvests(run_folder, ("by_id", "latest", DUMP), model_revision, full_refresh,
+                                      same_revision=modification_revision)
 
 
 def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:
@@ -182,9 +225,12 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
 
 
 def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
-    """README.md of every model that has one, at the harvested revision, via the file resolver."""
+    """README.md of every model that has one, at the harvested revision, via the file resolver;
+    a model from the dump has its card from the dump (no request)."""
     run = RunFolder(Path(run_folder))
-    models = [m for m in read_jsonl(run.file(STAGE, "models.jsonl")) if m.get("siblings") is None or "README.md" in m["siblings"]]
+    from_dump = {m["id"] for m in read_jsonl(run.file(STAGE, "models.jsonl")) if m.get("from_dump")}
+    models = [m for m in read_jsonl(run.file(STAGE, "models.jsonl"))
+              if not m.get("from_dump") and (m.get("siblings") is None or "README.md" in m["siblings"])]
     errors: list[dict[str, Any]] = []
     undecodable: list[dict[str, Any]] = []
     progress = Progress("model cards", len(models))
@@ -199,18 +245,27 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
             undecodable.append({"id": model["id"], "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
         return card_record(model["id"], model.get("sha"), text) if text is not None else None
 
-    cards = []
-    with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
-        for index, card in enumerate(pool.map(fetch, models), start=1):
-            if card:
-                cards.append(card)
-            if index % 200 == 0 or index == len(models):
-                progress.advance(index - progress.done)
+    unread_metadata: list[dict[str, Any]] = []
+
+    def kept(card: dict[str, Any], writer: JsonlWriter) -> None:
+        writer.write(card)
+        if card.get("metadata_error"):
+            unread_metadata.append({"id": card["id"], "what": "card metadata",
+                                    "reason": f"front matter not read: {card['metadata_error'][:300]}; the card's text is used"})
+
+    with jsonl_writer(run.file(STAGE, "cards.jsonl")) as writer:
+        for card in read_jsonl(scaffolding.raw_file(run, DUMP_CARDS)):
+            if card["id"] in from_dump:
+                kept(card, writer)
+        with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
+            for index, card in enumerate(pool.map(fetch, models), start=1):
+                if card:
+                    kept(card, writer)
+                if index % 200 == 0 or index == len(models):
+                    progress.advance(index - progress.done)
     run.write_errors(STAGE, "model_cards", errors)
-    run.write_warnings(STAGE, "model_cards", undecodable + [
-        {"id": c["id"], "what": "card metadata", "reason": f"front matter not read: {c['metadata_error'][:300]}; the card's text is used"}
-        for c in cards if c.get("metadata_error")])
-    return write_jsonl(run.file(STAGE, "cards.jsonl"), cards)
+    run.write_warnings(STAGE, "model_cards", undecodable + unread_metadata)
+    return writer.count
 
 
 def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
@@ -260,7 +315,8 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
 def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     run = RunFolder(Path(run_folder))
     cards = sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl")))
-    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest"), counts={"cards": cards})
+    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest", "models_dump"),
+                                         counts={"cards": cards})
 
 
 # The entity kinds whose identification asks a service, and which: the Hub API or arXiv.

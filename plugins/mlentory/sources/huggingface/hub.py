@@ -121,8 +121,15 @@ def raw_model_record(info: ModelInfo, entry: dict[str, Any] | None = None) -> di
 
 
 def model_revision(record: dict[str, Any]) -> str | None:
-    """A model's revision: the commit sha of its repository (what incremental runs compare)."""
-    return record.get("sha")
+    """A model's revision: the commit sha of its repository (what incremental runs compare); for a
+    model known from the dump only, which has no sha, its last modification."""
+    return record.get("sha") or (modification_revision(record) if record.get("from_dump") else None)
+
+
+def modification_revision(record: dict[str, Any]) -> str | None:
+    """The revision a model loaded from the dump was recorded with: a model listed later with the
+    same last modification has not changed since (a commit is a modification)."""
+    return f"lastModified:{record['last_modified']}" if record.get("last_modified") else None
 
 
 def raw_dataset_record(info: DatasetInfo) -> dict[str, Any]:

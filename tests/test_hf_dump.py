@@ -1,0 +1,105 @@
+"""The bulk first harvest from the Hub's public dump of model cards with metadata: a dump in the
+real dump's parquet schema, made from the fixture's recorded models and cards, served by the replay
+as the Hub serves a dataset's files, read by the real client. The same transformation and loading
+as the API harvest; then the ordinary listing skips what has not changed since the dump."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
+from pipeline import run_dag, run_pipeline, xcom
+
+from devstack.replay.dump import dump_rows, write_dump
+from mlentory.fair4ml.jsonld import read_jsonld
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl
+
+FIXTURE_MODELS = 8
+
+
+@pytest.fixture(scope="module")
+def dump_snapshot(tmp_path_factory) -> Path:
+    """The fixture snapshot with its dump: 8 good rows and 2 that name no model, 4 rows a file."""
+    snapshot = tmp_path_factory.mktemp("dump-snapshot") / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    rows = dump_rows(snapshot)
+    assert len(rows) == FIXTURE_MODELS
+    bad = [{**rows[0], "modelId": None}, {**rows[1], "modelId": "not a repo id!"}]
+    write_dump(snapshot, rows[:4] + bad + rows[4:], rows_per_file=4)
+    return snapshot
+
+
+@pytest.fixture
+def replay(dump_snapshot):
+    server = start_replay(dump_snapshot)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_dump_is_read_file_by_file_in_a_few_requests(replay, tmp_path):
+    from mlentory.settings import HF_DUMP_DATASET
+    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    run_folder = Path(extraction.create_run_folder(str(tmp_path / "data")))
+    count = extraction.harvest_dump(str(run_folder), HuggingFaceHubHook().get_conn(), HF_DUMP_DATASET, "main", None)
+    assert count == FIXTURE_MODELS
+    assert (replay.stats["api"], replay.stats["resolve"]) == (1, 3)  # the file list, then 3 files: no request per model
+    records = {r["id"]: r for r in read_jsonl(run_folder / "extraction" / "raw" / "dump.jsonl")}
+    cards = {c["id"]: c for c in read_jsonl(run_folder / "extraction" / "raw" / "dump_cards.jsonl")}
+    base = records["acme-ai/base-lm"]
+    assert base["from_dump"] and base["sha"] is None and base["downloads"] == 52000 and base["library_name"] == "transformers"
+    assert base["last_modified"].startswith("2023-09-05T14:49:34") and base["card_data"] == cards["acme-ai/base-lm"]["metadata"]
+    assert set(cards) <= set(records) and len(cards) >= 6
+    errors = [e for e in RunFolder(run_folder).errors("extraction") if e["part"] == "models_dump"]
+    assert [e.get("input") for e in errors] == ["dump row 4", "dump row 5"]  # named by position: no usable id
+    assert not list((run_folder / "extraction" / "dump").glob("*.parquet"))  # the files are not kept
+    # At most n rows: only the first file is fetched.
+    replay.stats.clear()
+    limited = Path(extraction.create_run_folder(str(tmp_path / "data")))
+    assert extraction.harvest_dump(str(limited), HuggingFaceHubHook().get_conn(), HF_DUMP_DATASET, "main", 3) == 3
+    assert replay.stats["resolve"] == 1
+
+
+def _models(run_folder: str) -> dict[str, dict]:
+    return {r["identifier"]: r for path in sorted((Path(run_folder) / "transformation" / "models").glob("*.jsonld"))
+            for r in read_jsonld(path)}
+
+
+def test_models_from_the_dump_map_as_the_apis_do_and_the_listing_then_skips_the_unchanged(stores, dump_snapshot, tmp_path):
+    clear(stores)
+    server = start_replay(dump_snapshot)
+    try:
+        use_data_root(tmp_path / "api")
+        via_api = _models(run_pipeline({"num_models": FIXTURE_MODELS, "ancestor_generations": 0}))
+        api_requests, resolver_requests = server.stats["api"], server.stats["resolve"]
+        clear(stores)
+        use_data_root(tmp_path / "dump")
+        run_folder = run_pipeline({"num_models": 0, "ancestor_generations": 0, "bootstrap_from_dump": True, "max_error_rate": 0.3})
+        via_dump = _models(run_folder)
+        # The listing's one page became the dump's file list; the linked entities' lookups are the
+        # same; the 7 cards came in the dump's 3 files.
+        assert server.stats["api"] - api_requests == api_requests
+        assert (resolver_requests, server.stats["resolve"] - resolver_requests) == (7, 3)
+        assert via_dump.keys() == via_api.keys() and len(via_dump) == FIXTURE_MODELS
+        # What the dump has, the mapping reads the same way: the card, tags, task, library, counts, dates.
+        same = ("name", "keywords", "license", "mlTask", "inLanguage", "trainedOn", "isBasedOn", "fineTunedFrom",
+                "referencePublication", "intendedUse", "usageInstructions", "sharedBy", "downloads", "likes", "dateModified", "dateCreated")
+        for model_id, api_record in via_api.items():
+            for term in same:
+                assert via_dump[model_id].get(term) == api_record.get(term), (model_id, term)
+        # The Hub's commit is not in the dump: no version, and the revision is the last modification.
+        record = via_dump["acme-ai/base-lm"]
+        assert "version" not in record and record["sourceSha"].startswith("lastModified:2023-09-05T14:49:34")
+        assert query(stores, "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__sourceSha STARTS WITH 'lastModified:' RETURN count(m) AS c") == [
+            {"c": FIXTURE_MODELS}]
+        # The ordinary listing next: nothing was modified since the dump, nothing is processed again.
+        again = run_dag("hf_extraction", {"num_models": 5, "ancestor_generations": 0})
+        summary = xcom(again, "hf_raw_models")
+        assert summary == {"models": 0, "skipped_unchanged": 5}
+    finally:
+        server.shutdown()
+        server.server_close()
