@@ -1,0 +1,249 @@
+"""Benchmark of the Hub's chain at scale: N synthetic models made from the recorded ones, served by
+the replay to the real clients, through the extraction, transformation and loading functions the
+DAGs' tasks call, into the local graph and index.
+
+    .venv/bin/python benchmarks/hub_chain.py --models 10000
+
+Each stage runs in a process of its own, as a worker runs a task, calling the task bodies in the
+order the DAG runs them (the mapped ones one after another); the table gives each step's time,
+models per second, the stage's peak RSS (an upper bound for each of its tasks), and the Hub API and
+file-resolver requests per model. With ``--from-dump`` the models come from the public dump of model
+cards instead of the API's listing. What it does not measure yet: Airflow's own cost per task (the
+scheduler, task start-up), and the baselines of the issue (bare ``UNWIND ... MERGE``, raw
+``helpers.bulk``).
+
+The synthetic models: the i-th is a copy of the (i mod T)-th recorded model (T = the recorded
+models with a card, from ../shared/realdata when present, else the project's fixture) under the id
+``bench-<i mod 997>/<name>-<i>``, with its own sha and modification time; 1 in 5 names the one before
+it as its base model (lineage within the snapshot, no lookups of models outside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
+sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
+
+ACCOUNTS = 997
+
+
+def recorded_snapshot() -> Path:
+    """The recorded snapshot the synthetic models are made from: realdata's when present."""
+    source = ROOT / "tests" / "fixtures" / "hub_snapshot"
+    if (SHARED_REALDATA / "huggingface").is_dir():
+        from devstack.replay.recordings import build_snapshot
+
+        source = Path(tempfile.mkdtemp(prefix="mlentory-bench-recorded-")) / "snapshot"
+        build_snapshot(SHARED_REALDATA, source)
+    return source
+
+
+def templates(source: Path) -> list[tuple[dict[str, Any], str | None]]:
+    """(model record, card) of every recorded model of ``source``."""
+    found = []
+    for path in sorted((source / "models").glob("*.json")):
+        card = source / "cards" / f"{path.stem}.md"
+        found.append((json.loads(path.read_text(encoding="utf-8")), card.read_text(encoding="utf-8", errors="replace") if card.exists() else None))
+    return found
+
+
+def synthetic_snapshot(target: Path, models: int) -> None:
+    """``models`` synthetic models (and their cards) in the replay's snapshot layout, with the
+    recorded datasets and papers they name (the accounts are the synthetic ones: none is recorded)."""
+    source = recorded_snapshot()
+    recorded = templates(source)
+    (target / "models").mkdir(parents=True)
+    (target / "cards").mkdir()
+    for shared in ("datasets", "arxiv"):
+        if (source / shared).is_dir():
+            shutil.copytree(source / shared, target / shared)
+    newest = datetime(2026, 11, 1, tzinfo=UTC)
+    for i in range(models):
+        record, card = recorded[i % len(recorded)]
+        name = record["id"].split("/")[-1]
+        model_id = f"bench-{i % ACCOUNTS:03d}/{name}-{i}"
+        sha = hashlib.sha1(model_id.encode()).hexdigest()
+        tags = [t for t in record.get("tags") or [] if not str(t).startswith("base_model:")]
+        card_data = dict(record.get("cardData") or {})
+        card_data.pop("base_model", None)
+        if i % 5 == 1:
+            base = f"bench-{(i - 1) % ACCOUNTS:03d}/{recorded[(i - 1) % len(recorded)][0]['id'].split('/')[-1]}-{i - 1}"
+            tags.append(f"base_model:finetune:{base}")
+            card_data["base_model"] = base
+        synthetic = {**record, "_id": sha[:24], "id": model_id, "modelId": model_id, "author": model_id.split("/")[0], "sha": sha,
+                     "lastModified": (newest - timedelta(minutes=i)).isoformat().replace("+00:00", ".000Z"), "tags": tags,
+                     "cardData": card_data, "siblings": [{"rfilename": "README.md"}] if card else [{"rfilename": "config.json"}]}
+        file_name = model_id.replace("/", "__")
+        (target / "models" / f"{file_name}.json").write_text(json.dumps(synthetic), encoding="utf-8")
+        if card:
+            (target / "cards" / f"{file_name}.md").write_text(card, encoding="utf-8")
+
+
+# -- the stages, each in a child process ---------------------------------------------------------
+
+def timed(steps: dict[str, float], name: str, call, *args):  # noqa: ANN001, ANN201
+    started = time.perf_counter()
+    result = call(*args)
+    steps[name] = steps.get(name, 0.0) + time.perf_counter() - started
+    return result
+
+
+def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str, float]:
+    from mlentory.settings import HF_DUMP_DATASET
+    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    hub, steps = HuggingFaceHubHook().get_conn(), {}
+    if from_dump:
+        timed(steps, "dump", extraction.harvest_dump, run_folder, hub, HF_DUMP_DATASET, "main", models)
+    else:
+        timed(steps, "listing", extraction.harvest_latest_models, run_folder, hub, models)
+    timed(steps, "merge", extraction.merge_raw_models, run_folder, False)
+    timed(steps, "ancestors", extraction.add_ancestor_models, run_folder, hub, 1, False)
+    timed(steps, "cards", extraction.fetch_model_cards, run_folder, hub)
+    for kind in ("datasets", "articles", "keywords", "tasks", "licenses", "languages", "organisations"):
+        timed(steps, f"identify {kind}", extraction.identify_entities_with_connections, run_folder, kind)
+    timed(steps, "finish", extraction.finish_extraction, run_folder, 1.0)
+    return steps
+
+
+def transformation_stage(run_folder: str) -> dict[str, float]:
+    from mlentory.pipeline import transformation
+    from mlentory.sources import HUGGINGFACE
+
+    steps: dict[str, float] = {}
+    jobs = timed(steps, "plan", transformation.plan_property_jobs, HUGGINGFACE, [run_folder])
+    for job in jobs:
+        timed(steps, "property groups", transformation.extract_property_group, HUGGINGFACE, job["run_folder"], job["group"], job["chunk"])
+    timed(steps, "linking", transformation.link_entities, HUGGINGFACE, run_folder)
+    timed(steps, "normalize", transformation.normalize_models, HUGGINGFACE, run_folder, 1.0)
+    return steps
+
+
+def loading_stage(run_folder: str) -> dict[str, float]:
+    from mlentory.pipeline import loading
+    from mlentory.pipeline.dags import elasticsearch_client, neo4j_driver
+    from mlentory.settings import ES_MODELS_INDEX
+
+    steps: dict[str, float] = {}
+    driver = neo4j_driver()
+    timed(steps, "graph schema", loading.prepare_graph, driver)
+    for job in timed(steps, "plan", loading.plan_loading, [run_folder]):
+        timed(steps, "graph entities", loading.load_entities, job["run_folder"], job["kind"], driver)
+    for job in timed(steps, "plan", loading.plan_model_loads, [run_folder]):
+        timed(steps, "graph models", loading.load_models, job["run_folder"], job["chunk"], driver)
+    timed(steps, "index", loading.index_run_models, run_folder, elasticsearch_client(), ES_MODELS_INDEX)
+    summary = timed(steps, "report", loading.finish_loading, run_folder, 1.0)
+    steps["models loaded"] = summary["models_loaded"]  # a count, not a time: reported apart
+    return steps
+
+
+def child(stage: str, run_folder: str, models: int, from_dump: bool) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    steps = {"extraction": lambda: extraction_stage(run_folder, models, from_dump), "transformation": lambda: transformation_stage(run_folder),
+             "loading": lambda: loading_stage(run_folder)}[stage]()
+    print(json.dumps({"steps": steps}))
+
+
+def run_stage(stage: str, run_folder: str, models: int, from_dump: bool, env: dict[str, str]) -> dict[str, Any]:
+    """A stage in a child process: its steps' times, its wall time, CPU time and peak RSS."""
+    started = time.perf_counter()
+    command = [sys.executable, __file__, "--child", stage, "--run-folder", run_folder, "--models", str(models), *(["--from-dump"] if from_dump else [])]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{stage} failed (exit {process.returncode})")
+    steps = json.loads(output.strip().splitlines()[-1])["steps"]
+    return {"steps": steps, "wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=1_000)
+    parser.add_argument("--from-dump", action="store_true", help="the models from the public dump of model cards, not the listing")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (snapshot, run folder, store data)")
+    parser.add_argument("--child", choices=("extraction", "transformation", "loading"), help=argparse.SUPPRESS)
+    parser.add_argument("--run-folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.run_folder, args.models, args.from_dump)
+        return
+
+    from devstack import localstack
+    from devstack.replay.server import ReplayServer
+
+    work = Path(tempfile.mkdtemp(prefix="mlentory-bench-"))
+    started = time.perf_counter()
+    synthetic_snapshot(work / "snapshot", args.models)
+    print(f"{args.models:,} synthetic models written in {time.perf_counter() - started:.1f}s ({work})", flush=True)
+    password = "bench-" + os.urandom(8).hex()
+    graph, bolt, _ = localstack.start_arcadedb_on_free_ports(work / "arcadedb", password)
+    index, es_port = localstack.start_noida_on_free_port(work / "noida")
+    replay = ReplayServer(work / "snapshot", page_size=1_000)
+    replay.start_in_thread()
+    try:
+        def conn(**fields: object) -> str:
+            return json.dumps(fields)
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")]),
+               "AIRFLOW_HOME": str(work / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+               "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=replay.server_port, schema="http"),
+               "AIRFLOW_CONN_ARXIV_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=replay.server_port, schema="http"),
+               "AIRFLOW_CONN_NEO4J_DEFAULT": conn(conn_type="neo4j", host="127.0.0.1", port=bolt, login="root", password=password),
+               "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": conn(conn_type="elasticsearch", host="127.0.0.1", port=es_port, schema="http")}
+        sys.path[:0] = [str(ROOT / "plugins")]
+        from mlentory.pipeline.run_folder import RunFolder
+
+        run_folder = str(RunFolder.create(work / "data", "hf").path)
+        stages = {}
+        for stage in ("extraction", "transformation", "loading"):
+            before = dict(replay.stats)
+            stages[stage] = run_stage(stage, run_folder, args.models, args.from_dump, env)
+            stages[stage]["api"] = replay.stats["api"] - before.get("api", 0)
+            stages[stage]["resolve"] = replay.stats["resolve"] - before.get("resolve", 0)
+            print(f"{stage} done in {stages[stage]['wall']:.1f}s", flush=True)
+        report(args.models, stages)
+    finally:
+        replay.shutdown()
+        replay.server_close()
+        localstack.stop(graph.pid)
+        localstack.stop(index.pid)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(models: int, stages: dict[str, dict[str, Any]]) -> None:
+    print(f"\n{'stage / step':<34}{'seconds':>10}{'models/s':>12}{'CPU s':>9}{'peak RSS MB':>13}{'API req/model':>15}{'resolver req':>14}")
+    total = 0.0
+    loaded = int(stages["loading"]["steps"].pop("models loaded"))
+    for stage, measured in stages.items():
+        total += measured["wall"]
+        print(f"{stage:<34}{measured['wall']:>10.1f}{models / measured['wall']:>12,.0f}{measured['cpu']:>9.1f}{measured['rss_mb']:>13.0f}"
+              f"{measured['api'] / models:>15.4f}{measured['resolve']:>14,}")
+        for step, seconds in sorted(measured["steps"].items(), key=lambda item: -item[1]):
+            print(f"  {step:<32}{seconds:>10.2f}{(models / seconds if seconds else 0):>12,.0f}")
+    print(f"{'whole chain':<34}{total:>10.1f}{models / total:>12,.0f}")
+    print(f"models loaded: {loaded:,} of {models:,}")
+    print(f"(this process's own peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB: the replay and the snapshot)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The scale benchmark keeps working: a small run of ``benchmarks/hub_chain.py`` (its own stores and
+replay, every stage in a child process) loads every synthetic model and prints its table."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.timeout(900)
+def test_a_small_benchmark_run_loads_every_model_and_reports_each_stage():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hub_chain.py"), "--models", "60"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    for stage in ("extraction", "transformation", "loading", "whole chain"):
+        assert re.search(rf"^{stage}\s+\d+\.\d", out, re.MULTILINE), out
+    assert "models loaded: 60 of 60" in out, out
+    # Requests per model are counted at the replay: the listing (1 page) and the lookups.
+    extraction = re.search(r"^extraction\s+[\d.]+\s+[\d,]+\s+[\d.]+\s+\d+\s+([\d.]+)\s+([\d,]+)", out, re.MULTILINE)
+    assert extraction and float(extraction.group(1)) > 0 and int(extraction.group(2).replace(",", "")) > 0, out
