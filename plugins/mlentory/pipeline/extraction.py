@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,8 +91,10 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
 
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
-                   is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient) -> dict[str, Any]:
-    """``fetch(key)`` for keys not in the cross-run cache; not-found answers are cached too.
+                   is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient,
+                   threads: int = 1) -> dict[str, Any]:
+    """``fetch(key)`` for keys not in the cross-run cache, ``threads`` at a time; not-found answers
+    are cached too.
 
     Every lookup that did not find the entity is a warning of this run (the mention links to a
     stub). A transient failure (network, 429 or 5xx after retries) is not cached, so the next run
@@ -99,15 +102,24 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
     way every time, so it is cached for ``UNREADABLE_TTL`` instead of costing a request every run.
     """
     cache = ApiCache(run, name, ttl)
+    cached = {key: value for key in keys if (value := cache.get(key)) is not None}
+
+    def attempt(key: str) -> tuple[dict[str, Any] | None, Exception | None]:
+        try:
+            return fetch(key), None
+        except Exception as exc:
+            return None, exc
+
+    missing = [key for key in keys if key not in cached]
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        answers = dict(zip(missing, pool.map(attempt, missing), strict=True))
     found: dict[str, Any] = {}
     warnings: list[dict[str, Any]] = []
     for key in keys:
-        value = cache.get(key)
-        cached = value is not None
+        value = cached.get(key)
         if value is None:
-            try:
-                value = fetch(key)
-            except Exception as exc:
+            value, exc = answers[key]
+            if exc is not None:
                 if is_not_found(exc):
                     value = {"found": False}
                 elif is_transient(exc):  # the models that mention it are retried by the next run
@@ -118,8 +130,9 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
             cache.put(key, value)
         if value.get("found") is False:
             reason = (f"unreadable at the source: {value[UNREADABLE]}; asked again after {UNREADABLE_TTL.days} days" if value.get(UNREADABLE)
-                      else "not found at the source" + ("" if cached else " (404)"))
-            warnings.append({"kind": kind, "key": key, "what": f"{name} lookup", "reason": reason + (" (answer cached by an earlier run)" if cached else "")})
+                      else "not found at the source" + ("" if key in cached else " (404)"))
+            warnings.append({"kind": kind, "key": key, "what": f"{name} lookup",
+                             "reason": reason + (" (answer cached by an earlier run)" if key in cached else "")})
         found[key] = value
     cache.save()
     run.write_warnings(STAGE, f"entities_{name}", warnings)

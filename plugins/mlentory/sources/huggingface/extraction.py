@@ -280,8 +280,11 @@ def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], Par
         yield model, card_from_record(card)
 
 
+LOOKUP_THREADS = 8  # the Hub's lookups, at once: they wait on the network, not the CPU
+
+
 def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
-    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found)
+    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS)
 
 
 def _identify_tasks(keys: list[str]) -> dict[str, Any]:
