@@ -53,16 +53,23 @@ def create_run_folder(data_root: str, source_key: str) -> str:
     return str(run.path)
 
 
+STATISTICS = "statistics"
+SKIPPED_FILE = "skipped_unchanged.jsonl"
+
+
 def raw_file(run: RunFolder, harvest: str) -> Path:
     return run.file(STAGE, "raw", f"{harvest}.jsonl")
 
 
 def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[[dict[str, Any]], str | None],
-                   full_refresh: bool, same_revision: Callable[[dict[str, Any]], str | None] | None = None) -> dict[str, int]:
+                   full_refresh: bool, same_revision: Callable[[dict[str, Any]], str | None] | None = None,
+                   statistics: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, int]:
     """Merge the harvests (the first one's copy of a record wins), drop duplicates, and skip records
     whose ``revision`` is the one last loaded, or whose ``same_revision`` (another way the source
     names the same revision) is (unless ``full_refresh``). A record listed twice by one harvest (a
-    listing that changed between pages) is kept once, with a warning."""
+    listing that changed between pages) is kept once, with a warning. A skipped record keeps its
+    ``statistics`` (JSON-LD terms: downloads, likes), which change without a new revision: the
+    loading stage updates them in place (``loading.refresh_statistics``)."""
     run = RunFolder(Path(run_folder))
     merged: dict[str, dict[str, Any]] = {}
     repeated: dict[str, int] = {}
@@ -81,11 +88,11 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
     for record in merged.values():
         current, last = revision(record), loaded.get(record["id"])
         if last and (last == current or (same_revision and last == same_revision(record))):
-            skipped.append({"id": record["id"], "revision": current})
+            skipped.append({"id": record["id"], "revision": current, **({STATISTICS: statistics(record)} if statistics else {})})
         else:
             fresh.append(record)
     write_jsonl(run.file(STAGE, MODELS_FILE), fresh)
-    write_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"), skipped)
+    write_jsonl(run.file(STAGE, SKIPPED_FILE), skipped)
     log.info("%d distinct records, %d unchanged since the last load skipped, %d to process", len(merged), len(skipped), len(fresh))
     return {"models": len(fresh), "skipped_unchanged": len(skipped)}
 
@@ -203,7 +210,7 @@ def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tupl
         "run_folder": run_folder,
         "models": models,
         **(counts or {}),
-        "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, "skipped_unchanged.jsonl"))),
+        "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, SKIPPED_FILE))),
         "errors": len(errors),
         "warnings": len(run.warnings()),
     }

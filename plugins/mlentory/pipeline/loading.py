@@ -19,13 +19,16 @@ from neo4j import Driver
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
+from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS
+from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, read_json, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import LoadedRevisions
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
 from mlentory.stores.graph import GraphLoader
-from mlentory.stores.search_index import EntityLabel, ensure_index, entity_label, index_models
+from mlentory.stores.search_index import EntityLabel, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,22 @@ def incomplete_records(records: list[dict[str, Any]], errors: list[dict[str, Any
             if r.get("identifier") in records_to_retry or (iris_to_retry and not iris_to_retry.isdisjoint(_iris_in(r)))}
 
 
+STATISTICS_FILE = "statistics_refreshed.json"
+
+
+def refresh_statistics(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> int:
+    """The counts (downloads, likes) of the models the extraction skipped as unchanged, updated in
+    place in the graph and the index: they change every day without a new revision, and re-running
+    the transformation for them would cost far more than these two writes."""
+    run = RunFolder(Path(run_folder))
+    updates = {source.mapping.model_iri(row["id"]): row[STATISTICS] for row in read_jsonl(run.file(EXTRACTION, SKIPPED_FILE)) if row.get(STATISTICS)}
+    graph = GraphLoader(driver).update_properties(updates) if updates else 0
+    documents = update_documents(es, index, updates) if updates else 0
+    write_json(run.file(STAGE, STATISTICS_FILE), {"models": len(updates), "graph_nodes": graph, "index_documents": documents})
+    log.info("statistics of %d unchanged models refreshed: %d graph nodes, %d index documents", len(updates), graph, documents)
+    return len(updates)
+
+
 def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     """Consolidate the run's errors, remember what was loaded (for incremental runs), report."""
     run = RunFolder(Path(run_folder))
@@ -178,6 +197,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "errors_by_part": dict(Counter(f"{e['stage']}/{e['part']}" for e in all_errors)),
         "warnings": len(warnings),
         "models_retried_next_run": len(incomplete),
+        "statistics_refreshed": read_json(run.file(STAGE, STATISTICS_FILE), {}).get("models", 0),
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)

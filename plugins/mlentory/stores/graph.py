@@ -189,6 +189,19 @@ class GraphLoader:
                 log.info("write conflict on a batch of %d (%s); again in %.1fs", len(records), type(exc).__name__, pause)
                 time.sleep(pause)
 
+    def update_properties(self, updates: dict[str, dict[str, Any]]) -> int:
+        """Literal properties of existing nodes, by IRI and JSON-LD term (``{iri: {"downloads": 3}}``),
+        in place: nothing else of the node changes, and an IRI with no node is left alone. Returns
+        the count of nodes updated."""
+        rows = [{"uri": iri, "props": {shortened(term): value for term, value in values.items()}} for iri, values in updates.items() if values]
+        updated = 0
+        with self._session() as session:
+            for start in range(0, len(rows), self.batch_size):
+                batch = rows[start:start + self.batch_size]
+                updated += session.execute_write(lambda tx, b=batch: tx.run(
+                    "UNWIND $rows AS row MATCH (n:Resource {uri: row.uri}) SET n += row.props RETURN count(n) AS c", rows=b).single()["c"])
+        return updated
+
     def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad
         record is reported alone. A write conflict with another writer is retried first.

@@ -151,3 +151,18 @@ def index_models(
             errors.append({"iri": iri_of.get(detail.get("_id"), detail.get("_id")), "reason": f"index: {json.dumps(detail.get('error'))[:300]}"})
     es.indices.refresh(index=index)
     return indexed, errors
+
+
+def update_documents(es: Elasticsearch, index: str, updates: dict[str, dict[str, Any]], chunk_size: int = 1_000) -> int:
+    """Fields of existing documents, by the model's IRI (``{iri: {"downloads": 3}}``: the fields are
+    the documents' own, which for counts are the JSON-LD terms), in place; an IRI with no document is
+    left alone. Returns the count of documents updated."""
+    actions = ({"_op_type": "update", "_index": index, "_id": document_id(iri), "doc": fields} for iri, fields in updates.items() if fields)
+    updated = 0
+    for ok, item in streaming_bulk(es, actions, chunk_size=chunk_size, raise_on_error=False, raise_on_exception=True, max_retries=3):
+        if ok:
+            updated += 1
+        elif item.get("update", {}).get("status") != 404:
+            raise RuntimeError(f"index update failed: {json.dumps(item)[:300]}")
+    es.indices.refresh(index=index)
+    return updated

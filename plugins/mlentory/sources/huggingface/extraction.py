@@ -26,7 +26,15 @@ from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_w
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
-from mlentory.sources.huggingface.hub import REPO_ID, HubClient, MalformedEntry, is_not_found, model_revision, modification_revision
+from mlentory.sources.huggingface.hub import (
+    REPO_ID,
+    HubClient,
+    MalformedEntry,
+    is_not_found,
+    model_revision,
+    model_statistics,
+    modification_revision,
+)
 from mlentory.sources.huggingface.properties import OPENML_DATASET_KEY, base_models, hf_tasks
 
 log = logging.getLogger(__name__)
@@ -190,7 +198,7 @@ def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
     duplicates, and skip models whose revision is already loaded: their ``sha``, or, for a model
     loaded from the dump, its last modification (a listed model not modified since is unchanged)."""
     return scaffolding.merge_harvests(run_folder, ("by_id", "latest", DUMP), model_revision, full_refresh,
-                                      same_revision=modification_revision)
+                                      same_revision=modification_revision, statistics=model_statistics)
 
 
 def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:

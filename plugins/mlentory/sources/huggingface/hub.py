@@ -126,6 +126,11 @@ def model_revision(record: dict[str, Any]) -> str | None:
     return record.get("sha") or (modification_revision(record) if record.get("from_dump") else None)
 
 
+def model_statistics(record: dict[str, Any]) -> dict[str, Any]:
+    """What changes without a commit: the counts the listing reports (JSON-LD terms)."""
+    return {term: record[key] for term, key in (("downloads", "downloads"), ("likes", "likes")) if isinstance(record.get(key), int)}
+
+
 def modification_revision(record: dict[str, Any]) -> str | None:
     """The revision a model loaded from the dump was recorded with: a model listed later with the
     same last modification has not changed since (a commit is a modification)."""

@@ -1,0 +1,49 @@
+"""Unchanged models still get their downloads and likes: the listing reports new counts for a model
+whose sha is the one loaded; the next run skips its transformation and updates the two counts in
+place, in the graph and in the index."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
+from pipeline import run_pipeline
+
+from mlentory.pipeline.run_folder import read_json, read_jsonl
+
+
+def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stores, tmp_path):
+    clear(stores)
+    use_data_root(tmp_path / "data")
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    server = start_replay(snapshot)
+    try:
+        first = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    model_id = next(read_jsonl(first / "extraction" / "models.jsonl"))["id"]
+    recorded = snapshot / "models" / f"{model_id.replace('/', '__')}.json"
+    record = json.loads(recorded.read_text())
+    recorded.write_text(json.dumps({**record, "downloads": 987654, "likes": 4321}))  # same sha: not a new revision
+
+    server = start_replay(snapshot)
+    try:
+        second = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert read_json(second / "extraction" / "SUCCESS.json")["models"] == 0  # nothing to transform
+    assert read_json(second / "transformation" / "SUCCESS.json")["models"] == 0
+    report = read_json(second / "loading" / "report.json")
+    assert report["statistics_refreshed"] == 5 and report["models_loaded"] == 0
+    iri = f"https://huggingface.co/{model_id}"
+    [node] = query(stores, "MATCH (m {uri: $u}) RETURN m.mlentory__downloads AS downloads, m.mlentory__likes AS likes, "
+                           "m.schema__name AS name", u=iri)
+    assert node == {"downloads": 987654, "likes": 4321, "name": model_id}  # the counts, and nothing else lost
+    es = stores.es()
+    hits = es.search(index="mlentory_models", query={"term": {"identifier": model_id}})["hits"]["hits"]
+    assert [(h["_source"]["downloads"], h["_source"]["likes"], h["_source"]["name"]) for h in hits] == [(987654, 4321, model_id)]
