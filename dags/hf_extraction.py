@@ -43,6 +43,9 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
     "dump_revision": Param("main", type="string", pattern=r"^[\w./-]{1,100}$", description="The dump's revision (branch, tag or commit)."),
     "dump_rows": Param(None, type=["null", "integer"], minimum=0,
                        description="Read at most this many rows of the dump (empty: all of them)."),
+    "max_withdrawal_checks": Param(1_000, type="integer", minimum=0, maximum=100_000,
+                                   description="After a complete dump: how many loaded models it no longer lists to ask the Hub "
+                                               "for (one request each); those gone are withdrawn."),
 }))
 def hf_extraction() -> None:
     @task
@@ -78,6 +81,12 @@ def hf_extraction() -> None:
         return extraction.merge_raw_models(run_folder, params["full_refresh"])
 
     @task
+    def hf_withdrawn_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.find_withdrawn_models(run_folder, hub(), params["max_withdrawal_checks"])
+
+    @task
     def hf_add_ancestor_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
@@ -96,6 +105,7 @@ def hf_extraction() -> None:
     cards = hf_model_cards(run_folder)
     ready = extraction_ready_task(HUGGINGFACE, EXTRACTION)(run_folder)
     harvested >> merged >> ancestors >> cards
+    merged >> hf_withdrawn_models(run_folder) >> ready
     for kind in ENTITY_KINDS:
         cards >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION)(run_folder) >> ready
 

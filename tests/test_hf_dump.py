@@ -5,6 +5,7 @@ as the API harvest; then the ordinary listing skips what has not changed since t
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -103,3 +104,39 @@ def test_models_from_the_dump_map_as_the_apis_do_and_the_listing_then_skips_the_
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_model_gone_from_the_complete_dump_and_from_the_hub_is_withdrawn(stores, dump_snapshot, tmp_path):
+    clear(stores)
+    use_data_root(tmp_path / "data")
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(dump_snapshot, snapshot)
+    server = start_replay(snapshot)
+    try:
+        run_pipeline({"num_models": 0, "ancestor_generations": 0, "bootstrap_from_dump": True, "max_error_rate": 0.3})
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The next day: one model deleted on the Hub (gone from the dump too), one left out of the dump but live.
+    deleted, left_out = "acme-ai/vision-det", "acme-ai/base-lm"
+    (snapshot / "models" / f"{deleted.replace('/', '__')}.json").unlink()
+    shutil.rmtree(snapshot / "dumps")
+    write_dump(snapshot, [row for row in dump_rows(snapshot) if row["modelId"] != left_out], rows_per_file=4)
+    server = start_replay(snapshot)
+    try:
+        run_folder = Path(run_pipeline({"num_models": 0, "ancestor_generations": 0, "bootstrap_from_dump": True, "max_error_rate": 0.3}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r["id"] for r in read_jsonl(run_folder / "extraction" / "withdrawn.jsonl")] == [deleted]
+    report = json.loads((run_folder / "loading" / "report.json").read_text())
+    assert report["withdrawn"] == 1
+    # Still in the graph (what links to it resolves), marked with the date; gone from the search.
+    [node] = query(stores, "MATCH (m {uri: $u}) RETURN m.mlentory__withdrawn AS withdrawn, m.schema__name AS name",
+                   u=f"https://huggingface.co/{deleted}")
+    assert node["withdrawn"] and node["name"] == deleted
+    es = stores.es()
+    names = {h["_source"]["identifier"] for h in es.search(index="mlentory_models", size=50, query={"match_all": {}})["hits"]["hits"]}
+    assert deleted not in names and left_out in names and len(names) == FIXTURE_MODELS - 1
+    assert query(stores, "MATCH (m {uri: $u}) RETURN m.mlentory__withdrawn AS withdrawn", u=f"https://huggingface.co/{left_out}") == [
+        {"withdrawn": None}]

@@ -139,6 +139,7 @@ class MLModel(FAIR4MLRecord):
     storage_requirements: str | None = Field(None, description="schema:storageRequirements, what the repository stores, with its unit.")
     downloads: int | None = Field(None, description="Downloads in the last 30 days at harvest time.")
     likes: int | None = Field(None, description="Likes at harvest time.")
+    withdrawn: datetime | None = Field(None, description="mlentory:withdrawn, when the model was found gone from its source (set by the reconciliation, never by a mapping).")
 
 
 class Dataset(FAIR4MLRecord):

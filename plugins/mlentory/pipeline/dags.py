@@ -260,11 +260,11 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             outlet_events[assets.index].extra = {"run_folder": run_folder, "index": params["index"], "documents": documents}
             return documents
 
-        @task(task_id=f"{key}_refresh_statistics")
-        def refresh_statistics(run_folder: str, params: dict[str, Any] | None = None) -> int:
+        @task(task_id=f"{key}_freshness")
+        def freshness(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
             from mlentory.pipeline import loading as stage
 
-            return stage.refresh_statistics(source, run_folder, neo4j_driver(), elasticsearch_client(), params["index"])
+            return stage.apply_freshness(source, run_folder, neo4j_driver(), elasticsearch_client(), params["index"])
 
         @task(task_id=f"{key}_loading_report", outlets=[assets.graph, assets.loaded])
         def loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
@@ -279,7 +279,7 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         entities = load_entities.expand_kwargs(entity_jobs(folders))
         models = load_models.expand_kwargs(model_jobs(folders))
         indexed = index_models.expand(run_folder=folders)
-        refreshed = refresh_statistics.expand(run_folder=folders)
+        refreshed = freshness.expand(run_folder=folders)
         reports = loading_report.expand(run_folder=folders)
         rdf_store_ready() >> entities >> models >> indexed >> refreshed >> reports
 

@@ -55,6 +55,7 @@ def create_run_folder(data_root: str, source_key: str) -> str:
 
 STATISTICS = "statistics"
 SKIPPED_FILE = "skipped_unchanged.jsonl"
+WITHDRAWN_FILE = "withdrawn.jsonl"  # {"id", "withdrawn" (when found gone), "reason"}: models gone from the source
 
 
 def raw_file(run: RunFolder, harvest: str) -> Path:

@@ -19,7 +19,7 @@ from neo4j import Driver
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
-from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS
+from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
@@ -28,7 +28,7 @@ from mlentory.pipeline.state import LoadedRevisions
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
 from mlentory.stores.graph import GraphLoader
-from mlentory.stores.search_index import EntityLabel, ensure_index, entity_label, index_models, update_documents
+from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,30 @@ def incomplete_records(records: list[dict[str, Any]], errors: list[dict[str, Any
 
 
 STATISTICS_FILE = "statistics_refreshed.json"
+WITHDRAWN_REPORT = "withdrawn.json"
+
+
+def apply_freshness(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> dict[str, int]:
+    """What changed at the source without a new revision: counts of unchanged models, and models
+    gone from it."""
+    return {"statistics_refreshed": refresh_statistics(source, run_folder, driver, es, index),
+            "withdrawn": withdraw_models(source, run_folder, driver, es, index)}
+
+
+def withdraw_models(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> int:
+    """Models the extraction found gone from the source: marked ``withdrawn`` (with the date) in the
+    graph, where what links to them still finds them; removed from the search index; forgotten by
+    the incremental state, so that one coming back is processed again."""
+    run = RunFolder(Path(run_folder))
+    rows = list(read_jsonl(run.file(EXTRACTION, WITHDRAWN_FILE)))
+    if not rows:
+        return 0
+    marked = GraphLoader(driver).update_properties({source.mapping.model_iri(r["id"]): {"withdrawn": r["withdrawn"]} for r in rows})
+    removed = delete_documents(es, index, [source.mapping.model_iri(r["id"]) for r in rows])
+    LoadedRevisions(run).remove({r["id"] for r in rows})
+    write_json(run.file(STAGE, WITHDRAWN_REPORT), {"models": len(rows), "graph_nodes": marked, "index_documents_removed": removed})
+    log.info("%d models withdrawn: %d graph nodes marked, %d index documents removed", len(rows), marked, removed)
+    return len(rows)
 
 
 def refresh_statistics(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> int:
@@ -198,6 +222,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "warnings": len(warnings),
         "models_retried_next_run": len(incomplete),
         "statistics_refreshed": read_json(run.file(STAGE, STATISTICS_FILE), {}).get("models", 0),
+        "withdrawn": read_json(run.file(STAGE, WITHDRAWN_REPORT), {}).get("models", 0),
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)

@@ -56,6 +56,11 @@ class LoadedRevisions:
         with exclusive(self.path):
             write_json(self.path, {**self.load(), **revisions})
 
+    def remove(self, ids: set[str]) -> None:
+        """Forget models (withdrawn at the source): should one come back, it is processed again."""
+        with exclusive(self.path):
+            write_json(self.path, {k: v for k, v in self.load().items() if k not in ids})
+
 
 # A cached lookup that failed for good (``{"found": False, UNREADABLE: reason}``) is asked again after
 # this long, whatever the cache's own time to live: the source (or this pipeline) may have fixed it.

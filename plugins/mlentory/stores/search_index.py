@@ -166,3 +166,16 @@ def update_documents(es: Elasticsearch, index: str, updates: dict[str, dict[str,
             raise RuntimeError(f"index update failed: {json.dumps(item)[:300]}")
     es.indices.refresh(index=index)
     return updated
+
+
+def delete_documents(es: Elasticsearch, index: str, iris: list[str], chunk_size: int = 1_000) -> int:
+    """The documents of these models removed (one already gone is no error). Returns the count removed."""
+    actions = ({"_op_type": "delete", "_index": index, "_id": document_id(iri)} for iri in iris)
+    removed = 0
+    for ok, item in streaming_bulk(es, actions, chunk_size=chunk_size, raise_on_error=False, raise_on_exception=True, max_retries=3):
+        if ok:
+            removed += 1
+        elif item.get("delete", {}).get("status") != 404:
+            raise RuntimeError(f"index delete failed: {json.dumps(item)[:300]}")
+    es.indices.refresh(index=index)
+    return removed

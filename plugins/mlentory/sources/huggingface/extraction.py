@@ -10,7 +10,7 @@ import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,7 @@ def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] |
 
 DUMP = "dump"
 DUMP_CARDS = "dump_cards"
+DUMP_COMPLETE = "dump_complete.json"
 
 
 def harvest_dump(run_folder: str, hub: HubClient, dataset: str, revision: str, limit: int | None) -> int:
@@ -188,6 +189,8 @@ def harvest_dump(run_folder: str, hub: HubClient, dataset: str, revision: str, l
                     progress.advance(10_000)
             local.unlink()  # the run folder keeps the records; the file was only a way to them
     run.write_errors(STAGE, "models_dump", malformed)
+    if limit is None:  # every model of the dump: what it lacks is a candidate for withdrawal
+        write_json(run.file(STAGE, DUMP_COMPLETE), {"dataset": dataset, "commit": dump.commit, "rows": position})
     log.info("dump %s@%s: %d rows in %d files, %d models (%d with a card), %d malformed rows listed as errors",
              dataset, dump.commit[:12], position, len(dump.files), records.count, cards.count, len(malformed))
     return records.count
@@ -230,6 +233,38 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
     write_jsonl(models_file, models + added)
     run.write_warnings(STAGE, "ancestors", missing)
     return len(added)
+
+
+def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> int:
+    """Models loaded before that the whole dump no longer lists, asked for one by one (at most
+    ``max_checks``, the oldest loaded first is not known: by id): those the Hub answers "not found"
+    (deleted, or made private) are withdrawn (``withdrawn.jsonl``). Only after a complete dump: a
+    partial listing says nothing of what it does not list."""
+    from mlentory.pipeline.extraction import WITHDRAWN_FILE
+
+    run = RunFolder(Path(run_folder))
+    if not run.file(STAGE, DUMP_COMPLETE).exists():
+        return 0
+    listed = {r["id"] for harvest in (DUMP, "latest", "by_id") for r in read_jsonl(scaffolding.raw_file(run, harvest))}
+    candidates = sorted(set(LoadedRevisions(run).load()) - listed)
+    withdrawn, still_there, unknown = [], 0, []
+    checked_at = datetime.now(UTC).isoformat()
+    for model_id in candidates[:max_checks]:
+        try:
+            hub.model(model_id)
+            still_there += 1  # not in the dump (it lags, or leaves some out), but live: kept
+        except Exception as exc:
+            if is_not_found(exc):
+                withdrawn.append({"id": model_id, "withdrawn": checked_at, "reason": "not in the complete dump; the Hub answers not found"})
+            else:  # asked again by the next reconciliation
+                unknown.append({"id": model_id, "what": "withdrawal check", "reason": error_record(model_id, exc)["reason"]})
+    write_jsonl(run.file(STAGE, WITHDRAWN_FILE), withdrawn)
+    run.write_warnings(STAGE, "withdrawal_checks", unknown + ([{"what": "withdrawal check", "reason": f"{len(candidates) - max_checks} candidates "
+                                                                "left for the next reconciliation (max_withdrawal_checks)"}]
+                                                              if len(candidates) > max_checks else []))
+    log.info("%d loaded models not in the dump: %d checked, %d withdrawn, %d still on the Hub, %d unknown",
+             len(candidates), min(len(candidates), max_checks), len(withdrawn), still_there, len(unknown))
+    return len(withdrawn)
 
 
 def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
