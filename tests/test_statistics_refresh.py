@@ -47,3 +47,44 @@ def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stor
     es = stores.es()
     hits = es.search(index="mlentory_models", query={"term": {"identifier": model_id}})["hits"]["hits"]
     assert [(h["_source"]["downloads"], h["_source"]["likes"], h["_source"]["name"]) for h in hits] == [(987654, 4321, model_id)]
+    # The history has the first load of each model and, since, only the counts of this one.
+    history = [row for path in sorted((tmp_path / "data" / "hf" / "history").glob("*.jsonl")) for row in read_jsonl(path)]
+    assert sum(1 for row in history if row.get("new")) == 5
+    assert [row["changed"] for row in history if not row.get("new")] == [{"downloads": 987654, "likes": 4321}]
+
+
+def test_a_models_state_at_a_past_date_is_read_back_from_its_history(stores, tmp_path):
+    from datetime import UTC, datetime
+
+    from mlentory.pipeline.history import state_at
+
+    clear(stores)
+    use_data_root(tmp_path / "data")
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
+    server = start_replay(snapshot)
+    try:
+        first = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    between = datetime.now(UTC)
+    model_id = next(read_jsonl(first / "extraction" / "models.jsonl"))["id"]
+    recorded = snapshot / "models" / f"{model_id.replace('/', '__')}.json"
+    record = json.loads(recorded.read_text())
+    recorded.write_text(json.dumps({**record, "sha": "f" * 40, "likes": 7}))  # a new commit
+    server = start_replay(snapshot)
+    try:
+        second = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert json.loads((second / "loading" / "report.json").read_text())["models_changed"] == 1
+    root = tmp_path / "data" / "hf"
+    before, now = state_at(root, model_id, between), state_at(root, model_id, datetime.now(UTC))
+    assert before["version"] == record["sha"] and before["likes"] == record["likes"] and before["name"] == model_id
+    assert now["version"] == "f" * 40 and now["likes"] == 7 and now["name"] == model_id
+    assert state_at(root, model_id, datetime(2020, 1, 1, tzinfo=UTC)) is None  # not loaded yet then
+    changed = [row["changed"] for path in sorted((root / "history").glob("*.jsonl")) for row in read_jsonl(path) if not row.get("new")]
+    # Only what the commit changed: the revision, the links pinned to it, and the count.
+    assert [sorted(row) for row in changed] == [["archivedAt", "likes", "readme", "sourceSha", "version"]]

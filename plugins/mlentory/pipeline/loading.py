@@ -10,6 +10,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from neo4j import Driver
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
+from mlentory.pipeline import history
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
@@ -178,6 +180,7 @@ def withdraw_models(source: Source, run_folder: str, driver: Driver, es: Elastic
     marked = GraphLoader(driver).update_properties({source.mapping.model_iri(r["id"]): {"withdrawn": r["withdrawn"]} for r in rows})
     removed = delete_documents(es, index, [source.mapping.model_iri(r["id"]) for r in rows])
     LoadedRevisions(run).remove({r["id"] for r in rows})
+    history.record_changes(run, {r["id"]: {"withdrawn": r["withdrawn"]} for r in rows}, datetime.now(UTC), withdrawn=True)
     write_json(run.file(STAGE, WITHDRAWN_REPORT), {"models": len(rows), "graph_nodes": marked, "index_documents_removed": removed})
     log.info("%d models withdrawn: %d graph nodes marked, %d index documents removed", len(rows), marked, removed)
     return len(rows)
@@ -188,9 +191,11 @@ def refresh_statistics(source: Source, run_folder: str, driver: Driver, es: Elas
     place in the graph and the index: they change every day without a new revision, and re-running
     the transformation for them would cost far more than these two writes."""
     run = RunFolder(Path(run_folder))
-    updates = {source.mapping.model_iri(row["id"]): row[STATISTICS] for row in read_jsonl(run.file(EXTRACTION, SKIPPED_FILE)) if row.get(STATISTICS)}
+    by_id = {row["id"]: row[STATISTICS] for row in read_jsonl(run.file(EXTRACTION, SKIPPED_FILE)) if row.get(STATISTICS)}
+    updates = {source.mapping.model_iri(model_id): counts for model_id, counts in by_id.items()}
     graph = GraphLoader(driver).update_properties(updates) if updates else 0
     documents = update_documents(es, index, updates) if updates else 0
+    history.record_changes(run, by_id, datetime.now(UTC))
     write_json(run.file(STAGE, STATISTICS_FILE), {"models": len(updates), "graph_nodes": graph, "index_documents": documents})
     log.info("statistics of %d unchanged models refreshed: %d graph nodes, %d index documents", len(updates), graph, documents)
     return len(updates)
@@ -209,6 +214,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
     incomplete = incomplete_records(loaded, all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))
     LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
+    changed = history.record_loads(run, loaded, datetime.now(UTC))
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", len(models))
     record_errors = len(failed_to_load) + (transformed - len(models))
     summary = {
@@ -223,6 +229,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "models_retried_next_run": len(incomplete),
         "statistics_refreshed": read_json(run.file(STAGE, STATISTICS_FILE), {}).get("models", 0),
         "withdrawn": read_json(run.file(STAGE, WITHDRAWN_REPORT), {}).get("models", 0),
+        "models_changed": changed,
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)
