@@ -28,11 +28,14 @@ class Progress:
     """Logs counts and rate once per chunk, so long runs show they are alive and how fast."""
 
     what: str
-    total: int
+    total: int | None  # None: not known in advance (a dump read file by file)
     done: int = 0
     started: float = field(default_factory=time.monotonic)
 
     def advance(self, count: int) -> None:
         self.done += count
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        log.info("%s: %d/%d (%.0f/s)", self.what, self.done, self.total, self.done / elapsed)
+        if self.total is None:
+            log.info("%s: %d (%.0f/s)", self.what, self.done, self.done / elapsed)
+        else:
+            log.info("%s: %d/%d (%.0f/s)", self.what, self.done, self.total, self.done / elapsed)

@@ -166,7 +166,7 @@ def harvest_dump(run_folder: str, hub: HubClient, dataset: str, revision: str, l
     run = RunFolder(Path(run_folder))
     dump = dump_files(hub, dataset, revision)
     malformed: list[dict[str, Any]] = []
-    progress = Progress("dump rows", limit or 0)
+    progress = Progress("dump rows", limit)
     position = 0
     with jsonl_writer(scaffolding.raw_file(run, DUMP)) as records, jsonl_writer(scaffolding.raw_file(run, DUMP_CARDS)) as cards:
         for filename in dump.files:
