@@ -128,7 +128,7 @@ def transformation_stage(run_folder: str) -> dict[str, float]:
     steps: dict[str, float] = {}
     jobs = timed(steps, "plan", transformation.plan_property_jobs, HUGGINGFACE, [run_folder])
     for job in jobs:
-        timed(steps, "property groups", transformation.extract_property_group, HUGGINGFACE, job["run_folder"], job["group"], job["chunk"])
+        timed(steps, "property groups", transformation.extract_properties, HUGGINGFACE, job["run_folder"], job["chunk"])
     timed(steps, "linking", transformation.link_entities, HUGGINGFACE, run_folder)
     timed(steps, "normalize", transformation.normalize_models, HUGGINGFACE, run_folder, 1.0)
     return steps

@@ -168,13 +168,13 @@ def extraction_ready_task(source: Source, extraction_module: str):  # noqa: ANN2
 
 def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
     """``<key>_transformation``: every run folder its ``raw`` asset events name -> FAIR4ML JSON-LD,
-    (run folder x property group x chunk) in parallel mapped tasks; emits ``normalized``."""
+    (run folder x chunk) in parallel mapped tasks, each running every property group; emits ``normalized``."""
     key, assets = source.key, source.assets
 
     @dag(schedule=[assets.raw], **dag_arguments(source, "transformation", doc_md, {
         "run_folder": run_folder_param("transform", "extraction"),
         "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
-                            description="Records per mapped task (groups x chunks tasks run in parallel)."),
+                            description="Records per mapped task (one task per chunk runs every property group)."),
     }))
     def transformation() -> None:
         @task(task_id=f"{key}_property_chunks")
@@ -184,10 +184,10 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.plan_property_jobs(source, folders, params["chunk_size"])
 
         @task(task_id=f"{key}_properties", max_active_tis_per_dag=4)
-        def properties(run_folder: str, group: str, chunk: int) -> int:
+        def properties(run_folder: str, chunk: int) -> int:
             from mlentory.pipeline import transformation as stage
 
-            return stage.extract_property_group(source, run_folder, group, chunk)
+            return stage.extract_properties(source, run_folder, chunk)
 
         @task(task_id=f"{key}_entity_linking")
         def entity_linking(run_folder: str) -> dict[str, int]:

@@ -3,9 +3,10 @@
 What is the source's own (its property groups, linkers and IRIs) comes from its ``SourceMapping``.
 
 1. ``plan_property_jobs``: split each run folder's models (with their cards) into
-   ``chunks/<chunk>.jsonl``, so property extraction fans out over (run folder x property group x
-   chunk) mapped tasks that each read one file.
-2. ``extract_property_group``: one group on one chunk -> ``partial/<group>/<chunk>.jsonl``.
+   ``chunks/<chunk>.jsonl``, so property extraction fans out over (run folder x chunk) mapped tasks
+   that each read one file.
+2. ``extract_properties``: every property group on one chunk, each record read and its arguments
+   built (a card parsed) once -> ``partial/<group>/<chunk>.jsonl`` per group.
 3. ``link_entities``: every mention -> IRIs, every linked entity -> a FAIR4ML record.
 4. ``normalize_models``: merge the partials per model, resolve mentions, validate with pydantic,
    write ``models/<chunk>.jsonld``; a record that fails anywhere is listed in errors/, not written.
@@ -40,11 +41,10 @@ LINKED_KINDS = (*ENTITY_MODELS, *STUB_KINDS)
 
 
 def plan_property_jobs(source: Source, run_folders: list[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[dict[str, Any]]:
-    """One job per (run folder, property group, chunk): the mapped property-extraction tasks. The
-    chunks grow when the jobs would exceed what Airflow maps (``max_map_length``)."""
-    groups = list(source.mapping.property_groups)
-    jobs = [{"run_folder": run_folder, "group": group, "chunk": chunk}
-            for run_folder in run_folders for chunk in plan_chunks(source, run_folder, chunk_size) for group in groups]
+    """One job per (run folder, chunk): the mapped property-extraction tasks, each running every
+    group (a task per group re-read and re-parsed every record once per group). The chunks grow when
+    the jobs would exceed what Airflow maps (``max_map_length``)."""
+    jobs = [{"run_folder": run_folder, "chunk": chunk} for run_folder in run_folders for chunk in plan_chunks(source, run_folder, chunk_size)]
     if len(jobs) > MAX_MAPPED_TASKS:
         bigger = math.ceil(chunk_size * len(jobs) / MAX_MAPPED_TASKS)
         log.info("%d jobs exceed %d mapped tasks: chunks of %d models instead of %d", len(jobs), MAX_MAPPED_TASKS, bigger, chunk_size)
@@ -96,23 +96,36 @@ def chunk_revisions(run: RunFolder, chunk: int) -> dict[str, str | None]:
     return {row["id"]: row.get("revision") for row in read_jsonl(chunk_file(run, chunk))}
 
 
-def extract_property_group(source: Source, run_folder: str, group: str, chunk: int) -> int:
+def extract_properties(source: Source, run_folder: str, chunk: int, groups: list[str] | None = None) -> int:
+    """The property groups (every one, or those named) on one chunk: each record is read and its
+    arguments built once for all groups. Returns the records read."""
     run = RunFolder(Path(run_folder))
-    extract = source.mapping.property_groups[group]
-    rows, errors, warnings = [], [], []
+    extractors = {group: source.mapping.property_groups[group] for group in groups or source.mapping.property_groups}
+    rows: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
+    errors: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
+    warnings: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
+    records = 0
     for record_id, arguments in iter_chunk(source.mapping, run, chunk):
-        try:
-            properties = extract(*arguments)
-        except Exception as exc:  # one bad record must not stop the others
-            errors.append({"id": record_id, "reason": f"{group}: {type(exc).__name__}: {exc}"})
-            continue
-        warnings += [{"id": record_id, **note} for note in properties.pop(WARNINGS, [])]
-        rows.append({"id": record_id, "properties": properties})
-    run.write_errors(STAGE, f"{group}_{chunk:05d}", errors)
-    run.write_warnings(STAGE, f"{group}_{chunk:05d}", warnings)
-    count = write_jsonl(partial_file(run, group, chunk), rows)
-    log.info("group %s chunk %d: %d records, %d errors", group, chunk, count, len(errors))
-    return count
+        records += 1
+        for group, extract in extractors.items():
+            try:
+                properties = extract(*arguments)
+            except Exception as exc:  # one bad record must not stop the others
+                errors[group].append({"id": record_id, "reason": f"{group}: {type(exc).__name__}: {exc}"})
+                continue
+            warnings[group] += [{"id": record_id, **note} for note in properties.pop(WARNINGS, [])]
+            rows[group].append({"id": record_id, "properties": properties})
+    for group in extractors:
+        run.write_errors(STAGE, f"{group}_{chunk:05d}", errors[group])
+        run.write_warnings(STAGE, f"{group}_{chunk:05d}", warnings[group])
+        write_jsonl(partial_file(run, group, chunk), rows[group])
+    log.info("chunk %d: %d records through %d groups, %d errors", chunk, records, len(extractors), sum(map(len, errors.values())))
+    return records
+
+
+def extract_property_group(source: Source, run_folder: str, group: str, chunk: int) -> int:
+    """One property group on one chunk (``extract_properties`` for one group)."""
+    return extract_properties(source, run_folder, chunk, [group])
 
 
 def link_entities(source: Source, run_folder: str) -> dict[str, int]:
