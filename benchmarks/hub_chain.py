@@ -103,7 +103,9 @@ def timed(steps: dict[str, float], name: str, call, *args):  # noqa: ANN001, ANN
 
 
 def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str, float]:
+    from mlentory.pipeline.extraction import collect_mentions
     from mlentory.settings import HF_DUMP_DATASET
+    from mlentory.sources import HUGGINGFACE
     from mlentory.sources.huggingface import extraction
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
@@ -115,6 +117,7 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
     timed(steps, "merge", extraction.merge_raw_models, run_folder, False)
     timed(steps, "ancestors", extraction.add_ancestor_models, run_folder, hub, 1, False)
     timed(steps, "cards", extraction.fetch_model_cards, run_folder, hub)
+    timed(steps, "mentions", collect_mentions, HUGGINGFACE, run_folder)
     for kind in ("datasets", "articles", "keywords", "tasks", "licenses", "languages", "organisations"):
         timed(steps, f"identify {kind}", extraction.identify_entities_with_connections, run_folder, kind)
     timed(steps, "finish", extraction.finish_extraction, run_folder, 1.0)

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task
+from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
 from mlentory.sources import AI4LIFE
 
 EXTRACTION = "mlentory.sources.bioimageio.extraction"  # imported by the tasks, when they run
@@ -51,8 +51,10 @@ def ai4life_extraction() -> None:
     merged = ai4life_raw_models(run_folder)
     ready = extraction_ready_task(AI4LIFE, EXTRACTION)(run_folder)
     ai4life_raw_resources(run_folder) >> merged
+    mentions = mentions_task(AI4LIFE)(run_folder)
+    merged >> mentions
     for kind in ENTITY_KINDS:
-        merged >> entity_identification_task(AI4LIFE, kind, EXTRACTION)(run_folder) >> ready
+        mentions >> entity_identification_task(AI4LIFE, kind, EXTRACTION)(run_folder) >> ready
 
 
 ai4life_extraction()

@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task
+from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
 from mlentory.settings import HF_DUMP_DATASET
 from mlentory.sources import HUGGINGFACE
 
@@ -106,8 +106,10 @@ def hf_extraction() -> None:
     ready = extraction_ready_task(HUGGINGFACE, EXTRACTION)(run_folder)
     harvested >> merged >> ancestors >> cards
     merged >> hf_withdrawn_models(run_folder) >> ready
+    mentions = mentions_task(HUGGINGFACE)(run_folder)
+    cards >> mentions
     for kind in ENTITY_KINDS:
-        cards >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION)(run_folder) >> ready
+        mentions >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION)(run_folder) >> ready
 
 
 hf_extraction()

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task
+from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
 from mlentory.settings import OPENML_MEASURES
 from mlentory.sources import OPENML
 
@@ -66,8 +66,10 @@ def openml_extraction() -> None:
     # A flow's runs are part of its revision: evaluations are listed before the flows are merged.
     merged = openml_raw_models(run_folder)
     openml_raw_flows(run_folder) >> evaluations >> merged
+    mentions = mentions_task(OPENML)(run_folder)
+    merged >> mentions
     for kind in ENTITY_KINDS:
-        merged >> entity_identification_task(OPENML, kind, EXTRACTION)(run_folder) >> ready
+        mentions >> entity_identification_task(OPENML, kind, EXTRACTION)(run_folder) >> ready
 
 
 openml_extraction()

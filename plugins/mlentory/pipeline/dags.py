@@ -138,6 +138,19 @@ def run_folders_task(source: Source, asset: Asset, after_stage: str, stage: str)
     return run_folders
 
 
+def mentions_task(source: Source):  # noqa: ANN201 - an Airflow task
+    """``<key>_mentions``: every entity the run's records mention, per kind, in one pass, for the
+    identification tasks that follow."""
+
+    @task(task_id=f"{source.key}_mentions")
+    def mentions(run_folder: str) -> dict[str, int]:
+        from mlentory.pipeline import extraction
+
+        return extraction.collect_mentions(source, run_folder)
+
+    return mentions
+
+
 def entity_identification_task(source: Source, kind: str, extraction_module: str):  # noqa: ANN201 - an Airflow task
     """``<key>_<kind>``: the extraction's identification of one entity kind (the module's
     ``identify_entities_with_connections``), emitting the kind's asset with its count."""

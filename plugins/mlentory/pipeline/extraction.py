@@ -19,7 +19,7 @@ from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, LoadedRevisions
 
@@ -172,12 +172,24 @@ def identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clien
     return {k: cache.get(k) or {"found": False} for k in keys}
 
 
-def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
-    """Every ``kind`` entity the extracted records mention, found by running the source's property
-    groups that mention it: where an entity comes from is answered by the mapping alone."""
+MENTIONS_FILE = "mentions.json"
+
+
+def collect_mentions(source: Source, run_folder: str) -> dict[str, int]:
+    """Every entity the extracted records mention, per kind, in one pass over the records (each
+    read, its card parsed, and each group that mentions anything run once), for the identification
+    tasks (``mentions.json``). Where an entity comes from is answered by the mapping alone."""
+    run = RunFolder(Path(run_folder))
+    keys = _mentions(source, run, tuple(source.mapping.groups_mentioning))
+    write_json(run.file(STAGE, MENTIONS_FILE), keys)
+    return {kind: len(found) for kind, found in keys.items()}
+
+
+def _mentions(source: Source, run: RunFolder, kinds: tuple[str, ...]) -> dict[str, list[str]]:
     mapping = source.mapping
-    groups = mapping.groups_mentioning.get(kind, ())
-    keys: dict[str, None] = {}
+    wanted = {kind: mapping.groups_mentioning.get(kind, ()) for kind in kinds}
+    groups = sorted({group for kind_groups in wanted.values() for group in kind_groups})
+    keys: dict[str, dict[str, None]] = {kind: {} for kind in kinds}
     for row in mapping.records(run) if groups else ():
         arguments = mapping.record_arguments(row)
         for group in groups:
@@ -185,8 +197,19 @@ def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
                 partial = mapping.property_groups[group](*arguments)
             except Exception:  # reported by the transformation stage, which owns the record
                 continue
-            keys.update(dict.fromkeys(m["key"] for m in mentions_in(partial, kind)))
-    return list(keys)
+            for kind, kind_groups in wanted.items():
+                if group in kind_groups:
+                    keys[kind].update(dict.fromkeys(m["key"] for m in mentions_in(partial, kind)))
+    return {kind: list(found) for kind, found in keys.items()}
+
+
+def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
+    """Every ``kind`` entity the extracted records mention: from ``collect_mentions`` when it ran,
+    else found now."""
+    collected = read_json(run.file(STAGE, MENTIONS_FILE))
+    if collected is not None:
+        return collected.get(kind, [])
+    return _mentions(source, run, (kind,))[kind]
 
 
 def identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:
