@@ -1,11 +1,12 @@
-"""Unchanged models still get their downloads and likes: the listing reports new counts for a model
-whose sha is the one loaded; the next run skips its transformation and updates the two counts in
-place, in the graph and in the index."""
+"""Freshness between two runs of the Hub's chain on the fixture, one model changed upstream in
+between: unchanged models still get their downloads and likes (updated in place, without their
+transformation), and each change is in the history, from which a past state reads back."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
@@ -14,28 +15,33 @@ from pipeline import run_pipeline
 from mlentory.pipeline.run_folder import read_json, read_jsonl
 
 
-def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stores, tmp_path):
+def _run(snapshot: Path) -> Path:
+    server = start_replay(snapshot)
+    try:
+        return Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def two_runs(stores, tmp_path: Path, change: dict) -> tuple[str, dict, datetime, Path]:  # noqa: ANN001
+    """A run, then ``change`` made to the recorded model of the first model it loaded, then a
+    second run. Returns the model's id, its record before, the time between the runs, the second run."""
     clear(stores)
     use_data_root(tmp_path / "data")
     snapshot = tmp_path / "snapshot"
     shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
-    server = start_replay(snapshot)
-    try:
-        first = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
-    finally:
-        server.shutdown()
-        server.server_close()
+    first = _run(snapshot)
+    between = datetime.now(UTC)
     model_id = next(read_jsonl(first / "extraction" / "models.jsonl"))["id"]
     recorded = snapshot / "models" / f"{model_id.replace('/', '__')}.json"
     record = json.loads(recorded.read_text())
-    recorded.write_text(json.dumps({**record, "downloads": 987654, "likes": 4321}))  # same sha: not a new revision
+    recorded.write_text(json.dumps({**record, **change}))
+    return model_id, record, between, _run(snapshot)
 
-    server = start_replay(snapshot)
-    try:
-        second = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
-    finally:
-        server.shutdown()
-        server.server_close()
+
+def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stores, tmp_path):
+    model_id, _, _, second = two_runs(stores, tmp_path, {"downloads": 987654, "likes": 4321})  # same sha: not a new revision
     assert read_json(second / "extraction" / "SUCCESS.json")["models"] == 0  # nothing to transform
     assert read_json(second / "transformation" / "SUCCESS.json")["models"] == 0
     report = read_json(second / "loading" / "report.json")
@@ -54,31 +60,9 @@ def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stor
 
 
 def test_a_models_state_at_a_past_date_is_read_back_from_its_history(stores, tmp_path):
-    from datetime import UTC, datetime
-
     from mlentory.pipeline.history import state_at
 
-    clear(stores)
-    use_data_root(tmp_path / "data")
-    snapshot = tmp_path / "snapshot"
-    shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
-    server = start_replay(snapshot)
-    try:
-        first = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
-    finally:
-        server.shutdown()
-        server.server_close()
-    between = datetime.now(UTC)
-    model_id = next(read_jsonl(first / "extraction" / "models.jsonl"))["id"]
-    recorded = snapshot / "models" / f"{model_id.replace('/', '__')}.json"
-    record = json.loads(recorded.read_text())
-    recorded.write_text(json.dumps({**record, "sha": "f" * 40, "likes": 7}))  # a new commit
-    server = start_replay(snapshot)
-    try:
-        second = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
-    finally:
-        server.shutdown()
-        server.server_close()
+    model_id, record, between, second = two_runs(stores, tmp_path, {"sha": "f" * 40, "likes": 7})  # a new commit
     assert json.loads((second / "loading" / "report.json").read_text())["models_changed"] == 1
     root = tmp_path / "data" / "hf"
     before, now = state_at(root, model_id, between), state_at(root, model_id, datetime.now(UTC))

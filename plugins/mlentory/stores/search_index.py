@@ -157,25 +157,23 @@ def update_documents(es: Elasticsearch, index: str, updates: dict[str, dict[str,
     """Fields of existing documents, by the model's IRI (``{iri: {"downloads": 3}}``: the fields are
     the documents' own, which for counts are the JSON-LD terms), in place; an IRI with no document is
     left alone. Returns the count of documents updated."""
-    actions = ({"_op_type": "update", "_index": index, "_id": document_id(iri), "doc": fields} for iri, fields in updates.items() if fields)
-    updated = 0
-    for ok, item in streaming_bulk(es, actions, chunk_size=chunk_size, raise_on_error=False, raise_on_exception=True, max_retries=3):
-        if ok:
-            updated += 1
-        elif item.get("update", {}).get("status") != 404:
-            raise RuntimeError(f"index update failed: {json.dumps(item)[:300]}")
-    es.indices.refresh(index=index)
-    return updated
+    return _in_place(es, index, "update", ({"_id": document_id(iri), "doc": fields} for iri, fields in updates.items() if fields), chunk_size)
 
 
 def delete_documents(es: Elasticsearch, index: str, iris: list[str], chunk_size: int = 1_000) -> int:
     """The documents of these models removed (one already gone is no error). Returns the count removed."""
-    actions = ({"_op_type": "delete", "_index": index, "_id": document_id(iri)} for iri in iris)
-    removed = 0
-    for ok, item in streaming_bulk(es, actions, chunk_size=chunk_size, raise_on_error=False, raise_on_exception=True, max_retries=3):
+    return _in_place(es, index, "delete", ({"_id": document_id(iri)} for iri in iris), chunk_size)
+
+
+def _in_place(es: Elasticsearch, index: str, operation: str, actions: Iterable[dict[str, Any]], chunk_size: int) -> int:
+    """A bulk ``operation`` on existing documents: a document that is not there is skipped, any other
+    failure raised. Returns the count done."""
+    done = 0
+    for ok, item in streaming_bulk(es, ({"_op_type": operation, "_index": index, **action} for action in actions), chunk_size=chunk_size,
+                                   raise_on_error=False, raise_on_exception=True, max_retries=3):
         if ok:
-            removed += 1
-        elif item.get("delete", {}).get("status") != 404:
-            raise RuntimeError(f"index delete failed: {json.dumps(item)[:300]}")
+            done += 1
+        elif item.get(operation, {}).get("status") != 404:
+            raise RuntimeError(f"index {operation} failed: {json.dumps(item)[:300]}")
     es.indices.refresh(index=index)
-    return removed
+    return done
