@@ -184,7 +184,8 @@ def up(args: argparse.Namespace) -> None:
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
     env = airflow_env(ports, password)
     python = sys.executable
-    start("replay", [python, "-m", "devstack.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"])],
+    # Listing pages of the Hub's own size (up to 1,000 models a page).
+    start("replay", [python, "-m", "devstack.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"]), "--page-size", "1000"],
           {**env, "PYTHONPATH": str(ROOT)}, ports["replay"])
     say("migrating the Airflow database ...")
     subprocess.run([python, "-m", "airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -242,9 +243,11 @@ def up(args: argparse.Namespace) -> None:
             settled = dag_runs and all(r["state"] == "success" for r in dag_runs)
             return settled and (run_folders[key] / stage / "SUCCESS.json").exists()
 
+        # How long a stage may take before the job gives up: 20 minutes, and more for a big harvest.
+        stage_timeout = 1200 + args.models // 10
         for stage in ("extraction", "transformation", "loading"):
             for key in SOURCE_KEYS:
-                wait_for(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s), timeout=1200, interval=3)
+                wait_for(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s), timeout=stage_timeout, interval=3)
                 say(f"{key}_{stage} succeeded ({time.monotonic() - started:.0f}s since the triggers): {stage_summary(run_folders[key], stage)}")
 
     summarize(ports, password)
