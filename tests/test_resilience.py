@@ -85,9 +85,8 @@ def test_one_bad_record_is_listed_and_the_others_are_transformed(tmp_path):
     bad = {"id": "a/bad", "sha": "2" * 40, "tags": ["license:mit"], "card_data": "not a mapping"}
     run = _run_with_models(tmp_path, [good, bad])
     chunks = transformation.plan_chunks(HUGGINGFACE, str(run.path), chunk_size=10)
-    for group in HUGGINGFACE.mapping.property_groups:
-        for chunk in chunks:
-            transformation.extract_property_group(HUGGINGFACE, str(run.path), group, chunk)
+    for chunk in chunks:
+        transformation.extract_properties(HUGGINGFACE, str(run.path), chunk)
     transformation.link_entities(HUGGINGFACE, str(run.path))
     summary = transformation.normalize_models(HUGGINGFACE, str(run.path), max_error_rate=0.5)
     assert summary["models"] == 1
@@ -102,8 +101,7 @@ def test_error_rate_above_the_limit_fails_the_stage(tmp_path):
     bad = [{"id": f"a/bad{i}", "card_data": "not a mapping", "tags": []} for i in range(3)]
     run = _run_with_models(tmp_path, [{"id": "a/good", "tags": []}, *bad])
     [chunk] = transformation.plan_chunks(HUGGINGFACE, str(run.path), 10)
-    for group in HUGGINGFACE.mapping.property_groups:
-        transformation.extract_property_group(HUGGINGFACE, str(run.path), group, chunk)
+    transformation.extract_properties(HUGGINGFACE, str(run.path), chunk)
     transformation.link_entities(HUGGINGFACE, str(run.path))
     with pytest.raises(ErrorRateExceeded, match="3 of 4"):
         transformation.normalize_models(HUGGINGFACE, str(run.path), max_error_rate=0.5)

@@ -5,8 +5,8 @@ Per source, under its data root folder:
 - ``history/<YYYY-MM-DD>.jsonl``: one row per model a load (or a refresh) changed: ``{"id", "at",
   "changed": {term: new value or null when the term is gone}, "new": true}`` for a first load,
   ``{"id", "at", "changed": {...}}`` afterwards (only the terms whose value changed: a reloaded model
-  whose record is the same adds nothing), ``{"id", "at", "withdrawn": "..."}`` for a withdrawal;
-  counts refreshed in place are rows with ``changed`` holding only them;
+  whose record is the same adds nothing); counts refreshed in place and withdrawals are rows with
+  ``changed`` holding only them (``withdrawn``: the date);
 - ``state/digests/<shard>.json``: each model's last value digest per term (what the next load
   compares with), in 64 shards so a load rewrites only the shards of the models it touched.
 
@@ -59,45 +59,36 @@ def _append(root: Path, rows: list[dict[str, Any]], at: datetime) -> None:
 def record_loads(run: RunFolder, records: Iterable[dict[str, Any]], at: datetime) -> int:
     """The loaded records (JSON-LD, with their ``identifier``) compared term by term with each
     model's last load; a row of the changed terms for each model that changed. Returns the rows."""
-    root = source_dir(run)
-    by_shard: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        by_shard[_shard(record["identifier"])].append(record)
-    rows = []
-    with exclusive(root / "state" / "history.lock"):
-        for shard, shard_records in sorted(by_shard.items()):
-            digests = read_json(_digest_file(root, shard), {})
-            for record in shard_records:
-                model_id = record["identifier"]
-                values = {term: value for term, value in record.items() if term not in UNTRACKED}
-                now = {term: _digest(value) for term, value in values.items()}
-                before = digests.get(model_id)
-                changed = {term: values.get(term) for term in sorted(set(now) | set(before or {})) if now.get(term) != (before or {}).get(term)}
-                if changed:
-                    rows.append({"id": model_id, "at": at.isoformat(), "changed": changed, **({"new": True} if before is None else {})})
-                digests[model_id] = now
-            write_json(_digest_file(root, shard), digests)
-        _append(root, rows, at)
-    return len(rows)
+    whole = {record["identifier"]: {term: value for term, value in record.items() if term not in UNTRACKED} for record in records}
+    return _record(run, whole, at, whole_records=True)
 
 
-def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime, withdrawn: bool = False) -> int:
-    """Changes made in place, by model id: counts refreshed (``{id: {"downloads": 3}}``), or a
-    withdrawal (``withdrawn``: ``{id: {"withdrawn": date}}``). Counts equal to the last ones add no row."""
+def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime) -> int:
+    """Changes made in place, by model id: counts refreshed (``{id: {"downloads": 3}}``) or a
+    withdrawal (``{id: {"withdrawn": date}}``). Values equal to the last ones add no row."""
+    return _record(run, changes, at, whole_records=False)
+
+
+def _record(run: RunFolder, values_by_id: dict[str, dict[str, Any]], at: datetime, whole_records: bool) -> int:
+    """A row per model whose values differ from its last digests, and the digests updated. With
+    ``whole_records`` the values are the model's whole record (a term not among them is gone, and a
+    model never seen is new); else only these terms changed."""
     root = source_dir(run)
+    by_shard: dict[int, list[str]] = defaultdict(list)
+    for model_id in values_by_id:
+        by_shard[_shard(model_id)].append(model_id)
     rows = []
     with exclusive(root / "state" / "history.lock"):
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for model_id in changes:
-            by_shard[_shard(model_id)].append(model_id)
         for shard, model_ids in sorted(by_shard.items()):
             digests = read_json(_digest_file(root, shard), {})
             for model_id in model_ids:
-                known = digests.setdefault(model_id, {})
-                changed = {term: value for term, value in changes[model_id].items() if known.get(term) != _digest(value)}
-                known.update({term: _digest(value) for term, value in changed.items()})
+                values, before = values_by_id[model_id], digests.get(model_id)
+                now, known = {term: _digest(value) for term, value in values.items()}, before or {}
+                terms = set(now) | set(known) if whole_records else set(now)
+                changed = {term: values.get(term) for term in sorted(terms) if now.get(term) != known.get(term)}
+                digests[model_id] = now if whole_records else {**known, **now}
                 if changed:
-                    rows.append({"id": model_id, "at": at.isoformat(), **({"withdrawn": changed["withdrawn"]} if withdrawn else {"changed": changed})})
+                    rows.append({"id": model_id, "at": at.isoformat(), "changed": changed, **({"new": True} if whole_records and before is None else {})})
             write_json(_digest_file(root, shard), digests)
         _append(root, rows, at)
     return len(rows)
@@ -117,8 +108,6 @@ def state_at(source_root: Path, model_id: str, when: datetime) -> dict[str, Any]
                 state = {}
             if state is None:
                 continue  # a change to a model loaded before the history began
-            if "withdrawn" in row:
-                state["withdrawn"] = row["withdrawn"]
             for term, value in row.get("changed", {}).items():
                 if value is None:
                     state.pop(term, None)

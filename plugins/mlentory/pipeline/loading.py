@@ -177,10 +177,12 @@ def withdraw_models(source: Source, run_folder: str, driver: Driver, es: Elastic
     rows = list(read_jsonl(run.file(EXTRACTION, WITHDRAWN_FILE)))
     if not rows:
         return 0
-    marked = GraphLoader(driver).update_properties({source.mapping.model_iri(r["id"]): {"withdrawn": r["withdrawn"]} for r in rows})
-    removed = delete_documents(es, index, [source.mapping.model_iri(r["id"]) for r in rows])
-    LoadedRevisions(run).remove({r["id"] for r in rows})
-    history.record_changes(run, {r["id"]: {"withdrawn": r["withdrawn"]} for r in rows}, datetime.now(UTC), withdrawn=True)
+    by_id = {r["id"]: {"withdrawn": r["withdrawn"]} for r in rows}
+    iris = {source.mapping.model_iri(model_id): marks for model_id, marks in by_id.items()}
+    marked = GraphLoader(driver).update_properties(iris)
+    removed = delete_documents(es, index, list(iris))
+    LoadedRevisions(run).remove(set(by_id))
+    history.record_changes(run, by_id, datetime.now(UTC))
     write_json(run.file(STAGE, WITHDRAWN_REPORT), {"models": len(rows), "graph_nodes": marked, "index_documents_removed": removed})
     log.info("%d models withdrawn: %d graph nodes marked, %d index documents removed", len(rows), marked, removed)
     return len(rows)

@@ -96,11 +96,11 @@ def chunk_revisions(run: RunFolder, chunk: int) -> dict[str, str | None]:
     return {row["id"]: row.get("revision") for row in read_jsonl(chunk_file(run, chunk))}
 
 
-def extract_properties(source: Source, run_folder: str, chunk: int, groups: list[str] | None = None) -> int:
-    """The property groups (every one, or those named) on one chunk: each record is read and its
-    arguments built once for all groups. Returns the records read."""
+def extract_properties(source: Source, run_folder: str, chunk: int) -> int:
+    """Every property group on one chunk: each record is read and its arguments built once for all
+    groups. Returns the records read."""
     run = RunFolder(Path(run_folder))
-    extractors = {group: source.mapping.property_groups[group] for group in groups or source.mapping.property_groups}
+    extractors = source.mapping.property_groups
     rows: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
     errors: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
     warnings: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
@@ -121,11 +121,6 @@ def extract_properties(source: Source, run_folder: str, chunk: int, groups: list
         write_jsonl(partial_file(run, group, chunk), rows[group])
     log.info("chunk %d: %d records through %d groups, %d errors", chunk, records, len(extractors), sum(map(len, errors.values())))
     return records
-
-
-def extract_property_group(source: Source, run_folder: str, group: str, chunk: int) -> int:
-    """One property group on one chunk (``extract_properties`` for one group)."""
-    return extract_properties(source, run_folder, chunk, [group])
 
 
 def link_entities(source: Source, run_folder: str) -> dict[str, int]:

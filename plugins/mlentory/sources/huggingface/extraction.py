@@ -237,9 +237,9 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
 
 def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> int:
     """Models loaded before that the whole dump no longer lists, asked for one by one (at most
-    ``max_checks``, the oldest loaded first is not known: by id): those the Hub answers "not found"
-    (deleted, or made private) are withdrawn (``withdrawn.jsonl``). Only after a complete dump: a
-    partial listing says nothing of what it does not list."""
+    ``max_checks`` a run, in id order): those the Hub answers "not found" (deleted, or made private)
+    are withdrawn (``withdrawn.jsonl``). Only after a complete dump: a partial listing says nothing
+    of what it does not list."""
     from mlentory.pipeline.extraction import WITHDRAWN_FILE
 
     run = RunFolder(Path(run_folder))
@@ -271,9 +271,13 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
     """README.md of every model that has one, at the harvested revision, via the file resolver;
     a model from the dump has its card from the dump (no request)."""
     run = RunFolder(Path(run_folder))
-    from_dump = {m["id"] for m in read_jsonl(run.file(STAGE, "models.jsonl")) if m.get("from_dump")}
-    models = [m for m in read_jsonl(run.file(STAGE, "models.jsonl"))
-              if not m.get("from_dump") and (m.get("siblings") is None or "README.md" in m["siblings"])]
+    from_dump: set[str] = set()
+    models = []
+    for model in read_jsonl(run.file(STAGE, "models.jsonl")):
+        if model.get("from_dump"):
+            from_dump.add(model["id"])
+        elif model.get("siblings") is None or "README.md" in model["siblings"]:
+            models.append(model)
     errors: list[dict[str, Any]] = []
     undecodable: list[dict[str, Any]] = []
     progress = Progress("model cards", len(models))
