@@ -124,3 +124,30 @@ def test_every_term_of_our_own_namespace_is_defined_in_the_vocabulary():
         assert (iri, rdflib.RDFS.comment, None) in vocabulary, f"{term} ({iri}) is not defined in mlentory-terms.ttl"
     for relation in ("quantizedFrom", "adapterOf", "mergedFrom"):
         assert (rdflib.URIRef(term_iri(relation)), rdflib.RDFS.subPropertyOf, SCHEMA.isBasedOn) in vocabulary
+
+
+def test_papers_are_found_in_text_as_the_plain_patterns_find_them():
+    """The fast scanners (a literal first, the pattern after) find what the patterns find."""
+    from mlentory.fair4ml.papers import ARXIV_IN_TEXT, DOI, arxiv_ids_in, dois_in
+
+    texts = ["see arxiv.org/abs/2101.00001v2 and ARXIV.ORG/pdf/2101.00002, https://arxiv.org/abs/hep-th/9901001",
+             "x10.1234/abc 10.5555/x_y; (10.1000/1) doi:10.48550/arXiv.2106.09685 a10.1/b 110.12345/c",
+             "İstanbul arxiv.org/abs/2101.00003", "arxiv.org/ nothing", "", "10.123/too-short-prefix"]
+    for text in texts:
+        assert arxiv_ids_in(text) == [m.group(1) for m in ARXIV_IN_TEXT.finditer(text)], text
+        assert dois_in(text) == DOI.findall(text), text
+    assert dois_in(texts[1]) == ["10.5555/x_y", "10.1000/1", "10.48550/arXiv.2106.09685"]
+    assert arxiv_ids_in(texts[0]) == ["2101.00001", "2101.00002", "hep-th/9901001"]
+
+
+@pytest.mark.parametrize("iri, absolute", [("https://huggingface.co/a/b", True), ("urn:uuid:1234", True), ("http://h", True),
+                                           ("https://", False), ("https:///path", False), ("a/b", False), ("https://h/a b", False),
+                                           ("https://h/<b>", False), ("mailto:x@y", False)])
+def test_an_iri_is_absolute_with_an_authority_or_a_urn(iri, absolute):
+    from mlentory.fair4ml.models import _absolute_iri
+
+    if absolute:
+        assert _absolute_iri(iri) == iri
+    else:
+        with pytest.raises(ValueError):
+            _absolute_iri(iri)

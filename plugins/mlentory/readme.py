@@ -6,7 +6,7 @@ code block. What a source's own template or front matter adds is the source's ow
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -38,6 +38,10 @@ class Section:
     level: int
     title: str
     text: str
+    key: str = field(init=False)  # the title normalized once: every term's lookup compares it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalized_title(self.title) if self.title else "")
 
 
 def split_sections(body: str) -> list[Section]:
@@ -67,8 +71,7 @@ def section_text(sections: list[Section], title_pattern: re.Pattern[str], max_ch
     matches ``title_pattern`` and not ``avoid``, including its sub-sections; placeholders count as absent.
     ``avoid`` keeps a heading that names two things ("Intended uses & limitations") to the first of them,
     so one text is not recorded twice."""
-    titles = [normalized_title(s.title) for s in sections]
-    matching = [i for i, title in enumerate(titles) if title and title_pattern.search(title) and not (avoid and avoid.search(title))]
+    matching = [i for i, s in enumerate(sections) if s.key and title_pattern.search(s.key) and not (avoid and avoid.search(s.key))]
     for index in matching:
         section = sections[index]
         parts = [section.text]

@@ -160,6 +160,9 @@ _HF_MODEL_PAGE = re.compile(r"https?://huggingface\.co/(?!datasets/|spaces/|docs
 
 def bioimageio_pages_in(text: str) -> list[str]:
     """IRIs of the zoo's resources whose pages a text links to."""
+    lowered = text.lower()  # the case-insensitive pattern has no literal to scan for
+    if "bioimage.io/#/artifacts/" not in lowered and "hypha.aicell.io/" not in lowered:
+        return []
     return list(dict.fromkeys(bioimageio_resource_iri(m.group(1)) for m in _BIOIMAGEIO_PAGE.finditer(text)))
 
 
@@ -174,4 +177,6 @@ def model_at_source(iri: str) -> tuple[str, str] | None:
 
 def hf_model_pages_in(text: str) -> list[str]:
     """IRIs of Hub models whose pages a text links to."""
+    if "huggingface.co/" not in text.lower():
+        return []
     return list(dict.fromkeys(hf_model_iri(m.group(1).rstrip(".")) for m in _HF_MODEL_PAGE.finditer(text)))

@@ -11,17 +11,20 @@ record that embeds them (JSON-LD node objects; the graph loader replaces them wi
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# A scheme and an authority (or a URN), and none of the characters an IRI may not hold: one regex,
+# as every IRI of every record passes here (urlsplit was a tenth of the transformation's time).
+_ABSOLUTE_IRI = re.compile(r'(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s<>"{}|\\^`]+|[Uu][Rr][Nn]:)[^\s<>"{}|\\^`]*')
+
 
 def _absolute_iri(value: str) -> str:
-    parts = urlsplit(value)
-    if not parts.scheme or not (parts.netloc or parts.scheme == "urn") or any(c in value for c in " <>\"{}|\\^`"):
+    if not _ABSOLUTE_IRI.fullmatch(value):
         raise ValueError(f"not an absolute IRI: {value!r}")
     return value
 
@@ -54,10 +57,11 @@ class FAIR4MLRecord(BaseModel):
         return {"@id": body.pop("@id"), "@type": self.jsonld_type, **body}
 
     @classmethod
-    def embedded_fields(cls) -> list[str]:
+    @functools.cache
+    def embedded_fields(cls) -> tuple[str, ...]:
         """Fields that hold records of their own (``list[SomeRecord]``)."""
-        return [name for name, f in cls.model_fields.items()
-                if any(isinstance(arg, type) and issubclass(arg, FAIR4MLRecord) for arg in getattr(f.annotation, "__args__", ()))]
+        return tuple(name for name, f in cls.model_fields.items()
+                     if any(isinstance(arg, type) and issubclass(arg, FAIR4MLRecord) for arg in getattr(f.annotation, "__args__", ())))
 
 
 class PropertyValue(FAIR4MLRecord):

@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from mlentory.errors import DataRootUnwritable, InvalidInput, PermanentFailure
 
 
@@ -91,17 +93,38 @@ def _atomic(path: Path) -> Iterator[IO[str]]:
         raise
 
 
+# msgspec encodes and decodes JSON several times faster than the standard library, which dominates
+# a stage that moves cards and records through its files. What msgspec refuses (keys that are not
+# strings, from YAML front matter) goes through the standard library; both write sorted keys.
+_ENCODER = msgspec.json.Encoder(order="sorted", enc_hook=str)
+_DECODER = msgspec.json.Decoder()
+
+
+def dumps(value: Any) -> str:
+    """One JSON document on one line, keys sorted; what JSON has no type for (a date) as text."""
+    try:
+        return _ENCODER.encode(value).decode("utf-8")
+    except (TypeError, OverflowError):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def loads(text: str | bytes) -> Any:
+    try:
+        return _DECODER.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)  # e.g. NaN, which the standard library writes and msgspec refuses
+
+
 def write_json(path: Path, value: Any) -> None:
     """Atomic write: a reader never sees half a file, a retried task never appends twice."""
     with _atomic(path) as tmp:
-        json.dump(value, tmp, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        tmp.write(msgspec.json.format(dumps(value), indent=2))
 
 
 def read_json(path: Path, default: Any = None) -> Any:
     if not path.exists():
         return default
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+    return loads(path.read_bytes())
 
 
 class JsonlWriter:
@@ -113,8 +136,7 @@ class JsonlWriter:
         self.count = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        # default=str: YAML front matter can hold dates, which JSON has no type for.
-        self.handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
+        self.handle.write(dumps(record))
         self.handle.write("\n")
         self.count += 1
 
@@ -136,10 +158,10 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield json.loads(line)
+                yield loads(line)
 
 
 @dataclass(frozen=True)

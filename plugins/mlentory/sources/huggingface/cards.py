@@ -72,10 +72,15 @@ def template_links() -> frozenset[str]:
 
 def is_boilerplate(line: str) -> bool:
     stripped = line.strip()
-    if not stripped or _HEADING.match(stripped):
+    if not stripped or stripped[0] == "#" and _HEADING.match(stripped):
         return False
-    return (_normalized_line(stripped) in template_lines() or bool(_PLACEHOLDER_IN_LINE.search(stripped))
-            or bool(_EMPTY_LABEL.match(stripped)))
+    normalized = _normalized_line(stripped)
+    if normalized in template_lines():
+        return True
+    # The regexes only where their literals occur: this runs on every line of every card.
+    if ("more information needed" in normalized or "{{" in stripped) and _PLACEHOLDER_IN_LINE.search(stripped):
+        return True
+    return "**" in stripped and bool(_EMPTY_LABEL.match(stripped))
 
 
 def strip_boilerplate(body: str) -> tuple[str, str]:

@@ -24,14 +24,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin
 
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SAME_MODELS
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
-from mlentory.fair4ml.papers import ARXIV_IN_TEXT, ARXIV_VERSION, DOI, arxiv_mention, doi_mention, normalize_doi
+from mlentory.fair4ml.papers import ARXIV_VERSION, DOI, arxiv_ids_in, arxiv_mention, doi_mention, dois_in, normalize_doi
 from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
@@ -39,6 +39,7 @@ from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, pro
 OPENML_DATASET_KEY = "openml:"  # a dataset mention keyed so is an OpenML dataset, not looked up on the Hub
 # The Hub mints DOIs for repositories under its own prefix: such a DOI names the model, not a paper.
 HUB_DOI_PREFIX = "10.57967/hf/"
+CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
 CODE_HOST_LINK = re.compile(r"https?://(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)/([\w.-]+)/([\w.-]+)", re.IGNORECASE)
 # A code link is the model's code where the card says so: a labelled line ("Repository: <link>",
 # "- **Code:** <link>"), words that claim it ("our code", "the official implementation", "trained
@@ -131,7 +132,7 @@ def basic(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     library = model.get("library_name") or data.get("library_name")
     model_dois = tag_values(model, "doi:") + [d for d in strings(data.get("doi")) if DOI.search(d)]
     if card is not None:
-        model_dois += [d for d in DOI.findall(card.body) if normalize_doi(d).startswith(HUB_DOI_PREFIX)]
+        model_dois += [d for d in dois_in(card.body) if normalize_doi(d).startswith(HUB_DOI_PREFIX)]
     return {
         "name": model_id,
         "url": iris.hf_model_iri(model_id),
@@ -359,20 +360,13 @@ def lineage(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     return partial
 
 
-def _paragraphs_outside_code(body: str) -> list[str]:
-    paragraphs, current, in_fence = [], [], False
+def _lines_outside_code(body: str) -> Iterator[str]:
+    in_fence = False
     for line in body.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        if line.strip():
-            current.append(line)
-        elif current:
-            paragraphs.append("\n".join(current))
-            current = []
-    return [*paragraphs, "\n".join(current)] if current else paragraphs
+        elif not in_fence:
+            yield line
 
 
 def _alnum(text: str) -> str:
@@ -388,25 +382,29 @@ def _names_the_model(repo: str, model_name: str) -> bool:
 def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
     """Links to code hosts that the card presents as the model's code (see ``LABELLED_CODE_LINK``);
     links in code blocks (install commands), to tooling and from the template never count."""
+    lowered = card.body.lower()
+    if not any(host in lowered for host in CODE_HOSTS):
+        return []  # most cards link no code host: the line-by-line reading below is the costly part
     author, _, name = model["id"].rpartition("/")
     author = _alnum(str(model.get("author") or author))
 
     found = []
-    for paragraph in _paragraphs_outside_code(card.body):
-        for line in paragraph.splitlines():
-            for match in CODE_HOST_LINK.finditer(line):
-                if any(link.startswith(match.group(0)) for link in template_links()):
-                    continue
-                owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
-                if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and _alnum(owner) != author:
-                    continue
-                own = _names_the_model(repo, name)
-                before = CODE_HOST_LINK.sub(" ", line[: match.start()])
-                claimed = (LABELLED_CODE_LINK.match(line) or CODE_LINK_TEXT.search(line[: match.start()])
-                           or CLAIMED_CODE.search(before) or CLAIMED_CODE.search(CODE_HOST_LINK.sub(" ", line)))
-                if own or claimed:
-                    host = match.group(0).split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
-                    found.append(f"https://{host}/{owner}/{repo}")
+    for line in _lines_outside_code(card.body):
+        if "://" not in line:
+            continue
+        for match in CODE_HOST_LINK.finditer(line):
+            if any(link.startswith(match.group(0)) for link in template_links()):
+                continue
+            owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
+            if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and _alnum(owner) != author:
+                continue
+            own = _names_the_model(repo, name)
+            before = CODE_HOST_LINK.sub(" ", line[: match.start()])
+            claimed = (LABELLED_CODE_LINK.match(line) or CODE_LINK_TEXT.search(line[: match.start()])
+                       or CLAIMED_CODE.search(before) or CLAIMED_CODE.search(CODE_HOST_LINK.sub(" ", line)))
+            if own or claimed:
+                host = match.group(0).split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
+                found.append(f"https://{host}/{owner}/{repo}")
     unique: dict[str, str] = {}
     for url in found:  # github.com/MahmoodLab/UNI and .../mahmoodlab/uni are one repository
         unique.setdefault(url.lower(), url)
@@ -441,7 +439,7 @@ def co2_emissions(emissions: Any) -> str | None:
 
 @functools.cache
 def _template_papers() -> frozenset[str]:
-    return frozenset(m.group(1) for link in template_links() for m in ARXIV_IN_TEXT.finditer(link))
+    return frozenset(arxiv_id for link in template_links() for arxiv_id in arxiv_ids_in(link))
 
 
 def is_template_paper(arxiv_id: str) -> bool:
@@ -467,7 +465,7 @@ def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     """
     arxiv_ids = tag_values(model, "arxiv:")
     if card is not None:
-        arxiv_ids += [m.group(1) for m in ARXIV_IN_TEXT.finditer(card.body)]
+        arxiv_ids += arxiv_ids_in(card.body)
     found = [m for a in arxiv_ids if not is_template_paper(a) and (m := arxiv_mention(a))]
     bibtex = [m.group(0).strip() for m in BIBTEX.finditer(card.body)] if card is not None else []
     for entry in bibtex:
@@ -478,7 +476,7 @@ def citations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         if doi and DOI.search(doi) and (m := _article_mention_for_doi(DOI.search(doi).group(1), _bibtex_field(entry, "title"))):
             found.append(m)
     if card is not None:
-        found += [m for doi in DOI.findall(card.body) if (m := _article_mention_for_doi(doi))]
+        found += [m for doi in dois_in(card.body) if (m := _article_mention_for_doi(doi))]
     # One mention per paper: a DOI found with its BibTeX title wins over the same DOI found bare.
     by_key: dict[tuple[str, str], Mention] = {}
     for item in found:
