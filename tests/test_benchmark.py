@@ -23,5 +23,9 @@ def test_a_small_benchmark_run_loads_every_model_and_reports_each_stage():
         assert re.search(rf"^{stage}\s+\d+\.\d", out, re.MULTILINE), out
     assert "models loaded: 60 of 60" in out, out
     # Requests per model are counted at the replay: the listing (1 page) and the lookups.
-    extraction = re.search(r"^extraction\s+[\d.]+\s+[\d,]+\s+[\d.]+\s+\d+\s+([\d.]+)\s+([\d,]+)", out, re.MULTILINE)
+    extraction = re.search(r"^extraction\s+[\d.]+\s+[\d,]+\s+[\d.]+\s+[\d,]+\s+\d+\s+([\d.]+)\s+([\d,]+)", out, re.MULTILINE)
     assert extraction and float(extraction.group(1)) > 0 and int(extraction.group(2).replace(",", "")) > 0, out
+    # The stores' ceilings, measured in the same run on the same records.
+    assert re.search(r"^graph load: [\d.]+s, bare UNWIND MERGE [\d.]+s: \d+% of the store's ceiling$", out, re.MULTILINE), out
+    assert re.search(r"^index load: [\d.]+s, raw helpers.bulk [\d.]+s: \d+% of the store's ceiling$", out, re.MULTILINE), out
+    assert re.search(r"^transformation in its steps \(no process start\): [\d,]+ models per CPU-second$", out, re.MULTILINE), out

@@ -74,7 +74,7 @@ def test_required_task_ids_exist():
         "hf_run_folder", "hf_raw_models_latest", "hf_raw_models_from_file", "hf_raw_models", "hf_add_ancestor_models",
         "hf_model_cards", "hf_datasets", "hf_articles", "hf_keywords", "hf_licenses", "hf_languages", "hf_tasks",
         "hf_organisations", "hf_properties", "hf_entity_linking", "hf_models_normalized", "hf_rdf_store_ready",
-        "hf_load_entities", "hf_load_models", "hf_index_models_elasticsearch",
+        "hf_load_entities", "hf_load_models", "hf_index_models_elasticsearch", "hf_graph_nodes",
     } <= tasks
 
 

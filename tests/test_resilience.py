@@ -367,3 +367,60 @@ def test_a_model_named_by_id_with_an_unreadable_model_index_is_not_dropped_silen
     with pytest.raises(Exception) as missing:
         hub.model("nobody/nothing")
     assert missing.value.response.status_code == 404
+
+
+def test_with_every_node_made_first_parallel_loads_never_conflict(empty_stores, caplog):
+    """The loading DAG makes every node of the run first, in one task (``create_graph_nodes``): the
+    parallel loads after it only match the nodes they link to, and no two of them ever create the
+    same node, so none has to wait for or retry after another."""
+    import logging
+    import threading
+
+    from mlentory.stores.graph import GraphLoader, linked_nodes
+
+    def chunk(tag: str) -> list[dict]:
+        return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
+                 "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 13}"],
+                 "isBasedOn": [f"https://huggingface.co/base/b{i % 17}"]} for i in range(1_000)]
+
+    chunks = {tag: chunk(tag) for tag in ("a", "b", "c")}
+    results: dict[str, tuple[int, list]] = {}
+    with empty_stores.driver() as driver:
+        GraphLoader(driver).ensure_schema()
+        made = GraphLoader(driver).create_nodes(iri for records in chunks.values() for record in records for iri in linked_nodes(record))
+        assert made == 3_000 + 13 + 17
+
+        def load(tag: str) -> None:
+            results[tag] = GraphLoader(driver, batch_size=100).load(chunks[tag])
+
+        writers = [threading.Thread(target=load, args=(tag,)) for tag in chunks]
+        with caplog.at_level(logging.INFO, logger="mlentory.stores.graph"):
+            for writer in writers:
+                writer.start()
+            for writer in writers:
+                writer.join()
+        with driver.session() as session:
+            nodes = session.run("MATCH (n:Resource) RETURN count(n) AS c").single()["c"]
+            based_on = session.run("MATCH ()-[r:schema__isBasedOn]->() RETURN count(r) AS c").single()["c"]
+    assert results == {tag: (1_000, []) for tag in chunks}
+    assert (nodes, based_on) == (3_030, 3_000)
+    assert "write conflict" not in caplog.text
+
+
+def test_a_write_conflict_that_outlasts_its_retries_fails_the_load_instead_of_one_record_at_a_time(empty_stores, monkeypatch):
+    from neo4j.exceptions import TransientError
+
+    from mlentory.stores import graph
+    from mlentory.stores.graph import GraphLoader
+
+    calls = []
+
+    def conflicting(self, records, stubs=False):  # noqa: ANN001, ANN202
+        calls.append(len(records))
+        raise TransientError("deadlock")
+
+    monkeypatch.setattr(GraphLoader, "write_batch", conflicting)
+    monkeypatch.setattr(graph.time, "sleep", lambda seconds: None)
+    with empty_stores.driver() as driver, pytest.raises(TransientError):
+        GraphLoader(driver, batch_size=10).load([{"@id": f"https://huggingface.co/a/m{i}", "@type": "MLModel"} for i in range(10)])
+    assert calls == [10] * graph.CONFLICT_ATTEMPTS  # the whole batch each time, never one record

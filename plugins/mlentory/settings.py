@@ -21,6 +21,9 @@ DEFAULT_DATA_ROOT = Path.home() / "mlentory-data"
 
 # Connections (every credential lives in these, never in code or config).
 HF_CONN_ID = "huggingface_default"
+# The Hub's rate limits on a free token (requests per 5-minute window); the connection's extra may
+# give a plan's own (``api_requests``, ``resolver_requests``, ``window_seconds``).
+HF_API_REQUESTS, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS = 1_000, 5_000, 300
 NEO4J_CONN_ID = "neo4j_default"
 ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"

@@ -241,6 +241,12 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             stage.prepare_graph(neo4j_driver())
 
+        @task(task_id=f"{key}_graph_nodes")
+        def graph_nodes(folders: list[str]) -> int:
+            from mlentory.pipeline import loading as stage
+
+            return stage.create_graph_nodes(folders, neo4j_driver())
+
         @task(task_id=f"{key}_loading_plan")
         def entity_jobs(folders: list[str]) -> list[dict[str, Any]]:
             from mlentory.pipeline import loading as stage
@@ -294,6 +300,6 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         indexed = index_models.expand(run_folder=folders)
         refreshed = freshness.expand(run_folder=folders)
         reports = loading_report.expand(run_folder=folders)
-        rdf_store_ready() >> entities >> models >> indexed >> refreshed >> reports
+        rdf_store_ready() >> graph_nodes(folders) >> entities >> models >> indexed >> refreshed >> reports
 
     return loading()

@@ -21,7 +21,7 @@ from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source
-from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, LoadedRevisions
+from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions
 
 if TYPE_CHECKING:
     import arxiv
@@ -100,7 +100,7 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
                    is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient,
-                   threads: int = 1) -> dict[str, Any]:
+                   threads: int = 1, room: Callable[[], int | None] | None = None) -> dict[str, Any]:
     """``fetch(key)`` for keys not in the cross-run cache, ``threads`` at a time; not-found answers
     are cached too.
 
@@ -108,8 +108,16 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
     stub). A transient failure (network, 429 or 5xx after retries) is not cached, so the next run
     asks again; any other failure (a refusal, a document that cannot be read) would fail the same
     way every time, so it is cached for ``UNREADABLE_TTL`` instead of costing a request every run.
+
+    ``room()`` is how many lookups the API's budget has room for now (None: no limit). The lookups
+    beyond it are deferred (``DeferredLookups``): linked as named stubs in this run, looked up first
+    by later runs and then completed, also where no model of that run mentions them.
     """
     cache = ApiCache(run, name, ttl)
+    queue = DeferredLookups(run, name) if room is not None else None
+    queued = queue.keys() if queue is not None else []
+    mentioned = set(keys)
+    keys = [*(key for key in queued if key not in mentioned), *keys]  # what waited longest first
     cached = {key: value for key in keys if (value := cache.get(key)) is not None}
 
     def attempt(key: str) -> tuple[dict[str, Any] | None, Exception | None]:
@@ -119,11 +127,19 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
             return None, exc
 
     missing = [key for key in keys if key not in cached]
+    limit = room() if room is not None and missing else None
+    deferred = missing[limit:] if limit is not None else []
+    missing = missing[:limit] if limit is not None else missing
     with ThreadPoolExecutor(max(1, threads)) as pool:
         answers = dict(zip(missing, pool.map(attempt, missing), strict=True))
     found: dict[str, Any] = {}
-    warnings: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = [{"kind": kind, "key": key, "what": f"{name} lookup", "deferred": True,
+                                       "reason": "deferred: the API's request budget of this window is spent; linked as a named stub, "
+                                                 "completed by a later run"} for key in deferred if key in mentioned]
+    waiting = set(deferred)
     for key in keys:
+        if key in waiting:
+            continue
         value = cached.get(key)
         if value is None:
             value, exc = answers[key]
@@ -143,6 +159,10 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
                              "reason": reason + (" (answer cached by an earlier run)" if key in cached else "")})
         found[key] = value
     cache.save()
+    if queue is not None:
+        queue.update(deferred, [key for key in queued if key in found])
+        if deferred:
+            log.info("%s: %d lookups deferred to later runs (the API budget of this window is spent)", name, len(deferred))
     run.write_warnings(STAGE, f"entities_{name}", warnings)
     return found
 

@@ -29,7 +29,7 @@ from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import LoadedRevisions
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
-from mlentory.stores.graph import GraphLoader
+from mlentory.stores.graph import GraphLoader, linked_nodes
 from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,20 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
         write_json(run.file(STAGE, "superseded.json"), sorted(iris & newer))
         newer |= iris
     return [{"run_folder": str(run.path), "kind": kind} for run in folders for kind in LOADED_ENTITY_KINDS]
+
+
+def create_graph_nodes(run_folders: list[str], driver: Driver) -> int:
+    """Every node the loading run writes or links to (records and the resources they name, not the
+    records they embed), created first by this one task, so that the parallel entity and model loads
+    never create the same node in two transactions. Returns the count of nodes made sure of."""
+    nodes: set[str] = set()
+    for run in _oldest_first(run_folders):
+        for path in [*(_entity_file(run, kind) for kind in LOADED_ENTITY_KINDS), *_model_chunk_files(run)]:
+            for record in read_jsonld(path):
+                nodes |= linked_nodes(record)
+    count = GraphLoader(driver).create_nodes(nodes)
+    log.info("graph: %d nodes made sure of before the parallel loads", count)
+    return count
 
 
 def plan_model_loads(run_folders: list[str]) -> list[dict[str, Any]]:

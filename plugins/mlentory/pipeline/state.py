@@ -94,3 +94,26 @@ class ApiCache:
         with exclusive(self.path):
             self.entries = {**read_json(self.path, {}), **self.changed}
             write_json(self.path, self.entries)
+
+
+class DeferredLookups:
+    """Entities whose lookup a run deferred because its API budget was spent: they are linked as
+    named stubs meanwhile, and later runs look them up first (oldest first) and complete them.
+    ``<data_root>/<source>/state/deferred_<name>.json``: key -> when it was first deferred."""
+
+    def __init__(self, run: RunFolder, name: str) -> None:
+        self.path = source_dir(run) / "state" / f"deferred_{name}.json"
+
+    def keys(self) -> list[str]:
+        return [key for key, _ in sorted(read_json(self.path, {}).items(), key=lambda item: item[1])]
+
+    def update(self, deferred: list[str], done: list[str]) -> None:
+        """Add what this run deferred, drop what it looked up (found or not)."""
+        with exclusive(self.path):
+            queue = read_json(self.path, {})
+            now = datetime.now(UTC).isoformat()
+            for key in done:
+                queue.pop(key, None)
+            for key in deferred:
+                queue.setdefault(key, now)
+            write_json(self.path, queue)

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
-from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, unique
+from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, mention, unique
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
@@ -147,6 +147,18 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
                     links[kind][key] = []
                     continue
                 links[kind][key] = target_iris
+                for entity_kind, record in entity_records:
+                    records[entity_kind][record.id] = record.to_jsonld()
+    # Entities identified though no record of this run mentions them: lookups an earlier run
+    # deferred (its API budget spent), completed now; their nodes, named stubs until now, get the record.
+    for kind, infos in identified.items():
+        for key, info in infos.items():
+            if key not in links[kind] and kind in linkers:
+                try:
+                    _, entity_records = linkers[kind](mention(kind, key), info)
+                except (ValidationError, ValueError) as exc:
+                    errors.append({"kind": kind, "key": key, "reason": f"linking: {exc}"})
+                    continue
                 for entity_kind, record in entity_records:
                     records[entity_kind][record.id] = record.to_jsonld()
     for entity_kind, record in source.mapping.entities(run) if source.mapping.entities else ():

@@ -94,6 +94,14 @@ def graph_rows(record: dict[str, Any]) -> list[GraphRow]:
     return [GraphRow(uri=record["@id"], label=_name(record["@type"]), props=props, relationships=relationships), *embedded_rows]
 
 
+def linked_nodes(record: dict[str, Any]) -> set[str]:
+    """The record's IRI and every IRI it links to, without the records it embeds (they are its own,
+    written with it)."""
+    rows = graph_rows(record)
+    embedded = {row.uri for row in rows[1:]}
+    return {rows[0].uri} | {target for row in rows for targets in row.relationships.values() for target in targets if target not in embedded}
+
+
 def graph_row(record: dict[str, Any]) -> GraphRow:
     return graph_rows(record)[0]
 
@@ -189,6 +197,19 @@ class GraphLoader:
                 log.info("write conflict on a batch of %d (%s); again in %.1fs", len(records), type(exc).__name__, pause)
                 time.sleep(pause)
 
+    def create_nodes(self, uris: Iterable[str]) -> int:
+        """Bare ``:Resource`` nodes for these IRIs where none exists, in batches, in IRI order.
+
+        Run by one writer before the parallel loads: then no two transactions ever create the same
+        node (a base model, keyword or licence that many records link to), and the parallel writers
+        only match nodes, never collide on creating one. Returns the count of IRIs given."""
+        ordered = sorted(set(uris))
+        with self._session() as session:
+            for start in range(0, len(ordered), self.batch_size * 10):
+                batch = ordered[start:start + self.batch_size * 10]
+                session.execute_write(lambda tx, b=batch: tx.run("UNWIND $uris AS uri MERGE (:Resource {uri: uri})", uris=b).consume())
+        return len(ordered)
+
     def update_properties(self, updates: dict[str, dict[str, Any]]) -> int:
         """Literal properties of existing nodes, by IRI and JSON-LD term (``{iri: {"downloads": 3}}``),
         in place: nothing else of the node changes, and an IRI with no node is left alone. Returns
@@ -216,8 +237,11 @@ class GraphLoader:
                 self._write_with_conflict_retries(batch, stubs)
                 loaded += len(batch)
                 return
-            except STORE_UNAVAILABLE:
-                raise  # the store, not the records: fail the task so that Airflow retries it
+            except (*STORE_UNAVAILABLE, *WRITE_CONFLICTS):
+                # The store, or another writer that still holds what this batch writes: not the
+                # records' fault, never a reason to write one record per transaction. The task
+                # fails and Airflow retries it.
+                raise
             except Exception as exc:
                 if len(batch) == 1:
                     errors.append({"iri": batch[0]["@id"], "reason": f"graph: {type(exc).__name__}: {str(exc)[:300]}"})

@@ -330,8 +330,9 @@ def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], Par
 LOOKUP_THREADS = 8  # the Hub's lookups, at once: they wait on the network, not the CPU
 
 
-def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any) -> dict[str, Any]:
-    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS)
+def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any,
+                    room: Callable[[], int | None] | None = None) -> dict[str, Any]:
+    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room)
 
 
 def _identify_tasks(keys: list[str]) -> dict[str, Any]:
@@ -347,9 +348,11 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
     run = RunFolder(Path(run_folder))
     keys = scaffolding.mentioned_keys(HUGGINGFACE, run, kind)
     identify: dict[str, Callable[[], dict[str, Any]]] = {
+        # Enrichment that can wait: as many lookups as the API's budget has room for, the rest deferred.
         "datasets": lambda: _cached_lookups(run, "datasets", "datasets", [k for k in keys if not k.startswith(OPENML_DATASET_KEY)],
-                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}),
-        "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)}),
+                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}, room=lambda: hub.lookup_room()),
+        "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)},
+                                                 room=lambda: hub.lookup_room(hub.ACCOUNT_REQUESTS)),
         "articles": lambda: scaffolding.identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
         "languages": lambda: scaffolding.identify_languages(run, keys),

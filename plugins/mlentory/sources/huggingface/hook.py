@@ -8,12 +8,26 @@ from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.settings import HF_CONN_ID
-from mlentory.sources.huggingface.hub import HubClient, use_http_timeouts
+from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.settings import HF_API_REQUESTS, HF_CONN_ID, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS
+from mlentory.sources.huggingface.hub import API, RESOLVER, HubClient, use_http_timeouts
+
+
+def request_budgets(extra: dict) -> dict[str, RequestBudget]:
+    """The Hub's budgets, shared by every task on the data root: a free token's limits unless the
+    connection's extra says otherwise (``api_requests``, ``resolver_requests``, ``window_seconds``;
+    a paid plan allows more)."""
+    from mlentory.pipeline.dags import data_root
+
+    window = float(extra.get("window_seconds", HF_WINDOW_SECONDS))
+    folder = budget_folder(data_root())
+    return {API: RequestBudget(folder, Allowance("huggingface_api", int(extra.get("api_requests", HF_API_REQUESTS)), window)),
+            RESOLVER: RequestBudget(folder, Allowance("huggingface_resolver", int(extra.get("resolver_requests", HF_RESOLVER_REQUESTS)), window))}
 
 
 class HuggingFaceHubHook(BaseHook):
-    """Host (optional) is the Hub endpoint; password (optional) is the access token.
+    """Host (optional) is the Hub endpoint; password (optional) is the access token; extra
+    (optional) the request budgets (``request_budgets``).
 
     Without the connection the public Hub is used anonymously (or ``HF_ENDPOINT`` when set, as
     huggingface_hub itself honours it).
@@ -30,11 +44,12 @@ class HuggingFaceHubHook(BaseHook):
 
     @cached_property
     def client(self) -> HubClient:
-        use_http_timeouts()
         conn = optional_connection(self.hf_conn_id)
+        budgets = request_budgets(conn.extra_dejson if conn is not None else {})
+        use_http_timeouts(budgets=budgets)
         if conn is None:
-            return HubClient(HfApi())
-        return HubClient(HfApi(endpoint=base_url(conn), token=conn.password or False))
+            return HubClient(HfApi(), budgets[API])
+        return HubClient(HfApi(endpoint=base_url(conn), token=conn.password or False), budgets[API])
 
     def get_conn(self) -> HubClient:
         return self.client

@@ -29,6 +29,7 @@ from huggingface_hub.utils._http import default_client_factory
 from huggingface_hub.utils._pagination import paginate
 
 from mlentory.http_retry import with_retries
+from mlentory.pipeline.budget import RequestBudget
 from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -42,13 +43,31 @@ MODEL_EXPAND = [
 DATASET_EXPAND = ["author", "sha", "lastModified", "createdAt", "cardData", "tags", "description", "gated", "private"]
 
 
-def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S) -> None:
+API, RESOLVER = "api", "resolver"
+
+
+def request_kind(url: httpx2.URL) -> str | None:
+    """Which of the Hub's budgets a request spends: its API, its file resolver, or none (a CDN)."""
+    if "/resolve/" in url.path:
+        return RESOLVER
+    return API if url.path.startswith("/api/") else None
+
+
+def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[str, RequestBudget] | None = None) -> None:
     """huggingface_hub's shared HTTP client waits forever by default; give it timeouts (a timeout is
-    retried like a dropped connection, see ``http_retry``)."""
+    retried like a dropped connection, see ``http_retry``). With ``budgets`` (by ``request_kind``),
+    every request the client sends, from any call, first waits for room in its budget."""
+
+    def spend(request: httpx2.Request) -> None:
+        kind = request_kind(request.url)
+        if kind in budgets:
+            budgets[kind].acquire()
 
     def client_with_timeouts() -> httpx2.Client:
         client = default_client_factory()
         client.timeout = httpx2.Timeout(read_seconds, connect=HTTP_CONNECT_TIMEOUT_S)
+        if budgets:
+            client.event_hooks["request"].append(spend)
         return client
 
     set_client_factory(client_with_timeouts)
@@ -156,8 +175,16 @@ def is_not_found(exc: BaseException) -> bool:
 
 
 class HubClient:
-    def __init__(self, api: HfApi) -> None:
+    def __init__(self, api: HfApi, budget: RequestBudget | None = None) -> None:
         self.api = api
+        self.budget = budget  # the API's, for lookups that can wait (``lookup_room``)
+
+    # Requests an account lookup may cost: the organisation's overview answers 404 for a user.
+    ACCOUNT_REQUESTS = 2
+
+    def lookup_room(self, requests_each: int = 1) -> int | None:
+        """How many lookups of ``requests_each`` API requests the budget has room for now (None: no budget)."""
+        return None if self.budget is None else self.budget.available() // requests_each
 
     @property
     def endpoint(self) -> str:

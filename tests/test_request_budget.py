@@ -1,0 +1,105 @@
+"""One request budget per API, shared by every task: a run never sends more than the window allows,
+waits where it must ask (a listing page), and defers the enrichment that can wait (accounts,
+datasets) to later runs, which complete the stubs it left."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
+from pipeline import run_pipeline
+
+from mlentory.pipeline.budget import Allowance, RequestBudget
+from mlentory.pipeline.run_folder import read_json, read_jsonl
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_budget_waits_for_room_and_is_the_same_for_every_holder(tmp_path):
+    clock = FakeClock()
+    allowance = Allowance("api", requests=5, window_seconds=10)
+    first, second = (RequestBudget(tmp_path, allowance, clock=clock.time, sleep=clock.sleep) for _ in range(2))
+    assert [first.acquire() for _ in range(3)] == [0.0] * 3
+    clock.now += 4
+    assert [second.acquire() for _ in range(2)] == [0.0] * 2  # another worker's budget: the same file
+    assert first.available() == second.available() == 0
+    waited = first.acquire()  # the first three leave the window a second after theirs began
+    assert 6.5 <= waited <= 7.0 and clock.now >= 1_000 + 11
+    assert second.available() == 2  # the first three left; the last two and this one are in it
+
+
+def _spend(folder: str, times: int, out: str) -> None:
+    budget = RequestBudget(Path(folder), Allowance("api", requests=8, window_seconds=1.5))
+    stamps = []
+    for _ in range(times):
+        budget.acquire()
+        stamps.append(time.time())
+    Path(out).write_text(json.dumps(stamps))
+
+
+def test_workers_in_separate_processes_never_exceed_the_window_together(tmp_path):
+    workers = [multiprocessing.get_context("spawn").Process(target=_spend, args=(str(tmp_path), 7, str(tmp_path / f"{i}.json")))
+               for i in range(2)]
+    started = time.time()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    stamps = sorted(s for i in range(2) for s in json.loads((tmp_path / f"{i}.json").read_text()))
+    assert len(stamps) == 14
+    assert max(sum(1 for s in stamps if start <= s < start + 1.5) for start in stamps) <= 8
+    assert stamps[-1] - started >= 1.5  # 14 requests at 8 per window: the last ones waited for room
+
+
+def _hub_budget(api_requests: int, port: int) -> None:
+    os.environ["AIRFLOW_CONN_HUGGINGFACE_DEFAULT"] = json.dumps({
+        "conn_type": "generic", "host": "127.0.0.1", "port": port, "schema": "http",
+        "extra": {"api_requests": api_requests, "window_seconds": 600}})
+
+
+def test_lookups_beyond_the_budget_are_deferred_as_stubs_and_completed_by_the_next_run(stores, tmp_path):
+    clear(stores)
+    data = use_data_root(tmp_path / "data")
+    server = start_replay(FIXTURE_SNAPSHOT)
+    try:
+        # Room for the listing and two dataset lookups or one account (two requests each), not all.
+        _hub_budget(3, server.server_port)
+        first = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+        api_first = server.stats["api"]
+        deferred = [w for w in read_jsonl(first / "warnings.jsonl") if w.get("deferred")]
+        queued = {name: read_json(data / "hf" / "state" / f"deferred_{name}.json", {}) for name in ("accounts", "datasets")}
+        accounts = sorted(queued["accounts"])
+
+        _hub_budget(1_000, server.server_port)  # a later window, with room
+        second = Path(run_pipeline({"num_models": 5, "ancestor_generations": 0}))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert api_first <= 3  # never more than the window allows
+    assert deferred and {w["key"] for w in deferred} == {k for q in queued.values() for k in q}
+    assert read_json(first / "loading" / "report.json")["models_loaded"] == 5  # the models still load, linked to stubs
+    assert accounts, queued
+    iris = [f"https://huggingface.co/{name}" for name in accounts]
+    # The second run has no model to transform (all unchanged), yet completes what the first deferred.
+    assert read_json(second / "extraction" / "SUCCESS.json")["models"] == 0
+    assert all(read_json(data / "hf" / "state" / f"deferred_{name}.json") == {} for name in ("accounts", "datasets"))
+    nodes = query(stores, "MATCH (a:Resource) WHERE a.uri IN $iris RETURN a.uri AS uri, labels(a) AS labels, a.schema__name AS name",
+                  iris=iris)
+    assert len(nodes) == len(iris)
+    assert all({"schema__Organization", "schema__Person"} & set(n["labels"]) for n in nodes), nodes
+    links = query(stores, "MATCH (m:fair4ml__MLModel)-[:fair4ml__sharedBy]->(a) WHERE a.uri IN $iris RETURN count(*) AS c", iris=iris)
+    assert links[0]["c"] >= len(iris)  # the models link to the completed nodes: the same IRIs
