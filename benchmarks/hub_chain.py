@@ -30,9 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,6 +262,8 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=1_000)
     parser.add_argument("--from-dump", action="store_true", help="the models from the public dump of model cards, not the listing")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (snapshot, run folder, store data)")
+    parser.add_argument("--unbudgeted", action="store_true",
+                        help="no request budget (a free token's: 1,000 API and 5,000 resolver requests per 5 minutes, lookups beyond deferred)")
     parser.add_argument("--child", choices=("extraction", "transformation", "loading", "baselines"), help=argparse.SUPPRESS)
     parser.add_argument("--run-folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -287,7 +289,9 @@ def main() -> None:
 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "plugins")]),
                "AIRFLOW_HOME": str(work / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-               "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=replay.server_port, schema="http"),
+               "AIRFLOW_VAR_MLENTORY_DATA_ROOT": str(work / "data"),
+               "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=replay.server_port, schema="http",
+                                                        extra=({"api_requests": 10**9, "resolver_requests": 10**9} if args.unbudgeted else {})),
                "AIRFLOW_CONN_ARXIV_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=replay.server_port, schema="http"),
                "AIRFLOW_CONN_NEO4J_DEFAULT": conn(conn_type="neo4j", host="127.0.0.1", port=bolt, login="root", password=password),
                "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": conn(conn_type="elasticsearch", host="127.0.0.1", port=es_port, schema="http")}

@@ -19,7 +19,7 @@ from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions
 
@@ -72,30 +72,32 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
     ``statistics`` (JSON-LD terms: downloads, likes), which change without a new revision: the
     loading stage updates them in place (``loading.refresh_statistics``)."""
     run = RunFolder(Path(run_folder))
-    merged: dict[str, dict[str, Any]] = {}
+    # One pass, streamed: a record is written out when first seen, so only ids are held (a full-Hub
+    # run has millions of records; holding them all cost gigabytes).
+    loaded = {} if full_refresh else LoadedRevisions(run).load()
+    seen: set[str] = set()
     repeated: dict[str, int] = {}
-    for harvest in harvests:
-        seen_in_harvest: set[str] = set()
-        for record in read_jsonl(raw_file(run, harvest)):
-            if record["id"] in seen_in_harvest:
-                repeated[record["id"]] = repeated.get(record["id"], 1) + 1
-            seen_in_harvest.add(record["id"])
-            merged.setdefault(record["id"], record)
+    with jsonl_writer(run.file(STAGE, MODELS_FILE)) as fresh, jsonl_writer(run.file(STAGE, SKIPPED_FILE)) as skipped:
+        for harvest in harvests:
+            seen_in_harvest: set[str] = set()
+            for record in read_jsonl(raw_file(run, harvest)):
+                record_id = record["id"]
+                if record_id in seen_in_harvest:
+                    repeated[record_id] = repeated.get(record_id, 1) + 1
+                seen_in_harvest.add(record_id)
+                if record_id in seen:
+                    continue
+                seen.add(record_id)
+                current, last = revision(record), loaded.get(record_id)
+                if last and (last == current or (same_revision and last == same_revision(record))):
+                    skipped.write({"id": record_id, "revision": current, **({STATISTICS: statistics(record)} if statistics else {})})
+                else:
+                    fresh.write(record)
     run.write_warnings(STAGE, "merge", [
         {"id": record_id, "what": "listing", "reason": f"listed {times} times (the listing changed between pages); kept once"}
         for record_id, times in repeated.items()])
-    loaded = {} if full_refresh else LoadedRevisions(run).load()
-    fresh, skipped = [], []
-    for record in merged.values():
-        current, last = revision(record), loaded.get(record["id"])
-        if last and (last == current or (same_revision and last == same_revision(record))):
-            skipped.append({"id": record["id"], "revision": current, **({STATISTICS: statistics(record)} if statistics else {})})
-        else:
-            fresh.append(record)
-    write_jsonl(run.file(STAGE, MODELS_FILE), fresh)
-    write_jsonl(run.file(STAGE, SKIPPED_FILE), skipped)
-    log.info("%d distinct records, %d unchanged since the last load skipped, %d to process", len(merged), len(skipped), len(fresh))
-    return {"models": len(fresh), "skipped_unchanged": len(skipped)}
+    log.info("%d distinct records, %d unchanged since the last load skipped, %d to process", len(seen), skipped.count, fresh.count)
+    return {"models": fresh.count, "skipped_unchanged": skipped.count}
 
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],

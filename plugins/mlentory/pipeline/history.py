@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json
+from mlentory.pipeline.run_folder import RunFolder, dumps, read_json, read_jsonl, write_json
 from mlentory.pipeline.state import exclusive, source_dir
 
 SHARDS = 64
@@ -58,40 +59,63 @@ def _append(root: Path, rows: list[dict[str, Any]], at: datetime) -> None:
 
 def record_loads(run: RunFolder, records: Iterable[dict[str, Any]], at: datetime) -> int:
     """The loaded records (JSON-LD, with their ``identifier``) compared term by term with each
-    model's last load; a row of the changed terms for each model that changed. Returns the rows."""
-    whole = {record["identifier"]: {term: value for term, value in record.items() if term not in UNTRACKED} for record in records}
-    return _record(run, whole, at, whole_records=True)
+    model's last load; a row of the changed terms for each model that changed. Returns the rows.
+
+    The records are streamed: first spilled into one file per digest shard, then each shard is
+    compared on its own, so a load of any size holds one record and one shard's digests at a time."""
+    spill = run.path / "history_spill"
+    shutil.rmtree(spill, ignore_errors=True)
+    writers: dict[int, Any] = {}
+    try:
+        spill.mkdir(parents=True)
+        for record in records:
+            shard = _shard(record["identifier"])
+            if shard not in writers:
+                writers[shard] = (spill / f"{shard:02d}.jsonl").open("w", encoding="utf-8")
+            writers[shard].write(dumps({"id": record["identifier"], "values": {t: v for t, v in record.items() if t not in UNTRACKED}}) + "\n")
+        for handle in writers.values():
+            handle.close()
+        by_shard = {shard: ((row["id"], row["values"]) for row in read_jsonl(spill / f"{shard:02d}.jsonl")) for shard in writers}
+        return _record(run, by_shard, at, whole_records=True)
+    finally:
+        for handle in writers.values():
+            handle.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime) -> int:
     """Changes made in place, by model id: counts refreshed (``{id: {"downloads": 3}}``) or a
     withdrawal (``{id: {"withdrawn": date}}``). Values equal to the last ones add no row."""
-    return _record(run, changes, at, whole_records=False)
+    by_shard: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for model_id, values in changes.items():
+        by_shard[_shard(model_id)].append((model_id, values))
+    return _record(run, by_shard, at, whole_records=False)
 
 
-def _record(run: RunFolder, values_by_id: dict[str, dict[str, Any]], at: datetime, whole_records: bool) -> int:
-    """A row per model whose values differ from its last digests, and the digests updated. With
-    ``whole_records`` the values are the model's whole record (a term not among them is gone, and a
-    model never seen is new); else only these terms changed."""
+def _record(run: RunFolder, by_shard: dict[int, Iterable[tuple[str, dict[str, Any]]]], at: datetime, whole_records: bool) -> int:
+    """A row per model whose values differ from its last digests, and the digests updated; each
+    shard's rows appended as it is done. With ``whole_records`` the values are the model's whole
+    record (a term not among them is gone, and a model never seen is new); else only these terms
+    changed."""
     root = source_dir(run)
-    by_shard: dict[int, list[str]] = defaultdict(list)
-    for model_id in values_by_id:
-        by_shard[_shard(model_id)].append(model_id)
-    rows = []
+    rows = 0
     with exclusive(root / "state" / "history.lock"):
-        for shard, model_ids in sorted(by_shard.items()):
+        for shard in sorted(by_shard):
             digests = read_json(_digest_file(root, shard), {})
-            for model_id in model_ids:
-                values, before = values_by_id[model_id], digests.get(model_id)
+            shard_rows = []
+            for model_id, values in by_shard[shard]:
+                before = digests.get(model_id)
                 now, known = {term: _digest(value) for term, value in values.items()}, before or {}
                 terms = set(now) | set(known) if whole_records else set(now)
                 changed = {term: values.get(term) for term in sorted(terms) if now.get(term) != known.get(term)}
                 digests[model_id] = now if whole_records else {**known, **now}
                 if changed:
-                    rows.append({"id": model_id, "at": at.isoformat(), "changed": changed, **({"new": True} if whole_records and before is None else {})})
+                    shard_rows.append({"id": model_id, "at": at.isoformat(), "changed": changed,
+                                       **({"new": True} if whole_records and before is None else {})})
             write_json(_digest_file(root, shard), digests)
-        _append(root, rows, at)
-    return len(rows)
+            _append(root, shard_rows, at)
+            rows += len(shard_rows)
+    return rows
 
 
 def state_at(source_root: Path, model_id: str, when: datetime) -> dict[str, Any] | None:

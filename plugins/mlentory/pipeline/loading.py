@@ -161,15 +161,19 @@ def _iris_in(value: Any) -> Iterator[str]:
             yield from _iris_in(item)
 
 
-def incomplete_records(records: list[dict[str, Any]], errors: list[dict[str, Any]], warnings: list[dict[str, Any]],
-                       links: dict[str, dict[str, list[str]]]) -> set[str]:
-    """Identifiers of the records built while one of their inputs failed transiently (the card, a
-    linked dataset, account or paper). They are loaded as they are but not recorded as loaded, so the
-    next run builds them again instead of skipping them with the gap for good."""
-    records_to_retry = {e["id"] for e in errors if e["stage"] == "extraction" and e.get("retry")}
-    iris_to_retry = {iri for w in warnings if w.get("retry") and "key" in w for iri in links.get(w["kind"], {}).get(w["key"], [])}
-    return {r["identifier"] for r in records
-            if r.get("identifier") in records_to_retry or (iris_to_retry and not iris_to_retry.isdisjoint(_iris_in(r)))}
+class RetryMarkers:
+    """What failed transiently in a run: the records built while one of their inputs failed (the
+    card, a linked dataset, account or paper) are loaded as they are but not recorded as loaded, so
+    the next run builds them again instead of skipping them with the gap for good."""
+
+    def __init__(self, errors: list[dict[str, Any]], warnings: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> None:
+        self.record_ids = {e["id"] for e in errors if e["stage"] == "extraction" and e.get("retry")}
+        self.iris = {iri for w in warnings if w.get("retry") and "key" in w for iri in links.get(w["kind"], {}).get(w["key"], [])}
+
+    def incomplete(self, records: list[dict[str, Any]]) -> set[str]:
+        """Identifiers of the ``records`` to build again."""
+        return {r["identifier"] for r in records
+                if r.get("identifier") in self.record_ids or (self.iris and not self.iris.isdisjoint(_iris_in(r)))}
 
 
 STATISTICS_FILE = "statistics_refreshed.json"
@@ -220,29 +224,43 @@ def refresh_statistics(source: Source, run_folder: str, driver: Driver, es: Elas
 def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     """Consolidate the run's errors, remember what was loaded (for incremental runs), report."""
     run = RunFolder(Path(run_folder))
-    models = [r for path in _model_chunk_files(run) for r in read_jsonld(path)]
     all_errors = run.errors()
     write_jsonl(run.path / "errors.jsonl", all_errors)
     warnings = run.warnings()
     write_jsonl(run.path / "warnings.jsonl", warnings)
     failed_to_load = {e["iri"] for e in all_errors if e["stage"] == STAGE}
     newer = superseded(run)
-    loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
-    incomplete = incomplete_records(loaded, all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))
-    LoadedRevisions(run).update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
-    changed = history.record_loads(run, loaded, datetime.now(UTC))
-    transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", len(models))
-    record_errors = len(failed_to_load) + (transformed - len(models))
+    retry = RetryMarkers(all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))
+    counts: Counter[str] = Counter()
+
+    def loaded_models() -> Iterator[dict[str, Any]]:
+        """The models this folder loaded, chunk by chunk (a run's models are never all in memory)."""
+        for path in _model_chunk_files(run):
+            models = read_jsonld(path)
+            counts["models"] += len(models)
+            counts["superseded"] += sum(1 for m in models if m["@id"] in newer)
+            loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
+            counts["loaded"] += len(loaded)
+            incomplete = retry.incomplete(loaded)
+            counts["incomplete"] += len(incomplete)
+            revisions.update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
+            yield from loaded
+
+    revisions: dict[str, str] = {}
+    changed = history.record_loads(run, loaded_models(), datetime.now(UTC))
+    LoadedRevisions(run).update(revisions)
+    transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])
+    record_errors = len(failed_to_load) + (transformed - counts["models"])
     summary = {
         "run_folder": run_folder,
-        "models_loaded": len(loaded),
+        "models_loaded": counts["loaded"],
         "models_failed": record_errors,
-        "models_superseded": sum(1 for m in models if m["@id"] in newer),
+        "models_superseded": counts["superseded"],
         "entities": {kind: len(read_jsonld(_entity_file(run, kind))) for kind in LOADED_ENTITY_KINDS},
         "errors": len(all_errors),
         "errors_by_part": dict(Counter(f"{e['stage']}/{e['part']}" for e in all_errors)),
         "warnings": len(warnings),
-        "models_retried_next_run": len(incomplete),
+        "models_retried_next_run": counts["incomplete"],
         "statistics_refreshed": read_json(run.file(STAGE, STATISTICS_FILE), {}).get("models", 0),
         "withdrawn": read_json(run.file(STAGE, WITHDRAWN_REPORT), {}).get("models", 0),
         "models_changed": changed,

@@ -9,12 +9,14 @@ import logging
 import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import arxiv
+import msgspec
 
 from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
@@ -22,7 +24,7 @@ from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, error_record
 from mlentory.pipeline.quality import Progress
-from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, loads, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.sources import HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
@@ -212,11 +214,15 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
     """
     run = RunFolder(Path(run_folder))
     models_file = run.file(STAGE, "models.jsonl")
-    models = list(read_jsonl(models_file))
-    known = {m["id"] for m in models} | (set() if full_refresh else set(LoadedRevisions(run).load()))
-    frontier, added, missing = models, [], []
+    # Only ids and the bases they name are held: the records stay on disk.
+    harvested, bases = set(), set()
+    for model in read_jsonl(models_file):
+        harvested.add(model["id"])
+        bases.update(base for base, _ in base_models(model))
+    known = harvested | (set() if full_refresh else set(LoadedRevisions(run).load()))
+    added, missing = [], []
     for generation in range(1, generations + 1):
-        wanted = sorted({base for m in frontier for base, _ in base_models(m)} - known)
+        wanted = sorted(bases - known)
         known |= set(wanted)
         found = []
         for base in wanted:
@@ -227,10 +233,15 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
                 missing.append({"id": base, "what": "base model lookup", "reason": f"{reason}; linked as a stub"})
         log.info("generation %d: %d base models wanted, %d fetched", generation, len(wanted), len(found))
         added += found
-        frontier = found
-        if not frontier:
+        bases = {base for m in found for base, _ in base_models(m)}
+        if not found:
             break
-    write_jsonl(models_file, models + added)
+    if added:
+        with jsonl_writer(models_file) as writer:
+            for model in read_jsonl(models_file):
+                writer.write(model)
+            for model in added:
+                writer.write(model)
     run.write_warnings(STAGE, "ancestors", missing)
     return len(added)
 
@@ -272,12 +283,12 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
     a model from the dump has its card from the dump (no request)."""
     run = RunFolder(Path(run_folder))
     from_dump: set[str] = set()
-    models = []
+    models = []  # (id, sha) only: the records stay on disk
     for model in read_jsonl(run.file(STAGE, "models.jsonl")):
         if model.get("from_dump"):
             from_dump.add(model["id"])
         elif model.get("siblings") is None or "README.md" in model["siblings"]:
-            models.append(model)
+            models.append({"id": model["id"], "sha": model.get("sha")})
     errors: list[dict[str, Any]] = []
     undecodable: list[dict[str, Any]] = []
     progress = Progress("model cards", len(models))
@@ -315,11 +326,31 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
     return writer.count
 
 
+class _CardId(msgspec.Struct):
+    id: str
+
+
 def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """Every extracted model with its card record (None when it has no card)."""
-    cards = {c["id"]: c for c in read_jsonl(run.file(STAGE, "cards.jsonl"))}
-    for model in read_jsonl(run.file(STAGE, "models.jsonl")):
-        yield model, cards.get(model["id"])
+    """Every extracted model with its card record (None when it has no card). The cards are found
+    by their place in the file (read only for their ids first), never held all at once: a full-Hub
+    run's cards are gigabytes."""
+    path = run.file(STAGE, "cards.jsonl")
+    offsets: dict[str, int] = {}
+    if path.exists():
+        with path.open("rb") as handle:
+            position = 0
+            for line in handle:
+                if line.strip():
+                    offsets[msgspec.json.decode(line, type=_CardId).id] = position
+                position += len(line)
+    with path.open("rb") if offsets else nullcontext() as cards:
+        for model in read_jsonl(run.file(STAGE, "models.jsonl")):
+            offset = offsets.get(model["id"])
+            if offset is None:
+                yield model, None
+            else:
+                cards.seek(offset)
+                yield model, loads(cards.readline())
 
 
 def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
