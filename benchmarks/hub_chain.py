@@ -102,6 +102,8 @@ def timed(steps: dict[str, Any], name: str, call, *args):  # noqa: ANN001, ANN20
     result = call(*args)
     wall_so_far, cpu_so_far = steps.get(name, (0.0, 0.0))
     steps[name] = (wall_so_far + time.perf_counter() - started, cpu_so_far + time.process_time() - cpu)
+    if os.environ.get("BENCH_RSS"):
+        print(f"{name}: peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", file=sys.stderr)
     return result
 
 

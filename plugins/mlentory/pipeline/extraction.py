@@ -235,8 +235,17 @@ def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
 
 
 def identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:
-    """Language names or codes -> ISO 639; a value that names no language is dropped, and said so."""
-    found = {k: identify_language(k) for k in keys}
+    """Language names or codes -> ISO 639; a value that names no language is dropped, and said so.
+    Answers are kept across runs: naming a language loads langcodes' name tables (~330 MB), which
+    a run then needs only for a value no earlier run has seen."""
+    cache = ApiCache(run, "languages", ttl=None)
+    found = {}
+    for key in keys:
+        if (answer := cache.get(key)) is None:
+            answer = identify_language(key)
+            cache.put(key, answer)
+        found[key] = answer
+    cache.save()
     run.write_warnings(STAGE, "entities_languages", [
         {"kind": "languages", "key": k, "what": "language", "reason": f"{v['reason']}; not recorded as a language"}
         for k, v in found.items() if not v["found"]])

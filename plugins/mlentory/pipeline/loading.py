@@ -142,10 +142,11 @@ def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
     total, errors = 0, []
     for path in _model_chunk_files(run):
         records = _current(read_jsonld(path), run)
-        indexed, chunk_errors = index_models(es, index, records, labels)
+        indexed, chunk_errors = index_models(es, index, records, labels, refresh=False)
         total += indexed
         errors += chunk_errors
         log.info("index %s: %s -> %d documents (%d errors)", index, path.name, indexed, len(chunk_errors))
+    es.indices.refresh(index=index)  # once: each refresh makes a new segment
     run.write_errors(STAGE, "index", errors)
     return total
 

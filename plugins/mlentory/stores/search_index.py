@@ -131,9 +131,11 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
 
 
 def index_models(
-    es: Elasticsearch, index: str, records: Iterable[dict[str, Any]], labels: dict[str, EntityLabel], chunk_size: int = 500
+    es: Elasticsearch, index: str, records: Iterable[dict[str, Any]], labels: dict[str, EntityLabel], chunk_size: int = 500,
+    refresh: bool = True,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Bulk-index; returns (indexed count, per-record errors). Transient failures are retried."""
+    """Bulk-index; returns (indexed count, per-record errors). Transient failures are retried.
+    ``refresh=False`` leaves making the documents searchable to the caller (once, after many calls)."""
     iri_of: dict[str, str] = {}
 
     def actions() -> Iterable[dict[str, Any]]:
@@ -149,7 +151,8 @@ def index_models(
         else:
             detail = item.get("index", item)
             errors.append({"iri": iri_of.get(detail.get("_id"), detail.get("_id")), "reason": f"index: {json.dumps(detail.get('error'))[:300]}"})
-    es.indices.refresh(index=index)
+    if refresh:
+        es.indices.refresh(index=index)
     return indexed, errors
 
 
