@@ -29,7 +29,7 @@ from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, mention, unique
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
 from mlentory.pipeline.quality import Progress, check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
 from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
 
@@ -58,15 +58,17 @@ def plan_chunks(source: Source, run_folder: str, chunk_size: int = DEFAULT_CHUNK
     transformation of the folder left (other chunks, partials, models, errors) is removed."""
     run = RunFolder(Path(run_folder))
     run.clear_stage(STAGE)
-    records = source.mapping.records(run)
+    records = iter(source.mapping.records(run))
     chunks, total = 0, 0
     while True:
-        batch = list(itertools.islice(records, chunk_size))
-        if not batch and chunks:
+        with jsonl_writer(chunk_file(run, chunks)) as writer:  # streamed: a chunk is never held whole
+            for record in itertools.islice(records, chunk_size):
+                writer.write(record)
+        if not writer.count and chunks:
+            chunk_file(run, chunks).unlink()
             break
-        write_jsonl(chunk_file(run, chunks), batch)
-        chunks, total = chunks + 1, total + len(batch)
-        if len(batch) < chunk_size:
+        chunks, total = chunks + 1, total + writer.count
+        if writer.count < chunk_size:
             break
     write_json(run.file(STAGE, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "models": total})
     log.info("%d models in %d chunks of up to %d", total, chunks, chunk_size)

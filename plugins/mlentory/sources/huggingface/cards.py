@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import huggingface_hub
-from huggingface_hub import ModelCard
+import yaml
+from huggingface_hub import ModelCardData
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from mlentory import readme, safe_yaml
 from mlentory.readme import FENCE as _FENCE
@@ -125,6 +127,22 @@ def unsafe_front_matter(content: str) -> str | None:
     return safe_yaml.refusal(front_matter.strip().strip("-"), MAX_FRONT_MATTER_CHARS, "front matter")
 
 
+def _read_front_matter(content: str) -> tuple[dict[str, Any], str]:
+    """(metadata, body) as ``huggingface_hub.ModelCard`` reads them (its block pattern, its card
+    data class), with libyaml's safe loader: the pure-Python one that ModelCard uses was nine tenths
+    of reading a card (ten times slower on the recorded cards, with the same result)."""
+    match = REGEX_YAML_BLOCK.search(content)
+    if not match:
+        return {}, content
+    data = yaml.load(match.group(2), Loader=_SAFE_LOADER) or {}  # noqa: S506 - a safe loader (C or Python)
+    if not isinstance(data, dict):
+        raise ValueError("repo card metadata block should be a dict")
+    return ModelCardData(**data, ignore_metadata_errors=True).to_dict(), content[match.end():]
+
+
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_error: str | None = None) -> ParsedCard:
     """Split a README into metadata, body and sections. Pass ``metadata`` when the front matter was
     parsed before (``card_record``): YAML parsing is most of the cost of reading a card."""
@@ -136,9 +154,7 @@ def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_er
     else:
         metadata = {}
         try:
-            card = ModelCard(content, ignore_metadata_errors=True)
-            metadata = card.data.to_dict()
-            body = card.text
+            metadata, body = _read_front_matter(content)
         except Exception as exc:  # malformed front matter must not lose the body
             error = f"{type(exc).__name__}: {exc}"
             body = _FRONT_MATTER.sub("", content, count=1)
