@@ -103,8 +103,17 @@ def timed(steps: dict[str, Any], name: str, call, *args):  # noqa: ANN001, ANN20
     wall_so_far, cpu_so_far = steps.get(name, (0.0, 0.0))
     steps[name] = (wall_so_far + time.perf_counter() - started, cpu_so_far + time.process_time() - cpu)
     if os.environ.get("BENCH_RSS"):
-        print(f"{name}: peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", file=sys.stderr)
+        print(f"{name}: peak RSS so far {peak_rss_mb():.0f} MB", file=sys.stderr)
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS since it started its program (``VmHWM``). Not ``ru_maxrss``: a child
+    started by fork counts the parent's pages it was forked with (here the replay's snapshot)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str, float]:
@@ -242,7 +251,7 @@ def child(stage: str, run_folder: str, models: int, from_dump: bool) -> None:
     logging.basicConfig(level=logging.WARNING)
     steps = {"extraction": lambda: extraction_stage(run_folder, models, from_dump), "transformation": lambda: transformation_stage(run_folder),
              "loading": lambda: loading_stage(run_folder), "baselines": lambda: baselines_stage(run_folder)}[stage]()
-    print(json.dumps({"steps": steps}))
+    print(json.dumps({"steps": steps, "peak_rss_mb": peak_rss_mb()}))
 
 
 def run_stage(stage: str, run_folder: str, models: int, from_dump: bool, env: dict[str, str]) -> dict[str, Any]:
@@ -255,8 +264,9 @@ def run_stage(stage: str, run_folder: str, models: int, from_dump: bool, env: di
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         raise SystemExit(f"{stage} failed (exit {process.returncode})")
-    steps = json.loads(output.strip().splitlines()[-1])["steps"]
-    return {"steps": steps, "wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+    measured = json.loads(output.strip().splitlines()[-1])
+    return {"steps": measured["steps"], "wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_mb": measured["peak_rss_mb"]}
 
 
 def main() -> None:
