@@ -14,6 +14,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
+from mlentory.settings import ARXIV_POOL, BIOIMAGEIO_POOL
 from mlentory.sources import AI4LIFE
 
 EXTRACTION = "mlentory.sources.bioimageio.extraction"  # imported by the tasks, when they run
@@ -34,7 +35,7 @@ def ai4life_extraction() -> None:
 
         return extraction.create_run_folder(data_root())
 
-    @task
+    @task(pool=BIOIMAGEIO_POOL)
     def ai4life_raw_resources(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.bioimageio import extraction
 
@@ -54,7 +55,8 @@ def ai4life_extraction() -> None:
     mentions = mentions_task(AI4LIFE)(run_folder)
     merged >> mentions
     for kind in ENTITY_KINDS:
-        mentions >> entity_identification_task(AI4LIFE, kind, EXTRACTION)(run_folder) >> ready
+        pool = ARXIV_POOL if kind == "articles" else None
+        mentions >> entity_identification_task(AI4LIFE, kind, EXTRACTION, pool)(run_folder) >> ready
 
 
 ai4life_extraction()

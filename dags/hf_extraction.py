@@ -11,7 +11,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
-from mlentory.settings import HF_DUMP_DATASET
+from mlentory.settings import ARXIV_POOL, HF_DUMP_DATASET, HF_POOL
 from mlentory.sources import HUGGINGFACE
 
 EXTRACTION = "mlentory.sources.huggingface.extraction"  # imported by the tasks, when they run
@@ -54,19 +54,19 @@ def hf_extraction() -> None:
 
         return extraction.create_run_folder(data_root())
 
-    @task
+    @task(pool=HF_POOL)
     def hf_raw_models_latest(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.harvest_latest_models(run_folder, hub(), params["num_models"])
 
-    @task
+    @task(pool=HF_POOL)
     def hf_raw_models_from_file(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.harvest_models_by_id(run_folder, hub(), params["model_ids"], params["model_ids_file"])
 
-    @task
+    @task(pool=HF_POOL)
     def hf_raw_models_dump(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
@@ -80,19 +80,19 @@ def hf_extraction() -> None:
 
         return extraction.merge_raw_models(run_folder, params["full_refresh"])
 
-    @task
+    @task(pool=HF_POOL)
     def hf_withdrawn_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.find_withdrawn_models(run_folder, hub(), params["max_withdrawal_checks"])
 
-    @task
+    @task(pool=HF_POOL)
     def hf_add_ancestor_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.add_ancestor_models(run_folder, hub(), params["ancestor_generations"], params["full_refresh"])
 
-    @task
+    @task(pool=HF_POOL)
     def hf_model_cards(run_folder: str) -> int:
         from mlentory.sources.huggingface import extraction
 
@@ -109,7 +109,8 @@ def hf_extraction() -> None:
     mentions = mentions_task(HUGGINGFACE)(run_folder)
     cards >> mentions
     for kind in ENTITY_KINDS:
-        mentions >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION)(run_folder) >> ready
+        pool = {"datasets": HF_POOL, "organisations": HF_POOL, "articles": ARXIV_POOL}.get(kind)
+        mentions >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION, pool)(run_folder) >> ready
 
 
 hf_extraction()

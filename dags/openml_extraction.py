@@ -14,7 +14,7 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 
 from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
-from mlentory.settings import OPENML_MEASURES
+from mlentory.settings import OPENML_MEASURES, OPENML_POOL
 from mlentory.sources import OPENML
 
 EXTRACTION = "mlentory.sources.openml.extraction"  # imported by the tasks, when they run
@@ -40,7 +40,7 @@ def openml_extraction() -> None:
 
         return extraction.create_run_folder(data_root())
 
-    @task
+    @task(pool=OPENML_POOL)
     def openml_raw_flows(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.openml import extraction
 
@@ -54,7 +54,7 @@ def openml_extraction() -> None:
 
         return extraction.merge_flows(run_folder, params["full_refresh"])
 
-    @task
+    @task(pool=OPENML_POOL)
     def openml_evaluations(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.openml import extraction
 
@@ -69,7 +69,8 @@ def openml_extraction() -> None:
     mentions = mentions_task(OPENML)(run_folder)
     merged >> mentions
     for kind in ENTITY_KINDS:
-        mentions >> entity_identification_task(OPENML, kind, EXTRACTION)(run_folder) >> ready
+        pool = None if kind == "languages" else OPENML_POOL  # languages are named from a library, not asked for
+        mentions >> entity_identification_task(OPENML, kind, EXTRACTION, pool)(run_folder) >> ready
 
 
 openml_extraction()

@@ -100,7 +100,7 @@ def snapshot_dir(choice: str) -> Path:
     return Path(choice).resolve()
 
 
-def airflow_env(ports: dict[str, int], password: str) -> dict[str, str]:
+def airflow_env(ports: dict[str, int], password: str, hub_api_budget: int | None = None) -> dict[str, str]:
     home = LOCAL / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     passwords = home / "passwords.json"
@@ -127,7 +127,8 @@ def airflow_env(ports: dict[str, int], password: str) -> dict[str, str]:
         "AIRFLOW_VAR_MLENTORY_DATA_ROOT": str(LOCAL / "data"),
         "AIRFLOW_CONN_NEO4J_DEFAULT": conn(conn_type="neo4j", host="127.0.0.1", port=ports["bolt"], login="root", password=password),
         "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": conn(conn_type="elasticsearch", host="127.0.0.1", port=ports["es"], schema="http"),
-        "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=ports["replay"], schema="http"),
+        "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=ports["replay"], schema="http",
+                                                 extra={"api_requests": hub_api_budget} if hub_api_budget else {}),
         "AIRFLOW_CONN_ARXIV_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
         "AIRFLOW_CONN_OPENML_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
         "AIRFLOW_CONN_BIOIMAGEIO_DEFAULT": conn(conn_type="http", host="127.0.0.1", port=ports["replay"], schema="http"),
@@ -182,7 +183,7 @@ def up(args: argparse.Namespace) -> None:
     ports = {"airflow": pick_port(8080), "bolt": bolt_port, "arcade_http": arcade_http_port, "es": es_port, "replay": replay_port}
     record_pid("noida", index.pid)
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
-    env = airflow_env(ports, password)
+    env = airflow_env(ports, password, args.hub_api_budget)
     python = sys.executable
     # Listing pages of the Hub's own size (up to 1,000 models a page).
     start("replay", [python, "-m", "devstack.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"]), "--page-size", "1000"],
@@ -200,6 +201,12 @@ def up(args: argparse.Namespace) -> None:
     with httpx.Client(base_url=base, timeout=30) as client:
         token = api(client, "POST", "/auth/token", json={"username": "admin", "password": admin_password})["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
+        # The pools the API-calling tasks run in: without them, the scheduler never starts those tasks.
+        from mlentory.settings import API_POOLS
+
+        for name, (slots, description) in API_POOLS.items():
+            if client.get(f"/api/v2/pools/{name}").status_code == 404:
+                api(client, "POST", "/api/v2/pools", json={"name": name, "slots": slots, "description": description})
         dag_ids = [f"{key}_{stage}" for key in SOURCE_KEYS for stage in ("extraction", "transformation", "loading")]
         for dag_id in dag_ids:
             wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
@@ -263,7 +270,7 @@ def xcom(client, dag_id: str, run_id: str, task_id: str):  # noqa: ANN001, ANN20
 def stage_summary(run_folder: Path, stage: str) -> str:
     """What a stage did with this job's run folder, from the summary the stage wrote there."""
     done = json.loads((run_folder / stage / "SUCCESS.json").read_text())
-    keys = {"extraction": ("models", "skipped_unchanged", "cards", "evaluations", "errors", "warnings"),
+    keys = {"extraction": ("models", "skipped_unchanged", "cards", "evaluations", "deferred_lookups", "errors", "warnings"),
             "transformation": ("models", "errors"),
             "loading": ("models_loaded", "models_failed", "models_retried_next_run", "errors", "warnings")}[stage]
     return f"run folder {run_folder.name}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
@@ -352,6 +359,9 @@ def main() -> None:
     up_parser.add_argument("--models", type=int, default=50, help="how many latest models to harvest")
     up_parser.add_argument("--snapshot", default="realdata" if (SHARED_REALDATA / "huggingface").is_dir() else "fixture",
                            help="fixture (the project's own), realdata (../shared/realdata) or a snapshot folder")
+    up_parser.add_argument("--hub-api-budget", type=int, default=None,
+                           help="the Hub API requests allowed per 5 minutes (default: a free token's 1,000); "
+                                "account and dataset lookups beyond it are deferred to later runs")
     up_parser.add_argument("--from-dump", action="store_true",
                            help="harvest the Hub's models from its public dump of model cards (made from the snapshot by the replay)")
     sub.add_parser("down", help="stop everything 'up' started")

@@ -118,3 +118,16 @@ def test_openml_assets_chain_its_three_stages():
     assert produced == {"openml_raw_models", "openml_tasks", "openml_datasets", "openml_organisations", "openml_languages"}
     assert "openml_raw_models" in str(transformation.timetable.asset_condition)
     assert "openml_models_normalized" in str(loading.timetable.asset_condition)
+
+
+def test_tasks_that_call_an_api_run_in_its_pool():
+    from mlentory.settings import API_POOLS
+
+    bag = dag_bag()
+    pools = {t.task_id: t.pool for dag_id in bag.dag_ids for t in bag.get_dag(dag_id).tasks}
+    assert pools["hf_raw_models_latest"] == pools["hf_model_cards"] == pools["hf_organisations"] == pools["hf_datasets"] == "huggingface_api"
+    assert pools["hf_articles"] == pools["ai4life_articles"] == "arxiv_api"
+    assert pools["openml_raw_flows"] == pools["openml_evaluations"] == pools["openml_tasks"] == "openml_api"
+    assert pools["ai4life_raw_resources"] == "bioimageio_api"
+    assert pools["hf_properties"] == pools["hf_load_models"] == "default_pool"  # no API: no API's pool
+    assert set(pools.values()) <= {*API_POOLS, "default_pool"}

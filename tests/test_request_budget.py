@@ -103,3 +103,26 @@ def test_lookups_beyond_the_budget_are_deferred_as_stubs_and_completed_by_the_ne
     assert all({"schema__Organization", "schema__Person"} & set(n["labels"]) for n in nodes), nodes
     links = query(stores, "MATCH (m:fair4ml__MLModel)-[:fair4ml__sharedBy]->(a) WHERE a.uri IN $iris RETURN count(*) AS c", iris=iris)
     assert links[0]["c"] >= len(iris)  # the models link to the completed nodes: the same IRIs
+
+
+def test_arxiv_and_openml_requests_are_counted_in_their_shared_budgets(data_root, tmp_path):
+    """Every request of arXiv's and OpenML's clients waits for room in the budget of its API on the
+    data root: arXiv's one request per 3 s holds across clients (two tasks, two DAGs)."""
+    from mlentory.enrichment.arxiv_papers import ArxivHook, fetch_articles
+    from mlentory.sources.openml.hook import OpenMLHook
+
+    server = start_replay(FIXTURE_SNAPSHOT)
+    try:
+        first, second = ArxivHook().get_conn(), ArxivHook().get_conn()
+        assert fetch_articles(first, ["2101.00001"]).keys() == {"2101.00001"}
+        started = time.monotonic()
+        assert fetch_articles(second, ["2102.00002"]).keys() == {"2102.00002"}
+        waited = time.monotonic() - started
+        flows = list(OpenMLHook(tmp_path / "openml-cache").get_conn().flow_listing())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert waited >= 2.0  # the second client's request waited for the first's turn to pass
+    budgets = data_root / "budget"
+    assert sum(count for _, count in read_json(budgets / "arxiv.json")) == 1  # the second; the first has left the window
+    assert flows and sum(count for _, count in read_json(budgets / "openml.json")) == server.stats["openml"]

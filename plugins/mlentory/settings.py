@@ -24,6 +24,22 @@ HF_CONN_ID = "huggingface_default"
 # The Hub's rate limits on a free token (requests per 5-minute window); the connection's extra may
 # give a plan's own (``api_requests``, ``resolver_requests``, ``window_seconds``).
 HF_API_REQUESTS, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS = 1_000, 5_000, 300
+# arXiv asks for one request per 3 seconds, from everyone together.
+ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS = 1, 3.0
+# One Airflow pool per external API: the tasks of every DAG that call it share its slots, so that
+# concurrent DAGs do not crowd its budget (the budgets above decide how many requests; the pools how
+# many tasks wait on them). The local stack creates them (``scripts/localstack.py``); elsewhere:
+# ``airflow pools set <name> <slots> "<description>"``.
+HF_POOL, ARXIV_POOL, OPENML_POOL, BIOIMAGEIO_POOL = "huggingface_api", "arxiv_api", "openml_api", "bioimageio_api"
+API_POOLS: dict[str, tuple[int, str]] = {
+    HF_POOL: (4, "Tasks that call the HuggingFace Hub (API and file resolver)"),
+    ARXIV_POOL: (1, "Tasks that call the arXiv API (one request per 3 s for everyone)"),
+    OPENML_POOL: (2, "Tasks that call the OpenML API"),
+    BIOIMAGEIO_POOL: (2, "Tasks that call bioimage.io (the collection and its files)"),
+}
+# OpenML publishes no limit; a polite default, which the openml_default connection's extra may change
+# (``requests``, ``window_seconds``).
+OPENML_REQUESTS, OPENML_WINDOW_SECONDS = 300, 60
 NEO4J_CONN_ID = "neo4j_default"
 ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"

@@ -12,7 +12,8 @@ import requests
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.settings import ARXIV_CONN_ID, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
+from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.settings import ARXIV_CONN_ID, ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +23,19 @@ _VERSION = re.compile(r"v\d+$")
 
 
 class SessionWithTimeouts(requests.Session):
-    """The arxiv client's session waits forever by default; every request gets timeouts."""
+    """The arxiv client's session waits forever by default; every request gets timeouts, and first
+    waits for its turn in ``budget`` (arXiv's one request per 3 s, for every task and DAG at once:
+    the client paces only its own requests)."""
 
-    def __init__(self, read_seconds: float = HTTP_READ_TIMEOUT_S) -> None:
+    def __init__(self, read_seconds: float = HTTP_READ_TIMEOUT_S, budget: RequestBudget | None = None) -> None:
         super().__init__()
         self.timeouts = (HTTP_CONNECT_TIMEOUT_S, read_seconds)
+        self.budget = budget
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeouts)
+        if self.budget is not None:
+            self.budget.acquire()
         return super().request(*args, **kwargs)
 
 
@@ -52,7 +58,10 @@ class ArxivHook(BaseHook):
         # arXiv asks for 3 s between requests; the client enforces it and retries.
         client = arxiv.Client(page_size=BATCH, delay_seconds=3.0, num_retries=3)
         client.query_url_format = self.api_url().rstrip("/") + "/api/query?{}"
-        client._session = SessionWithTimeouts()  # the client has no timeout option of its own
+        from mlentory.pipeline.dags import data_root
+
+        budget = RequestBudget(budget_folder(data_root()), Allowance("arxiv", ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS))
+        client._session = SessionWithTimeouts(budget=budget)  # the client has no timeout option of its own
         return client
 
 

@@ -151,12 +151,13 @@ def mentions_task(source: Source):  # noqa: ANN201 - an Airflow task
     return mentions
 
 
-def entity_identification_task(source: Source, kind: str, extraction_module: str):  # noqa: ANN201 - an Airflow task
+def entity_identification_task(source: Source, kind: str, extraction_module: str, pool: str | None = None):  # noqa: ANN201 - an Airflow task
     """``<key>_<kind>``: the extraction's identification of one entity kind (the module's
-    ``identify_entities_with_connections``), emitting the kind's asset with its count."""
+    ``identify_entities_with_connections``), emitting the kind's asset with its count; in the
+    ``pool`` of the API it calls, if any."""
     entities = source.assets.entities(kind)
 
-    @task(task_id=f"{source.key}_{kind}", outlets=[entities])
+    @task(task_id=f"{source.key}_{kind}", outlets=[entities], **({"pool": pool} if pool else {}))
     def identify(run_folder: str, outlet_events: Any = None) -> int:
         count = importlib.import_module(extraction_module).identify_entities_with_connections(run_folder, kind)
         outlet_events[entities].extra = {"run_folder": run_folder, "count": count}

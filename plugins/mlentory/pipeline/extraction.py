@@ -258,7 +258,7 @@ def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tupl
     then the summary that the asset event carries; marks the stage finished."""
     run = RunFolder(Path(run_folder))
     models = sum(1 for _ in read_jsonl(run.file(STAGE, MODELS_FILE)))
-    errors = run.errors(STAGE)
+    errors, warnings = run.errors(STAGE), run.warnings()
     record_errors = [e for e in errors if e["part"] in record_parts]
     check_error_rate(STAGE, len(record_errors), models + len(record_errors), max_error_rate)
     summary = {
@@ -267,7 +267,8 @@ def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tupl
         **(counts or {}),
         "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, SKIPPED_FILE))),
         "errors": len(errors),
-        "warnings": len(run.warnings()),
+        "warnings": len(warnings),
+        "deferred_lookups": sum(1 for w in warnings if w.get("deferred")),
     }
     run.mark_done(STAGE, summary)
     return summary

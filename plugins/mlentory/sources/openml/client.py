@@ -26,6 +26,7 @@ from openml.exceptions import OpenMLServerNoResult
 
 from mlentory import http_retry
 from mlentory.http_retry import RETRYABLE_STATUS
+from mlentory.pipeline.budget import RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class OpenMLSettings:
     server: str  # the API's base, e.g. https://www.openml.org/api/v1/xml
     api_key: str | None
     cache_dir: Path
+    budget: RequestBudget | None = None  # every request waits for room in it (every task's, at once)
 
 
 def configure(settings: OpenMLSettings) -> None:
@@ -51,6 +53,30 @@ def configure(settings: OpenMLSettings) -> None:
     openml.config.connection_n_retries = 3
     openml.config.retry_policy = "robot"
     _raise_rate_limits_as_http_errors()
+    _spend_budget_before_requests(settings.budget)
+
+
+_budget: list[RequestBudget | None] = [None]  # the budget of the client configured last (the settings are module-wide too)
+
+
+def _spend_budget_before_requests(budget: RequestBudget | None) -> None:
+    """Each request the ``openml`` client sends first waits for room in ``budget``. The client has no
+    hook for this either: its one function that sends requests is wrapped, once."""
+    _budget[0] = budget
+    api_calls = importlib.import_module("openml._api_calls")
+    send = vars(api_calls).get("_send_request")
+    if send is None or getattr(send, "_mlentory", False):
+        if send is None:
+            log.warning("openml %s has no _send_request: its requests are not counted in the budget", openml.__version__)
+        return
+
+    def send_request(*args: Any, **kwargs: Any) -> requests.Response:
+        if _budget[0] is not None:
+            _budget[0].acquire()
+        return send(*args, **kwargs)
+
+    send_request._mlentory = True  # type: ignore[attr-defined]
+    api_calls._send_request = send_request
 
 
 DATABASE_CONNECTION_ERROR = 107  # OpenML's "database connection error": the server is overloaded

@@ -8,7 +8,8 @@ from pathlib import Path
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.settings import OPENML_CONN_ID
+from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.settings import OPENML_CONN_ID, OPENML_REQUESTS, OPENML_WINDOW_SECONDS
 from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings
 
 PUBLIC_SERVER = "https://www.openml.org"
@@ -17,7 +18,8 @@ API_PATH = "/api/v1/xml"
 
 class OpenMLHook(BaseHook):
     """Host (optional) is the OpenML server (default the public one); password (optional) the API key,
-    which reading needs not. The client's cache lives under ``cache_dir``."""
+    which reading needs not; extra (optional) the request budget shared by every task (``requests``
+    per ``window_seconds``). The client's cache lives under ``cache_dir``."""
 
     conn_name_attr = "openml_conn_id"
     default_conn_name = OPENML_CONN_ID
@@ -31,10 +33,15 @@ class OpenMLHook(BaseHook):
 
     @cached_property
     def client(self) -> OpenMLClient:
+        from mlentory.pipeline.dags import data_root
+
         conn = optional_connection(self.openml_conn_id)
         server = (base_url(conn) or PUBLIC_SERVER).rstrip("/")
+        extra = conn.extra_dejson if conn is not None else {}
+        budget = RequestBudget(budget_folder(data_root()), Allowance("openml", int(extra.get("requests", OPENML_REQUESTS)),
+                                                                     float(extra.get("window_seconds", OPENML_WINDOW_SECONDS))))
         return OpenMLClient(OpenMLSettings(server=server + API_PATH, api_key=(conn.password if conn else None) or None,
-                                           cache_dir=self.cache_dir))
+                                           cache_dir=self.cache_dir, budget=budget))
 
     def get_conn(self) -> OpenMLClient:
         return self.client
