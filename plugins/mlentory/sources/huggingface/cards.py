@@ -143,30 +143,34 @@ def _read_front_matter(content: str) -> tuple[dict[str, Any], str]:
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def read_metadata(content: str) -> tuple[dict[str, Any], str | None, str]:
+    """(the front matter's metadata, why it was not read or None, the body)."""
+    if (refused := unsafe_front_matter(content)) is not None:
+        return {}, refused, _FRONT_MATTER.sub("", content, count=1)
+    try:
+        metadata, body = _read_front_matter(content)
+    except Exception as exc:  # malformed front matter must not lose the body
+        return {}, f"{type(exc).__name__}: {exc}", _FRONT_MATTER.sub("", content, count=1)
+    return metadata, None, body
+
+
 def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_error: str | None = None) -> ParsedCard:
     """Split a README into metadata, body and sections. Pass ``metadata`` when the front matter was
     parsed before (``card_record``): YAML parsing is most of the cost of reading a card."""
-    error = metadata_error
     if metadata is not None:
-        body = _FRONT_MATTER.sub("", content, count=1)
-    elif (refused := unsafe_front_matter(content)) is not None:
-        metadata, error, body = {}, refused, _FRONT_MATTER.sub("", content, count=1)
+        error, body = metadata_error, _FRONT_MATTER.sub("", content, count=1)
     else:
-        metadata = {}
-        try:
-            metadata, body = _read_front_matter(content)
-        except Exception as exc:  # malformed front matter must not lose the body
-            error = f"{type(exc).__name__}: {exc}"
-            body = _FRONT_MATTER.sub("", content, count=1)
+        metadata, error, body = read_metadata(content)
     body, boilerplate = strip_boilerplate(_COMMENT.sub("", body))
     sections = readme.split_sections(body)
     return ParsedCard(metadata=metadata, body=body.strip(), sections=sections, metadata_error=error, boilerplate=boilerplate)
 
 
 def card_record(model_id: str, sha: str | None, text: str) -> dict[str, Any]:
-    """What the run folder keeps of a card: the text and its front matter, parsed once."""
-    parsed = parse_card(text)
-    return {"id": model_id, "sha": sha, "text": text, "metadata": parsed.metadata, "metadata_error": parsed.metadata_error}
+    """What the run folder keeps of a card: the text and its front matter, parsed once (the body is
+    read by the transformation)."""
+    metadata, error, _ = read_metadata(text)
+    return {"id": model_id, "sha": sha, "text": text, "metadata": metadata, "metadata_error": error}
 
 
 def card_from_record(record: dict[str, Any] | None) -> ParsedCard | None:
@@ -181,4 +185,4 @@ def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: in
 
 
 __all__ = ["ParsedCard", "Section", "card_from_record", "card_record", "first_code_block", "is_placeholder", "normalized_title",
-           "parse_card", "prose", "section_text", "strip_boilerplate", "template_links", "template_lines", "unsafe_front_matter"]
+           "parse_card", "read_metadata", "prose", "section_text", "strip_boilerplate", "template_links", "template_lines", "unsafe_front_matter"]
