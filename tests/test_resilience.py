@@ -316,19 +316,32 @@ def test_listing_pages_survive_bursts_of_429_5xx_and_stalls(faulty_hub, tmp_path
         use_http_timeouts()
 
 
+def _sharing_chunk(tag: str, size: int) -> list[dict]:
+    """Models that all link to the same 13 keywords and 17 base models."""
+    return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
+             "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 13}"],
+             "isBasedOn": [f"https://huggingface.co/base/b{i % 17}"]} for i in range(size)]
+
+
+def _in_parallel(load, tags, caplog, level: int) -> None:  # noqa: ANN001
+    """``load(tag)`` for every tag at once, each in a thread of its own, logs captured at ``level``."""
+    import threading
+
+    writers = [threading.Thread(target=load, args=(tag,)) for tag in tags]
+    with caplog.at_level(level, logger="mlentory.stores.graph"):
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+
+
 def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores, caplog):
     """Model chunks loaded in parallel share base models, keywords and stubs: a write conflict
     (deadlock, or the stand-in's uniqueness violation on MERGE) is retried as a whole batch, so no
     record becomes an error and no batch falls back to one transaction per record."""
     import logging
-    import threading
 
     from mlentory.stores.graph import GraphLoader
-
-    def chunk(tag: str) -> list[dict]:
-        return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
-                 "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 13}"],
-                 "isBasedOn": [f"https://huggingface.co/base/b{i % 17}"]} for i in range(1_500)]
 
     stubs = [{"@id": f"https://huggingface.co/base/b{i}", "@type": "MLModel", "name": f"base/b{i}"} for i in range(17)]
     results: dict[str, tuple[int, list]] = {}
@@ -336,14 +349,9 @@ def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores,
         GraphLoader(driver).ensure_schema()
 
         def load(tag: str) -> None:
-            results[tag] = GraphLoader(driver, batch_size=150).load(stubs if tag == "stubs" else chunk(tag), stubs=tag == "stubs")
+            results[tag] = GraphLoader(driver, batch_size=150).load(stubs if tag == "stubs" else _sharing_chunk(tag, 1_500), stubs=tag == "stubs")
 
-        writers = [threading.Thread(target=load, args=(tag,)) for tag in ("a", "b", "c", "stubs")]
-        with caplog.at_level(logging.WARNING, logger="mlentory.stores.graph"):
-            for writer in writers:
-                writer.start()
-            for writer in writers:
-                writer.join()
+        _in_parallel(load, ("a", "b", "c", "stubs"), caplog, logging.WARNING)
         with driver.session() as session:
             models = session.run("MATCH (m:fair4ml__MLModel) RETURN count(m) AS c, count(DISTINCT m.uri) AS u").single()
             based_on = session.run("MATCH (:fair4ml__MLModel)-[r:schema__isBasedOn]->(:fair4ml__MLModel) RETURN count(r) AS c").single()["c"]
@@ -374,16 +382,10 @@ def test_with_every_node_made_first_parallel_loads_never_conflict(empty_stores, 
     parallel loads after it only match the nodes they link to, and no two of them ever create the
     same node, so none has to wait for or retry after another."""
     import logging
-    import threading
 
     from mlentory.stores.graph import GraphLoader, linked_nodes
 
-    def chunk(tag: str) -> list[dict]:
-        return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
-                 "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 13}"],
-                 "isBasedOn": [f"https://huggingface.co/base/b{i % 17}"]} for i in range(1_000)]
-
-    chunks = {tag: chunk(tag) for tag in ("a", "b", "c")}
+    chunks = {tag: _sharing_chunk(tag, 1_000) for tag in ("a", "b", "c")}
     results: dict[str, tuple[int, list]] = {}
     with empty_stores.driver() as driver:
         GraphLoader(driver).ensure_schema()
@@ -393,12 +395,7 @@ def test_with_every_node_made_first_parallel_loads_never_conflict(empty_stores, 
         def load(tag: str) -> None:
             results[tag] = GraphLoader(driver, batch_size=100).load(chunks[tag])
 
-        writers = [threading.Thread(target=load, args=(tag,)) for tag in chunks]
-        with caplog.at_level(logging.INFO, logger="mlentory.stores.graph"):
-            for writer in writers:
-                writer.start()
-            for writer in writers:
-                writer.join()
+        _in_parallel(load, chunks, caplog, logging.INFO)
         with driver.session() as session:
             nodes = session.run("MATCH (n:Resource) RETURN count(n) AS c").single()["c"]
             based_on = session.run("MATCH ()-[r:schema__isBasedOn]->() RETURN count(r) AS c").single()["c"]

@@ -135,34 +135,29 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
     links: dict[str, dict[str, list[str]]] = defaultdict(dict)
     records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     errors = []
+
+    def link(m: dict[str, Any], info: dict[str, Any]) -> list[str]:
+        """The mention's IRIs, its entities' records kept; a record that fails is an error and links nothing."""
+        try:
+            target_iris, entity_records = linkers[m["kind"]](m, info)
+        except (ValidationError, ValueError) as exc:
+            errors.append({"kind": m["kind"], "key": m["key"], "reason": f"linking: {exc}"})
+            return []
+        for entity_kind, record in entity_records:
+            records[entity_kind][record.id] = record.to_jsonld()
+        return target_iris
+
     for path in sorted(run.stage_dir(STAGE).glob("partial/*/*.jsonl")):
         for row in read_jsonl(path):
             for m in iter_mentions(row["properties"]):
-                kind, key = m["kind"], m["key"]
-                if key in links[kind]:
-                    continue
-                try:
-                    info = identified.get(kind, {}).get(key)
-                    target_iris, entity_records = linkers[kind](m, info if info is not None else {})
-                except (ValidationError, ValueError) as exc:
-                    errors.append({"kind": kind, "key": key, "reason": f"linking: {exc}"})
-                    links[kind][key] = []
-                    continue
-                links[kind][key] = target_iris
-                for entity_kind, record in entity_records:
-                    records[entity_kind][record.id] = record.to_jsonld()
+                if m["key"] not in links[m["kind"]]:
+                    links[m["kind"]][m["key"]] = link(m, identified.get(m["kind"], {}).get(m["key"]) or {})
     # Entities identified though no record of this run mentions them: lookups an earlier run
     # deferred (its API budget spent), completed now; their nodes, named stubs until now, get the record.
     for kind, infos in identified.items():
         for key, info in infos.items():
             if key not in links[kind] and kind in linkers:
-                try:
-                    _, entity_records = linkers[kind](mention(kind, key), info)
-                except (ValidationError, ValueError) as exc:
-                    errors.append({"kind": kind, "key": key, "reason": f"linking: {exc}"})
-                    continue
-                for entity_kind, record in entity_records:
-                    records[entity_kind][record.id] = record.to_jsonld()
+                link(mention(kind, key), info)
     for entity_kind, record in source.mapping.entities(run) if source.mapping.entities else ():
         records[entity_kind][record.id] = record.to_jsonld()
     write_json(run.file(STAGE, "links.json"), links)
