@@ -7,10 +7,15 @@ DAGs' tasks call, into the local graph and index.
 Each stage runs in a process of its own, as a worker runs a task, calling the task bodies in the
 order the DAG runs them (the mapped ones one after another); the table gives each step's time,
 models per second, the stage's peak RSS (an upper bound for each of its tasks), and the Hub API and
-file-resolver requests per model. With ``--from-dump`` the models come from the public dump of model
-cards instead of the API's listing. What it does not measure yet: Airflow's own cost per task (the
-scheduler, task start-up), and the baselines of the issue (bare ``UNWIND ... MERGE``, raw
-``helpers.bulk``).
+file-resolver requests per model, and the stores' own ceilings on the same records (a bare batched
+``UNWIND ... MERGE``, raw ``helpers.bulk``). With ``--from-dump`` the models come from the public
+dump of model cards instead of the API's listing.
+
+With ``--airflow`` the same synthetic models go through Airflow itself: the main job's stack
+(``scripts/localstack.py up --sources hf``: api-server, scheduler with the LocalExecutor,
+dag-processor, triggerer, the replay and the stores) runs the three DAGs, triggered through the REST
+API and cascading through the Assets; the table gives each DAG run's time, each task's time (mapped
+tasks summed), and the CPU each Airflow component and the tasks used.
 
 The synthetic models: the i-th is a copy of the (i mod T)-th recorded model (T = the recorded
 models with a card, from ../shared/realdata when present, else the project's fixture) under the id
@@ -276,6 +281,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work folder (snapshot, run folder, store data)")
     parser.add_argument("--unbudgeted", action="store_true",
                         help="no request budget (a free token's: 1,000 API and 5,000 resolver requests per 5 minutes, lookups beyond deferred)")
+    parser.add_argument("--airflow", action="store_true", help="through Airflow: the main job's stack runs the three DAGs")
     parser.add_argument("--child", choices=("extraction", "transformation", "loading", "baselines"), help=argparse.SUPPRESS)
     parser.add_argument("--run-folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -290,6 +296,13 @@ def main() -> None:
     started = time.perf_counter()
     synthetic_snapshot(work / "snapshot", args.models)
     print(f"{args.models:,} synthetic models written in {time.perf_counter() - started:.1f}s ({work})", flush=True)
+    if args.airflow:
+        try:
+            through_airflow(work, args.models, args.from_dump, args.unbudgeted)
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        return
     password = "bench-" + os.urandom(8).hex()
     graph, bolt, _ = localstack.start_arcadedb_on_free_ports(work / "arcadedb", password)
     index, es_port = localstack.start_noida_on_free_port(work / "noida")
@@ -326,6 +339,95 @@ def main() -> None:
         localstack.stop(index.pid)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+# -- through Airflow ----------------------------------------------------------------------------
+
+def process_cpu_seconds(pid: int) -> tuple[float, float]:
+    """(own, reaped children's) CPU seconds of a process and all its living descendants: the
+    children's share is what processes that already ended (the tasks) used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)], stats[int(entry.name)] = int(fields[1]), fields
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    own = sum(int(stats[p][11]) + int(stats[p][12]) for p in tree if p in stats) / ticks
+    reaped = sum(int(stats[p][13]) + int(stats[p][14]) for p in tree if p in stats) / ticks
+    return own, reaped
+
+
+def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool) -> None:
+    """The synthetic models through the main job's stack (Airflow's scheduler runs the three DAGs),
+    then the DAG runs' and tasks' times from the REST API and each component's CPU from /proc."""
+    import httpx
+
+    local = work / "local"
+    env = {**os.environ, "MLENTORY_LOCAL_DIR": str(local)}
+    command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
+    up = [*command, "up", "--snapshot", str(work / "snapshot"), "--models", str(models), "--sources", "hf", "--no-summary",
+          *(["--from-dump"] if from_dump else []), *(["--hub-api-budget", str(10**9)] if unbudgeted else [])]
+    started = time.perf_counter()
+    try:
+        subprocess.run(up, env=env, check=True)
+        job = time.perf_counter() - started
+        ports = json.loads((local / "ports.json").read_text())
+        password = (local / "secrets" / "airflow_admin_password").read_text()
+        cpu = {path.stem: process_cpu_seconds(int(path.read_text())) for path in sorted((local / "pids").glob("*.pid"))}
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports['airflow']}", timeout=60) as client:
+            token = client.post("/auth/token", json={"username": "admin", "password": password}).json()["access_token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            dag_runs, tasks = {}, {}
+            for stage in ("extraction", "transformation", "loading"):
+                dag_id = f"hf_{stage}"
+                runs = client.get(f"/api/v2/dags/{dag_id}/dagRuns", params={"limit": 100}).json()["dag_runs"]
+                dag_runs[dag_id] = runs
+                for run in runs:
+                    instances = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances",
+                                           params={"limit": 10_000}).json()["task_instances"]
+                    for instance in instances:
+                        count, seconds, longest = tasks.get((dag_id, instance["task_id"]), (0, 0.0, 0.0))
+                        duration = instance["duration"] or 0.0
+                        tasks[(dag_id, instance["task_id"])] = (count + 1, seconds + duration, max(longest, duration))
+            replay = client.get(f"http://127.0.0.1:{ports['replay']}/_replay/stats").json()
+        summary = json.loads(next((local / "data" / "hf" / "runs").glob("*/loading/SUCCESS.json")).read_text())
+    finally:
+        subprocess.run([*command, "down"], env=env, check=False)
+    report_airflow(models, job, dag_runs, tasks, cpu, replay, summary)
+
+
+def report_airflow(models: int, job: float, dag_runs: dict[str, list[dict[str, Any]]], tasks: dict[tuple[str, str], tuple[int, float, float]],
+                   cpu: dict[str, tuple[float, float]], replay: dict[str, int], summary: dict[str, Any]) -> None:
+    def moment(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    print(f"\n{'DAG run / task':<40}{'runs':>6}{'seconds':>10}{'models/s':>10}{'longest':>10}")
+    first = min(moment(run["start_date"]) for runs in dag_runs.values() for run in runs)
+    last = max(moment(run["end_date"]) for runs in dag_runs.values() for run in runs)
+    for dag_id, runs in dag_runs.items():
+        seconds = sum((moment(run["end_date"]) - moment(run["start_date"])).total_seconds() for run in runs)
+        print(f"{dag_id:<40}{len(runs):>6}{seconds:>10.1f}{models / seconds:>10,.0f}")
+        for (task_dag, task_id), (count, total, longest) in sorted(tasks.items(), key=lambda item: -item[1][1]):
+            if task_dag == dag_id:
+                print(f"  {task_id:<38}{count:>6}{total:>10.1f}{'':>10}{longest:>10.1f}")
+    chain = (last - first).total_seconds()
+    print(f"{'whole chain (first start to last end)':<40}{'':>6}{chain:>10.1f}{models / chain:>10,.0f}")
+    print(f"main job (start-up, parsing, triggers, waits included): {job:.1f}s")
+    print(f"models loaded: {summary.get('models_loaded', 0):,} of {models:,}; "
+          f"Hub API requests {replay.get('api', 0):,} ({replay.get('api', 0) / models:.4f} per model), resolver {replay.get('resolve', 0):,}")
+    print("CPU seconds per component (own; of its ended children, i.e. the tasks the executor ran):")
+    for name, (own, reaped) in cpu.items():
+        print(f"  {name:<20}{own:>10.1f}{reaped:>10.1f}")
 
 
 def report(models: int, stages: dict[str, dict[str, Any]]) -> None:

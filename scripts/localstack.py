@@ -181,6 +181,8 @@ def up(args: argparse.Namespace) -> None:
     index, es_port = localstack.start_noida_on_free_port(LOCAL / "noida")
     replay_port, = localstack.free_ports(1)
     ports = {"airflow": pick_port(8080), "bolt": bolt_port, "arcade_http": arcade_http_port, "es": es_port, "replay": replay_port}
+    # Where each server listens, for tools that follow the stack (the benchmark's Airflow mode).
+    (LOCAL / "ports.json").write_text(json.dumps(ports))
     record_pid("noida", index.pid)
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
     env = airflow_env(ports, password, args.hub_api_budget)
@@ -207,6 +209,7 @@ def up(args: argparse.Namespace) -> None:
         for name, (slots, description) in API_POOLS.items():
             if client.get(f"/api/v2/pools/{name}").status_code == 404:
                 api(client, "POST", "/api/v2/pools", json={"name": name, "slots": slots, "description": description})
+        sources = args.sources
         dag_ids = [f"{key}_{stage}" for key in SOURCE_KEYS for stage in ("extraction", "transformation", "loading")]
         for dag_id in dag_ids:
             wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
@@ -227,14 +230,14 @@ def up(args: argparse.Namespace) -> None:
                  # The fixture's zoo has one description the spec rejects on purpose, of three models.
                  "ai4life": {"num_resources": args.models, "max_error_rate": 0.4}}
         runs = {}
-        for key in SOURCE_KEYS:
+        for key in sources:
             runs[key] = api(client, "POST", f"/api/v2/dags/{key}_extraction/dagRuns", json={"logical_date": None, "conf": confs[key]})
             say(f"triggered {key}_extraction ({runs[key]['dag_run_id']}) with conf {json.dumps(confs[key])}; "
                 "the assets cascade to transformation and loading")
         started = time.monotonic()
         run_folders = {key: Path(wait_for(f"the {key} extraction's run folder",
                                           lambda k=key: xcom(client, f"{k}_extraction", runs[k]["dag_run_id"], f"{k}_run_folder"), 300))
-                       for key in SOURCE_KEYS}
+                       for key in sources}
 
         def finished(key: str, stage: str):  # noqa: ANN202
             """Done when this job's run folder finished ``stage`` and no run of the stage's DAG this job
@@ -253,11 +256,12 @@ def up(args: argparse.Namespace) -> None:
         # How long a stage may take before the job gives up: 20 minutes, and more for a big harvest.
         stage_timeout = 1200 + args.models // 10
         for stage in ("extraction", "transformation", "loading"):
-            for key in SOURCE_KEYS:
+            for key in sources:
                 wait_for(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s), timeout=stage_timeout, interval=3)
                 say(f"{key}_{stage} succeeded ({time.monotonic() - started:.0f}s since the triggers): {stage_summary(run_folders[key], stage)}")
 
-    summarize(ports, password)
+    if args.summary:
+        summarize(ports, password)
     say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
     say("stop everything with: ./scripts/stop.sh")
 
@@ -364,6 +368,10 @@ def main() -> None:
                                 "account and dataset lookups beyond it are deferred to later runs")
     up_parser.add_argument("--from-dump", action="store_true",
                            help="harvest the Hub's models from its public dump of model cards (made from the snapshot by the replay)")
+    up_parser.add_argument("--sources", type=lambda text: tuple(text.split(",")), default=SOURCE_KEYS,
+                           help=f"the sources to run, comma-separated (default: {','.join(SOURCE_KEYS)})")
+    up_parser.add_argument("--no-summary", dest="summary", action="store_false",
+                           help="skip the summary of the graph and the index (its queries scan the whole graph)")
     sub.add_parser("down", help="stop everything 'up' started")
     args = parser.parse_args()
     if args.command == "up":
