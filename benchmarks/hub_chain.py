@@ -373,7 +373,9 @@ def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool) 
     import httpx
 
     local = work / "local"
-    env = {**os.environ, "MLENTORY_LOCAL_DIR": str(local)}
+    # The stack configures its own Airflow: nothing of the caller's (a test session's) may leak in.
+    env = {**{key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "HF_ENDPOINT"))},
+           "MLENTORY_LOCAL_DIR": str(local)}
     command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
     up = [*command, "up", "--snapshot", str(work / "snapshot"), "--models", str(models), "--sources", "hf", "--no-summary",
           *(["--from-dump"] if from_dump else []), *(["--hub-api-budget", str(10**9)] if unbudgeted else [])]

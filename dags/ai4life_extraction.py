@@ -13,7 +13,14 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
+from mlentory.pipeline.dags import (
+    dag_arguments,
+    data_root,
+    entity_identification_task,
+    extraction_ready_task,
+    extraction_schedule,
+    mentions_task,
+)
 from mlentory.settings import ARXIV_POOL, BIOIMAGEIO_POOL
 from mlentory.sources import AI4LIFE
 
@@ -21,7 +28,7 @@ EXTRACTION = "mlentory.sources.bioimageio.extraction"  # imported by the tasks, 
 ENTITY_KINDS = ("organisations", "datasets", "articles", "licenses", "keywords", "software")
 
 
-@dag(schedule=None, **dag_arguments(AI4LIFE, "extraction", __doc__, {
+@dag(schedule=extraction_schedule(AI4LIFE), **dag_arguments(AI4LIFE, "extraction", __doc__, {
     "num_resources": Param(50, type="integer", minimum=0, maximum=100_000,
                            description="How many of the newest models whose latest version was not loaded yet to harvest."),
     "resource_ids": Param(None, type=["null", "array"], items={"type": "string", "pattern": r"^[\w./-]{1,200}$"},

@@ -10,7 +10,14 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
+from mlentory.pipeline.dags import (
+    dag_arguments,
+    data_root,
+    entity_identification_task,
+    extraction_ready_task,
+    extraction_schedule,
+    mentions_task,
+)
 from mlentory.settings import ARXIV_POOL, HF_DUMP_DATASET, HF_POOL
 from mlentory.sources import HUGGINGFACE
 
@@ -24,7 +31,7 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
     return HuggingFaceHubHook().get_conn()
 
 
-@dag(schedule=None, **dag_arguments(HUGGINGFACE, "extraction", __doc__, {
+@dag(schedule=extraction_schedule(HUGGINGFACE), **dag_arguments(HUGGINGFACE, "extraction", __doc__, {
     "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
                         description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
     "model_ids": Param(None, type=["null", "array"], items={"type": "string"},

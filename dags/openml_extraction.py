@@ -13,7 +13,14 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from mlentory.pipeline.dags import dag_arguments, data_root, entity_identification_task, extraction_ready_task, mentions_task
+from mlentory.pipeline.dags import (
+    dag_arguments,
+    data_root,
+    entity_identification_task,
+    extraction_ready_task,
+    extraction_schedule,
+    mentions_task,
+)
 from mlentory.settings import OPENML_MEASURES, OPENML_POOL
 from mlentory.sources import OPENML
 
@@ -21,7 +28,7 @@ EXTRACTION = "mlentory.sources.openml.extraction"  # imported by the tasks, when
 ENTITY_KINDS = ("tasks", "datasets", "organisations", "languages")
 
 
-@dag(schedule=None, **dag_arguments(OPENML, "extraction", __doc__, {
+@dag(schedule=extraction_schedule(OPENML), **dag_arguments(OPENML, "extraction", __doc__, {
     "num_flows": Param(50, type="integer", minimum=0, maximum=1_000_000,
                        description="How many of the newest flows not loaded yet to harvest (the listing costs one request per 10,000 flows)."),
     "flow_ids": Param(None, type=["null", "array"], items={"type": ["integer", "string"]},

@@ -125,6 +125,8 @@ def airflow_env(ports: dict[str, int], password: str, hub_api_budget: int | None
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW_VAR_MLENTORY_DATA_ROOT": str(LOCAL / "data"),
+        # The main job triggers each source itself: no scheduled runs beside its own.
+        **{f"MLENTORY_SCHEDULE_{key.upper()}": "none" for key in SOURCE_KEYS},
         "AIRFLOW_CONN_NEO4J_DEFAULT": conn(conn_type="neo4j", host="127.0.0.1", port=ports["bolt"], login="root", password=password),
         "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": conn(conn_type="elasticsearch", host="127.0.0.1", port=ports["es"], schema="http"),
         "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": conn(conn_type="generic", host="127.0.0.1", port=ports["replay"], schema="http",

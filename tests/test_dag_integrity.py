@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -131,3 +132,33 @@ def test_tasks_that_call_an_api_run_in_its_pool():
     assert pools["ai4life_raw_resources"] == "bioimageio_api"
     assert pools["hf_properties"] == pools["hf_load_models"] == "default_pool"  # no API: no API's pool
     assert set(pools.values()) <= {*API_POOLS, "default_pool"}
+
+
+def test_extractions_run_on_a_default_schedule_that_the_environment_changes():
+    """Each source's extraction has a default schedule (its transformation and loading follow through
+    the assets); ``MLENTORY_SCHEDULE_<KEY>`` changes it, ``none`` leaves it to triggers; every task
+    goes to the source's Celery queue, ``MLENTORY_QUEUE_<KEY>``."""
+    code = ("import json, sys; sys.path[:0] = [sys.argv[1]];"
+            "from airflow.dag_processing.dagbag import DagBag;"
+            "bag = DagBag(dag_folder=sys.argv[2], include_examples=False);"
+            "print(json.dumps({d: [getattr(bag.get_dag(d).timetable, 'summary', None), sorted({t.queue for t in bag.get_dag(d).tasks})]"
+            " for d in bag.dag_ids}))")
+
+    def parsed(**environment: str) -> dict:
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("MLENTORY_SCHEDULE_", "MLENTORY_QUEUE_"))}
+        result = subprocess.run([sys.executable, "-c", code, str(ROOT / "plugins"), str(ROOT / "dags")], capture_output=True, text=True,
+                                env={**env, **environment}, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    defaults = parsed()
+    assert defaults["hf_extraction"][0] == "@daily"
+    assert defaults["openml_extraction"][0] == "@weekly"
+    assert defaults["ai4life_extraction"][0] == "@daily"
+    assert defaults["hf_transformation"][0] != "@daily"  # asset-triggered
+    assert {queues for _, queues in [v for v in defaults.values()] for queues in queues} == {"default"}
+    changed = parsed(MLENTORY_SCHEDULE_HF="0 3 * * *", MLENTORY_SCHEDULE_OPENML="none", MLENTORY_QUEUE_HF="huggingface")
+    assert changed["hf_extraction"][0] == "0 3 * * *"
+    assert changed["openml_extraction"][0] in (None, "None")
+    assert changed["ai4life_extraction"][0] == "@daily"
+    assert changed["hf_loading"][1] == ["huggingface"] and changed["openml_loading"][1] == ["default"]

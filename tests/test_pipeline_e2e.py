@@ -216,6 +216,65 @@ def test_harvest_is_cheap_on_the_hub_api(loaded):
     assert stats["arxiv"] == 1  # the three papers in one batched request
 
 
+def test_the_run_report_counts_every_stage(loaded):
+    """The run folder's report: records in and out per stage, errors by reason, the API requests
+    each extraction task sent (as the replay counted them), durations, field coverage."""
+    run_folder, stats = loaded["run_folder"], loaded["stats"]
+    report = json.loads((run_folder / "report.json").read_text())
+    stages = report["stages"]
+    assert list(stages) == ["extraction", "transformation", "loading"]
+    assert stages["extraction"]["records_out"] == len(ALL_MODELS) == stages["transformation"]["records_in"]
+    assert stages["transformation"]["records_out"] == len(ALL_MODELS) == stages["loading"]["records_in"]
+    assert stages["loading"]["records_out"] == report["models_loaded"] == len(ALL_MODELS)
+    # The model that does not exist: one error of the harvest by id, by the kind of its failure.
+    assert stages["extraction"]["errors_by_reason"] == {"models_by_id: RepositoryNotFoundError": 1}, stages["extraction"]["errors_by_reason"]
+    assert stages["transformation"]["errors_by_reason"] == stages["loading"]["errors_by_reason"] == {}
+    assert stages["extraction"]["api_requests"] == {"arxiv": stats["arxiv"], "huggingface_api": stats["api"],
+                                                    "huggingface_resolver": stats["resolve"]}
+    assert all(stage["seconds"] is not None and stage["seconds"] >= 0 for stage in stages.values())
+    coverage = report["field_coverage"]
+    assert coverage["identifier"] == coverage["name"] == 1.0
+    assert 0 < coverage["fineTunedFrom"] < 1  # 4 of the 8 models name a base model
+    markdown = (run_folder / "report.md").read_text()
+    assert "| extraction | " in markdown and "models_by_id: RepositoryNotFoundError" in markdown and "| identifier | 100% |" in markdown
+    loaded_summary = json.loads((run_folder / "loading" / "SUCCESS.json").read_text())
+    assert loaded_summary["report"]["stages"] == stages  # what the asset event carries
+
+
+@pytest.mark.parametrize("rdf_format", ["ntriples", "turtle"])
+def test_the_export_holds_the_graphs_triples(loaded, rdf_format):
+    """The RDF dump, read back from the graph without n10s, parses with rdflib and holds the triples
+    the graph holds and the FAIR4ML JSON-LD gives."""
+    import rdflib
+
+    from mlentory.pipeline.loading import export_run
+
+    with loaded["stores"].driver() as driver:
+        done = export_run(str(loaded["run_folder"]), driver, rdf_format)
+    dump = rdflib.Graph().parse(done["rdf"], format="nt" if rdf_format == "ntriples" else "turtle")
+    assert len(dump) == done["triples"] > 0
+    schema, fair4ml = rdflib.Namespace("http://schema.org/"), rdflib.Namespace("https://w3id.org/fair4ml#")
+    sentiment = rdflib.URIRef(SENTIMENT)
+    # What the graph holds of one model, triple by triple.
+    [node] = query(loaded["stores"], "MATCH (m:Resource {uri: $u}) RETURN properties(m) AS p, labels(m) AS labels", u=SENTIMENT)
+    assert (sentiment, rdflib.RDF.type, fair4ml.MLModel) in dump
+    assert (sentiment, schema.name, rdflib.Literal(node["p"]["schema__name"])) in dump
+    for keyword in node["p"].get("schema__keywords") or []:
+        assert (sentiment, schema.keywords, rdflib.Literal(keyword)) in dump
+    targets = query(loaded["stores"], "MATCH (:Resource {uri: $u})-[r]->(t) RETURN type(r) AS type, t.uri AS target", u=SENTIMENT)
+    assert targets
+    about = {(p, o) for p, o in dump.predicate_objects(sentiment) if isinstance(o, rdflib.URIRef) and p != rdflib.RDF.type}
+    assert len(about) == len({(row["type"], row["target"]) for row in targets})
+    assert (sentiment, fair4ml.fineTunedFrom, rdflib.URIRef(HF + "acme-ai/base-lm")) in dump
+    # Every model's triples equal those of its FAIR4ML JSON-LD (the other file of the export).
+    records = rdflib.Graph().parse(done["jsonld"], format="json-ld")
+    assert done["records"] > len(ALL_MODELS)
+    for model in ALL_MODELS:
+        subject = rdflib.URIRef(HF + model)
+        from_graph, from_jsonld = set(dump.predicate_objects(subject)), set(records.predicate_objects(subject))
+        assert from_graph == from_jsonld, (model, from_graph ^ from_jsonld)
+
+
 def test_an_existing_index_gets_new_mapping_fields(stores):
     import copy
 

@@ -41,6 +41,25 @@ def test_a_budget_waits_for_room_and_is_the_same_for_every_holder(tmp_path):
     assert second.available() == 2  # the first three left; the last two and this one are in it
 
 
+def test_lookups_reserve_their_room_so_two_tasks_never_count_on_the_same(tmp_path):
+    """Two tasks deciding at once how many lookups to send: the room one reserved is gone for the
+    other (each would otherwise send its lookups and then wait a whole window), and the reserved
+    requests are spent without waiting or touching the shared file."""
+    clock = FakeClock()
+    allowance = Allowance("api", requests=10, window_seconds=300)
+    datasets, accounts = (RequestBudget(tmp_path, allowance, clock=clock.time, sleep=clock.sleep) for _ in range(2))
+    datasets.acquire()  # a listing page
+    assert datasets.reserve(6) == 6
+    assert accounts.reserve(2 * 4) == 3  # 4 lookups of 2 requests wanted: 3 requests left, so 1 lookup
+    assert accounts.reserve(5) == 0 and datasets.available() == 0
+    shared = tmp_path / "api.json"
+    before = shared.stat().st_mtime_ns, shared.read_text()
+    assert [datasets.acquire() for _ in range(6)] == [0.0] * 6 and clock.now == 1_000.0  # no wait
+    assert (shared.stat().st_mtime_ns, shared.read_text()) == before
+    waited = datasets.acquire()  # beyond what it reserved: waits for the window like any request
+    assert waited > 0
+
+
 def _spend(folder: str, times: int, out: str) -> None:
     budget = RequestBudget(Path(folder), Allowance("api", requests=8, window_seconds=1.5))
     stamps = []
@@ -105,10 +124,11 @@ def test_lookups_beyond_the_budget_are_deferred_as_stubs_and_completed_by_the_ne
     assert links[0]["c"] >= len(iris)  # the models link to the completed nodes: the same IRIs
 
 
-def test_arxiv_and_openml_requests_are_counted_in_their_shared_budgets(data_root, tmp_path):
-    """Every request of arXiv's and OpenML's clients waits for room in the budget of its API on the
-    data root: arXiv's one request per 3 s holds across clients (two tasks, two DAGs)."""
+def test_arxiv_openml_and_bioimageio_requests_are_counted_in_their_shared_budgets(data_root, tmp_path):
+    """Every request of arXiv's, OpenML's and the zoo's clients waits for room in the budget of its
+    API on the data root: arXiv's one request per 3 s holds across clients (two tasks, two DAGs)."""
     from mlentory.enrichment.arxiv_papers import ArxivHook, fetch_articles
+    from mlentory.sources.bioimageio.hook import BioImageIOHook
     from mlentory.sources.openml.hook import OpenMLHook
 
     server = start_replay(FIXTURE_SNAPSHOT)
@@ -119,6 +139,9 @@ def test_arxiv_and_openml_requests_are_counted_in_their_shared_budgets(data_root
         assert fetch_articles(second, ["2102.00002"]).keys() == {"2102.00002"}
         waited = time.monotonic() - started
         flows = list(OpenMLHook(tmp_path / "openml-cache").get_conn().flow_listing())
+        zoo = BioImageIOHook().get_conn()
+        items = zoo.index()
+        zoo.close()
     finally:
         server.shutdown()
         server.server_close()
@@ -126,3 +149,4 @@ def test_arxiv_and_openml_requests_are_counted_in_their_shared_budgets(data_root
     budgets = data_root / "budget"
     assert sum(count for _, count in read_json(budgets / "arxiv.json")) == 1  # the second; the first has left the window
     assert flows and sum(count for _, count in read_json(budgets / "openml.json")) == server.stats["openml"]
+    assert items and sum(count for _, count in read_json(budgets / "bioimageio.json")) == server.stats["bioimageio"] >= 1

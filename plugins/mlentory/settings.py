@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 # plugins/mlentory/settings.py -> the project root, which holds include/ beside plugins/.
@@ -14,6 +16,14 @@ HF_LICENSES_FILE = SCHEMAS_DIR / "hf_licenses.json"
 
 # Base of the IRIs MLentory mints for things that have no IRI of their own (keywords, tasks, ...).
 MLENTORY_IRI_BASE = "https://w3id.org/mlentory/"
+
+# When each source's extraction runs by default (the environment's MLENTORY_SCHEDULE_<KEY> overrides
+# it; "none": only when triggered). The Hub changes all day; OpenML's flows rarely.
+DEFAULT_SCHEDULES = {"hf": "@daily", "openml": "@weekly", "ai4life": "@daily"}
+# The housekeeping DAG: when it runs (MLENTORY_SCHEDULE_HOUSEKEEPING) and how long run folders are
+# kept by default (MLENTORY_RUN_RETENTION_DAYS, or its param).
+HOUSEKEEPING_SCHEDULE = "@daily"
+DEFAULT_RETENTION_DAYS = float(os.environ.get("MLENTORY_RUN_RETENTION_DAYS", "14"))
 
 # Airflow Variable naming the folder under which every run folder is created.
 DATA_ROOT_VARIABLE = "mlentory_data_root"
@@ -28,18 +38,19 @@ HF_API_REQUESTS, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS = 1_000, 5_000, 300
 ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS = 1, 3.0
 # One Airflow pool per external API: the tasks of every DAG that call it share its slots, so that
 # concurrent DAGs do not crowd its budget (the budgets above decide how many requests; the pools how
-# many tasks wait on them). The local stack creates them (``scripts/localstack.py``); elsewhere:
-# ``airflow pools set <name> <slots> "<description>"``.
+# many tasks wait on them). They are defined once, in include/pools.json, in the format of
+# ``airflow pools import``: the local stack creates them through the REST API, the compose stack's
+# airflow-init imports the file.
+POOLS_FILE = PROJECT_ROOT / "include" / "pools.json"
 HF_POOL, ARXIV_POOL, OPENML_POOL, BIOIMAGEIO_POOL = "huggingface_api", "arxiv_api", "openml_api", "bioimageio_api"
-API_POOLS: dict[str, tuple[int, str]] = {
-    HF_POOL: (4, "Tasks that call the HuggingFace Hub (API and file resolver)"),
-    ARXIV_POOL: (1, "Tasks that call the arXiv API (one request per 3 s for everyone)"),
-    OPENML_POOL: (2, "Tasks that call the OpenML API"),
-    BIOIMAGEIO_POOL: (2, "Tasks that call bioimage.io (the collection and its files)"),
-}
+API_POOLS: dict[str, tuple[int, str]] = {name: (pool["slots"], pool["description"])
+                                         for name, pool in json.loads(POOLS_FILE.read_text(encoding="utf-8")).items()}
 # OpenML publishes no limit; a polite default, which the openml_default connection's extra may change
 # (``requests``, ``window_seconds``).
 OPENML_REQUESTS, OPENML_WINDOW_SECONDS = 300, 60
+# The zoo's servers (GitHub Pages, its artifact manager, Zenodo) publish none either: a polite default,
+# which the bioimageio_default connection's extra may change (``requests``, ``window_seconds``).
+BIOIMAGEIO_REQUESTS, BIOIMAGEIO_WINDOW_SECONDS = 600, 60
 NEO4J_CONN_ID = "neo4j_default"
 ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"

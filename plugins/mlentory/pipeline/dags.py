@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, Variable, dag, task
 
 from mlentory.errors import PermanentFailure
+from mlentory.pipeline.report import note_task_start, record_task_requests
 from mlentory.pipeline.run_folder import RunFolder
 from mlentory.pipeline.source import Source
 from mlentory.settings import (
     DATA_ROOT_VARIABLE,
     DEFAULT_CHUNK_SIZE,
     DEFAULT_DATA_ROOT,
+    DEFAULT_SCHEDULES,
     ELASTICSEARCH_CONN_ID,
     ES_INDEX_PATTERN,
     ES_MODELS_INDEX,
@@ -105,15 +108,33 @@ def elasticsearch_client():  # noqa: ANN201 - elasticsearch.Elasticsearch
     return ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN_ID).get_conn().es
 
 
+def scheduled(name: str, default: str) -> str | None:
+    """``MLENTORY_SCHEDULE_<NAME>`` (a cron expression or a preset such as ``@daily``; ``none``: only
+    when triggered), else ``default``. Read from the environment, not a Variable: the DAG processor
+    parses the files every 30 s, and a Variable would cost a database query each time."""
+    schedule = os.environ.get(f"MLENTORY_SCHEDULE_{name.upper()}", default).strip()
+    return None if schedule.lower() in ("", "none") else schedule
+
+
+def extraction_schedule(source: Source) -> str | None:
+    """When the source's extraction runs (``scheduled``, by its key); its transformation and loading
+    follow through the Assets."""
+    return scheduled(source.key, DEFAULT_SCHEDULES[source.key])
+
+
 def dag_arguments(source: Source, stage: str, doc_md: str | None, params: dict[str, Param]) -> dict[str, Any]:
     """What every DAG of every source shares besides its schedule: its id, one active run at a
-    time, no catchup, the default task arguments, tags, and an error budget param."""
+    time, no catchup, the default task arguments (with the Celery queue of the source's tasks,
+    ``MLENTORY_QUEUE_<KEY>``, so that workers of its own can serve it), tags, and an error budget param."""
     return {
         "dag_id": f"{source.key}_{stage}",
         "start_date": START_DATE,
         "catchup": False,
         "max_active_runs": 1,
-        "default_args": DEFAULT_ARGS,
+        "default_args": {**DEFAULT_ARGS, "queue": os.environ.get(f"MLENTORY_QUEUE_{source.key.upper()}", "default"),
+                         # The extraction's tasks call the APIs: each try's requests go into the run report.
+                         **({"on_execute_callback": note_task_start, "on_success_callback": record_task_requests,
+                             "on_failure_callback": record_task_requests} if stage == "extraction" else {})},
         "tags": ["mlentory", source.name, stage],
         "doc_md": doc_md,
         "params": {**params, "max_error_rate": Param(0.1, type="number", minimum=0, maximum=1,
@@ -234,6 +255,9 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
                        description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or "
                                    f"{ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
+        "export": Param(None, type=["null", "string"], enum=[None, "ntriples", "turtle"],
+                        description="Also write what the run loaded, read back from the graph, as an RDF dump in this format, "
+                                    "with the FAIR4ML JSON-LD, into the run folder's export/ (empty: no export)."),
     }))
     def loading() -> None:
         @task(task_id=f"{key}_rdf_store_ready")
@@ -295,12 +319,19 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             outlet_events[assets.loaded].extra = summary
             return summary
 
+        @task(task_id=f"{key}_export")
+        def export(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+            from mlentory.pipeline import loading as stage
+
+            return stage.export_run(run_folder, neo4j_driver(), params["export"])
+
         folders = run_folders_task(source, assets.normalized, "transformation", "loading")()
         entities = load_entities.expand_kwargs(entity_jobs(folders))
         models = load_models.expand_kwargs(model_jobs(folders))
         indexed = index_models.expand(run_folder=folders)
         refreshed = freshness.expand(run_folder=folders)
-        reports = loading_report.expand(run_folder=folders)
-        rdf_store_ready() >> graph_nodes(folders) >> entities >> models >> indexed >> refreshed >> reports
+        exports = export.expand(run_folder=folders)
+        reports = loading_report.expand(run_folder=folders)  # the last task: its log shows the run's report
+        rdf_store_ready() >> graph_nodes(folders) >> entities >> models >> indexed >> refreshed >> exports >> reports
 
     return loading()

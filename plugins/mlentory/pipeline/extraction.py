@@ -102,7 +102,7 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
                    is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient,
-                   threads: int = 1, room: Callable[[], int | None] | None = None) -> dict[str, Any]:
+                   threads: int = 1, room: Callable[[int], int | None] | None = None) -> dict[str, Any]:
     """``fetch(key)`` for keys not in the cross-run cache, ``threads`` at a time; not-found answers
     are cached too.
 
@@ -111,8 +111,8 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
     asks again; any other failure (a refusal, a document that cannot be read) would fail the same
     way every time, so it is cached for ``UNREADABLE_TTL`` instead of costing a request every run.
 
-    ``room()`` is how many lookups the API's budget has room for now (None: no limit). The lookups
-    beyond it are deferred (``DeferredLookups``): linked as named stubs in this run, looked up first
+    ``room(n)`` is how many of ``n`` lookups the API's budget lets go now, reserving their requests
+    (None: no limit). The lookups beyond it are deferred (``DeferredLookups``): linked as named stubs in this run, looked up first
     by later runs and then completed, also where no model of that run mentions them.
     """
     cache = ApiCache(run, name, ttl)
@@ -129,7 +129,7 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
             return None, exc
 
     missing = [key for key in keys if key not in cached]
-    limit = room() if room is not None and missing else None
+    limit = room(len(missing)) if room is not None and missing else None
     deferred = missing[limit:] if limit is not None else []
     missing = missing[:limit] if limit is not None else missing
     with ThreadPoolExecutor(max(1, threads)) as pool:

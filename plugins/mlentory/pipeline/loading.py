@@ -20,7 +20,7 @@ from neo4j import Driver
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
-from mlentory.pipeline import history
+from mlentory.pipeline import history, report
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
@@ -242,12 +242,15 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
             counts["superseded"] += sum(1 for m in models if m["@id"] in newer)
             loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
             counts["loaded"] += len(loaded)
+            for model in loaded:
+                coverage.update(field for field, value in model.items() if not field.startswith("@") and value not in (None, "", [], {}))
             incomplete = retry.incomplete(loaded)
             counts["incomplete"] += len(incomplete)
             revisions.update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
             yield from loaded
 
     revisions: dict[str, str] = {}
+    coverage: Counter[str] = Counter()
     changed = history.record_loads(run, loaded_models(), datetime.now(UTC))
     LoadedRevisions(run).update(revisions)
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])
@@ -269,5 +272,62 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     }
     write_json(run.file(STAGE, "report.json"), summary)
     check_error_rate(STAGE, record_errors, transformed, max_error_rate)
+    # The run's report (all stages), shown in this task's log: the UI's view of what the run did.
+    run_report = report.build_report(run, summary, coverage, counts["loaded"])
+    log.info("run report (also in %s):\n%s", run.path / "report.md", report.write_report(run, run_report))
+    summary = {**summary, "report": run_report}
     run.mark_done(STAGE, summary)
     return summary
+
+
+EXPORT_FORMATS = {"ntriples": ("nt", "nt"), "turtle": ("turtle", "ttl")}  # param value -> (rdflib format, file suffix)
+
+
+def export_run(run_folder: str, driver: Driver, rdf_format: str | None) -> dict[str, Any]:
+    """What this run loaded, as the graph now holds it, into ``<run>/export/``: an RDF dump
+    (``graph.nt`` or ``graph.ttl``, read back from the graph without neosemantics: every node of the
+    run's records, their embedded nodes, their labels, properties and outgoing relationships) and the
+    FAIR4ML JSON-LD (``fair4ml.jsonld``: the run's records in one document). Streams batch by batch;
+    nothing when ``rdf_format`` is None."""
+    if not rdf_format:
+        return {"run_folder": run_folder, "exported": False}
+    if rdf_format not in EXPORT_FORMATS:
+        raise InvalidInput(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+    import rdflib
+
+    from mlentory.fair4ml.context import load_context, namespace_prefixes
+    from mlentory.fair4ml.rdf import node_triples
+    from mlentory.pipeline.run_folder import dumps
+    from mlentory.stores.graph import graph_rows
+
+    run = RunFolder(Path(run_folder))
+    failed = {e["iri"] for e in run.errors(STAGE) if e.get("iri")}
+    files = [_entity_file(run, kind) for kind in LOADED_ENTITY_KINDS] + _model_chunk_files(run)
+    target = run.path / "export"
+    target.mkdir(exist_ok=True)
+    serializer, suffix = EXPORT_FORMATS[rdf_format]
+    rdf_path, jsonld_path = target / f"graph.{suffix}", target / "fair4ml.jsonld"
+    counts: Counter[str] = Counter()
+    with (rdf_path.with_suffix(".tmp")).open("w", encoding="utf-8") as rdf, jsonld_path.with_suffix(".tmp").open("w", encoding="utf-8") as jsonld:
+        jsonld.write('{"@context": ' + dumps(load_context()) + ', "@graph": [\n')
+        for path in files:
+            records = [r for r in _current(read_jsonld(path), run) if r["@id"] not in failed] if path.exists() else []
+            for record in records:
+                jsonld.write((",\n" if counts["records"] else "") + dumps(record))
+                counts["records"] += 1
+            uris = {row.uri for record in records for row in graph_rows(record)}
+            graph = rdflib.Graph()
+            for prefix, namespace in namespace_prefixes().items():
+                graph.bind(prefix, namespace)
+            for node in GraphLoader(driver).read_nodes(uris):
+                counts["nodes"] += 1
+                for triple in node_triples(node):
+                    graph.add(triple)
+            counts["triples"] += len(graph)
+            if len(graph):
+                rdf.write(graph.serialize(format=serializer))
+        jsonld.write("\n]}\n")
+    rdf_path.with_suffix(".tmp").replace(rdf_path)
+    jsonld_path.with_suffix(".tmp").replace(jsonld_path)
+    log.info("export: %d records, %d nodes, %d triples -> %s, %s", counts["records"], counts["nodes"], counts["triples"], rdf_path, jsonld_path)
+    return {"run_folder": run_folder, "exported": True, "rdf": str(rdf_path), "jsonld": str(jsonld_path), **counts}

@@ -21,7 +21,7 @@ import random
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,16 @@ def _name(term: str) -> str:
 
 def managed_relationship_types() -> list[str]:
     return sorted(_name(term) for term in load_context() if not term.startswith("@") and is_reference(term))
+
+
+@dataclass
+class GraphNode:
+    """A node as read back from the graph (``GraphLoader.read_nodes``)."""
+
+    uri: str
+    labels: list[str]
+    props: dict[str, Any]
+    relationships: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -232,6 +242,23 @@ class GraphLoader:
                 updated += session.execute_write(lambda tx, b=batch: tx.run(
                     "UNWIND $rows AS row MATCH (n:Resource {uri: row.uri}) SET n += row.props RETURN count(n) AS c", rows=b).single()["c"])
         return updated
+
+    def read_nodes(self, uris: Iterable[str]) -> Iterator[GraphNode]:
+        """The nodes at these IRIs as the graph holds them (labels, properties, outgoing
+        relationships), in batches: what an RDF export writes. IRIs with no node are left out."""
+        ordered = sorted(set(uris))
+        with self._session() as session:
+            for start in range(0, len(ordered), self.batch_size):
+                batch = ordered[start:start + self.batch_size]
+                nodes = {row["uri"]: GraphNode(row["uri"], [label for label in row["labels"] if label != "Resource"], dict(row["props"]))
+                         for row in session.execute_read(lambda tx, b=batch: tx.run(
+                             "UNWIND $uris AS uri MATCH (n:Resource {uri: uri}) RETURN n.uri AS uri, labels(n) AS labels, properties(n) AS props",
+                             uris=b).data())}
+                for row in session.execute_read(lambda tx, b=batch: tx.run(
+                        "UNWIND $uris AS uri MATCH (n:Resource {uri: uri})-[r]->(m:Resource) RETURN n.uri AS uri, type(r) AS type, m.uri AS target",
+                        uris=b).data()):
+                    nodes[row["uri"]].relationships.setdefault(row["type"], []).append(row["target"])
+                yield from nodes.values()
 
     def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 
 from mlentory.http_retry import with_retries
+from mlentory.pipeline.budget import RequestBudget
 from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,12 @@ def listed_item(item: Any, server: str) -> Any:
 
 
 class BioImageIOClient:
-    def __init__(self, settings: BioImageIOSettings) -> None:
+    def __init__(self, settings: BioImageIOSettings, budget: RequestBudget | None = None) -> None:
+        """``budget``: every request (a redirect too) first waits for room in it."""
         self.settings = settings
+        hooks = {"request": [lambda _request: budget.acquire()]} if budget is not None else {}
         self.http = httpx.Client(timeout=httpx.Timeout(HTTP_READ_TIMEOUT_S, connect=HTTP_CONNECT_TIMEOUT_S), follow_redirects=True,
-                                 headers={"User-Agent": "mlentory-airflow (+https://w3id.org/mlentory)"})
+                                 headers={"User-Agent": "mlentory-airflow (+https://w3id.org/mlentory)"}, event_hooks=hooks)
         self.requests = 0
 
     def url(self, url: str) -> str:

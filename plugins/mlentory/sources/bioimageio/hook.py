@@ -1,7 +1,8 @@
 """Airflow hook for the BioImage Model Zoo: the ``bioimageio_default`` connection's host (optional)
 is a mirror answering for the collection's servers; its extra ``index_url`` the collection's index
-(the published ``index.json``, the default, or the artifact manager's live listing, ``client.LIVE_INDEX``)
-and ``page_size`` the live listing's page size."""
+(the published ``index.json``, the default, or the artifact manager's live listing, ``client.LIVE_INDEX``),
+``page_size`` the live listing's page size, and ``requests`` / ``window_seconds`` the request budget
+every task shares (default 600 per 60 s)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from functools import cached_property
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.settings import BIOIMAGEIO_CONN_ID
+from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.settings import BIOIMAGEIO_CONN_ID, BIOIMAGEIO_REQUESTS, BIOIMAGEIO_WINDOW_SECONDS
 from mlentory.sources.bioimageio.client import PUBLISHED_INDEX, BioImageIOClient, BioImageIOSettings
 
 
@@ -27,9 +29,13 @@ class BioImageIOHook(BaseHook):
     @cached_property
     def client(self) -> BioImageIOClient:
         conn = optional_connection(self.bioimageio_conn_id)
+        from mlentory.pipeline.dags import data_root
+
         extra = conn.extra_dejson if conn else {}
+        budget = RequestBudget(budget_folder(data_root()), Allowance("bioimageio", int(extra.get("requests", BIOIMAGEIO_REQUESTS)),
+                                                                     float(extra.get("window_seconds", BIOIMAGEIO_WINDOW_SECONDS))))
         return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn),
-                                                   page_size=int(extra.get("page_size") or BioImageIOSettings.page_size)))
+                                                   page_size=int(extra.get("page_size") or BioImageIOSettings.page_size)), budget)
 
     def get_conn(self) -> BioImageIOClient:
         return self.client

@@ -362,7 +362,7 @@ LOOKUP_THREADS = 8  # the Hub's lookups, at once: they wait on the network, not 
 
 
 def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any,
-                    room: Callable[[], int | None] | None = None) -> dict[str, Any]:
+                    room: Callable[[int], int | None] | None = None) -> dict[str, Any]:
     return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room)
 
 
@@ -381,9 +381,9 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
     identify: dict[str, Callable[[], dict[str, Any]]] = {
         # Enrichment that can wait: as many lookups as the API's budget has room for, the rest deferred.
         "datasets": lambda: _cached_lookups(run, "datasets", "datasets", [k for k in keys if not k.startswith(OPENML_DATASET_KEY)],
-                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}, room=lambda: hub.lookup_room()),
+                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}, room=hub.lookup_room),
         "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)},
-                                                 room=lambda: hub.lookup_room(hub.ACCOUNT_REQUESTS)),
+                                                 room=lambda wanted: hub.lookup_room(wanted, hub.ACCOUNT_REQUESTS)),
         "articles": lambda: scaffolding.identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
         "languages": lambda: scaffolding.identify_languages(run, keys),

@@ -182,9 +182,10 @@ class HubClient:
     # Requests an account lookup may cost: the organisation's overview answers 404 for a user.
     ACCOUNT_REQUESTS = 2
 
-    def lookup_room(self, requests_each: int = 1) -> int | None:
-        """How many lookups of ``requests_each`` API requests the budget has room for now (None: no budget)."""
-        return None if self.budget is None else self.budget.available() // requests_each
+    def lookup_room(self, wanted: int, requests_each: int = 1) -> int | None:
+        """How many of ``wanted`` lookups of up to ``requests_each`` API requests each may be sent
+        now: their requests are reserved in the budget at once (None: no budget)."""
+        return None if self.budget is None else self.budget.reserve(wanted * requests_each) // requests_each
 
     @property
     def endpoint(self) -> str:

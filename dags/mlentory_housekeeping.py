@@ -1,0 +1,40 @@
+"""Housekeeping (Airflow DAG): remove run folders older than the retention from the data root, never
+one that a DAG may still use (one written into since the cutoff), nor a source's newest loaded one.
+The state (loaded revisions, history, caches) is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Param, dag, task
+
+from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root, scheduled
+from mlentory.settings import DEFAULT_RETENTION_DAYS, HOUSEKEEPING_SCHEDULE
+
+
+@dag(
+    dag_id="mlentory_housekeeping",
+    schedule=scheduled("HOUSEKEEPING", HOUSEKEEPING_SCHEDULE),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["mlentory", "maintenance"],
+    doc_md=__doc__,
+    params={
+        "retention_days": Param(DEFAULT_RETENTION_DAYS, type="number", minimum=1,
+                                description="Remove run folders created, and last written, more than this many days ago."),
+        "dry_run": Param(False, type="boolean", description="Only list what would be removed."),
+    },
+)
+def mlentory_housekeeping() -> None:
+    @task
+    def remove_old_run_folders(params: dict[str, Any] | None = None) -> dict[str, Any]:
+        from mlentory.pipeline import housekeeping
+
+        return housekeeping.remove_old_run_folders(data_root(), params["retention_days"], params["dry_run"])
+
+    remove_old_run_folders()
+
+
+mlentory_housekeeping()
