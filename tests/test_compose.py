@@ -13,7 +13,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yaml"
-VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<rule>:?[-?][^}]*)?\}")
+# A variable compose interpolates (``$${X}`` is escaped: the container's shell reads it).
+VARIABLE = re.compile(r"(?<!\$)\$\{(?P<name>[A-Z0-9_]+)(?P<rule>:?[-?][^}]*)?\}")
 
 
 def compose() -> dict:

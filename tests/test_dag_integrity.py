@@ -140,8 +140,8 @@ def test_extractions_run_on_a_default_schedule_that_the_environment_changes():
     goes to the source's Celery queue, ``MLENTORY_QUEUE_<KEY>``."""
     code = ("import json, sys; sys.path[:0] = [sys.argv[1]];"
             "from airflow.dag_processing.dagbag import DagBag;"
-            "bag = DagBag(dag_folder=sys.argv[2], include_examples=False);"
-            "print(json.dumps({d: [getattr(bag.get_dag(d).timetable, 'summary', None), sorted({t.queue for t in bag.get_dag(d).tasks})]"
+            "bag = DagBag(dag_folder=sys.argv[2]);"
+            "print(json.dumps({d: [s if isinstance(s := bag.get_dag(d).schedule, str | None) else 'assets', sorted({t.queue for t in bag.get_dag(d).tasks})]"
             " for d in bag.dag_ids}))")
 
     def parsed(**environment: str) -> dict:
@@ -155,10 +155,11 @@ def test_extractions_run_on_a_default_schedule_that_the_environment_changes():
     assert defaults["hf_extraction"][0] == "@daily"
     assert defaults["openml_extraction"][0] == "@weekly"
     assert defaults["ai4life_extraction"][0] == "@daily"
-    assert defaults["hf_transformation"][0] != "@daily"  # asset-triggered
-    assert {queues for _, queues in [v for v in defaults.values()] for queues in queues} == {"default"}
+    assert defaults["hf_transformation"][0] == "assets" and defaults["openml_loading"][0] == "assets"
+    assert defaults["mlentory_housekeeping"][0] == "@daily"
+    assert {queue for _, queues in defaults.values() for queue in queues} == {"default"}
     changed = parsed(MLENTORY_SCHEDULE_HF="0 3 * * *", MLENTORY_SCHEDULE_OPENML="none", MLENTORY_QUEUE_HF="huggingface")
     assert changed["hf_extraction"][0] == "0 3 * * *"
-    assert changed["openml_extraction"][0] in (None, "None")
+    assert changed["openml_extraction"][0] is None
     assert changed["ai4life_extraction"][0] == "@daily"
     assert changed["hf_loading"][1] == ["huggingface"] and changed["openml_loading"][1] == ["default"]

@@ -308,6 +308,7 @@ def export_run(run_folder: str, driver: Driver, rdf_format: str | None) -> dict[
     serializer, suffix = EXPORT_FORMATS[rdf_format]
     rdf_path, jsonld_path = target / f"graph.{suffix}", target / "fair4ml.jsonld"
     counts: Counter[str] = Counter()
+    exported: set[str] = set()
     with (rdf_path.with_suffix(".tmp")).open("w", encoding="utf-8") as rdf, jsonld_path.with_suffix(".tmp").open("w", encoding="utf-8") as jsonld:
         jsonld.write('{"@context": ' + dumps(load_context()) + ', "@graph": [\n')
         for path in files:
@@ -315,7 +316,10 @@ def export_run(run_folder: str, driver: Driver, rdf_format: str | None) -> dict[
             for record in records:
                 jsonld.write((",\n" if counts["records"] else "") + dumps(record))
                 counts["records"] += 1
-            uris = {row.uri for record in records for row in graph_rows(record)}
+            # A node is written once, though several files name it (a harvested model is also
+            # another's base model).
+            uris = {row.uri for record in records for row in graph_rows(record)} - exported
+            exported |= uris
             graph = rdflib.Graph()
             for prefix, namespace in namespace_prefixes().items():
                 graph.bind(prefix, namespace)

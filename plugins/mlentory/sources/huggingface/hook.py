@@ -46,10 +46,9 @@ class HuggingFaceHubHook(BaseHook):
     def client(self) -> HubClient:
         conn = optional_connection(self.hf_conn_id)
         budgets = request_budgets(conn.extra_dejson if conn is not None else {})
-        use_http_timeouts(budgets=budgets)
-        if conn is None:
-            return HubClient(HfApi(), budgets[API])
-        return HubClient(HfApi(endpoint=base_url(conn), token=conn.password or False), budgets[API])
+        api = HfApi() if conn is None else HfApi(endpoint=base_url(conn), token=conn.password or False)
+        use_http_timeouts(budgets=budgets, endpoint=api.endpoint)
+        return HubClient(api, budgets[API])
 
     def get_conn(self) -> HubClient:
         return self.client

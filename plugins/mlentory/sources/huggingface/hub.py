@@ -53,12 +53,18 @@ def request_kind(url: httpx2.URL) -> str | None:
     return API if url.path.startswith("/api/") else None
 
 
-def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[str, RequestBudget] | None = None) -> None:
+def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[str, RequestBudget] | None = None,
+                      endpoint: str | None = None) -> None:
     """huggingface_hub's shared HTTP client waits forever by default; give it timeouts (a timeout is
     retried like a dropped connection, see ``http_retry``). With ``budgets`` (by ``request_kind``),
-    every request the client sends, from any call, first waits for room in its budget."""
+    every request the client sends to the Hub at ``endpoint``, from any call (the library's own too,
+    such as its daily fetch of a registry), first waits for room in its budget; a request to another
+    host (a CDN, or the public Hub when the connection names a mirror) spends none."""
+    hub_host = httpx2.URL(endpoint).netloc if endpoint else None
 
     def spend(request: httpx2.Request) -> None:
+        if hub_host is not None and request.url.netloc != hub_host:
+            return
         kind = request_kind(request.url)
         if kind in budgets:
             budgets[kind].acquire()
