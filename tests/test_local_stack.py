@@ -53,6 +53,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         check_secrets_stay_secret(local, started)
         check_two_harvests_at_once(local, out)
         check_the_readme_rest_walkthrough(local)
+        check_the_ui_in_a_browser(local, tmp_path / "screenshots")
     finally:
         down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0
@@ -228,3 +229,19 @@ def check_the_readme_rest_walkthrough(local: Path) -> None:
                          params={"map_index": event["source_map_index"]}, headers={"Accept": "application/json"})
         assert log.status_code == 200, log.text
         assert "# Run report" in log.text and "| extraction |" in log.text
+
+
+def check_the_ui_in_a_browser(local: Path, screenshots: Path) -> None:
+    """Headless Chromium logs in, opens the Assets lineage graph, a finished run's grid and the
+    trigger forms (``browser.check_the_ui`` fails on an error page, a failed API call, or a form
+    marking an optional param required)."""
+    from browser import check_the_stack_ui
+
+    seen = check_the_stack_ui(local, screenshots)
+    assert {"hf_extraction", "hf_transformation", "hf_loading"} <= set(seen["lineage"]), seen
+    assert seen["run"] == {"success": True, "report_task": True}, seen
+    extraction = seen["forms"]["hf_extraction"]
+    assert extraction["model_ids"] is False and extraction["dump_rows"] is False  # optional: empty by default
+    assert extraction["num_models"] is True  # typed, with a default filled in
+    assert seen["forms"]["hf_loading"]["run_folder"] is False
+    assert {path.name for path in screenshots.iterdir()} >= {"asset_lineage.png", "loading_run.png", "hf_extraction_trigger.png"}

@@ -255,9 +255,10 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         "index": Param(ES_MODELS_INDEX, type="string", pattern=ES_INDEX_PATTERN,
                        description=f"Elasticsearch index of the model documents: {ES_MODELS_INDEX}, or "
                                    f"{ES_MODELS_INDEX}_<suffix> (e.g. a new index for a reindex)."),
-        "export": Param(None, type=["null", "string"], enum=[None, "ntriples", "turtle"],
+        "export": Param("none", type="string", enum=["none", "ntriples", "turtle"],
+                        values_display={"none": "no export", "ntriples": "N-Triples (export/graph.nt)", "turtle": "Turtle (export/graph.ttl)"},
                         description="Also write what the run loaded, read back from the graph, as an RDF dump in this format, "
-                                    "with the FAIR4ML JSON-LD, into the run folder's export/ (empty: no export)."),
+                                    "with the FAIR4ML JSON-LD, into the run folder's export/."),
     }))
     def loading() -> None:
         @task(task_id=f"{key}_rdf_store_ready")

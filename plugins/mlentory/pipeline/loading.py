@@ -283,13 +283,13 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
 EXPORT_FORMATS = {"ntriples": ("nt", "nt"), "turtle": ("turtle", "ttl")}  # param value -> (rdflib format, file suffix)
 
 
-def export_run(run_folder: str, driver: Driver, rdf_format: str | None) -> dict[str, Any]:
+def export_run(run_folder: str, driver: Driver, rdf_format: str) -> dict[str, Any]:
     """What this run loaded, as the graph now holds it, into ``<run>/export/``: an RDF dump
     (``graph.nt`` or ``graph.ttl``, read back from the graph without neosemantics: every node of the
     run's records, their embedded nodes, their labels, properties and outgoing relationships) and the
     FAIR4ML JSON-LD (``fair4ml.jsonld``: the run's records in one document). Streams batch by batch;
-    nothing when ``rdf_format`` is None."""
-    if not rdf_format:
+    nothing when ``rdf_format`` is ``none``."""
+    if not rdf_format or rdf_format == "none":
         return {"run_folder": run_folder, "exported": False}
     if rdf_format not in EXPORT_FORMATS:
         raise InvalidInput(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
