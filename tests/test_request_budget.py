@@ -150,3 +150,33 @@ def test_arxiv_openml_and_bioimageio_requests_are_counted_in_their_shared_budget
     assert sum(count for _, count in read_json(budgets / "arxiv.json")) == 1  # the second; the first has left the window
     assert flows and sum(count for _, count in read_json(budgets / "openml.json")) == server.stats["openml"]
     assert items and sum(count for _, count in read_json(budgets / "bioimageio.json")) == server.stats["bioimageio"] >= 1
+
+
+def test_many_dataset_lookups_are_answered_by_the_dataset_listing(stores, tmp_path, monkeypatch):
+    """From ``DATASET_LISTING_FROM`` datasets to look up on, one run reads the Hub's expanded dataset
+    listing (a request per page) instead of one request per dataset, and knows the same about them."""
+    from mlentory.sources.huggingface import extraction
+
+    conf = {"num_models": 5, "model_ids": ["acme-ai/vision-det"], "ancestor_generations": 2}
+    server = start_replay(FIXTURE_SNAPSHOT, page_size=2)
+    try:
+        clear(stores)
+        use_data_root(tmp_path / "one_by_one")
+        one_by_one = Path(run_pipeline(conf))
+        clear(stores)
+        use_data_root(tmp_path / "listed")
+        monkeypatch.setattr(extraction, "DATASET_LISTING_FROM", 1)
+        listed = Path(run_pipeline(conf))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    def datasets_requests(run_folder: Path) -> int:
+        return sum(read_json(path)["requests"].get("huggingface_api", 0) for path in (run_folder / "requests").glob("hf_datasets.*.json"))
+
+    asked = read_json(one_by_one / "extraction" / "entities" / "datasets.json")
+    assert len(asked) == 4 and all(value["found"] for value in asked.values())
+    assert read_json(listed / "extraction" / "entities" / "datasets.json") == asked
+    assert datasets_requests(one_by_one) == 4  # one lookup per dataset
+    assert datasets_requests(listed) == 2  # the fixture's 4 datasets, 2 a page
+    assert read_json(listed / "loading" / "report.json")["models_loaded"] == 8

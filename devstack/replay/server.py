@@ -15,7 +15,7 @@ Snapshot layout (file names use ``__`` for the ``/`` of a repo id, as in the rec
 
 Routes mirror the real services closely enough for huggingface_hub and the arxiv client: paginated
 ``/api/models`` listing with ``expand[]`` projection and ``Link`` headers, ``/api/models/{id}``,
-``/{id}/resolve/{rev}/README.md``, ``/api/datasets/{id}``, ``/api/organizations|users/{name}/overview``
+``/{id}/resolve/{rev}/README.md``, ``/api/datasets/{id}``, ``/api/datasets`` (the listing), ``/api/organizations|users/{name}/overview``
 arXiv's ``/api/query?id_list=...`` and OpenML's ``/api/v1/xml/...``. ``/_replay/stats`` reports request
 counts per route.
 """
@@ -170,6 +170,9 @@ class ReplayHandler(BaseHTTPRequestHandler):
         elif path == "/api/models":
             self._count("api")
             self._list_models(query, expand)
+        elif path == "/api/datasets":
+            self._count("api")
+            self._list(list(snapshot.datasets.values()), path, query, expand)
         elif path.startswith(("/api/models/", "/api/datasets/")):
             self._count("api")
             prefix = "/api/models/" if path.startswith("/api/models/") else "/api/datasets/"
@@ -218,21 +221,25 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.server.stats[route] += 1
 
     def _list_models(self, query: dict[str, list[str]], expand: list[str]) -> None:
-        models = list(self.server.snapshot.models.values())
+        self._list(list(self.server.snapshot.models.values()), "/api/models", query, expand)
+
+    def _list(self, records: list[dict[str, Any]], path: str, query: dict[str, list[str]], expand: list[str]) -> None:
+        """A listing as the Hub pages it: ``limit`` in all (all when not given), pages of at most the
+        server's page size, the next page's address in a ``Link`` header (``cursor``)."""
         sort = query.get("sort", [None])[0]
         if sort:
-            models.sort(key=lambda m: str(m.get(sort) or ""), reverse=True)
-        limit = int(query.get("limit", [len(models)])[0])
+            records.sort(key=lambda m: str(m.get(sort) or ""), reverse=True)
+        limit = int(query.get("limit", [len(records)])[0])
         cursor = int(query.get("cursor", ["0"])[0])
         page_size = min(limit, self.server.page_size)
-        page = models[cursor : min(cursor + page_size, limit)]
+        page = records[cursor : min(cursor + page_size, limit)]
         headers = {}
         following = cursor + len(page)
-        if following < min(limit, len(models)):
+        if following < min(limit, len(records)):
             params = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
             params.append(("cursor", str(following)))
             host = self.headers.get("Host", f"127.0.0.1:{self.server.server_port}")
-            headers["Link"] = f'<http://{host}/api/models?{urlencode(params)}>; rel="next"'
+            headers["Link"] = f'<http://{host}{path}?{urlencode(params)}>; rel="next"'
         self._json(200, [project(m, expand) for m in page], headers)
 
     def _arxiv(self, query: dict[str, list[str]]) -> None:

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A lookup a listing answered by not holding the entity: ``{"found": False, NOT_LISTED: "dataset listing"}``.
+NOT_LISTED = "not_listed_in"
+
 STAGE = "extraction"
 MODELS_FILE = "models.jsonl"
 
@@ -102,7 +105,9 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
                    is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient,
-                   threads: int = 1, room: Callable[[int], int | None] | None = None) -> dict[str, Any]:
+                   threads: int = 1, room: Callable[[int], int | None] | None = None,
+                   listing: Callable[[list[str]], dict[str, dict[str, Any]]] | None = None, listing_from: int | None = None,
+                   listed_in: str = "listing") -> dict[str, Any]:
     """``fetch(key)`` for keys not in the cross-run cache, ``threads`` at a time; not-found answers
     are cached too.
 
@@ -114,6 +119,10 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
     ``room(n)`` is how many of ``n`` lookups the API's budget lets go now, reserving their requests
     (None: no limit). The lookups beyond it are deferred (``DeferredLookups``): linked as named stubs in this run, looked up first
     by later runs and then completed, also where no model of that run mentions them.
+
+    ``listing(keys)``: when at least ``listing_from`` keys are to be looked up, one paged listing of
+    the source (its ``listed_in``) answers them all instead, found or not: cheaper than one request
+    each from that many on, and never deferred (its pages wait for the budget).
     """
     cache = ApiCache(run, name, ttl)
     queue = DeferredLookups(run, name) if room is not None else None
@@ -129,11 +138,17 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
             return None, exc
 
     missing = [key for key in keys if key not in cached]
-    limit = room(len(missing)) if room is not None and missing else None
-    deferred = missing[limit:] if limit is not None else []
-    missing = missing[:limit] if limit is not None else missing
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        answers = dict(zip(missing, pool.map(attempt, missing), strict=True))
+    if listing is not None and listing_from is not None and len(missing) >= listing_from:
+        listed = listing(missing)
+        log.info("%s: %d of %d lookups answered by the %s", name, len(listed), len(missing), listed_in)
+        answers = {key: ((listed[key], None) if key in listed else ({"found": False, NOT_LISTED: listed_in}, None)) for key in missing}
+        deferred: list[str] = []
+    else:
+        limit = room(len(missing)) if room is not None and missing else None
+        deferred = missing[limit:] if limit is not None else []
+        missing = missing[:limit] if limit is not None else missing
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            answers = dict(zip(missing, pool.map(attempt, missing), strict=True))
     found: dict[str, Any] = {}
     warnings: list[dict[str, Any]] = [{"kind": kind, "key": key, "what": f"{name} lookup", "deferred": True,
                                        "reason": "deferred: the API's request budget of this window is spent; linked as a named stub, "
@@ -156,6 +171,7 @@ def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: t
             cache.put(key, value)
         if value.get("found") is False:
             reason = (f"unreadable at the source: {value[UNREADABLE]}; asked again after {UNREADABLE_TTL.days} days" if value.get(UNREADABLE)
+                      else f"not found at the source (not in its {value[NOT_LISTED]})" if value.get(NOT_LISTED)
                       else "not found at the source" + ("" if key in cached else " (404)"))
             warnings.append({"kind": kind, "key": key, "what": f"{name} lookup",
                              "reason": reason + (" (answer cached by an earlier run)" if key in cached else "")})

@@ -361,9 +361,18 @@ def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], Par
 LOOKUP_THREADS = 8  # the Hub's lookups, at once: they wait on the network, not the CPU
 
 
+# From how many datasets to look up one run reads the Hub's dataset listing instead (about 1,000 a
+# request, some 500 requests for the whole Hub) rather than asking for each (a request each).
+DATASET_LISTING_FROM = 1_000
+
+
 def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any,
-                    room: Callable[[int], int | None] | None = None) -> dict[str, Any]:
-    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room)
+                    room: Callable[[int], int | None] | None = None, **listing: Any) -> dict[str, Any]:
+    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room, **listing)
+
+
+def _listed_datasets(hub: HubClient, keys: list[str]) -> dict[str, dict[str, Any]]:
+    return {key: {"found": True, **record} for key, record in hub.datasets_listed(keys).items()}
 
 
 def _identify_tasks(keys: list[str]) -> dict[str, Any]:
@@ -381,7 +390,9 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
     identify: dict[str, Callable[[], dict[str, Any]]] = {
         # Enrichment that can wait: as many lookups as the API's budget has room for, the rest deferred.
         "datasets": lambda: _cached_lookups(run, "datasets", "datasets", [k for k in keys if not k.startswith(OPENML_DATASET_KEY)],
-                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}, room=hub.lookup_room),
+                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}, room=hub.lookup_room,
+                                            listing=lambda missing: _listed_datasets(hub, missing), listing_from=DATASET_LISTING_FROM,
+                                            listed_in="dataset listing"),
         "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)},
                                                  room=lambda wanted: hub.lookup_room(wanted, hub.ACCOUNT_REQUESTS)),
         "articles": lambda: scaffolding.identify_articles(run, keys, arxiv_client),

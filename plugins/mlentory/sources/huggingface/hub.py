@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -188,10 +188,18 @@ class HubClient:
     # Requests an account lookup may cost: the organisation's overview answers 404 for a user.
     ACCOUNT_REQUESTS = 2
 
+    # Requests kept aside in each reservation for what the lookups do not count: the library's own
+    # (huggingface_hub fetches a registry from the Hub once a day) and answers retried after a 5xx.
+    # Without them the last lookups of a batch would wait for the next window (minutes).
+    LOOKUP_MARGIN = 8
+
     def lookup_room(self, wanted: int, requests_each: int = 1) -> int | None:
         """How many of ``wanted`` lookups of up to ``requests_each`` API requests each may be sent
-        now: their requests are reserved in the budget at once (None: no budget)."""
-        return None if self.budget is None else self.budget.reserve(wanted * requests_each) // requests_each
+        now: their requests, and a margin, are reserved in the budget at once (None: no budget)."""
+        if self.budget is None:
+            return None
+        granted = self.budget.reserve(wanted * requests_each + self.LOOKUP_MARGIN)
+        return min(wanted, max(0, granted - min(self.LOOKUP_MARGIN, granted // 10)) // requests_each)
 
     @property
     def endpoint(self) -> str:
@@ -223,6 +231,26 @@ class HubClient:
         hf_raise_for_status(response)
         entry = response.json()
         return raw_model_record(ModelInfo(**entry), entry)
+
+    def datasets_listed(self, wanted: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The ``wanted`` datasets as the Hub's expanded dataset listing gives them (``HfApi.list_datasets``
+        with ``expand``: one request per page of 1,000 datasets, instead of one per dataset), reading
+        pages until every one was found. One the whole listing does not hold is left out: it is not a
+        public dataset of the Hub. An entry the client cannot read is skipped (looked up alone later)."""
+        wanted = set(wanted)
+        found: dict[str, dict[str, Any]] = {}
+        params = {"expand": DATASET_EXPAND}
+        for entry in paginate(f"{self.endpoint}/api/datasets", params=params, headers=self.api._build_hf_headers(), timeout=_read_timeout()):
+            if not isinstance(entry, dict) or entry.get("id") not in wanted:
+                continue
+            try:
+                found[entry["id"]] = raw_dataset_record(DatasetInfo(**entry))
+            except Exception as exc:
+                log.warning("the dataset listing's entry for %s cannot be read (%s); it is looked up alone", entry["id"], exc)
+                wanted.discard(entry["id"])
+            if len(found) == len(wanted):
+                break
+        return found
 
     @with_retries()
     def dataset(self, dataset_id: str) -> dict[str, Any]:
