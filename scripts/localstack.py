@@ -151,8 +151,15 @@ def start(name: str, command: list[str], env: dict[str, str], port: int | None =
     return process.pid
 
 
-def api(client, method: str, path: str, **kwargs):  # noqa: ANN001, ANN201
-    response = client.request(method, path, **kwargs)
+def api(client, method: str, path: str, attempts: int = 1, **kwargs):  # noqa: ANN001, ANN201
+    """A REST call; an idempotent one may be tried ``attempts`` times while the server answers 5xx
+    (the local stack's SQLite database is sometimes locked by the DAG processor for a moment)."""
+    for attempt in range(1, attempts + 1):
+        response = client.request(method, path, **kwargs)
+        if response.status_code < 500 or attempt == attempts:
+            break
+        say(f"{method} {path} answered {response.status_code}; trying again")
+        time.sleep(2 * attempt)
     response.raise_for_status()
     return response.json() if response.content else None
 
@@ -215,7 +222,7 @@ def up(args: argparse.Namespace) -> None:
         dag_ids = [f"{key}_{stage}" for key in SOURCE_KEYS for stage in ("extraction", "transformation", "loading")]
         for dag_id in dag_ids:
             wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
-            api(client, "PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+            api(client, "PATCH", f"/api/v2/dags/{dag_id}", attempts=5, json={"is_paused": False})
 
         def run_ids(dag_id: str) -> set[str]:
             runs = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
