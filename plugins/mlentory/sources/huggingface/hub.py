@@ -236,7 +236,8 @@ class HubClient:
         """The ``wanted`` datasets as the Hub's expanded dataset listing gives them (``HfApi.list_datasets``
         with ``expand``: one request per page of 1,000 datasets, instead of one per dataset), reading
         pages until every one was found. One the whole listing does not hold is left out: it is not a
-        public dataset of the Hub. An entry the client cannot read is skipped (looked up alone later)."""
+        public dataset of the Hub. An entry the client cannot read is left out too, with a warning in
+        the log (a lookup of it alone would fail the same way)."""
         wanted = set(wanted)
         found: dict[str, dict[str, Any]] = {}
         params = {"expand": DATASET_EXPAND}
@@ -246,7 +247,7 @@ class HubClient:
             try:
                 found[entry["id"]] = raw_dataset_record(DatasetInfo(**entry))
             except Exception as exc:
-                log.warning("the dataset listing's entry for %s cannot be read (%s); it is looked up alone", entry["id"], exc)
+                log.warning("the dataset listing's entry for %s cannot be read (%s)", entry["id"], exc)
                 wanted.discard(entry["id"])
             if len(found) == len(wanted):
                 break
