@@ -4,13 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-# The UI test drives Debian's Chromium through Playwright (no browser download): install it when missing.
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's packages the tests start: Chromium (the UI test drives it through Playwright, no browser
+# download) and redis-server (the request budgets shared through Redis). Installed when missing.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[test] installing Debian's chromium for the UI test ..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "[test] installing Debian's ${missing[*]} ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "[test] chromium is not installed and cannot be (not root, or no apt-get): the UI test will fail" >&2
+    echo "[test] ${missing[*]} not installed and cannot be (not root, or no apt-get): the tests that need them will fail" >&2
   fi
 fi
 exec .venv/bin/python -m pytest -p no:cacheprovider -q "$@"

@@ -83,6 +83,55 @@ def test_workers_in_separate_processes_never_exceed_the_window_together(tmp_path
     assert stamps[-1] - started >= 1.5  # 14 requests at 8 per window: the last ones waited for room
 
 
+def _spend_shared(data_root: str, times: int, out: str) -> None:
+    os.environ["AIRFLOW_VAR_MLENTORY_DATA_ROOT"] = data_root  # a worker's own disk: nothing shared there
+    from mlentory.pipeline.budget import shared_budget
+
+    budget = shared_budget(Allowance("api", requests=8, window_seconds=1.5))
+    stamps = []
+    for _ in range(times):
+        budget.acquire()
+        stamps.append(time.time())
+    Path(out).write_text(json.dumps(stamps))
+
+
+def test_workers_without_a_shared_disk_share_the_budget_in_redis(tmp_path, monkeypatch):
+    """With the ``mlentory_state`` connection naming a Redis server, workers on different disks (two
+    data roots here) keep one budget there, under a Redis lock, and never exceed it together."""
+    import shutil
+    import subprocess
+
+    import redis
+
+    from devstack import localstack
+
+    server = shutil.which("redis-server")
+    assert server, "redis-server is not installed (scripts/test.sh installs Debian's)"
+    port = localstack.free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        localstack.wait_for_port(port, timeout=30, process=process)
+        monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STATE", json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port}))
+        roots = [tmp_path / f"worker{i}" for i in range(2)]
+        workers = [multiprocessing.get_context("spawn").Process(target=_spend_shared, args=(str(roots[i]), 7, str(tmp_path / f"{i}.json")))
+                   for i in range(2)]
+        started = time.time()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        buckets = json.loads(redis.Redis(port=port).get("mlentory:budget:api"))
+    finally:
+        localstack.stop(process.pid)
+    stamps = sorted(s for i in range(2) for s in json.loads((tmp_path / f"{i}.json").read_text()))
+    assert len(stamps) == 14
+    assert max(sum(1 for s in stamps if start <= s < start + 1.5) for start in stamps) <= 8
+    assert stamps[-1] - started >= 1.5  # the second worker's requests waited for the first's to leave the window
+    assert sum(count for _, count in buckets) <= 8  # what the window holds now, in Redis
+    assert not any((root / "budget").exists() for root in roots)  # nothing on the workers' disks
+
+
 def _hub_budget(api_requests: int, port: int) -> None:
     os.environ["AIRFLOW_CONN_HUGGINGFACE_DEFAULT"] = json.dumps({
         "conn_type": "generic", "host": "127.0.0.1", "port": port, "schema": "http",

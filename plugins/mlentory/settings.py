@@ -56,6 +56,9 @@ ELASTICSEARCH_CONN_ID = "elasticsearch_default"
 ARXIV_CONN_ID = "arxiv_default"
 OPENML_CONN_ID = "openml_default"
 BIOIMAGEIO_CONN_ID = "bioimageio_default"
+# Optional: a Redis server holding what every worker shares (the request budgets), so that workers
+# on several hosts need no shared disk for it.
+STATE_CONN_ID = "mlentory_state"
 # The Hub dataset holding the public daily dump of model cards with metadata (the bulk first harvest).
 HF_DUMP_DATASET = "librarian-bots/model_cards_with_metadata"
 

@@ -12,7 +12,7 @@ import requests
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
 from mlentory.settings import ARXIV_CONN_ID, ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ class ArxivHook(BaseHook):
         # arXiv asks for 3 s between requests; the client enforces it and retries.
         client = arxiv.Client(page_size=BATCH, delay_seconds=3.0, num_retries=3)
         client.query_url_format = self.api_url().rstrip("/") + "/api/query?{}"
-        from mlentory.pipeline.dags import data_root
-
-        budget = RequestBudget(budget_folder(data_root()), Allowance("arxiv", ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS))
+        budget = shared_budget(Allowance("arxiv", ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS))
         client._session = SessionWithTimeouts(budget=budget)  # the client has no timeout option of its own
         return client
 

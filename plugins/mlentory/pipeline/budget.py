@@ -3,8 +3,10 @@
 A source's rate limit is a number of requests per time window for one token (the Hub: 1,000 API
 and 5,000 file-resolver requests per 5 minutes on a free token). Tasks of several DAGs call the same
 API at once, each in its own process, on any worker: the requests they sent in the current window
-are kept in ``<data_root>/budget/<api>.json`` (the data root every worker shares), updated under an
-exclusive lock, in one-second buckets, so the budget is the same for all of them.
+are kept in one-second buckets, updated under an exclusive lock, so the budget is the same for all
+of them. Where they are kept (``shared_budget``): in Redis when the ``mlentory_state`` connection
+names a server (workers on several hosts, no shared disk needed; a Redis lock), else in
+``<data_root>/budget/<api>.json`` (the data root every worker shares; a file lock).
 
 - ``acquire()`` before each request: it waits until the window has room, so a run never exceeds its
   budget and never fails because of it (what must be asked, a listing page, is asked later).
@@ -17,13 +19,17 @@ exclusive lock, in one-second buckets, so the budget is the same for all of them
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from mlentory.pipeline.run_folder import read_json, write_json
 from mlentory.pipeline.state import exclusive
@@ -43,9 +49,55 @@ class Allowance:
     window_seconds: float
 
 
+class Buckets(Protocol):
+    """Where a budget's buckets are kept: read and written only while ``locked``."""
+
+    def locked(self) -> Any: ...  # a context manager
+    def read(self) -> list[list[float]]: ...
+    def write(self, buckets: list[list[float]]) -> None: ...
+
+
+class FileBuckets:
+    """``<folder>/<api>.json`` under a POSIX file lock: for workers that share the data root's disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def locked(self) -> Any:
+        return exclusive(self.path)
+
+    def read(self) -> list[list[float]]:
+        return read_json(self.path, [])
+
+    def write(self, buckets: list[list[float]]) -> None:
+        write_json(self.path, buckets)
+
+
+class RedisBuckets:
+    """One Redis key per API under a Redis lock: for workers on several hosts. The key expires a
+    window after its last write (nothing of it is needed after)."""
+
+    def __init__(self, client: Any, key: str, window_seconds: float) -> None:
+        self.client, self.key, self.ttl = client, key, max(1, math.ceil(window_seconds) + 1)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        # The lock expires by itself if its holder dies (a worker killed mid-request).
+        with self.client.lock(f"{self.key}:lock", timeout=30, blocking_timeout=600):
+            yield
+
+    def read(self) -> list[list[float]]:
+        raw = self.client.get(self.key)
+        return json.loads(raw) if raw else []
+
+    def write(self, buckets: list[list[float]]) -> None:
+        self.client.set(self.key, json.dumps(buckets), ex=self.ttl)
+
+
 class RequestBudget:
-    def __init__(self, folder: Path, allowance: Allowance, clock=time.time, sleep=time.sleep) -> None:  # noqa: ANN001 - clocks for tests
-        self.path = Path(folder) / f"{allowance.api}.json"
+    def __init__(self, where: Path | Buckets, allowance: Allowance, clock=time.time, sleep=time.sleep) -> None:  # noqa: ANN001 - clocks for tests
+        """``where``: a folder (the buckets in ``<folder>/<api>.json``) or a ``Buckets`` store."""
+        self.buckets: Buckets = FileBuckets(Path(where) / f"{allowance.api}.json") if isinstance(where, str | Path) else where
         self.allowance = allowance
         self._clock, self._sleep = clock, sleep
         self._reserved = 0  # requests this process took from the window and has not sent yet
@@ -56,17 +108,17 @@ class RequestBudget:
         # A bucket holds the requests of one whole second: it leaves the window a second after its
         # start does, so that no request is forgotten early.
         start = now - self.allowance.window_seconds
-        return [bucket for bucket in read_json(self.path, []) if bucket[0] + 1 > start]
+        return [bucket for bucket in self.buckets.read() if bucket[0] + 1 > start]
 
     def available(self) -> int:
         """Requests that may be sent now without waiting."""
-        with exclusive(self.path):
+        with self.buckets.locked():
             return max(0, self.allowance.requests - sum(count for _, count in self._recent(self._clock())))
 
     def reserve(self, requests: int) -> int:
         """Take up to ``requests`` of the window's room now, without waiting, for this process's
         next requests. Returns how many were granted (0 when the window is spent)."""
-        with exclusive(self.path):
+        with self.buckets.locked():
             now = self._clock()
             buckets = self._recent(now)
             granted = max(0, min(requests, self.allowance.requests - sum(count for _, count in buckets)))
@@ -82,7 +134,7 @@ class RequestBudget:
             buckets[-1][1] += requests
         else:
             buckets.append([second, requests])
-        write_json(self.path, buckets)
+        self.buckets.write(buckets)
 
     def acquire(self, requests: int = 1) -> float:
         """Record ``requests`` about to be sent, waiting first until the window has room for them
@@ -95,7 +147,7 @@ class RequestBudget:
         requests = min(requests, self.allowance.requests)
         waited = 0.0
         while True:
-            with exclusive(self.path):
+            with self.buckets.locked():
                 now = self._clock()
                 buckets = self._recent(now)
                 used = sum(count for _, count in buckets)
@@ -119,3 +171,26 @@ class RequestBudget:
 
 def budget_folder(data_root: str | Path) -> Path:
     return Path(data_root) / "budget"
+
+
+_redis_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def shared_budget(allowance: Allowance) -> RequestBudget:
+    """The budget every task and worker shares: in the Redis the ``mlentory_state`` connection names
+    (host, port, password; extra ``db``), else in the data root."""
+    from mlentory.connections import optional_connection
+    from mlentory.pipeline.dags import data_root
+    from mlentory.settings import STATE_CONN_ID
+
+    conn = optional_connection(STATE_CONN_ID)
+    if conn is None or not conn.host:
+        return RequestBudget(budget_folder(data_root()), allowance)
+    import redis
+
+    db = int(conn.extra_dejson.get("db", 0))
+    settings = (conn.host, conn.port or 6379, conn.password or None, db)
+    if settings not in _redis_clients:
+        _redis_clients[settings] = redis.Redis(host=conn.host, port=conn.port or 6379, password=conn.password or None, db=db,
+                                               socket_timeout=30, socket_connect_timeout=10)
+    return RequestBudget(RedisBuckets(_redis_clients[settings], f"mlentory:budget:{allowance.api}", allowance.window_seconds), allowance)

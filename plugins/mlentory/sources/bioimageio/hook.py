@@ -11,7 +11,7 @@ from functools import cached_property
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.pipeline.budget import Allowance, shared_budget
 from mlentory.settings import BIOIMAGEIO_CONN_ID, BIOIMAGEIO_REQUESTS, BIOIMAGEIO_WINDOW_SECONDS
 from mlentory.sources.bioimageio.client import PUBLISHED_INDEX, BioImageIOClient, BioImageIOSettings
 
@@ -29,11 +29,9 @@ class BioImageIOHook(BaseHook):
     @cached_property
     def client(self) -> BioImageIOClient:
         conn = optional_connection(self.bioimageio_conn_id)
-        from mlentory.pipeline.dags import data_root
-
         extra = conn.extra_dejson if conn else {}
-        budget = RequestBudget(budget_folder(data_root()), Allowance("bioimageio", int(extra.get("requests", BIOIMAGEIO_REQUESTS)),
-                                                                     float(extra.get("window_seconds", BIOIMAGEIO_WINDOW_SECONDS))))
+        budget = shared_budget(Allowance("bioimageio", int(extra.get("requests", BIOIMAGEIO_REQUESTS)),
+                                         float(extra.get("window_seconds", BIOIMAGEIO_WINDOW_SECONDS))))
         return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn),
                                                    page_size=int(extra.get("page_size") or BioImageIOSettings.page_size)), budget)
 

@@ -8,21 +8,18 @@ from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
 from mlentory.settings import HF_API_REQUESTS, HF_CONN_ID, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS
 from mlentory.sources.huggingface.hub import API, RESOLVER, HubClient, use_http_timeouts
 
 
 def request_budgets(extra: dict) -> dict[str, RequestBudget]:
-    """The Hub's budgets, shared by every task on the data root: a free token's limits unless the
-    connection's extra says otherwise (``api_requests``, ``resolver_requests``, ``window_seconds``;
-    a paid plan allows more)."""
-    from mlentory.pipeline.dags import data_root
-
+    """The Hub's budgets, shared by every task and worker (``budget.shared_budget``): a free token's
+    limits unless the connection's extra says otherwise (``api_requests``, ``resolver_requests``,
+    ``window_seconds``; a paid plan allows more)."""
     window = float(extra.get("window_seconds", HF_WINDOW_SECONDS))
-    folder = budget_folder(data_root())
-    return {API: RequestBudget(folder, Allowance("huggingface_api", int(extra.get("api_requests", HF_API_REQUESTS)), window)),
-            RESOLVER: RequestBudget(folder, Allowance("huggingface_resolver", int(extra.get("resolver_requests", HF_RESOLVER_REQUESTS)), window))}
+    return {API: shared_budget(Allowance("huggingface_api", int(extra.get("api_requests", HF_API_REQUESTS)), window)),
+            RESOLVER: shared_budget(Allowance("huggingface_resolver", int(extra.get("resolver_requests", HF_RESOLVER_REQUESTS)), window))}
 
 
 class HuggingFaceHubHook(BaseHook):

@@ -8,7 +8,7 @@ from pathlib import Path
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
-from mlentory.pipeline.budget import Allowance, RequestBudget, budget_folder
+from mlentory.pipeline.budget import Allowance, shared_budget
 from mlentory.settings import OPENML_CONN_ID, OPENML_REQUESTS, OPENML_WINDOW_SECONDS
 from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings
 
@@ -33,13 +33,11 @@ class OpenMLHook(BaseHook):
 
     @cached_property
     def client(self) -> OpenMLClient:
-        from mlentory.pipeline.dags import data_root
 
         conn = optional_connection(self.openml_conn_id)
         server = (base_url(conn) or PUBLIC_SERVER).rstrip("/")
         extra = conn.extra_dejson if conn is not None else {}
-        budget = RequestBudget(budget_folder(data_root()), Allowance("openml", int(extra.get("requests", OPENML_REQUESTS)),
-                                                                     float(extra.get("window_seconds", OPENML_WINDOW_SECONDS))))
+        budget = shared_budget(Allowance("openml", int(extra.get("requests", OPENML_REQUESTS)), float(extra.get("window_seconds", OPENML_WINDOW_SECONDS))))
         return OpenMLClient(OpenMLSettings(server=server + API_PATH, api_key=(conn.password if conn else None) or None,
                                            cache_dir=self.cache_dir, budget=budget))
 
