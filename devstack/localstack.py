@@ -217,3 +217,70 @@ def stop(pid: int, timeout: float = 15.0) -> None:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+# -- the distributed path's servers: Postgres (metadata database, Celery results) and Redis (broker) --
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _postgres_command(name: str) -> str:
+    found = POSTGRES_BIN / name
+    return str(found) if found.exists() else name
+
+
+def _as_postgres_user() -> list[str]:
+    """Postgres refuses to run as root: as root, run its commands as the ``postgres`` system user."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def start_postgres(workdir: Path, port: int, password: str) -> subprocess.Popen:
+    """Debian's PostgreSQL on 127.0.0.1:``port`` with a database and user ``airflow`` (``password``),
+    its data and socket in ``workdir``. Returns the server process (stop it with ``stop``)."""
+    import shutil
+
+    data, sockets = workdir / "data", workdir / "run"
+    workdir.mkdir(parents=True, exist_ok=True)
+    sockets.mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+        shutil.chown(sockets, "postgres", "postgres")
+        # The postgres user must be able to pass through the folders above its own (to pass only:
+        # everything in them stays its owner's).
+        for parent in workdir.resolve().parents:
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                parent.chmod(mode | 0o001)
+    if not (data / "PG_VERSION").exists():
+        secret = workdir / "pwfile"
+        secret.write_text(password)
+        if os.geteuid() == 0:
+            shutil.chown(secret, "postgres", "postgres")
+        secret.chmod(0o600)
+        subprocess.run([*_as_postgres_user(), _postgres_command("initdb"), "-D", str(data), "-U", "airflow", "--pwfile", str(secret),
+                        "-A", "scram-sha-256", "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+        secret.unlink()
+    log = (workdir / "postgres.log").open("ab")
+    process = subprocess.Popen([*_as_postgres_user(), _postgres_command("postgres"), "-D", str(data), "-p", str(port),
+                                "-c", "listen_addresses=127.0.0.1", "-k", str(sockets), "-c", "fsync=off"],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for_port(port, timeout=60, process=process)
+    environment = {**os.environ, "PGPASSWORD": password}
+    exists = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "airflow", "-d", "postgres", "-tAc",
+                             "SELECT 1 FROM pg_database WHERE datname = 'airflow'"], env=environment, capture_output=True, text=True, check=True)
+    if exists.stdout.strip() != "1":
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "airflow", "-d", "postgres", "-c", "CREATE DATABASE airflow"],
+                       env=environment, check=True, stdout=subprocess.DEVNULL)
+    return process
+
+
+def start_redis(workdir: Path, port: int, password: str) -> subprocess.Popen:
+    """Debian's redis-server on 127.0.0.1:``port`` with ``password``, no persistence."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "redis.conf"  # the password in a file of the owner's, not on the command line
+    config.write_text(f"bind 127.0.0.1\nport {port}\nrequirepass {password}\nsave \"\"\nappendonly no\ndir {workdir}\n")
+    config.chmod(0o600)
+    log = (workdir / "redis.log").open("ab")
+    process = subprocess.Popen(["redis-server", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for_port(port, timeout=30, process=process)
+    return process

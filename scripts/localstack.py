@@ -54,9 +54,12 @@ def running_pids() -> dict[str, int]:
     return alive
 
 
+CELERY_WORKERS = ("worker1", "worker2")
+
+
 def down() -> None:
     pids = running_pids()
-    for name in ["replay", *AIRFLOW_COMPONENTS, "arcadedb", "noida"]:
+    for name in ["replay", *AIRFLOW_COMPONENTS, *CELERY_WORKERS, "arcadedb", "noida", "postgres", "redis"]:
         if name in pids:
             localstack.stop(pids[name])
             (PIDS / f"{name}.pid").unlink(missing_ok=True)
@@ -98,6 +101,20 @@ def snapshot_dir(choice: str) -> Path:
             (target / "bioimageio").symlink_to(zoo)  # the collection's gh-pages layout: served as it is
         return target
     return Path(choice).resolve()
+
+
+def celery_env(ports: dict[str, int]) -> dict[str, str]:
+    """Airflow's distributed setup: the CeleryExecutor, Postgres as the metadata database and the
+    Celery results, Redis as the broker and for the shared request budgets (database 1)."""
+    database, broker = secret("postgres_password", 16), secret("redis_password", 16)
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://airflow:{database}@127.0.0.1:{ports['postgres']}/airflow",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://airflow:{database}@127.0.0.1:{ports['postgres']}/airflow",
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://:{broker}@127.0.0.1:{ports['redis']}/0",
+        "AIRFLOW_CONN_MLENTORY_STATE": json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": ports["redis"], "password": broker,
+                                                   "extra": {"db": 1}}),
+    }
 
 
 def airflow_env(ports: dict[str, int], password: str, hub_api_budget: int | None = None) -> dict[str, str]:
@@ -194,7 +211,16 @@ def up(args: argparse.Namespace) -> None:
     (LOCAL / "ports.json").write_text(json.dumps(ports))
     record_pid("noida", index.pid)
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
-    env = airflow_env(ports, password, args.hub_api_budget)
+    if args.celery:
+        ports["postgres"], ports["redis"] = localstack.free_ports(2)
+        postgres = localstack.start_postgres(LOCAL / "postgres", ports["postgres"], secret("postgres_password", 16))
+        record_pid("postgres", postgres.pid)
+        say(f"started Postgres (pid {postgres.pid}, 127.0.0.1:{ports['postgres']})")
+        redis = localstack.start_redis(LOCAL / "redis", ports["redis"], secret("redis_password", 16))
+        record_pid("redis", redis.pid)
+        say(f"started Redis (pid {redis.pid}, 127.0.0.1:{ports['redis']})")
+        (LOCAL / "ports.json").write_text(json.dumps(ports))
+    env = {**airflow_env(ports, password, args.hub_api_budget), **(celery_env(ports) if args.celery else {})}
     python = sys.executable
     # Listing pages of the Hub's own size (up to 1,000 models a page).
     start("replay", [python, "-m", "devstack.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"]), "--page-size", "1000"],
@@ -206,6 +232,14 @@ def up(args: argparse.Namespace) -> None:
         # (they would listen on every interface).
         flags = ["--skip-serve-logs"] if component in ("scheduler", "triggerer") else []
         start(component, [python, "-m", "airflow", component, *flags], env, ports["airflow"] if component == "api-server" else None)
+    if args.celery:
+        # Two Celery workers, each naming itself in the task instances it runs; the logs are read
+        # from the shared disk, so no worker serves them.
+        for worker in CELERY_WORKERS:
+            start(worker, [python, "-m", "airflow", "celery", "worker", "--skip-serve-logs", "--concurrency", "2",
+                           "--celery-hostname", f"{worker}@%h"],
+                  {**env, "MLENTORY_WORKER_NAME": worker, "AIRFLOW__CORE__HOSTNAME_CALLABLE": "devstack.hostnames.worker_name",
+                   "PYTHONPATH": str(ROOT)})
 
     base = f"http://127.0.0.1:{ports['airflow']}"
     admin_password = secret("airflow_admin_password", 12)
@@ -379,6 +413,8 @@ def main() -> None:
                            help="harvest the Hub's models from its public dump of model cards (made from the snapshot by the replay)")
     up_parser.add_argument("--sources", type=lambda text: tuple(text.split(",")), default=SOURCE_KEYS,
                            help=f"the sources to run, comma-separated (default: {','.join(SOURCE_KEYS)})")
+    up_parser.add_argument("--celery", action="store_true",
+                           help="Airflow's distributed setup: CeleryExecutor with two workers, Postgres and Redis (Debian's servers)")
     up_parser.add_argument("--no-summary", dest="summary", action="store_false",
                            help="skip the summary of the graph and the index (its queries scan the whole graph)")
     sub.add_parser("down", help="stop everything 'up' started")

@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 # Debian's packages the tests start: Chromium (the UI test drives it through Playwright, no browser
-# download) and redis-server (the request budgets shared through Redis). Installed when missing.
+# download), redis-server and PostgreSQL (the Celery stack test, the budgets shared through Redis).
+# Installed when missing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql)  # the Celery stack test's metadata database
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "[test] installing Debian's ${missing[*]} ..."

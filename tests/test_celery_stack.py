@@ -1,0 +1,79 @@
+"""Airflow's distributed setup on this machine: the main job's stack with ``--celery`` (real Postgres
+as the metadata database, real Redis as the broker, the CeleryExecutor and two Celery workers, all on
+127.0.0.1, stopped by PID) runs the Hub's chain, cascading through the Assets, with the tasks spread
+over both workers and the request budgets kept in Redis; the graph and the index hold the models."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+
+@pytest.mark.timeout(1200)
+def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path):
+    import httpx
+    import redis
+    from elasticsearch import Elasticsearch
+    from neo4j import GraphDatabase
+
+    local = tmp_path / "local"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "HF_ENDPOINT"))}
+    env["MLENTORY_LOCAL_DIR"] = str(local)
+    command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
+    started: list[int] = []
+    try:
+        up = subprocess.run([*command, "up", "--celery", "--sources", "hf", "--snapshot", "fixture", "--models", "5", "--no-summary"],
+                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+        assert "hf_loading succeeded" in up.stdout and "models_loaded 8, models_failed 0" in up.stdout, up.stdout
+        started = [int(path.read_text()) for path in (local / "pids").glob("*.pid")]
+        names = {path.stem for path in (local / "pids").glob("*.pid")}
+        assert {"postgres", "redis", "worker1", "worker2", "scheduler", "api-server"} <= names
+        ports = json.loads((local / "ports.json").read_text())
+        secrets = {name: (local / "secrets" / name).read_text().strip() for name in ("airflow_admin_password", "graph_password", "redis_password")}
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports['airflow']}", timeout=30) as client:
+            token = client.post("/auth/token", json={"username": "admin", "password": secrets["airflow_admin_password"]}).json()["access_token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            ran_on: Counter[str] = Counter()
+            for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
+                runs = client.get(f"/api/v2/dags/{dag_id}/dagRuns").json()["dag_runs"]
+                assert runs and all(run["state"] == "success" for run in runs), runs
+                for run in runs:
+                    instances = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances",
+                                           params={"limit": 1000}).json()["task_instances"]
+                    ran_on.update(instance["hostname"] for instance in instances if instance["state"] == "success")
+        # Both workers ran tasks of the chain (each names itself in the task instances it runs).
+        assert set(ran_on) == {"worker1", "worker2"}, ran_on
+        assert min(ran_on.values()) >= 3, ran_on
+        # The request budgets are in Redis, not in the data root.
+        keys = redis.Redis(port=ports["redis"], password=secrets["redis_password"], db=1).keys("mlentory:budget:*")
+        assert b"mlentory:budget:huggingface_api" in keys
+        assert not (local / "data" / "budget").exists()
+        with GraphDatabase.driver(f"bolt://127.0.0.1:{ports['bolt']}", auth=("root", secrets["graph_password"])) as driver, \
+                driver.session() as session:
+            described = session.run("MATCH (m:fair4ml__MLModel) WHERE m.mlentory__sourceSha IS NOT NULL RETURN count(m) AS c").single()["c"]
+        assert described == 8
+        assert Elasticsearch(f"http://127.0.0.1:{ports['es']}").count(index="mlentory_models")["count"] == 8
+    finally:
+        down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert list((local / "pids").glob("*.pid")) == []
+    alive = []
+    for pid in started:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    assert alive == [], f"left running: {alive}"
+    groups = [line for line in subprocess.run(["ps", "-eo", "pid,pgid,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+              if line.split()[1] in {str(pid) for pid in started}]
+    assert groups == [], groups
+    assert Path(local / "postgres" / "data").exists()  # the database's files stay, as a deployment's would
