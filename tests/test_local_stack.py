@@ -217,7 +217,9 @@ def check_the_readme_rest_walkthrough(local: Path) -> None:
             if folder.status_code == 200:
                 events = client.get("/api/v2/assets/events", params={"source_dag_id": "hf_loading", "source_task_id": "hf_loading_report",
                                                                     "order_by": "-timestamp", "limit": 20}).json()["asset_events"]
-                event = next((e for e in events if (e.get("extra") or {}).get("run_folder") == folder.json()["value"]), None)
+                # The report task emits two events (hf_models_graph, hf_models_loaded): the report is on the second.
+                event = next((e for e in events if e.get("name") == "hf_models_loaded"
+                              and (e.get("extra") or {}).get("run_folder") == folder.json()["value"]), None)
             time.sleep(3)
         assert event is not None, "no loading event for the triggered run"
         # 4. its report
