@@ -19,17 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mlentory.pipeline.run_folder import RunFolder
+from mlentory.pipeline.run_folder import RunFolder, created_at
 
 log = logging.getLogger(__name__)
-
-
-def created_at(folder: Path) -> datetime | None:
-    """The creation time a run folder's name starts with (``20261124T200819684947Z_<id>``)."""
-    try:
-        return datetime.strptime(folder.name.split("_")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def last_change(folder: Path) -> datetime:

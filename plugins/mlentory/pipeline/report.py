@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlentory.pipeline.budget import REQUESTS_SENT
-from mlentory.pipeline.run_folder import RunFolder, read_json, write_json
+from mlentory.pipeline.run_folder import RunFolder, created_at, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +90,8 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def _started(run: RunFolder, stage: str) -> datetime | None:
-    if stage == "extraction":  # the folder's name starts with its creation time
-        try:
-            return datetime.strptime(run.name.split("_")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-        except ValueError:
-            return None
+    if stage == "extraction":
+        return created_at(run.path)
     return _moment(read_json(run.path / "claims" / f"{stage}.json", {}).get("claimed_at"))
 
 

@@ -56,6 +56,18 @@ def inside(root: Path, candidate: str | Path, what: str) -> Path:
     return path
 
 
+# A run folder's name starts with its creation time: ``20261124T200819684947Z_<id>``.
+NAME_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
+def created_at(folder: Path) -> datetime | None:
+    """The creation time a run folder's name starts with; None for another name."""
+    try:
+        return datetime.strptime(folder.name.split("_")[0], NAME_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def runs_dir(data_root: str | Path, source: str) -> Path:
     return Path(data_root) / source / "runs"
 
@@ -176,7 +188,7 @@ class RunFolder:
     def create(cls, data_root: str | Path, source: str) -> RunFolder:
         # Microseconds: names sort in creation order, which is how several run folders loaded
         # together are ordered (the newer one wins).
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime(NAME_TIME_FORMAT)
         path = runs_dir(data_root, source) / f"{stamp}_{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir(parents=True)
