@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag
 
 from mlentory.pipeline.dags import (
     dag_arguments,
@@ -20,6 +20,7 @@ from mlentory.pipeline.dags import (
     extraction_ready_task,
     extraction_schedule,
     mentions_task,
+    task,
 )
 from mlentory.settings import ARXIV_POOL, BIOIMAGEIO_POOL
 from mlentory.sources import AI4LIFE

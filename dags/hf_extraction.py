@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag
 
 from mlentory.pipeline.dags import (
     dag_arguments,
@@ -17,6 +17,7 @@ from mlentory.pipeline.dags import (
     extraction_ready_task,
     extraction_schedule,
     mentions_task,
+    task,
 )
 from mlentory.settings import ARXIV_POOL, HF_DUMP_DATASET, HF_POOL
 from mlentory.sources import HUGGINGFACE

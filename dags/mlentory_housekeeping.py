@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag
 
-from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root, scheduled
+from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root, scheduled, task
 from mlentory.settings import DEFAULT_RETENTION_DAYS, HOUSEKEEPING_SCHEDULE
 
 

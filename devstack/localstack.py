@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -284,3 +285,19 @@ def start_redis(workdir: Path, port: int, password: str) -> subprocess.Popen:
     process = subprocess.Popen(["redis-server", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, timeout=30, process=process)
     return process
+
+
+def start_s3(workdir: Path, port: int) -> subprocess.Popen:
+    """An S3-API server (moto's, from the dev lock) on 127.0.0.1:``port``; it keeps the objects in memory."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = (workdir / "s3.log").open("ab")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for_port(port, timeout=60, process=process)
+    return process
+
+
+def s3_connection(port: int) -> dict[str, object]:
+    """The ``aws`` connection (``AIRFLOW_CONN_MLENTORY_STORAGE``) of the loopback S3 server; it takes any keys."""
+    return {"conn_type": "aws", "login": "mlentory", "password": "local-s3-any-secret",
+            "extra": {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1"}}

@@ -55,11 +55,13 @@ def running_pids() -> dict[str, int]:
 
 
 CELERY_WORKERS = ("worker1", "worker2")
+# The bucket of the data root with --object-storage.
+S3_BUCKET = "mlentory"
 
 
 def down() -> None:
     pids = running_pids()
-    for name in ["replay", *AIRFLOW_COMPONENTS, *CELERY_WORKERS, "arcadedb", "noida", "postgres", "redis"]:
+    for name in ["replay", *AIRFLOW_COMPONENTS, *CELERY_WORKERS, "arcadedb", "noida", "postgres", "redis", "s3"]:
         if name in pids:
             localstack.stop(pids[name])
             (PIDS / f"{name}.pid").unlink(missing_ok=True)
@@ -221,6 +223,19 @@ def up(args: argparse.Namespace) -> None:
         say(f"started Redis (pid {redis.pid}, 127.0.0.1:{ports['redis']})")
         (LOCAL / "ports.json").write_text(json.dumps(ports))
     env = {**airflow_env(ports, password, args.hub_api_budget), **(celery_env(ports) if args.celery else {})}
+    if args.object_storage:
+        # The data root in object storage: an S3-API server on loopback; the workers share no disk.
+        ports["s3"], = localstack.free_ports(1)
+        s3 = localstack.start_s3(LOCAL / "s3", ports["s3"])
+        record_pid("s3", s3.pid)
+        (LOCAL / "ports.json").write_text(json.dumps(ports))
+        os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"] = json.dumps(localstack.s3_connection(ports["s3"]))
+        from mlentory.pipeline import storage
+
+        storage.storage_path(f"s3://{S3_BUCKET}").fs.mkdir(S3_BUCKET)
+        env.update({"AIRFLOW_CONN_MLENTORY_STORAGE": os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"],
+                    "AIRFLOW_VAR_MLENTORY_DATA_ROOT": f"s3://{S3_BUCKET}/data"})
+        say(f"started the object storage (an S3-API server, pid {s3.pid}, http://127.0.0.1:{ports['s3']}); data root s3://{S3_BUCKET}/data")
     python = sys.executable
     # Listing pages of the Hub's own size (up to 1,000 models a page).
     start("replay", [python, "-m", "devstack.replay.server", "--snapshot", str(snapshot), "--port", str(ports["replay"]), "--page-size", "1000"],
@@ -239,7 +254,7 @@ def up(args: argparse.Namespace) -> None:
             start(worker, [python, "-m", "airflow", "celery", "worker", "--skip-serve-logs", "--concurrency", "2",
                            "--celery-hostname", f"{worker}@%h"],
                   {**env, "MLENTORY_WORKER_NAME": worker, "AIRFLOW__CORE__HOSTNAME_CALLABLE": "devstack.hostnames.worker_name",
-                   "PYTHONPATH": str(ROOT)})
+                   "PYTHONPATH": str(ROOT), "MLENTORY_SCRATCH_DIR": str(LOCAL / "scratch" / worker)})
 
     base = f"http://127.0.0.1:{ports['airflow']}"
     admin_password = secret("airflow_admin_password", 12)
@@ -278,8 +293,9 @@ def up(args: argparse.Namespace) -> None:
             say(f"triggered {key}_extraction ({runs[key]['dag_run_id']}) with conf {json.dumps(confs[key])}; "
                 "the assets cascade to transformation and loading")
         started = time.monotonic()
-        run_folders = {key: Path(wait_for(f"the {key} extraction's run folder",
-                                          lambda k=key: xcom(client, f"{k}_extraction", runs[k]["dag_run_id"], f"{k}_run_folder"), 300))
+        # A path, or a URI with the data root in object storage.
+        run_folders = {key: wait_for(f"the {key} extraction's run folder",
+                                     lambda k=key: xcom(client, f"{k}_extraction", runs[k]["dag_run_id"], f"{k}_run_folder"), 300)
                        for key in sources}
 
         def finished(key: str, stage: str):  # noqa: ANN202
@@ -294,7 +310,7 @@ def up(args: argparse.Namespace) -> None:
             if any(r["state"] == "failed" for r in dag_runs):
                 raise SystemExit(f"[mlentory] {dag_id} failed: see the UI at {base} and {LOCAL / 'logs'}")
             settled = dag_runs and all(r["state"] == "success" for r in dag_runs)
-            return settled and (run_folders[key] / stage / "SUCCESS.json").exists()
+            return settled and stage_done(run_folders[key], stage) is not None
 
         # How long a stage may take before the job gives up: 20 minutes, and more for a big harvest.
         stage_timeout = 1200 + args.models // 10
@@ -314,13 +330,20 @@ def xcom(client, dag_id: str, run_id: str, task_id: str):  # noqa: ANN001, ANN20
     return response.json()["value"] if response.status_code == 200 else None
 
 
-def stage_summary(run_folder: Path, stage: str) -> str:
+def stage_done(run_folder: str, stage: str) -> dict | None:
+    """The summary a stage wrote into the run folder when it finished (None before)."""
+    from mlentory.pipeline import storage
+
+    return storage.read_json_at(run_folder, f"{stage}/SUCCESS.json")
+
+
+def stage_summary(run_folder: str, stage: str) -> str:
     """What a stage did with this job's run folder, from the summary the stage wrote there."""
-    done = json.loads((run_folder / stage / "SUCCESS.json").read_text())
+    done = stage_done(run_folder, stage)
     keys = {"extraction": ("models", "skipped_unchanged", "cards", "evaluations", "deferred_lookups", "errors", "warnings"),
             "transformation": ("models", "errors"),
             "loading": ("models_loaded", "models_failed", "models_retried_next_run", "errors", "warnings")}[stage]
-    return f"run folder {run_folder.name}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
+    return f"run folder {run_folder.rstrip('/').rsplit('/', 1)[-1]}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
 
 
 def summarize(ports: dict[str, int], password: str) -> None:
@@ -415,11 +438,16 @@ def main() -> None:
                            help=f"the sources to run, comma-separated (default: {','.join(SOURCE_KEYS)})")
     up_parser.add_argument("--celery", action="store_true",
                            help="Airflow's distributed setup: CeleryExecutor with two workers, Postgres and Redis (Debian's servers)")
+    up_parser.add_argument("--object-storage", action="store_true",
+                           help="with --celery: the data root in object storage (an S3-API server on loopback), "
+                                "each worker on a scratch folder of its own")
     up_parser.add_argument("--no-summary", dest="summary", action="store_false",
                            help="skip the summary of the graph and the index (its queries scan the whole graph)")
     sub.add_parser("down", help="stop everything 'up' started")
     args = parser.parse_args()
     if args.command == "up":
+        if args.object_storage and not args.celery:
+            parser.error("--object-storage needs --celery (its shared state is locked in the Celery stack's Redis)")
         try:
             up(args)
         except BaseException:

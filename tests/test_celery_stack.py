@@ -1,7 +1,9 @@
-"""Airflow's distributed setup on this machine: the main job's stack with ``--celery`` (real Postgres
-as the metadata database, real Redis as the broker, the CeleryExecutor and two Celery workers, all on
-127.0.0.1, stopped by PID) runs the Hub's chain, cascading through the Assets, with the tasks spread
-over both workers and the request budgets kept in Redis; the graph and the index hold the models."""
+"""Airflow's distributed setup on this machine: the main job's stack with ``--celery --object-storage``
+(real Postgres as the metadata database, real Redis as the broker, the CeleryExecutor and two Celery
+workers each on a scratch folder of its own, the data root in an S3-API server; all on 127.0.0.1,
+stopped by PID) runs the Hub's chain, cascading through the Assets, with the tasks spread over both
+workers, the run folders and the state in object storage and the request budgets in Redis; the
+graph and the index hold the models."""
 
 from __future__ import annotations
 
@@ -17,11 +19,14 @@ from conftest import ROOT
 
 
 @pytest.mark.timeout(1200)
-def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path):
+def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, monkeypatch):
     import httpx
     import redis
     from elasticsearch import Elasticsearch
     from neo4j import GraphDatabase
+
+    from devstack import localstack
+    from mlentory.pipeline import storage
 
     local = tmp_path / "local"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "HF_ENDPOINT"))}
@@ -29,13 +34,13 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path):
     command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
     started: list[int] = []
     try:
-        up = subprocess.run([*command, "up", "--celery", "--sources", "hf", "--snapshot", "fixture", "--models", "5", "--no-summary"],
+        up = subprocess.run([*command, "up", "--celery", "--object-storage", "--sources", "hf", "--snapshot", "fixture", "--models", "5", "--no-summary"],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
         assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
         assert "hf_loading succeeded" in up.stdout and "models_loaded 8, models_failed 0" in up.stdout, up.stdout
         started = [int(path.read_text()) for path in (local / "pids").glob("*.pid")]
         names = {path.stem for path in (local / "pids").glob("*.pid")}
-        assert {"postgres", "redis", "worker1", "worker2", "scheduler", "api-server"} <= names
+        assert {"postgres", "redis", "s3", "worker1", "worker2", "scheduler", "api-server"} <= names
         ports = json.loads((local / "ports.json").read_text())
         secrets = {name: (local / "secrets" / name).read_text().strip() for name in ("airflow_admin_password", "graph_password", "redis_password")}
         with httpx.Client(base_url=f"http://127.0.0.1:{ports['airflow']}", timeout=30) as client:
@@ -61,6 +66,19 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path):
             described = session.run("MATCH (m:fair4ml__MLModel) WHERE m.mlentory__sourceSha IS NOT NULL RETURN count(m) AS c").single()["c"]
         assert described == 8
         assert Elasticsearch(f"http://127.0.0.1:{ports['es']}").count(index="mlentory_models")["count"] == 8
+        # The run folder and the state are in object storage, and nothing of them on a worker's disk.
+        monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(localstack.s3_connection(ports["s3"])))
+        root = storage.storage_path("s3://mlentory/data")
+        stored = {name.removeprefix("mlentory/data/") for name in root.fs.find(root.path)}
+        runs = {name.split("/")[2] for name in stored if name.startswith("hf/runs/")}
+        assert len(runs) == 1, runs
+        run = f"hf/runs/{runs.pop()}"
+        assert {f"{run}/{stage}/SUCCESS.json" for stage in ("extraction", "transformation", "loading")} <= stored
+        assert {"hf/state/loaded_revisions.json", f"{run}/loading/report.json", f"{run}/errors.jsonl"} <= stored
+        assert any(name.startswith("hf/history/") for name in stored) and any(name.startswith(f"{run}/requests/") for name in stored)
+        assert len(storage.read_json_at("s3://mlentory/data", "hf/state/loaded_revisions.json")) == 8
+        assert not (local / "data").exists()
+        assert [path for path in (local / "scratch").rglob("*") if path.is_file()] == []
     finally:
         down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert down.returncode == 0, down.stdout + down.stderr

@@ -1,6 +1,9 @@
-"""Reading Airflow Connections that name an HTTP service (the Hub, arXiv)."""
+"""Reading Airflow Connections: those that name an HTTP service (the Hub, arXiv), and the Redis
+server of the shared state."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook, Connection
@@ -20,3 +23,24 @@ def base_url(conn: Connection | None) -> str | None:
         return None
     url = conn.host if "://" in conn.host else f"{conn.schema or 'https'}://{conn.host}"
     return f"{url}:{conn.port}" if conn.port else url
+
+
+_redis_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def state_redis() -> Any | None:
+    """A client of the Redis server the ``mlentory_state`` connection names (host, port, password;
+    extra ``db``), which holds what every worker shares (request budgets, locks on the shared state);
+    None without that connection. One client per server and process."""
+    from mlentory.settings import STATE_CONN_ID
+
+    conn = optional_connection(STATE_CONN_ID)
+    if conn is None or not conn.host:
+        return None
+    import redis
+
+    settings = (conn.host, conn.port or 6379, conn.password or None, int(conn.extra_dejson.get("db", 0)))
+    if settings not in _redis_clients:
+        host, port, password, db = settings
+        _redis_clients[settings] = redis.Redis(host=host, port=port, password=password, db=db, socket_timeout=30, socket_connect_timeout=10)
+    return _redis_clients[settings]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlentory.errors import PermanentFailure
 from mlentory.pipeline.run_folder import read_json, write_json
 from mlentory.pipeline.state import exclusive
 
@@ -173,24 +174,18 @@ def budget_folder(data_root: str | Path) -> Path:
     return Path(data_root) / "budget"
 
 
-_redis_clients: dict[tuple[Any, ...], Any] = {}
-
-
 def shared_budget(allowance: Allowance) -> RequestBudget:
     """The budget every task and worker shares: in the Redis the ``mlentory_state`` connection names
-    (host, port, password; extra ``db``), else in the data root."""
-    from mlentory.connections import optional_connection
+    (host, port, password; extra ``db``), else in the data root (a local one: a data root in object
+    storage has no file lock)."""
+    from mlentory.connections import state_redis
+    from mlentory.pipeline import storage
     from mlentory.pipeline.dags import data_root
-    from mlentory.settings import STATE_CONN_ID
 
-    conn = optional_connection(STATE_CONN_ID)
-    if conn is None or not conn.host:
+    client = state_redis()
+    if client is None:
+        if storage.current_workspace() is not None:
+            raise PermanentFailure("a data root in object storage needs the mlentory_state connection (a Redis server) "
+                                   "for the request budgets every worker shares")
         return RequestBudget(budget_folder(data_root()), allowance)
-    import redis
-
-    db = int(conn.extra_dejson.get("db", 0))
-    settings = (conn.host, conn.port or 6379, conn.password or None, db)
-    if settings not in _redis_clients:
-        _redis_clients[settings] = redis.Redis(host=conn.host, port=conn.port or 6379, password=conn.password or None, db=db,
-                                               socket_timeout=30, socket_connect_timeout=10)
-    return RequestBudget(RedisBuckets(_redis_clients[settings], f"mlentory:budget:{allowance.api}", allowance.window_seconds), allowance)
+    return RequestBudget(RedisBuckets(client, f"mlentory:budget:{allowance.api}", allowance.window_seconds), allowance)

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Asset, Param, Variable, dag, task
+from airflow.sdk import DAG, Asset, Param, Variable, dag
+from airflow.sdk import task as airflow_task
 
 from mlentory.errors import PermanentFailure
+from mlentory.pipeline import storage
 from mlentory.pipeline.report import note_task_start, record_task_requests
 from mlentory.pipeline.run_folder import RunFolder
 from mlentory.pipeline.source import Source
@@ -45,9 +47,26 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def data_root() -> str:
-    """Set the Airflow Variable ``mlentory_data_root`` (or ``AIRFLOW_VAR_MLENTORY_DATA_ROOT``) to move it."""
+def configured_data_root() -> str:
+    """A local folder every worker shares, or object storage (``s3://bucket/prefix``, reached with the
+    ``mlentory_storage`` connection): the Airflow Variable ``mlentory_data_root`` (or
+    ``AIRFLOW_VAR_MLENTORY_DATA_ROOT``)."""
     return Variable.get(DATA_ROOT_VARIABLE, default=str(DEFAULT_DATA_ROOT))
+
+
+def data_root() -> str:
+    """The folder a task works in: the configured data root, or with one in object storage the task's
+    workspace standing in for it (``storage``)."""
+    workspace = storage.current_workspace()
+    return str(workspace.local) if workspace else configured_data_root()
+
+
+def task(python_callable: Any = None, **kwargs: Any) -> Any:
+    """Airflow's ``@task``, for tasks that work on the data root: with one in object storage each runs
+    in a workspace of its own, given its run folders' local copies (``storage.staged``)."""
+    if python_callable is not None:
+        return airflow_task(storage.staged(configured_data_root)(python_callable))
+    return lambda func: airflow_task(**kwargs)(storage.staged(configured_data_root)(func))
 
 
 def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, asset: Asset, source: str,
@@ -61,7 +80,7 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
     - else (a manual run with nothing waiting) the newest folder whose ``after_stage`` finished.
     """
     root = data_root()
-    given = (params or {}).get("run_folder") or None
+    given = storage.to_local((params or {}).get("run_folder")) or None
     if given:
         folder = RunFolder.resolve(given, root, source, after_stage)
         folder.claim(stage, run_id)
@@ -74,7 +93,7 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
     folders: dict[Path, RunFolder] = {}
     for name in named:
         try:
-            folder = RunFolder.resolve(str(name), root, source, after_stage)
+            folder = RunFolder.resolve(storage.to_local(str(name)), root, source, after_stage)
         except PermanentFailure as exc:  # an event anyone with API access could write: refused, the others go on
             log.error("an asset event of %s names a run folder that is refused: %s", asset.name, exc)
             continue

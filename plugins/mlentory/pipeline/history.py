@@ -99,7 +99,8 @@ def _record(run: RunFolder, by_shard: dict[int, Iterable[tuple[str, dict[str, An
     changed."""
     root = source_dir(run)
     rows = 0
-    with exclusive(root / "state" / "history.lock"):
+    # The lock guards the digests and the day's history file (all a load reads and rewrites).
+    with exclusive(root / "state" / "history.lock", root / "state" / "digests", _history_dir(root) / f"{at.date().isoformat()}.jsonl"):
         for shard in sorted(by_shard):
             digests = read_json(_digest_file(root, shard), {})
             shard_rows = []

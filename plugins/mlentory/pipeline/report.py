@@ -15,9 +15,9 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from mlentory.pipeline import storage
 from mlentory.pipeline.budget import REQUESTS_SENT
 from mlentory.pipeline.run_folder import RunFolder, created_at, read_json, write_json
 
@@ -57,8 +57,9 @@ def record_task_requests(context: Mapping[str, Any]) -> None:
     if not run_folder:
         return
     dag_id, task_id, map_index, try_number = _task_key(ti)
-    write_json(Path(run_folder) / REQUESTS_DIR / f"{task_id}.{map_index}.{try_number}.json",
-               {"task_id": task_id, "map_index": map_index, "try_number": try_number, "requests": dict(sent)})
+    # The run folder's path, or its URI when the data root is in object storage.
+    storage.write_json_at(run_folder, f"{REQUESTS_DIR}/{task_id}.{map_index}.{try_number}.json",
+                          {"task_id": task_id, "map_index": map_index, "try_number": try_number, "requests": dict(sent)})
 
 
 def requests_made(run: RunFolder) -> dict[str, int]:

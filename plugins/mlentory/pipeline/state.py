@@ -1,7 +1,8 @@
 """What earlier runs left behind for later ones: loaded revisions (incremental runs) and an API cache.
 
 Two runs (or two tasks) may update the same file at once: every update re-reads the file and merges
-into it under an exclusive lock, so no writer's entries are lost.
+into it under an exclusive lock, so no writer's entries are lost. With a data root in object storage
+the lock is a Redis lock and the files are downloaded under it and uploaded after (``storage``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mlentory.pipeline import storage
 from mlentory.pipeline.run_folder import UNWRITABLE, RunFolder, read_json, unwritable, write_json
 
 
 @contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` (POSIX advisory lock, released when the holder exits)."""
+def exclusive(path: Path, *guarded: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` (POSIX advisory lock, released when the holder exits)
+    while the files it guards (``path`` itself, else ``guarded``: files or folders) are read and
+    rewritten. In a task's workspace of a data root in object storage: a Redis lock, with the
+    guarded files downloaded first and what changed in them uploaded after."""
+    workspace = storage.workspace_holding(path)
+    if workspace is not None:
+        with workspace.locked(path, guarded or (path,)):
+            yield
+        return
     lock = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +60,7 @@ class LoadedRevisions:
         self.path = source_dir(run) / "state" / "loaded_revisions.json"
 
     def load(self) -> dict[str, str]:
-        return read_json(self.path, {})
+        return read_json(storage.refresh(self.path), {})
 
     def update(self, revisions: dict[str, str]) -> None:
         with exclusive(self.path):
@@ -74,7 +84,7 @@ class ApiCache:
     def __init__(self, run: RunFolder, name: str, ttl: timedelta | None) -> None:
         self.path = source_dir(run) / "cache" / f"{name}.json"
         self.ttl = ttl
-        self.entries: dict[str, dict[str, Any]] = read_json(self.path, {})
+        self.entries: dict[str, dict[str, Any]] = read_json(storage.refresh(self.path), {})
         self.changed: dict[str, dict[str, Any]] = {}
 
     def get(self, key: str) -> Any | None:
@@ -105,7 +115,7 @@ class DeferredLookups:
         self.path = source_dir(run) / "state" / f"deferred_{name}.json"
 
     def keys(self) -> list[str]:
-        return [key for key, _ in sorted(read_json(self.path, {}).items(), key=lambda item: item[1])]
+        return [key for key, _ in sorted(read_json(storage.refresh(self.path), {}).items(), key=lambda item: item[1])]
 
     def update(self, deferred: list[str], done: list[str]) -> None:
         """Add what this run deferred, drop what it looked up (found or not)."""

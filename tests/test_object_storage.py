@@ -1,0 +1,172 @@
+"""A data root in object storage: moto's S3-API server on loopback (stopped by PID) behind Airflow's
+``ObjectStoragePath``; each task works in a workspace of its own and the shared state is updated
+under a Redis lock (Debian's redis-server on loopback)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from devstack import localstack
+from mlentory.errors import PermanentFailure
+from mlentory.pipeline import housekeeping, storage
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json
+from mlentory.pipeline.state import LoadedRevisions
+
+
+@pytest.fixture(scope="module")
+def s3_port(tmp_path_factory):
+    port = localstack.free_port()
+    server = localstack.start_s3(tmp_path_factory.mktemp("s3"), port)
+    yield port
+    localstack.stop(server.pid)
+
+
+@pytest.fixture
+def bucket(s3_port, monkeypatch, tmp_path):
+    """A fresh bucket; the data root ``s3://<bucket>/mlentory``."""
+    monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(localstack.s3_connection(s3_port)))
+    monkeypatch.setenv(storage.SCRATCH_VARIABLE, str(tmp_path / "scratch"))
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    storage.storage_path(f"s3://{name}").fs.mkdir(name)
+    return name
+
+
+@pytest.fixture
+def redis_port(tmp_path, monkeypatch):
+    server = shutil.which("redis-server")
+    assert server, "redis-server is not installed (scripts/test.sh installs Debian's)"
+    port = localstack.free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    localstack.wait_for_port(port, timeout=30, process=process)
+    monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STATE", json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port}))
+    yield port
+    localstack.stop(process.pid)
+
+
+def put(root: str, relative: str, text: str) -> None:
+    storage.storage_path(f"{root}/{relative}").write_text(text)
+
+
+def objects(root: str) -> set[str]:
+    path = storage.storage_path(root)
+    path.fs.invalidate_cache()
+    prefix = path.path.rstrip("/") + "/"
+    return {name[len(prefix):] for name in path.fs.find(path.path)}
+
+
+def test_a_task_works_on_local_copies_of_its_run_folder_and_uploads_only_what_it_changed(bucket, tmp_path):
+    root = f"s3://{bucket}/mlentory"
+    run_uri = f"{root}/hf/runs/20261124T000000000000Z_abcd1234"
+    put(root, "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl", '{"id": "a/b"}\n')
+    put(root, "hf/runs/20261124T000000000000Z_abcd1234/errors/transformation__00000.jsonl", '{"id": "a/b"}\n')
+    put(root, "hf/inputs/ids.txt", "a/b\n")
+    put(root, "hf/runs/20261124T000000000000Z_other000/extraction/models.jsonl", "{}\n")  # another run: not staged
+    seen: list[Path] = []
+
+    @storage.staged(lambda: root)
+    def transform(run_folder: str, chunk: int) -> dict[str, object]:
+        run = RunFolder(Path(run_folder))
+        seen.append(run.path)
+        assert not run_folder.startswith("s3://")
+        assert list(read_jsonl(run.file("extraction", "models.jsonl"))) == [{"id": "a/b"}]
+        assert (run.path.parent.parent / "inputs" / "ids.txt").read_text() == "a/b\n"
+        assert not (run.path.parent / "20261124T000000000000Z_other000").exists()
+        run.clear_stage("transformation")  # removes the earlier try's error file
+        run.mark_done("transformation", {"models": 1, "chunk": chunk})
+        return {"run_folder": run_folder, "models": 1}
+
+    result = transform(run_uri, chunk=3)  # positional, as Airflow passes a task's arguments
+
+    assert result == {"run_folder": run_uri, "models": 1}
+    assert objects(root) == {"hf/inputs/ids.txt", "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl",
+                             "hf/runs/20261124T000000000000Z_abcd1234/transformation/SUCCESS.json",
+                             "hf/runs/20261124T000000000000Z_other000/extraction/models.jsonl"}
+    assert storage.read_json_at(run_uri, "transformation/SUCCESS.json")["chunk"] == 3
+    assert not seen[0].exists()  # the workspace is gone: nothing stays on the worker's disk
+    assert not storage.current_workspace()
+
+
+def test_a_failed_task_uploads_nothing(bucket):
+    root = f"s3://{bucket}/mlentory"
+    put(root, "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl", "{}\n")
+
+    @storage.staged(lambda: root)
+    def fails(run_folder: str) -> None:
+        write_json(Path(run_folder) / "transformation" / "plan.json", {})
+        raise RuntimeError("the task fails after writing")
+
+    with pytest.raises(RuntimeError):
+        fails(f"{root}/hf/runs/20261124T000000000000Z_abcd1234")
+    assert objects(root) == {"hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl"}
+
+
+def _update_revisions(root: str, worker: str, times: int, environment: dict[str, str]) -> None:
+    import os
+
+    os.environ.update(environment)
+    for i in range(times):
+        with storage.workspace(root) as space:  # a task each time, as a mapped task's tries would be
+            run = RunFolder(space.local / "hf" / "runs" / "20261124T000000000000Z_abcd1234")
+            LoadedRevisions(run).update({f"{worker}/model-{i}": f"sha{i}"})
+
+
+def test_two_workers_updating_the_shared_state_never_lose_an_update(bucket, redis_port, tmp_path):
+    """Two processes, each with its own scratch disk, update the loaded revisions in object storage
+    at once: under the Redis lock every update of both is kept (without it, one's read-modify-write
+    would overwrite the other's)."""
+    import os
+
+    root = f"s3://{bucket}/mlentory"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_update_revisions,
+                               args=(root, f"w{n}", 12, {**{k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW_CONN", "MLENTORY"))},
+                                                        storage.SCRATCH_VARIABLE: str(tmp_path / f"worker{n}")}))
+               for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    revisions = storage.read_json_at(root, "hf/state/loaded_revisions.json")
+    assert len(revisions) == 24 and revisions["w1/model-11"] == "sha11"
+    assert not any(path.is_file() for n in range(2) for path in (tmp_path / f"worker{n}").rglob("*"))
+
+
+def test_shared_state_in_object_storage_needs_the_redis_connection(bucket, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_MLENTORY_STATE", raising=False)
+    with storage.workspace(f"s3://{bucket}/mlentory") as space:
+        run = RunFolder(space.local / "hf" / "runs" / "20261124T000000000000Z_abcd1234")
+        with pytest.raises(PermanentFailure, match="mlentory_state"):
+            LoadedRevisions(run).update({"a/b": "sha"})
+
+
+def test_housekeeping_removes_old_run_folders_from_object_storage(bucket):
+    root = f"s3://{bucket}/mlentory"
+    old, newest_loaded, waiting = "20250101T000000000000Z_old00000", "20250102T000000000000Z_new00000", "20250103T000000000000Z_wait0000"
+    for name in (old, newest_loaded):
+        put(root, f"hf/runs/{name}/loading/SUCCESS.json", '{"models_loaded": 1}')
+        put(root, f"hf/runs/{name}/extraction/models.jsonl", "{}\n")
+    put(root, f"hf/runs/{waiting}/extraction/SUCCESS.json", "{}")
+    put(root, "hf/state/loaded_revisions.json", "{}")
+    later = datetime.now(UTC) + timedelta(days=30)  # everything was written "30 days ago"
+
+    @storage.staged(lambda: root)
+    def remove(dry_run: bool) -> dict[str, object]:
+        return housekeeping.remove_old_run_folders(storage.current_workspace().local, 14, dry_run, now=later)
+
+    assert remove(True)["removed"] == {"hf": [old, waiting]}
+    assert len(objects(root)) == 6  # a dry run removes nothing
+    assert remove(False)["removed"] == {"hf": [old, waiting]}
+    assert objects(root) == {f"hf/runs/{newest_loaded}/loading/SUCCESS.json", f"hf/runs/{newest_loaded}/extraction/models.jsonl",
+                             "hf/state/loaded_revisions.json"}
+    # The kept folder's files were not replaced by the empty stand-ins the listing worked on.
+    assert storage.read_json_at(f"{root}/hf/runs/{newest_loaded}", "loading/SUCCESS.json") == {"models_loaded": 1}
