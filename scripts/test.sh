@@ -19,4 +19,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "[test] ${missing[*]} not installed and cannot be (not root, or no apt-get): the tests that need them will fail" >&2
   fi
 fi
-exec .venv/bin/python -m pytest -p no:cacheprovider -q "$@"
+exec .venv/bin/python -m pytest -p no:cacheprovider -q --durations=20 "$@"
