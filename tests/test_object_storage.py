@@ -141,6 +141,33 @@ def test_two_workers_updating_the_shared_state_never_lose_an_update(bucket, redi
     assert not any(path.is_file() for n in range(2) for path in (tmp_path / f"worker{n}").rglob("*"))
 
 
+def test_an_update_longer_than_the_lock_expiry_keeps_the_lock(bucket, redis_port, monkeypatch):
+    """A holder renews the Redis lock while it works: another worker waits for it to finish, even
+    past the expiry that frees the lock of a holder that died."""
+    import threading
+    import time
+
+    from mlentory.pipeline.state import exclusive
+
+    monkeypatch.setattr(storage, "STATE_LOCK_TIMEOUT_S", 1)
+    root, events = f"s3://{bucket}/mlentory", []
+
+    def update(name: str, start_after: float, work: float) -> None:
+        time.sleep(start_after)
+        with storage.workspace(root) as space:
+            with exclusive(space.local / "hf" / "state" / "loaded_revisions.json"):
+                events.append((name, "in"))
+                time.sleep(work)
+                events.append((name, "out"))
+
+    threads = [threading.Thread(target=update, args=("long", 0, 3)), threading.Thread(target=update, args=("next", 0.5, 0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert events == [("long", "in"), ("long", "out"), ("next", "in"), ("next", "out")]
+
+
 def test_shared_state_in_object_storage_needs_the_redis_connection(bucket, monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_MLENTORY_STATE", raising=False)
     with storage.workspace(f"s3://{bucket}/mlentory") as space:

@@ -29,6 +29,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -44,9 +45,10 @@ STORAGE_CONN_ID = "mlentory_storage"
 # Where the workspaces are made (a worker's local scratch space): ``MLENTORY_SCRATCH_DIR``, else the
 # system's temporary folder.
 SCRATCH_VARIABLE = "MLENTORY_SCRATCH_DIR"
-# A lock on shared state is given up by itself this long after its holder died (a killed worker).
-STATE_LOCK_TIMEOUT_S = 900
-STATE_LOCK_WAIT_S = 1800
+# A lock on shared state is given up by itself this long after its holder died (a killed worker);
+# a living holder renews it while it works, however long that takes.
+STATE_LOCK_TIMEOUT_S = 120
+STATE_LOCK_WAIT_S = 3600
 
 
 def is_remote(data_root: str) -> bool:
@@ -127,20 +129,16 @@ class Workspace:
     def _relative_of_key(self, key: str) -> str:
         return key[len(self.key("")) + 1:]
 
-    def pull(self, relative: str, stand_ins: bool = False) -> int:
-        """Download the objects under ``relative`` (or empty stand-ins of them); local files there
-        that the storage no longer holds are removed. Returns how many objects there are."""
+    def pull(self, relative: str) -> int:
+        """Download the objects under ``relative`` (a folder) or the object ``relative``; local files
+        there that the storage no longer holds are removed. Returns how many objects there are."""
         listing = self._listing(relative)
         wanted = {self.local / self._relative_of_key(key): info for key, info in listing.items()}
         base = self.local / relative
         for path in list(_files(base)) if base.is_dir() else ([base] if base.is_file() else []):
             if path not in wanted:
                 path.unlink()
-        if stand_ins:
-            for path in wanted:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch()
-        elif wanted:
+        if wanted:
             for path in wanted:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.fs.get(list(listing), [str(path) for path in wanted])
@@ -226,8 +224,9 @@ class Workspace:
             raise PermanentFailure(f"a data root in object storage ({self.uri}) needs the mlentory_state connection "
                                    "(a Redis server) for the locks on its shared state")
         guarded = [self.relative(path) for path in guarded]
-        with client.lock(f"mlentory:lock:{self.uri}/{self.relative(lock)}", timeout=STATE_LOCK_TIMEOUT_S,
-                         blocking_timeout=STATE_LOCK_WAIT_S):
+        # Not thread-local: the thread that renews the lock must see its token.
+        with _renewed(client.lock(f"mlentory:lock:{self.uri}/{self.relative(lock)}", timeout=STATE_LOCK_TIMEOUT_S,
+                                  blocking_timeout=STATE_LOCK_WAIT_S, thread_local=False)):
             for name in guarded:
                 self.pull(name)
             before = {self.relative(path): _file_state(path) for name in guarded for path in self._guarded_files(name)}
@@ -241,6 +240,25 @@ class Workspace:
     def _guarded_files(self, name: str) -> list[Path]:
         path = self.local / name
         return list(_files(path)) if path.is_dir() else ([path] if path.is_file() else [])
+
+
+@contextmanager
+def _renewed(lock: Any) -> Iterator[None]:
+    """Hold a Redis lock, renewing its expiry from a thread while the block runs."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(STATE_LOCK_TIMEOUT_S / 4):
+            lock.reacquire()
+
+    with lock:
+        renewer = threading.Thread(target=renew, name="mlentory-state-lock", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
 
 
 _current: contextvars.ContextVar[Workspace | None] = contextvars.ContextVar("mlentory_workspace", default=None)
