@@ -282,6 +282,8 @@ def main() -> None:
     parser.add_argument("--unbudgeted", action="store_true",
                         help="no request budget (a free token's: 1,000 API and 5,000 resolver requests per 5 minutes, lookups beyond deferred)")
     parser.add_argument("--airflow", action="store_true", help="through Airflow: the main job's stack runs the three DAGs")
+    parser.add_argument("--celery", action="store_true", help="with --airflow: the CeleryExecutor with two workers, Postgres and Redis")
+    parser.add_argument("--object-storage", action="store_true", help="with --celery: the data root in the stack's S3-API server")
     parser.add_argument("--child", choices=("extraction", "transformation", "loading", "baselines"), help=argparse.SUPPRESS)
     parser.add_argument("--run-folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -298,7 +300,8 @@ def main() -> None:
     print(f"{args.models:,} synthetic models written in {time.perf_counter() - started:.1f}s ({work})", flush=True)
     if args.airflow:
         try:
-            through_airflow(work, args.models, args.from_dump, args.unbudgeted)
+            through_airflow(work, args.models, args.from_dump, args.unbudgeted,
+                            (*(["--celery"] if args.celery else []), *(["--object-storage"] if args.object_storage else [])))
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
@@ -367,7 +370,7 @@ def process_cpu_seconds(pid: int) -> tuple[float, float]:
     return own, reaped
 
 
-def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool) -> None:
+def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool, stack: tuple[str, ...] = ()) -> None:
     """The synthetic models through the main job's stack (Airflow's scheduler runs the three DAGs),
     then the DAG runs' and tasks' times from the REST API and each component's CPU from /proc."""
     import httpx
@@ -378,7 +381,7 @@ def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool) 
            "MLENTORY_LOCAL_DIR": str(local)}
     command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
     up = [*command, "up", "--snapshot", str(work / "snapshot"), "--models", str(models), "--sources", "hf", "--no-summary",
-          *(["--from-dump"] if from_dump else []), *(["--hub-api-budget", str(10**9)] if unbudgeted else [])]
+          *(["--from-dump"] if from_dump else []), *(["--hub-api-budget", str(10**9)] if unbudgeted else []), *stack]
     started = time.perf_counter()
     try:
         subprocess.run(up, env=env, check=True)
@@ -402,10 +405,23 @@ def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool) 
                         duration = instance["duration"] or 0.0
                         tasks[(dag_id, instance["task_id"])] = (count + 1, seconds + duration, max(longest, duration))
             replay = client.get(f"http://127.0.0.1:{ports['replay']}/_replay/stats").json()
-        summary = json.loads(next((local / "data" / "hf" / "runs").glob("*/loading/SUCCESS.json")).read_text())
+        summary = loading_summary(local, ports)
     finally:
         subprocess.run([*command, "down"], env=env, check=False)
     report_airflow(models, job, dag_runs, tasks, cpu, replay, summary)
+
+
+def loading_summary(local: Path, ports: dict[str, int]) -> dict[str, Any]:
+    """The loading stage's summary of the run, from the local data root or the stack's object storage."""
+    if "s3" not in ports:
+        return json.loads(next((local / "data" / "hf" / "runs").glob("*/loading/SUCCESS.json")).read_text())
+    from devstack import localstack
+    from mlentory.pipeline import storage
+
+    os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"] = json.dumps(localstack.s3_connection(ports["s3"]))
+    root = storage.storage_path("s3://mlentory/data/hf/runs")
+    done = next(name for name in root.fs.find(root.path) if name.endswith("/loading/SUCCESS.json"))
+    return storage.read_json_at("s3://mlentory/data/hf/runs", done.removeprefix(root.path.rstrip("/") + "/"))
 
 
 def report_airflow(models: int, job: float, dag_runs: dict[str, list[dict[str, Any]]], tasks: dict[tuple[str, str], tuple[int, float, float]],

@@ -144,3 +144,11 @@ def fresh_world(stores: Stores, tmp_path_factory: pytest.TempPathFactory, name: 
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
     return use_data_root(tmp_path / "data")
+
+
+def forget_attached_stores() -> None:
+    """Airflow keeps one attached object store per connection id and process: a store attached for
+    an earlier test's S3 server must not answer for a later one's."""
+    from airflow.sdk.io import store
+
+    store._STORE_CACHE.clear()

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, forget_attached_stores
 
 
 @pytest.mark.timeout(1200)
@@ -81,6 +81,7 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
         assert [path for path in (local / "scratch").rglob("*") if path.is_file()] == []
     finally:
         down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+        forget_attached_stores()  # the store attached for this stack's S3 server, now stopped
     assert down.returncode == 0, down.stdout + down.stderr
     assert list((local / "pids").glob("*.pid")) == []
     alive = []

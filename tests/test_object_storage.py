@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import forget_attached_stores
 
 from devstack import localstack
 from mlentory.errors import PermanentFailure
@@ -25,8 +26,10 @@ from mlentory.pipeline.state import LoadedRevisions
 def s3_port(tmp_path_factory):
     port = localstack.free_port()
     server = localstack.start_s3(tmp_path_factory.mktemp("s3"), port)
+    forget_attached_stores()
     yield port
     localstack.stop(server.pid)
+    forget_attached_stores()
 
 
 @pytest.fixture
