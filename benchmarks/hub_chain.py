@@ -284,6 +284,8 @@ def main() -> None:
     parser.add_argument("--airflow", action="store_true", help="through Airflow: the main job's stack runs the three DAGs")
     parser.add_argument("--celery", action="store_true", help="with --airflow: the CeleryExecutor with two workers, Postgres and Redis")
     parser.add_argument("--object-storage", action="store_true", help="with --celery: the data root in the stack's S3-API server")
+    parser.add_argument("--stack-dir", type=Path, help="with --airflow: the stack's folder (its logs, PIDs, data; default in the work folder)")
+    parser.add_argument("--keep-stack", action="store_true", help="with --airflow: leave the stack running (to look at it)")
     parser.add_argument("--child", choices=("extraction", "transformation", "loading", "baselines"), help=argparse.SUPPRESS)
     parser.add_argument("--run-folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -301,7 +303,8 @@ def main() -> None:
     if args.airflow:
         try:
             through_airflow(work, args.models, args.from_dump, args.unbudgeted,
-                            (*(["--celery"] if args.celery else []), *(["--object-storage"] if args.object_storage else [])))
+                            (*(["--celery"] if args.celery else []), *(["--object-storage"] if args.object_storage else [])),
+                            args.stack_dir, args.keep_stack)
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
@@ -370,12 +373,14 @@ def process_cpu_seconds(pid: int) -> tuple[float, float]:
     return own, reaped
 
 
-def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool, stack: tuple[str, ...] = ()) -> None:
+def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool, stack: tuple[str, ...] = (),
+                    local: Path | None = None, keep_stack: bool = False) -> None:
     """The synthetic models through the main job's stack (Airflow's scheduler runs the three DAGs),
-    then the DAG runs' and tasks' times from the REST API and each component's CPU from /proc."""
+    then the DAG runs' and tasks' times from the REST API and each component's CPU from /proc.
+    ``local``: the stack's folder (default in the work folder); ``keep_stack``: leave it running."""
     import httpx
 
-    local = work / "local"
+    local = local or work / "local"
     # The stack configures its own Airflow: nothing of the caller's (a test session's) may leak in.
     env = {**{key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "HF_ENDPOINT"))},
            "MLENTORY_LOCAL_DIR": str(local)}
@@ -407,7 +412,10 @@ def through_airflow(work: Path, models: int, from_dump: bool, unbudgeted: bool, 
             replay = client.get(f"http://127.0.0.1:{ports['replay']}/_replay/stats").json()
         summary = loading_summary(local, ports)
     finally:
-        subprocess.run([*command, "down"], env=env, check=False)
+        if keep_stack:
+            print(f"the stack keeps running; stop it with: MLENTORY_LOCAL_DIR={local} {' '.join(command)} down", flush=True)
+        else:
+            subprocess.run([*command, "down"], env=env, check=False)
     report_airflow(models, job, dag_runs, tasks, cpu, replay, summary)
 
 

@@ -3,12 +3,15 @@
 workers each on a scratch folder of its own, the data root in an S3-API server; all on 127.0.0.1,
 stopped by PID) runs the Hub's chain, cascading through the Assets, with the tasks spread over both
 workers, the run folders and the state in object storage and the request budgets in Redis; the
-graph and the index hold the models."""
+graph and the index hold the models. The stack is started by the scale benchmark's Airflow mode
+(``benchmarks/hub_chain.py --airflow``), whose report of each DAG run, task and component is checked
+on the same run: one stack for both."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, forget_attached_stores
+
+MODELS = 12
 
 
 @pytest.mark.timeout(1200)
@@ -34,10 +39,13 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
     command = [sys.executable, str(ROOT / "scripts" / "localstack.py")]
     started: list[int] = []
     try:
-        up = subprocess.run([*command, "up", "--celery", "--object-storage", "--sources", "hf", "--snapshot", "fixture", "--models", "5", "--no-summary"],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
-        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
-        assert "hf_loading succeeded" in up.stdout and "models_loaded 8, models_failed 0" in up.stdout, up.stdout
+        # The stack is started by the scale benchmark's Airflow mode, which also reports each DAG run,
+        # task and component (one stack for both checks): synthetic models from the dump, left running.
+        bench = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hub_chain.py"), "--models", str(MODELS), "--from-dump",
+                                "--airflow", "--celery", "--object-storage", "--stack-dir", str(local), "--keep-stack"],
+                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert bench.returncode == 0, bench.stdout[-4000:] + bench.stderr[-4000:]
+        check_the_benchmark_report(bench.stdout)
         started = [int(path.read_text()) for path in (local / "pids").glob("*.pid")]
         names = {path.stem for path in (local / "pids").glob("*.pid")}
         assert {"postgres", "redis", "s3", "worker1", "worker2", "scheduler", "api-server"} <= names
@@ -64,8 +72,8 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
         with GraphDatabase.driver(f"bolt://127.0.0.1:{ports['bolt']}", auth=("root", secrets["graph_password"])) as driver, \
                 driver.session() as session:
             described = session.run("MATCH (m:fair4ml__MLModel) WHERE m.mlentory__sourceSha IS NOT NULL RETURN count(m) AS c").single()["c"]
-        assert described == 8
-        assert Elasticsearch(f"http://127.0.0.1:{ports['es']}").count(index="mlentory_models")["count"] == 8
+        assert described == MODELS
+        assert Elasticsearch(f"http://127.0.0.1:{ports['es']}").count(index="mlentory_models")["count"] == MODELS
         # The run folder and the state are in object storage, and nothing of them on a worker's disk.
         monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(localstack.s3_connection(ports["s3"])))
         root = storage.storage_path("s3://mlentory/data")
@@ -76,7 +84,7 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
         assert {f"{run}/{stage}/SUCCESS.json" for stage in ("extraction", "transformation", "loading")} <= stored
         assert {"hf/state/loaded_revisions.json", f"{run}/loading/report.json", f"{run}/errors.jsonl"} <= stored
         assert any(name.startswith("hf/history/") for name in stored) and any(name.startswith(f"{run}/requests/") for name in stored)
-        assert len(storage.read_json_at("s3://mlentory/data", "hf/state/loaded_revisions.json")) == 8
+        assert len(storage.read_json_at("s3://mlentory/data", "hf/state/loaded_revisions.json")) == MODELS
         assert not (local / "data").exists()
         assert [path for path in (local / "scratch").rglob("*") if path.is_file()] == []
     finally:
@@ -96,3 +104,16 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
               if line.split()[1] in {str(pid) for pid in started}]
     assert groups == [], groups
     assert Path(local / "postgres" / "data").exists()  # the database's files stay, as a deployment's would
+
+
+def check_the_benchmark_report(out: str) -> None:
+    """The benchmark's Airflow mode: each DAG run's and task's time, the whole chain, the requests,
+    and the CPU of every component it started (the two Celery workers' tasks among their children)."""
+    assert "hf_loading succeeded" in out and f"models_loaded {MODELS}, models_failed 0" in out, out
+    for dag_id in ("hf_extraction", "hf_transformation", "hf_loading"):
+        assert re.search(rf"^{dag_id}\s+1\s+\d+\.\d", out, re.MULTILINE), out
+    assert re.search(r"^  hf_load_models\s+\d+\s+\d+\.\d", out, re.MULTILINE), out
+    assert re.search(r"^whole chain \(first start to last end\)\s+\d+\.\d", out, re.MULTILINE), out
+    assert re.search(rf"^models loaded: {MODELS} of {MODELS}; Hub API requests \d+", out, re.MULTILINE), out
+    for component in ("scheduler", "dag-processor", "api-server", "triggerer", "worker1", "worker2", "postgres", "redis", "s3"):
+        assert re.search(rf"^  {component}\s+\d+\.\d\s+\d+\.\d", out, re.MULTILINE), out

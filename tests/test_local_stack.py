@@ -51,8 +51,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
         assert len(started) == 7  # graph, index, replay and four Airflow components
         check_secrets_stay_secret(local, started)
-        check_two_harvests_at_once(local, out)
-        check_the_readme_rest_walkthrough(local)
+        check_two_harvests_at_once(local, out)  # also the README's REST walkthrough, on the second harvest
         check_the_ui_in_a_browser(local, tmp_path / "screenshots")
     finally:
         down = subprocess.run([*command, "down"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -125,7 +124,10 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
     """Two extraction runs triggered together through the REST API, sharing a model, while loading is
     paused (as for maintenance): their transformation events reach no loading run (Airflow does not
     queue runs of a paused DAG). Resumed, one loading run takes both waiting folders, and the shared
-    model is loaded once, from the newer one. Nothing is lost, nothing doubled."""
+    model is loaded once, from the newer one. Nothing is lost, nothing doubled.
+
+    The calls are the README's REST walkthrough (a token, triggers with conf), which is then followed
+    to its end on the second harvest (``follow_to_the_report``)."""
     import httpx
     from neo4j import GraphDatabase
 
@@ -133,8 +135,10 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
     bolt = re.search(r"bolt://127.0.0.1:(\d+)", main_job_output).group(1)
     with httpx.Client(base_url=base, timeout=30) as client:
         password = (local / "secrets" / "airflow_admin_password").read_text().strip()
-        token = client.post("/auth/token", json={"username": "admin", "password": password}).json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+        token = client.post("/auth/token", json={"username": "admin", "password": password})
+        assert token.status_code in (200, 201), token.text
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        assert httpx.get(f"{base}/api/v2/dags").status_code == 401  # no token, no API
 
         def runs(dag_id: str) -> list[dict]:
             return client.get(f"/api/v2/dags/{dag_id}/dagRuns", params={"limit": 100}).json()["dag_runs"]
@@ -178,6 +182,7 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
         loaded = client.get(f"/api/v2/dags/hf_loading/dagRuns/{resumed.json()['dag_run_id']}/taskInstances/hf_loading_run_folders"
                             "/xcomEntries/return_value").json()["value"]
         assert loaded == [str(f) for f in folders]
+        follow_to_the_report(client, folders[1])
     reports = [json.loads((folder / "loading" / "report.json").read_text()) for folder in folders]
     # Loaded together: the older folder's copy of the shared model gives way to the newer one's.
     assert [(r["models_loaded"], r["models_superseded"], r["models_failed"]) for r in reports] == [(1, 1, 0), (2, 0, 0)]
@@ -187,48 +192,22 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
     assert (models["c"], models["u"]) == (13, 13)  # the same models again (11 of the Hub and OpenML, 2 of the zoo): nothing doubled
 
 
-def check_the_readme_rest_walkthrough(local: Path) -> None:
-    """The README's REST walkthrough, call by call: a token, a trigger with conf, the run followed
-    through the assets to the loading's asset event, which carries the run report, and the report
-    shown in the loading's last task log."""
-    import httpx
-
-    ports = json.loads((local / "ports.json").read_text())
-    password = (local / "secrets" / "airflow_admin_password").read_text().strip()
-    with httpx.Client(base_url=f"http://127.0.0.1:{ports['airflow']}", timeout=30) as client:
-        # 1. a token
-        token = client.post("/auth/token", json={"username": "admin", "password": password})
-        assert token.status_code in (200, 201), token.text
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-        assert httpx.get(f"http://127.0.0.1:{ports['airflow']}/api/v2/dags").status_code == 401  # no token, no API
-        # 2. trigger a source with conf
-        conf = {"num_models": 0, "model_ids": ["acme-ai/vision-det"], "ancestor_generations": 0, "full_refresh": True}
-        triggered = client.post("/api/v2/dags/hf_extraction/dagRuns", json={"logical_date": None, "conf": conf})
-        assert triggered.status_code == 200, triggered.text
-        run_id = triggered.json()["dag_run_id"]
-        # 3. follow it: the extraction's state, its run folder, then the loading's asset event for that folder
-        deadline, event = time.monotonic() + 600, None
-        while time.monotonic() < deadline and event is None:
-            state = client.get(f"/api/v2/dags/hf_extraction/dagRuns/{run_id}").json()["state"]
-            assert state != "failed"
-            folder = client.get(f"/api/v2/dags/hf_extraction/dagRuns/{run_id}/taskInstances/hf_run_folder/xcomEntries/return_value")
-            if folder.status_code == 200:
-                events = client.get("/api/v2/assets/events", params={"source_dag_id": "hf_loading", "source_task_id": "hf_loading_report",
-                                                                    "order_by": "-timestamp", "limit": 20}).json()["asset_events"]
-                # The report task emits two events (hf_models_graph, hf_models_loaded): the report is on the second.
-                event = next((e for e in events if e.get("name") == "hf_models_loaded"
-                              and (e.get("extra") or {}).get("run_folder") == folder.json()["value"]), None)
-            time.sleep(3)
-        assert event is not None, "no loading event for the triggered run"
-        # 4. its report
-        report = event["extra"]["report"]
-        assert report["stages"]["extraction"]["records_out"] == 1 and report["stages"]["loading"]["records_out"] == 1
-        assert report["stages"]["extraction"]["api_requests"]["huggingface_api"] >= 1
-        assert report["field_coverage"]["identifier"] == 1.0
-        log = client.get(f"/api/v2/dags/hf_loading/dagRuns/{event['source_run_id']}/taskInstances/hf_loading_report/logs/1",
-                         params={"map_index": event["source_map_index"]}, headers={"Accept": "application/json"})
-        assert log.status_code == 200, log.text
-        assert "# Run report" in log.text and "| extraction |" in log.text
+def follow_to_the_report(client, folder: Path) -> None:  # noqa: ANN001 - an httpx.Client with the token
+    """The rest of the README's REST walkthrough, for a triggered harvest: the loading's asset event for
+    its run folder carries the run report, which the loading's last task log shows as Markdown."""
+    events = client.get("/api/v2/assets/events", params={"source_dag_id": "hf_loading", "source_task_id": "hf_loading_report",
+                                                         "order_by": "-timestamp", "limit": 20}).json()["asset_events"]
+    # The report task emits two events (hf_models_graph, hf_models_loaded): the report is on the second.
+    event = next((e for e in events if e.get("name") == "hf_models_loaded" and (e.get("extra") or {}).get("run_folder") == str(folder)), None)
+    assert event is not None, f"no loading event for {folder}: {events}"
+    report = event["extra"]["report"]
+    assert report["stages"]["extraction"]["records_out"] == 2 and report["stages"]["loading"]["records_out"] == 2, report
+    assert report["stages"]["extraction"]["api_requests"]["huggingface_api"] >= 1
+    assert report["field_coverage"]["identifier"] == 1.0
+    log = client.get(f"/api/v2/dags/hf_loading/dagRuns/{event['source_run_id']}/taskInstances/hf_loading_report/logs/1",
+                     params={"map_index": event["source_map_index"]}, headers={"Accept": "application/json"})
+    assert log.status_code == 200, log.text
+    assert "# Run report" in log.text and "| extraction |" in log.text
 
 
 def check_the_ui_in_a_browser(local: Path, screenshots: Path) -> None:
