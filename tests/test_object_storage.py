@@ -98,6 +98,25 @@ def test_a_task_works_on_local_copies_of_its_run_folder_and_uploads_only_what_it
     assert not storage.current_workspace()
 
 
+def test_run_folders_chosen_in_a_scratch_folder_reached_through_a_symlink_are_named_by_uri(bucket, tmp_path, monkeypatch):
+    """A scratch folder given through a symlink (``/tmp`` on some systems): the run folders a task
+    resolves (symlinks followed) still go back as URIs, never as a worker's local path."""
+    root = f"s3://{bucket}/mlentory"
+    name = "20261124T000000000000Z_abcd1234"
+    put(root, f"hf/runs/{name}/extraction/SUCCESS.json", "{}")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    monkeypatch.setenv(storage.SCRATCH_VARIABLE, str(tmp_path / "linked"))
+
+    @storage.staged(lambda: root)
+    def choose(run_folder: str | None = None) -> list[str]:
+        local_root = storage.current_workspace().local
+        return [str(RunFolder.resolve(None, local_root, "hf", "extraction").path),
+                str(RunFolder.resolve(storage.to_local(f"{root}/hf/runs/{name}"), local_root, "hf", "extraction").path)]
+
+    assert choose() == [f"{root}/hf/runs/{name}"] * 2
+
+
 def test_a_failed_task_uploads_nothing(bucket):
     root = f"s3://{bucket}/mlentory"
     put(root, "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl", "{}\n")

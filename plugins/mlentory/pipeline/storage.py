@@ -296,6 +296,9 @@ def workspace(data_root: str) -> Iterator[Workspace]:
     """A fresh workspace for ``data_root`` (object storage), current while the block runs, removed after."""
     scratch = Path(os.environ.get(SCRATCH_VARIABLE) or Path(tempfile.gettempdir()) / "mlentory-scratch")
     scratch.mkdir(parents=True, exist_ok=True)
+    # Without symlinks: run folders are resolved (``run_folder.inside``), and only paths under the
+    # workspace as named here are given back as URIs.
+    scratch = scratch.resolve()
     space = Workspace(data_root.rstrip("/"), scratch / uuid.uuid4().hex)
     space.local.mkdir()
     token = _current.set(space)
