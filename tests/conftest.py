@@ -152,3 +152,19 @@ def forget_attached_stores() -> None:
     from airflow.sdk.io import store
 
     store._STORE_CACHE.clear()
+
+
+@pytest.fixture
+def redis_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """Debian's redis-server on loopback (stopped by PID), named by the ``mlentory_state`` connection."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is not installed (scripts/test.sh installs Debian's)"
+    port = localstack.free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        localstack.wait_for_port(port, timeout=30, process=process)
+        monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STATE", json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port}))
+        yield port
+    finally:
+        localstack.stop(process.pid)

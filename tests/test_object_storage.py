@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import shutil
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,19 +38,6 @@ def bucket(s3_port, monkeypatch, tmp_path):
     name = f"test-{uuid.uuid4().hex[:12]}"
     storage.storage_path(f"s3://{name}").fs.mkdir(name)
     return name
-
-
-@pytest.fixture
-def redis_port(tmp_path, monkeypatch):
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not installed (scripts/test.sh installs Debian's)"
-    port = localstack.free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    localstack.wait_for_port(port, timeout=30, process=process)
-    monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STATE", json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port}))
-    yield port
-    localstack.stop(process.pid)
 
 
 def put(root: str, relative: str, text: str) -> None:

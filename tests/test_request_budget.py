@@ -100,29 +100,14 @@ def _spend_shared(data_root: str, times: int, out: str) -> None:
     Path(out).write_text(json.dumps(stamps))
 
 
-def test_workers_without_a_shared_disk_share_the_budget_in_redis(tmp_path, monkeypatch):
+def test_workers_without_a_shared_disk_share_the_budget_in_redis(tmp_path, redis_port):
     """With the ``mlentory_state`` connection naming a Redis server, workers on different disks (two
     data roots here) keep one budget there, under a Redis lock, and never exceed it together."""
-    import shutil
-    import subprocess
-
     import redis
 
-    from devstack import localstack
-
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not installed (scripts/test.sh installs Debian's)"
-    port = localstack.free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        localstack.wait_for_port(port, timeout=30, process=process)
-        monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STATE", json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port}))
-        roots = [tmp_path / f"worker{i}" for i in range(2)]
-        _two_workers_spend(_spend_shared, [str(root) for root in roots], tmp_path)
-        buckets = json.loads(redis.Redis(port=port).get("mlentory:budget:api"))
-    finally:
-        localstack.stop(process.pid)
+    roots = [tmp_path / f"worker{i}" for i in range(2)]
+    _two_workers_spend(_spend_shared, [str(root) for root in roots], tmp_path)
+    buckets = json.loads(redis.Redis(port=redis_port).get("mlentory:budget:api"))
     assert sum(count for _, count in buckets) <= 8  # what the window holds now, in Redis
     assert not any((root / "budget").exists() for root in roots)  # nothing on the workers' disks
 

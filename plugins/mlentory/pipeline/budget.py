@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from mlentory.errors import PermanentFailure
 from mlentory.pipeline.run_folder import read_json, write_json
 from mlentory.pipeline.state import exclusive
 
@@ -182,10 +181,8 @@ def shared_budget(allowance: Allowance) -> RequestBudget:
     from mlentory.pipeline import storage
     from mlentory.pipeline.dags import data_root
 
-    client = state_redis()
+    workspace = storage.current_workspace()
+    client = workspace.state_redis("the request budgets every worker shares") if workspace else state_redis()
     if client is None:
-        if storage.current_workspace() is not None:
-            raise PermanentFailure("a data root in object storage needs the mlentory_state connection (a Redis server) "
-                                   "for the request budgets every worker shares")
         return RequestBudget(budget_folder(data_root()), allowance)
     return RequestBudget(RedisBuckets(client, f"mlentory:budget:{allowance.api}", allowance.window_seconds), allowance)

@@ -63,13 +63,13 @@ class LoadedRevisions:
         return read_json(storage.refresh(self.path), {})
 
     def update(self, revisions: dict[str, str]) -> None:
-        with exclusive(self.path):
-            write_json(self.path, {**self.load(), **revisions})
+        with exclusive(self.path):  # which fetched the file afresh
+            write_json(self.path, {**read_json(self.path, {}), **revisions})
 
     def remove(self, ids: set[str]) -> None:
         """Forget models (withdrawn at the source): should one come back, it is processed again."""
         with exclusive(self.path):
-            write_json(self.path, {k: v for k, v in self.load().items() if k not in ids})
+            write_json(self.path, {k: v for k, v in read_json(self.path, {}).items() if k not in ids})
 
 
 # A cached lookup that failed for good (``{"found": False, UNREADABLE: reason}``) is asked again after

@@ -69,6 +69,13 @@ def _file_state(path: Path) -> tuple[int, int, int]:
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
+def _keep_modification_time(path: Path, info: dict[str, Any]) -> None:
+    """Give a local copy the object's modification time (what housekeeping reads)."""
+    modified = info.get("LastModified") or info.get("mtime")
+    if modified is not None and hasattr(modified, "timestamp"):
+        os.utime(path, (modified.timestamp(), modified.timestamp()))
+
+
 def _files(folder: Path) -> Iterator[Path]:
     """Every finished file under ``folder`` (an atomic write's temporary file is not one)."""
     if folder.is_dir():
@@ -143,9 +150,7 @@ class Workspace:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.fs.get(list(listing), [str(path) for path in wanted])
         for path, info in wanted.items():
-            modified = info.get("LastModified") or info.get("mtime")
-            if modified is not None and hasattr(modified, "timestamp"):
-                os.utime(path, (modified.timestamp(), modified.timestamp()))
+            _keep_modification_time(path, info)
         return len(wanted)
 
     def stage_run_folder(self, relative: str) -> None:
@@ -165,9 +170,7 @@ class Workspace:
             path = self.local / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch()
-            modified = listing[self.key(name)].get("LastModified")
-            if modified is not None:
-                os.utime(path, (modified.timestamp(), modified.timestamp()))
+            _keep_modification_time(path, listing[self.key(name)])
         self.staged_run_folders.update("/".join(name.split("/")[:3]) for name in run_files)
         # A folder was last changed when the newest object in it was (what housekeeping reads).
         folders = sorted({path for runs in self.local.glob("*/runs") for path in runs.rglob("*") if path.is_dir()},
@@ -185,29 +188,41 @@ class Workspace:
     def take_snapshot(self) -> None:
         self.snapshot = self._run_files()
 
-    def push(self) -> dict[str, int]:
+    def push(self) -> None:
         """Upload what the task wrote under ``<source>/runs/``; delete what it removed (a run folder
         removed whole, by housekeeping, goes with every object it holds)."""
-        now = self._run_files()
-        changed = sorted(name for name, state in now.items() if self.snapshot.get(name) != state)
-        removed = sorted(name for name in self.snapshot if name not in now)
         gone_folders = sorted(name for name in self.staged_run_folders if not (self.local / name).is_dir())
-        self._upload(changed)
-        removed = [name for name in removed if not any(name.startswith(folder + "/") for folder in gone_folders)]
-        if removed:
-            self.fs.rm([self.key(name) for name in removed])
+        in_gone_folder = {name for name in self.snapshot if any(name.startswith(folder + "/") for folder in gone_folders)}
+        uploaded, deleted = self._sync_up({name: state for name, state in self.snapshot.items() if name not in in_gone_folder},
+                                          self._run_files())
         for folder in gone_folders:
             if self._listing(folder):
                 self.fs.rm(self.key(folder), recursive=True)
-        if changed or removed or gone_folders:
-            log.info("to %s: uploaded %d files, deleted %d, removed %d run folders", self.uri, len(changed), len(removed), len(gone_folders))
-        return {"uploaded": len(changed), "deleted": len(removed), "folders_removed": len(gone_folders)}
+        if uploaded or deleted or gone_folders:
+            log.info("to %s: uploaded %d files, deleted %d, removed %d run folders", self.uri, uploaded, deleted, len(gone_folders))
 
-    def _upload(self, names: list[str]) -> None:
-        if names:
-            self.fs.put([str(self.local / name) for name in names], [self.key(name) for name in names])
+    def _sync_up(self, before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]) -> tuple[int, int]:
+        """Upload the files new or changed since ``before``, delete the objects of those removed."""
+        changed = sorted(name for name, state in after.items() if before.get(name) != state)
+        removed = sorted(name for name in before if name not in after)
+        if changed:
+            self.fs.put([str(self.local / name) for name in changed], [self.key(name) for name in changed])
+        if removed:
+            self.fs.rm([self.key(name) for name in removed])
+        return len(changed), len(removed)
 
     # Shared state --------------------------------------------------------------------------------
+    def state_redis(self, needed_for: str) -> Any:
+        """The ``mlentory_state`` Redis client, which a data root in object storage cannot do without."""
+        from mlentory.connections import state_redis
+        from mlentory.errors import PermanentFailure
+
+        client = state_redis()
+        if client is None:
+            raise PermanentFailure(f"a data root in object storage ({self.uri}) needs the mlentory_state connection "
+                                   f"(a Redis server) for {needed_for}")
+        return client
+
     def refresh(self, path: Path) -> None:
         """The storage's current copy of a state file (or folder), before reading it unlocked."""
         self.pull(self.relative(path))
@@ -216,30 +231,21 @@ class Workspace:
     def locked(self, lock: Path, guarded: Iterable[Path]) -> Iterator[None]:
         """Hold the Redis lock named after ``lock``; the ``guarded`` files and folders are downloaded
         first and what changed in them uploaded when the block ends without an error."""
-        from mlentory.connections import state_redis
-        from mlentory.errors import PermanentFailure
-
-        client = state_redis()
-        if client is None:
-            raise PermanentFailure(f"a data root in object storage ({self.uri}) needs the mlentory_state connection "
-                                   "(a Redis server) for the locks on its shared state")
+        client = self.state_redis("the locks on its shared state")
         guarded = [self.relative(path) for path in guarded]
         # Not thread-local: the thread that renews the lock must see its token.
         with _renewed(client.lock(f"mlentory:lock:{self.uri}/{self.relative(lock)}", timeout=STATE_LOCK_TIMEOUT_S,
                                   blocking_timeout=STATE_LOCK_WAIT_S, thread_local=False)):
             for name in guarded:
                 self.pull(name)
-            before = {self.relative(path): _file_state(path) for name in guarded for path in self._guarded_files(name)}
+            before = self._guarded_files(guarded)
             yield
-            after = {self.relative(path): _file_state(path) for name in guarded for path in self._guarded_files(name)}
-            self._upload(sorted(name for name, state in after.items() if before.get(name) != state))
-            removed = [name for name in before if name not in after]
-            if removed:
-                self.fs.rm([self.key(name) for name in removed])
+            self._sync_up(before, self._guarded_files(guarded))
 
-    def _guarded_files(self, name: str) -> list[Path]:
-        path = self.local / name
-        return list(_files(path)) if path.is_dir() else ([path] if path.is_file() else [])
+    def _guarded_files(self, guarded: list[str]) -> dict[str, tuple[int, int, int]]:
+        paths = [self.local / name for name in guarded]
+        files = [file for path in paths for file in (_files(path) if path.is_dir() else [path] if path.is_file() else [])]
+        return {self.relative(file): _file_state(file) for file in files}
 
 
 @contextmanager
