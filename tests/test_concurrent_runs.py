@@ -50,7 +50,7 @@ def test_every_run_folder_the_events_name_is_processed_oldest_first(tmp_path, ca
     unfinished = RunFolder.create(data_root, "hf")
     events = {HF_RAW_MODELS: [Event({"run_folder": str(newer.path)}), Event({"run_folder": older.name}),
                               Event({"run_folder": str(newer.path)}),  # the same folder twice: processed once
-                              Event({"run_folder": "/etc"}), Event({"run_folder": unfinished.name}), Event({"count": 3})]}
+                              Event({"run_folder": "/etc/20250101T000000000000Z_0123abcd"}), Event({"run_folder": unfinished.name}), Event({"count": 3})]}
     with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.dags"):
         folders = resolve({"run_folder": None}, events)
     assert folders == [str(older.path.resolve()), str(newer.path.resolve())]

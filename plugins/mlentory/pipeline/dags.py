@@ -21,7 +21,7 @@ from airflow.sdk import task as airflow_task
 from mlentory.errors import PermanentFailure
 from mlentory.pipeline import storage
 from mlentory.pipeline.report import note_task_start, record_task_requests
-from mlentory.pipeline.run_folder import RunFolder
+from mlentory.pipeline.run_folder import MAX_REFERENCE_CHARS, RunFolder, checked_reference
 from mlentory.pipeline.source import Source
 from mlentory.settings import (
     DATA_ROOT_VARIABLE,
@@ -80,22 +80,28 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
     - else (a manual run with nothing waiting) the newest folder whose ``after_stage`` finished.
     """
     root = data_root()
-    given = storage.to_local((params or {}).get("run_folder")) or None
-    if given:
-        folder = RunFolder.resolve(given, root, source, after_stage)
+    given = (params or {}).get("run_folder")
+    if given not in (None, ""):  # refused at once, not after retries: the same param fails every try
+        folder = RunFolder.resolve(storage.to_local(checked_reference(given)), root, source, after_stage)
         folder.claim(stage, run_id)
         return [str(folder.path)]
     try:
         events = list(triggering_asset_events[asset]) if triggering_asset_events else []
     except KeyError:
         events = []
-    named = [event.extra["run_folder"] for event in events if isinstance(event.extra, dict) and event.extra.get("run_folder")]
     folders: dict[Path, RunFolder] = {}
-    for name in named:
+    named = 0
+    for position, event in enumerate(events):
+        extra = event.extra if isinstance(event.extra, dict) else {}
+        if extra.get("run_folder") in (None, ""):
+            continue
+        named += 1
+        # An event anyone with API access could write: a bad one is refused alone, the others go on.
         try:
-            folder = RunFolder.resolve(storage.to_local(str(name)), root, source, after_stage)
-        except PermanentFailure as exc:  # an event anyone with API access could write: refused, the others go on
-            log.error("an asset event of %s names a run folder that is refused: %s", asset.name, exc)
+            folder = RunFolder.resolve(storage.to_local(checked_reference(extra["run_folder"])), root, source, after_stage)
+        except (PermanentFailure, OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+            log.error("asset event %d of %s (%s) names a run folder that is refused: %s", position + 1, asset.name,
+                      getattr(event, "source_dag_id", None) or "REST API", exc)
             continue
         if folder.is_done(stage):
             log.info("%s: %s already finished by an earlier run", folder.name, stage)
@@ -107,7 +113,7 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
         newest = RunFolder.resolve(None, root, source, after_stage)
         folders[newest.path] = newest
     if not folders and named:
-        log.warning("none of the %d run folders the asset events of %s name needs %s", len(named), asset.name, stage)
+        log.warning("none of the %d run folders the asset events of %s name needs %s", named, asset.name, stage)
     chosen = sorted(folders.values(), key=lambda folder: folder.name)  # names start with the creation time
     for folder in chosen:
         folder.claim(stage, run_id)
@@ -162,7 +168,9 @@ def dag_arguments(source: Source, stage: str, doc_md: str | None, params: dict[s
 
 
 def run_folder_param(verb: str, previous: str) -> Param:
-    return Param(None, type=["null", "string"],
+    # Checked again by the task (``checked_reference``) before it touches the file system: a run's
+    # conf is validated against the form only when triggered through the UI or the REST API.
+    return Param(None, type=["null", "string"], maxLength=MAX_REFERENCE_CHARS,
                  description=f"Run folder to {verb} (again); empty: every folder the {previous} events name "
                              f"or that still waits, else the newest one that finished {previous}.")
 

@@ -46,7 +46,7 @@ def remove_old_run_folders(data_root: str | Path, retention_days: float, dry_run
     summary: dict[str, Any] = {"cutoff": cutoff.isoformat(), "dry_run": dry_run, "removed": {}, "kept": {}}
     for runs in sorted(Path(data_root).glob("*/runs")):
         source = runs.parent.name
-        folders = sorted(path for path in runs.iterdir() if path.is_dir() and created_at(path) is not None)
+        folders = [folder.path for folder in RunFolder.every(data_root, source) if created_at(folder.path) is not None]
         finished = [folder for folder in folders if RunFolder(folder).is_done("loading")]
         newest_finished = finished[-1] if finished else None
         removed, kept = [], []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -50,7 +51,10 @@ def inside(root: Path, candidate: str | Path, what: str) -> Path:
     """``candidate`` (relative to ``root`` or absolute) resolved with symlinks followed; InvalidInput
     when it lies outside ``root``: a param or an asset event must not reach the rest of the worker."""
     root = root.resolve()
-    path = (root / candidate).resolve()
+    try:
+        path = (root / candidate).resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop
+        raise InvalidInput(f"{what} cannot be resolved: {exc.__class__.__name__}") from None
     if path != root and root not in path.parents:
         raise InvalidInput(f"{what} must lie inside {root}; the path given lies outside it")
     return path
@@ -58,6 +62,33 @@ def inside(root: Path, candidate: str | Path, what: str) -> Path:
 
 # A run folder's name starts with its creation time: ``20261124T200819684947Z_<id>``.
 NAME_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+# The names ``RunFolder.create`` gives, and the only ones any stage takes.
+RUN_FOLDER_NAME = re.compile(r"^[0-9]{8}T[0-9]{12}Z_[0-9a-f]{8}$")
+# A reference to a run folder (a name, a path or a URI) from a param or an asset event: a name is 31
+# characters; a path or URI carries the data root too, which a deployment may nest deeply, so the
+# limit is a generous path length rather than a name's 255.
+MAX_REFERENCE_CHARS = 1_024
+
+
+def checked_reference(value: object, what: str = "run_folder") -> str:
+    """``value`` as a run-folder reference safe to hand to the file system, or InvalidInput saying
+    why not: a string of at most ``MAX_REFERENCE_CHARS`` characters, encodable as UTF-8, without NUL
+    or other control characters, whose last part is a run folder's name. Nothing of the value but
+    its length and a short, escaped start is ever put into the message (it may be hostile)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a string, not {type(value).__name__}")
+    shown = ascii(value[:60]) + ("..." if len(value) > 60 else "")
+    if len(value) > MAX_REFERENCE_CHARS:
+        raise InvalidInput(f"{what} is {len(value):,} characters long, more than {MAX_REFERENCE_CHARS:,}: {shown}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} is not encodable as UTF-8 (a lone surrogate): {shown}") from None
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise InvalidInput(f"{what} holds a NUL or another control character: {shown}")
+    if not RUN_FOLDER_NAME.match(value.rstrip("/").rsplit("/", 1)[-1]):
+        raise InvalidInput(f"{what} does not end in a run folder's name (<UTC time>_<8 hex digits>): {shown}")
+    return value
 
 
 def created_at(folder: Path) -> datetime | None:
@@ -203,21 +234,34 @@ class RunFolder:
         """The run folder a stage should work on: the one given, else the newest finished ``after_stage``."""
         if given:
             # A name or a path, from a param or an asset event's extra: only a run folder of this
-            # source under the data root is accepted, whatever holds a SUCCESS.json elsewhere.
+            # source under the data root is accepted, whatever holds a SUCCESS.json elsewhere, and
+            # never one reached through a symlink (which could lead to another source's folder).
+            given = checked_reference(given)
             runs = runs_dir(data_root, source)
             path = inside(runs, given, "run_folder")
             if path.parent != runs.resolve() or not path.is_dir():
                 raise RunFolderNotFound(f"run_folder {path.name!r} is not a run folder of {runs}")
+            if path.name != Path(given.rstrip("/")).name or not RUN_FOLDER_NAME.match(path.name) or path.is_symlink():
+                raise InvalidInput(f"run_folder {ascii(given[-80:])} is reached through a symlink, which no stage follows")
             folder = cls(path)
             if not folder.is_done(after_stage):
                 raise RunFolderNotFound(f"{path} has no finished {after_stage} stage")
             return folder
-        candidates = sorted(runs_dir(data_root, source).glob("*_*"), reverse=True)
-        for path in candidates:
-            folder = cls(path)
+        for folder in reversed(cls.every(data_root, source)):
             if folder.is_done(after_stage):
                 return folder
         raise RunFolderNotFound(f"no run folder under {runs_dir(data_root, source)} has finished {after_stage}")
+
+    @classmethod
+    def every(cls, data_root: str | Path, source: str) -> list[RunFolder]:
+        """The source's run folders, oldest first: the directories under ``runs/`` named as
+        ``create`` names them, never a symlink (whatever it leads to) nor anything else put there."""
+        runs = runs_dir(data_root, source)
+        if not runs.is_dir():
+            return []
+        root = runs.resolve()
+        return [cls(root / path.name) for path in sorted(runs.iterdir())
+                if RUN_FOLDER_NAME.match(path.name) and not path.is_symlink() and path.is_dir()]
 
     def stage_dir(self, stage: str) -> Path:
         return self.path / stage
@@ -243,8 +287,7 @@ class RunFolder:
     def waiting(cls, data_root: str | Path, source: str, after_stage: str, stage: str) -> list[RunFolder]:
         """Run folders whose ``after_stage`` finished and that no run has taken for ``stage`` yet
         (their asset event fell outside a run's event window, or came while the DAG was paused)."""
-        folders = (cls(path.resolve()) for path in sorted(runs_dir(data_root, source).glob("*_*")) if path.is_dir())
-        return [f for f in folders if f.is_done(after_stage) and not f.is_done(stage) and not f.is_claimed(stage)]
+        return [f for f in cls.every(data_root, source) if f.is_done(after_stage) and not f.is_done(stage) and not f.is_claimed(stage)]
 
     def clear_stage(self, stage: str) -> None:
         """Remove what an earlier run of ``stage`` wrote here (its folder, errors and warnings), so
