@@ -4,6 +4,7 @@ what can be read or listed with its reason; no task crashes and no good model is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -64,9 +65,10 @@ BAD_ITEMS: list[Any] = [
 ]
 
 
-def item(name: str, position: int) -> dict[str, Any]:
+def item(name: str, position: int, body: str | bytes | None) -> dict[str, Any]:
+    served = body.encode() if isinstance(body, str) else body or b""
     return {"id": f"bioimage-io/{name}", "type": "model", "versions": [
-        {"version": "v0", "created_at": f"2026-0{1 + position % 9}-01T00:00:00Z", "sha256": f"{position:064d}",
+        {"version": "v0", "created_at": f"2026-0{1 + position % 9}-01T00:00:00Z", "sha256": hashlib.sha256(served).hexdigest(),
          "source": f"https://hypha.aicell.io/bioimage-io/{'artifacts'}/{name}/files/rdf.yaml?version=v0"}]}
 
 
@@ -76,7 +78,7 @@ def bad_zoo(stores, tmp_path_factory):
     zoo = snapshot / "bioimageio"
     index = json.loads((zoo / "index.json").read_text())
     for position, (name, body) in enumerate(DESCRIPTIONS.items()):
-        index["items"].append(item(name, position))
+        index["items"].append(item(name, position, body))
         if body is not None:
             folder = zoo / "rdf_content" / "bioimage-io" / name / "v0"
             folder.mkdir(parents=True)

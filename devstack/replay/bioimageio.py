@@ -4,21 +4,28 @@ of the collection's servers).
 Snapshot layout, under ``<snapshot>/bioimageio/`` (the layout of the collection's gh-pages, so
 ``../shared/realdata/bioimageio/collection-gh-pages-hypha`` is a snapshot as it is)::
 
-    index.json                                          GET /collection/index.json (the published index), and
+    index.json                                          GET /collection/index.json (the published index: each version's
+                                                        sha256 as recorded, except where the description is recorded as
+                                                        JSON only, see below), and
                                                         GET /public/services/artifact-manager/list?parent_id=bioimage-io/bioimage.io
                                                         (the live listing, paged: made from the same items in the
                                                         shape of the artifact manager's answer)
     rdf_content/bioimage-io/<name>/<version>/rdf.yaml   GET /bioimage-io/artifacts/<name>/files/rdf.yaml?version=<version>
-    rdf_content/bioimage-io/<name>/<version>/rdf_content.json   the same description as JSON (recorded so), served when no rdf.yaml
+    rdf_content/bioimage-io/<name>/<version>/rdf_content.json   the same description as JSON (recorded so), served when no rdf.yaml;
+                                                        the recording holds the description parsed, not its original
+                                                        bytes, so the index served names the digest of what is served
+                                                        (as the real index names its own files')
     rdf_content/bioimage-io/<name>/<version>/<file>     GET /bioimage-io/artifacts/<name>/files/<file>?version=<version>
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 INDEX_PATH = "/collection/index.json"
 LIST_PATH = "/public/services/artifact-manager/list"
@@ -66,16 +73,33 @@ class BioImageIOSnapshot:
         """(HTTP status, body, content type) for a path the collection's servers answer."""
         if path == INDEX_PATH:
             index = self.root / "index.json"
-            return (200, index.read_bytes(), "application/json") if index.exists() else (404, b"no index", "text/plain")
+            return (200, self._published_index(index), "application/json") if index.exists() else (404, b"no index", "text/plain")
         match = _FILE.match(path)
         if match is None or ".." in match.group(2) or not _VERSION.match(version or "v0"):
             return 404, b"not found", "text/plain"
-        folder = self.root / "rdf_content" / "bioimage-io" / match.group(1) / (version or "v0")
-        if not folder.is_dir():  # a partner's resource (imjoy:vizarr) is recorded in a folder without the colon
-            folder = self.root / "rdf_content" / "bioimage-io" / match.group(1).replace(":", "_") / (version or "v0")
-        wanted = folder / match.group(2)
-        if not wanted.is_file() and match.group(2) == "rdf.yaml":
-            wanted = folder / "rdf_content.json"  # recorded as JSON, which is YAML too
-        if not wanted.is_file():
+        wanted = self._file(match.group(1), version or "v0", match.group(2))
+        if wanted is None:
             return 404, b"not found", "text/plain"
         return 200, wanted.read_bytes(), "application/x-yaml" if wanted.suffix in (".yaml", ".json") else "text/markdown"
+
+    def _file(self, name: str, version: str, file: str) -> Path | None:
+        folder = self.root / "rdf_content" / "bioimage-io" / name / version
+        if not folder.is_dir():  # a partner's resource (imjoy:vizarr) is recorded in a folder without the colon
+            folder = self.root / "rdf_content" / "bioimage-io" / name.replace(":", "_") / version
+        wanted = folder / file
+        if not wanted.is_file() and file == "rdf.yaml":
+            wanted = folder / "rdf_content.json"  # recorded as JSON, which is YAML too
+        return wanted if wanted.is_file() else None
+
+    def _published_index(self, index: Path) -> bytes:
+        """The index as recorded, but where a description is recorded as JSON only (the recording
+        kept it parsed, not its original bytes), the version names the sha256 of what is served."""
+        document = json.loads(index.read_bytes())
+        for item in document.get("items") or [] if isinstance(document, dict) else []:
+            for version in item.get("versions") or [] if isinstance(item, dict) and isinstance(item.get("versions"), list) else []:
+                source = version.get("source") if isinstance(version, dict) else None
+                match = _FILE.match(urlsplit(source).path) if isinstance(source, str) else None
+                served = self._file(match.group(1), str(version.get("version") or "v0"), "rdf.yaml") if match else None
+                if served is not None and served.name == "rdf_content.json" and version.get("sha256"):
+                    version["sha256"] = hashlib.sha256(served.read_bytes()).hexdigest()
+        return json.dumps(document).encode()

@@ -11,7 +11,8 @@ Snapshot layout (file names use ``__`` for the ``/`` of a repo id, as in the rec
     bioimageio/                   the BioImage Model Zoo's index and descriptions (see ``devstack.replay.bioimageio``)
     dumps/<org>__<name>/          a dataset's files (the dump of model cards; see ``devstack.replay.dump``)
     faults.json                   optional: [{"path": "/api/models/x", "status": 429, "times": 2, "retry_after": 1},
-                                             {"path": "/x/resolve/", "delay": 300, "times": 1}]  (a stall)
+                                             {"path": "/x/resolve/", "delay": 300, "times": 1},  (a stall)
+                                             {"path": "/x", "status": 302, "location": "http://elsewhere/"}]  (a redirect)
 
 Routes mirror the real services closely enough for huggingface_hub and the arxiv client: paginated
 ``/api/models`` listing with ``expand[]`` projection and ``Link`` headers, ``/api/models/{id}``,
@@ -135,6 +136,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
         if "status" not in fault:
             return False
         headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+        if "location" in fault:
+            headers["Location"] = fault["location"]
         self._json(fault["status"], {"error": "injected fault"}, headers)
         return True
 

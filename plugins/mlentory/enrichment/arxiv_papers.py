@@ -12,6 +12,7 @@ import requests
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
+from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
 from mlentory.settings import ARXIV_CONN_ID, ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
@@ -22,21 +23,34 @@ BATCH = 100
 _VERSION = re.compile(r"v\d+$")
 
 
+# arXiv's API: a request goes nowhere else (the links records give are data, never followed).
+ARXIV_ORIGINS = ("https://export.arxiv.org", "http://export.arxiv.org")
+
+
 class SessionWithTimeouts(requests.Session):
     """The arxiv client's session waits forever by default; every request gets timeouts, and first
     waits for its turn in ``budget`` (arXiv's one request per 3 s, for every task and DAG at once:
-    the client paces only its own requests)."""
+    the client paces only its own requests). With ``origins``, every request it sends, a redirect
+    too, must go to one of them (``outbound``)."""
 
-    def __init__(self, read_seconds: float = HTTP_READ_TIMEOUT_S, budget: RequestBudget | None = None) -> None:
+    def __init__(self, read_seconds: float = HTTP_READ_TIMEOUT_S, budget: RequestBudget | None = None,
+                 origins: Origins | None = None) -> None:
         super().__init__()
         self.timeouts = (HTTP_CONNECT_TIMEOUT_S, read_seconds)
         self.budget = budget
+        self.origins = origins
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeouts)
         if self.budget is not None:
             self.budget.acquire()
         return super().request(*args, **kwargs)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        # ``requests`` sends every hop of a redirect through here.
+        if self.origins is not None:
+            self.origins.check(request.url)
+        return super().send(request, **kwargs)
 
 
 class ArxivHook(BaseHook):
@@ -59,7 +73,8 @@ class ArxivHook(BaseHook):
         client = arxiv.Client(page_size=BATCH, delay_seconds=3.0, num_retries=3)
         client.query_url_format = self.api_url().rstrip("/") + "/api/query?{}"
         budget = shared_budget(Allowance("arxiv", ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS))
-        client._session = SessionWithTimeouts(budget=budget)  # the client has no timeout option of its own
+        origins = Origins(self.arxiv_conn_id, named=origins_of([self.api_url()]), known=origins_of(ARXIV_ORIGINS))
+        client._session = SessionWithTimeouts(budget=budget, origins=origins)  # the client has no timeout option of its own
         return client
 
 

@@ -72,6 +72,50 @@ class LoadedRevisions:
             write_json(self.path, {k: v for k, v in read_json(self.path, {}).items() if k not in ids})
 
 
+class RejectedRecords:
+    """Records a stage rejected for what would fail the same way every time (malformed at the source,
+    refused by a spec's library, not valid FAIR4ML), with the revision that was rejected. A later run
+    does not take such a record again, nor count it against its error budget, until its revision
+    changes (or a ``full_refresh`` run asks for everything again); it stays listed, as a warning. A
+    transient failure (network, 429, 5xx) is never remembered: the next run asks again.
+    ``<data_root>/<source>/state/rejected_records.json``: key -> {"revision", "stage", "reason", "at"};
+    the key is the record's id, or for an entry with no usable id, a digest of it."""
+
+    def __init__(self, run: RunFolder) -> None:
+        self.path = source_dir(run) / "state" / "rejected_records.json"
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        return read_json(storage.refresh(self.path), {})
+
+    @staticmethod
+    def unchanged(entries: dict[str, dict[str, Any]], key: str, revision: str | None) -> dict[str, Any] | None:
+        """The entry of ``key`` if it was rejected at this very ``revision`` (None: never rejected, or changed since)."""
+        entry = entries.get(key)
+        return entry if entry is not None and revision is not None and entry.get("revision") == revision else None
+
+    @staticmethod
+    def warning(key: str, entry: dict[str, Any], what: str) -> dict[str, Any]:
+        """The warning a run lists for a record it did not take again."""
+        return {"id": key, "what": what, "rejected_earlier": True,
+                "reason": f"rejected by an earlier run ({entry.get('stage')}, {str(entry.get('at'))[:10]}), unchanged since: {entry.get('reason')}"}
+
+    def add(self, stage: str, rejected: dict[str, tuple[str | None, str]]) -> None:
+        """Remember ``key -> (revision, reason)`` (a record without a revision cannot be told unchanged: not kept)."""
+        kept = {key: {"revision": revision, "stage": stage, "reason": str(reason)[:500], "at": datetime.now(UTC).isoformat()}
+                for key, (revision, reason) in rejected.items() if revision is not None}
+        if kept:
+            with exclusive(self.path):
+                write_json(self.path, {**read_json(self.path, {}), **kept})
+
+    def forget(self, keys: set[str]) -> None:
+        """Records loaded since: no longer rejected, whatever their revision."""
+        if keys and keys & self.load().keys():
+            with exclusive(self.path):
+                entries = read_json(self.path, {})
+                if keys & entries.keys():
+                    write_json(self.path, {key: entry for key, entry in entries.items() if key not in keys})
+
+
 # A cached lookup that failed for good (``{"found": False, UNREADABLE: reason}``) is asked again after
 # this long, whatever the cache's own time to live: the source (or this pipeline) may have fixed it.
 UNREADABLE = "unreadable"

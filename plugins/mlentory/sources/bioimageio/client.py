@@ -17,6 +17,11 @@ description (``rdf.yaml``) and documentation.
 - ``mirror``: a server that answers for every host the collection names (a recorded snapshot on
   loopback in tests and the demo): a URL keeps its path and query and takes the mirror's scheme
   and host.
+- Only URLs of the collection's origins are fetched (``outbound``): the index's, the mirror's, the
+  connection's ``allowed_origins`` (named: may be private addresses), and the zoo's own servers
+  (``ZOO_ORIGINS``: public addresses only). A description's files are fetched relative to it; an
+  index item or a description naming another host, another scheme or a private address is refused
+  (``RefusedURL``), and so is any redirect that would lead there.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 
 from mlentory.http_retry import with_retries
+from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
 from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
@@ -39,6 +45,9 @@ log = logging.getLogger(__name__)
 PUBLISHED_INDEX = "https://bioimage-io.github.io/collection/index.json"
 LIVE_INDEX = "https://hypha.aicell.io/public/services/artifact-manager/list?parent_id=bioimage-io/bioimage.io"
 LIST_PATH = "/public/services/artifact-manager/list"
+# Where the zoo itself serves its index and descriptions: the published index (GitHub Pages), the
+# artifact manager, its S3 bucket, and Zenodo (older versions' descriptions and documentation).
+ZOO_ORIGINS = ("https://bioimage-io.github.io", "https://hypha.aicell.io", "https://uk1s3.embassy.ebi.ac.uk", "https://zenodo.org")
 MAX_LIST_PAGES = 1_000  # at the default page size, a million resources: a listing that never ends is an error
 MAX_INDEX_BYTES = 50_000_000
 MAX_DESCRIPTION_BYTES = 2_000_000  # the largest real rdf.yaml is some 100 kB
@@ -62,6 +71,15 @@ class BioImageIOSettings:
     index_url: str = PUBLISHED_INDEX  # or LIVE_INDEX
     mirror: str | None = None  # e.g. http://127.0.0.1:8765
     page_size: int = 1_000  # of the live listing
+    allowed_origins: tuple[str, ...] = ()  # more servers of the collection (the connection's extra)
+    connection: str = "bioimageio_default"
+
+    def origins(self) -> Origins:
+        """The origins the collection is fetched from: the ones the connection names (its mirror, its
+        index unless it is one of the zoo's own, its ``allowed_origins``) and the zoo's servers."""
+        own_index = self.index_url in (PUBLISHED_INDEX, LIVE_INDEX)
+        named = origins_of([self.mirror, *([] if own_index else [self.index_url]), *self.allowed_origins])
+        return Origins(self.connection, named=named, known=origins_of(ZOO_ORIGINS))
 
 
 def is_live_listing(index_url: str) -> bool:
@@ -97,7 +115,9 @@ class BioImageIOClient:
     def __init__(self, settings: BioImageIOSettings, budget: RequestBudget | None = None) -> None:
         """``budget``: every request (a redirect too) first waits for room in it."""
         self.settings = settings
-        hooks = {"request": [lambda _request: budget.acquire()]} if budget is not None else {}
+        self.origins = settings.origins()
+        # The origin is checked before the budget is spent: a refused request costs nothing.
+        hooks = {"request": [self.origins.request_hook(), *([lambda _request: budget.acquire()] if budget is not None else [])]}
         self.http = httpx.Client(timeout=httpx.Timeout(HTTP_READ_TIMEOUT_S, connect=HTTP_CONNECT_TIMEOUT_S), follow_redirects=True,
                                  headers={"User-Agent": "mlentory-airflow (+https://w3id.org/mlentory)"}, event_hooks=hooks)
         self.requests = 0
@@ -111,6 +131,9 @@ class BioImageIOClient:
 
     @with_retries()
     def _get(self, url: str, limit: int) -> bytes:
+        # With a mirror, the URL's own host is not contacted: only its origin is checked here, and
+        # the mirror's request by the client's hook.
+        self.origins.check(url, check_addresses=not self.settings.mirror)
         self.requests += 1
         with self.http.stream("GET", self.url(url)) as response:
             response.raise_for_status()

@@ -18,17 +18,21 @@ reasons); the documentation's text.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from mlentory import safe_yaml
+from mlentory.http_retry import is_transient
+from mlentory.outbound import RefusedURL
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
-from mlentory.pipeline.state import ApiCache, LoadedRevisions
+from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords
 from mlentory.sources import AI4LIFE
 from mlentory.sources.bioimageio.client import MAX_DESCRIPTION_BYTES, BioImageIOClient, file_url
 
@@ -36,7 +40,6 @@ log = logging.getLogger(__name__)
 
 HARVEST = "resources"
 INDEX = "index"
-REJECTED = "rejected"  # in a cached description: why the spec's library rejected it
 MAX_DOCUMENTATION_CHARS = 100_000
 
 
@@ -56,63 +59,130 @@ def resource_revision(record: dict[str, Any]) -> str | None:
     return record.get("revision") or record.get("sha256") or None
 
 
+# The ids of the collection's resources: ``<workspace>/<alias>``, a partner's alias with its prefix
+# (``bioimage-io/affable-shark``, ``bioimage-io/imjoy:vizarr``). Anything else is not a resource id.
+RESOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}/(?:[A-Za-z0-9][\w.-]{0,63}:)?[A-Za-z0-9][\w.-]{0,127}$")
+SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def item_problem(item: Any) -> str | None:
+    """Why an index item cannot be taken (None: it can): what a run reads of it must be sane before
+    anything is keyed, fetched or cached by it."""
+    if not isinstance(item, dict):
+        return f"not a mapping but {type(item).__name__}"
+    if not isinstance(item.get("id"), str) or not item["id"].strip():
+        return "no resource id"
+    if not RESOURCE_ID.match(item["id"]):
+        return f"the id {ascii(item['id'][:80])} is not a resource id of the collection (<workspace>/<alias>)"
+    if not isinstance(item.get("type"), str):
+        return f"its type is {type(item.get('type')).__name__}, not text"
+    version = latest_version(item)
+    if version is None:
+        return "no version with a source"
+    if not isinstance(version.get("version"), str):
+        return "its latest version has no version name"
+    sha256 = version.get("sha256")
+    if sha256 is not None and not (isinstance(sha256, str) and SHA256.match(sha256)):
+        return "its latest version's sha256 is not a SHA-256 digest"
+    return None
+
+
+def item_key(item: Any) -> str:
+    """How a rejected index item is remembered: its id where it is one, else a digest of the item."""
+    if isinstance(item, dict) and isinstance(item.get("id"), str) and RESOURCE_ID.match(item["id"]):
+        return item["id"]
+    return "index item sha256:" + hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode("utf-8", "replace")).hexdigest()
+
+
+def item_revision(item: Any) -> str:
+    """An index item's own revision: a rejected item is taken again when it changes."""
+    return "index:" + hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode("utf-8", "replace")).hexdigest()
+
+
 def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: int, resource_ids: list[str] | None,
                       full_refresh: bool) -> int:
     """The ``num_resources`` newest models whose latest version was not loaded yet (loaded or not,
     with ``full_refresh``), the resources named by id, and the rest of the collection (datasets,
-    applications, notebooks: what a model may name)."""
+    applications, notebooks: what a model may name).
+
+    An index item or a description rejected once (``item_problem``, a description that cannot be
+    read or that the spec's library rejects, one whose bytes do not match the index's sha256) is
+    remembered with its revision (``RejectedRecords``) and not taken again until it changes. In a
+    targeted run (``resource_ids`` and no ``num_resources``), what goes wrong with a resource the run
+    did not ask for is a warning: it does not fail the run."""
     run = RunFolder(Path(run_folder))
     items = client.index()
     loaded = {} if full_refresh else LoadedRevisions(run).load()
-    errors, warnings, candidates, seen = [], [], [], set()
+    remembered = RejectedRecords(run)
+    earlier = {} if full_refresh else remembered.load()
+    named = {str(i).strip() for i in resource_ids or [] if str(i).strip()}
+    targeted = num_resources == 0 and bool(named)
+    errors, warnings, candidates, indexed, seen = [], [], [], [], set()
+    rejected: dict[str, tuple[str | None, str]] = {}
+
+    def fail(key: str, row: dict[str, Any], revision: str | None, resource_id: str | None = None) -> None:
+        """An error of the run, or where the run did not ask for the resource, a warning; remembered."""
+        if targeted and resource_id not in named:
+            warnings.append({**row, "reason": f"{row['reason']} (a resource this run did not ask for)"})
+        else:
+            errors.append(row)
+        rejected[key] = (revision, row["reason"])
+
     for position, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
-            errors.append({"input": f"index item {position}", "what": "index item", "reason": "no resource id"})
+        key, problem = item_key(item), item_problem(item)
+        if key in seen:
+            warnings.append({"id": key, "input": f"index item {position}", "what": "index item", "reason": "listed again; the first entry kept"})
             continue
-        if item["id"] in seen:
-            warnings.append({"id": item["id"], "input": f"index item {position}", "what": "index item", "reason": "listed again; the first entry kept"})
+        if problem is not None:
+            if entry := RejectedRecords.unchanged(earlier, key, item_revision(item)):
+                warnings.append({**RejectedRecords.warning(key, entry, "index item"), "input": f"index item {position}"})
+                continue
+            usable = key if not key.startswith("index item ") else None
+            fail(key, {**({"id": usable} if usable else {}), "input": f"index item {position}", "what": "index item", "reason": problem},
+                 item_revision(item), usable)
             continue
         seen.add(item["id"])
         version = latest_version(item)
-        if version is None:
-            errors.append({"id": item["id"], "what": "index item", "reason": "no version with a source"})
+        indexed.append(item)
+        if entry := RejectedRecords.unchanged(earlier, item["id"], version.get("revision")):
+            warnings.append(RejectedRecords.warning(item["id"], entry, "description"))
             continue
         candidates.append((item, version))
-    named = {str(i).strip() for i in resource_ids or [] if str(i).strip()}
     by_id = {item["id"]: (item, version) for item, version in candidates}
-    warnings += [{"input": f"resource_ids: {i[:100]}", "what": "resource id", "reason": "not in the collection's index"}
-                 for i in sorted(named - set(by_id))]
-    cache = ApiCache(run, "descriptions", ttl=None)  # by revision: a version's description never changes
-    # A version the spec's library rejected is not taken again until it changes (a new revision): it
-    # would fail the same way in every run. It stays listed, as a warning.
-    rejected = {item["id"]: reason for item, version in candidates
-                if not full_refresh and (reason := (cache.get(version.get("revision") or "") or {}).get(REJECTED))}
-    warnings += [{"id": resource_id, "what": "description", "reason": f"rejected by an earlier run, unchanged since: {reason}"}
-                 for resource_id, reason in rejected.items()]
-    new = [(item, version) for item, version in candidates
-           if item.get("type") == "model" and loaded.get(item["id"]) != version.get("revision") and item["id"] not in rejected]
+    warnings += [{"input": f"resource_ids: {ascii(i[:100])}", "what": "resource id", "reason": "not in the collection's index"}
+                 for i in sorted(named - {item["id"] for item in indexed})]
+    new = [(item, version) for item, version in candidates if item["type"] == "model" and loaded.get(item["id"]) != version.get("revision")]
     newest = sorted(new, key=lambda pair: str(pair[1].get("created_at") or ""), reverse=True)[:num_resources]
     # Every other resource of the collection (datasets, applications, notebooks), every run: their
     # descriptions come from the cache (a request only for a new version), and the models of this
     # run may name any of them, often by an id their own description gives (``ilastik/livecell_dataset``).
-    others = [(item, version) for item, version in candidates if item.get("type") != "model" and item["id"] not in rejected]
+    others = [(item, version) for item, version in candidates if item["type"] != "model"]
     wanted = list({item["id"]: (item, version) for item, version in [*(by_id[i] for i in sorted(named & set(by_id))), *newest, *others]}.values())
+    cache = ApiCache(run, "descriptions", ttl=None)  # by (id, version, revision): a version's description never changes
     records = []
     progress = Progress("descriptions", len(wanted))
     for item, version in wanted:
+        row = {"id": item["id"], "what": "description"}
         try:
             records.append(resource_record(client, cache, item, version, warnings))
+        except RefusedURL as exc:  # a server the collection's connection does not name: never asked
+            warnings.append({**row, "reason": f"{ascii(str(version['source'])[:200])}: {exc}"})
         except Exception as exc:  # one unreadable description must not stop the others
-            errors.append({"id": item["id"], "what": "description", "reason": failure(exc)})
+            row["reason"] = failure(exc)
+            if is_transient(exc):  # asked again by the next run
+                (warnings if targeted and item["id"] not in named else errors).append({**row, "retry": True})
+            else:
+                fail(item["id"], row, version.get("revision"), item["id"])
         progress.advance(1)
     cache.save()
+    remembered.add(STAGE, rejected)
     write_jsonl(scaffolding.raw_file(run, HARVEST), records)
     # The whole index, by id and type: a model may name a resource whose description could not be read.
-    write_jsonl(scaffolding.raw_file(run, INDEX), ({"id": item["id"], "type": item.get("type")} for item, _ in candidates))
+    write_jsonl(scaffolding.raw_file(run, INDEX), ({"id": item["id"], "type": item["type"]} for item in indexed))
     run.write_errors(STAGE, HARVEST, errors)
     run.write_warnings(STAGE, HARVEST, warnings)
-    log.info("%d resources indexed, %d new models; %d harvested (with %d other resources), %d errors; %d requests",
-             len(items), len(new), len(records), len(others), len(errors), client.requests)
+    log.info("%d resources indexed, %d new models; %d harvested (with %d other resources), %d errors, %d rejected; %d requests",
+             len(items), len(new), len(records), len(others), len(errors), len(rejected), client.requests)
     return len(records)
 
 
@@ -120,29 +190,37 @@ class Rejected(ValueError):
     """The spec's library rejects the description in every format it knows."""
 
 
+class DigestMismatch(Rejected):
+    """The description fetched is not the one the index names (its sha256 differs)."""
+
+
+def description_key(item: dict[str, Any], version: dict[str, Any]) -> str:
+    """What a description is cached by: the resource, its version and the version's revision (the
+    sha256 the index gives): never the digest alone, which several items may claim."""
+    return f"{item['id']}@{version.get('version')}#{version.get('revision') or version['source']}"
+
+
 def resource_record(client: BioImageIOClient, cache: ApiCache, item: dict[str, Any], version: dict[str, Any],
                     warnings: list[dict[str, Any]]) -> dict[str, Any]:
     revision, source = version.get("revision"), version["source"]
-    key = revision or source
+    key = description_key(item, version)
     fetched = cache.get(key)
     if fetched is None:
-        text = client.description(source).decode("utf-8")
-        content = safe_yaml.load(text, MAX_DESCRIPTION_BYTES, "rdf.yaml", yaml_1_2=True)  # the spec's format is YAML 1.2
+        body = client.description(source)
+        expected = version.get("sha256")
+        if expected and (actual := hashlib.sha256(body).hexdigest()) != expected.lower():
+            raise DigestMismatch(f"the description fetched has sha256 {actual}, the index names {expected.lower()}")
+        content = safe_yaml.load(body.decode("utf-8"), MAX_DESCRIPTION_BYTES, "rdf.yaml", yaml_1_2=True)  # the spec's format is YAML 1.2
         if not isinstance(content, dict):
             raise Rejected("the description is not a mapping")
         # Only a model's documentation is mapped (usage, limitations): the others' is not fetched.
-        documentation = _documentation(client, source, content, item["id"], warnings) if item.get("type") == "model" else None
+        documentation = _documentation(client, source, content, item["id"], warnings) if item["type"] == "model" else None
         fetched = {"content": json.loads(json.dumps(content, default=str)), "documentation": documentation}
         cache.put(key, fetched)
-    try:
-        description, notes = validated(fetched["content"], source)
-    except Rejected as exc:
-        if revision:
-            cache.put(key, {**fetched, REJECTED: str(exc)})
-        raise
+    description, notes = validated(fetched["content"], source)
     warnings += [{"id": item["id"], "what": "description", "reason": note} for note in notes]
     return {
-        "id": item["id"], "type": item.get("type"), "version": version.get("version"), "sha256": version.get("sha256"),
+        "id": item["id"], "type": item["type"], "version": version.get("version"), "sha256": version.get("sha256"),
         "revision": revision, "source": source,
         "created_at": version.get("created_at"), "description": description, "documentation": fetched["documentation"],
     }
@@ -159,7 +237,7 @@ def _documentation(client: BioImageIOClient, source: str, content: dict[str, Any
     try:
         text = client.documentation(source, path.strip()).decode("utf-8", errors="replace")
     except Exception as exc:  # the model still loads, without its documentation
-        warnings.append({"id": resource_id, "what": "documentation", "reason": f"{file_url(source, path)}: {failure(exc)}"})
+        warnings.append({"id": resource_id, "what": "documentation", "reason": f"{ascii(file_url(source, path)[:200])}: {failure(exc)}"})
         return None
     return text[:MAX_DOCUMENTATION_CHARS]
 

@@ -10,7 +10,7 @@ from huggingface_hub import HfApi
 from mlentory.connections import base_url, optional_connection
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
 from mlentory.settings import HF_API_REQUESTS, HF_CONN_ID, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS
-from mlentory.sources.huggingface.hub import API, RESOLVER, HubClient, use_http_timeouts
+from mlentory.sources.huggingface.hub import API, RESOLVER, HubClient, hub_origins, use_http_timeouts
 
 
 def request_budgets(extra: dict) -> dict[str, RequestBudget]:
@@ -44,7 +44,7 @@ class HuggingFaceHubHook(BaseHook):
         conn = optional_connection(self.hf_conn_id)
         budgets = request_budgets(conn.extra_dejson if conn is not None else {})
         api = HfApi() if conn is None else HfApi(endpoint=base_url(conn), token=conn.password or False)
-        use_http_timeouts(budgets=budgets, endpoint=api.endpoint)
+        use_http_timeouts(budgets=budgets, endpoint=api.endpoint, origins=hub_origins(api.endpoint, self.hf_conn_id))
         return HubClient(api, budgets[API])
 
     def get_conn(self) -> HubClient:

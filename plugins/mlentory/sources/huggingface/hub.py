@@ -29,6 +29,7 @@ from huggingface_hub.utils._http import default_client_factory
 from huggingface_hub.utils._pagination import paginate
 
 from mlentory.http_retry import with_retries
+from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
 from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
@@ -53,13 +54,25 @@ def request_kind(url: httpx2.URL) -> str | None:
     return API if url.path.startswith("/api/") else None
 
 
+# The public Hub, and the domains its file resolver redirects to (its CDN and storage bridges).
+HUB_ORIGIN = "https://huggingface.co"
+HUB_DOMAINS = (".huggingface.co", ".hf.co")
+
+
+def hub_origins(endpoint: str | None, connection: str) -> Origins:
+    """Where the Hub's client may send requests: the endpoint the connection names (a mirror may be
+    on loopback), the public Hub and its CDN domains (public addresses only); nowhere else."""
+    return Origins(connection, named=origins_of([endpoint]), known=origins_of([HUB_ORIGIN]), known_domains=HUB_DOMAINS)
+
+
 def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[str, RequestBudget] | None = None,
-                      endpoint: str | None = None) -> None:
+                      endpoint: str | None = None, origins: Origins | None = None) -> None:
     """huggingface_hub's shared HTTP client waits forever by default; give it timeouts (a timeout is
     retried like a dropped connection, see ``http_retry``). With ``budgets`` (by ``request_kind``),
     every request the client sends to the Hub at ``endpoint``, from any call (the library's own too,
     such as its daily fetch of a registry), first waits for room in its budget; a request to another
-    host (a CDN, or the public Hub when the connection names a mirror) spends none."""
+    host (a CDN, or the public Hub when the connection names a mirror) spends none. With ``origins``,
+    a request (a redirect too) to any other origin is refused before it leaves (``outbound``)."""
     hub_host = httpx2.URL(endpoint).netloc if endpoint else None
 
     def spend(request: httpx2.Request) -> None:
@@ -72,6 +85,8 @@ def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[s
     def client_with_timeouts() -> httpx2.Client:
         client = default_client_factory()
         client.timeout = httpx2.Timeout(read_seconds, connect=HTTP_CONNECT_TIMEOUT_S)
+        if origins is not None:
+            client.event_hooks["request"].insert(0, origins.request_hook())
         if budgets:
             client.event_hooks["request"].append(spend)
         return client

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import types
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,11 +27,14 @@ from openml.exceptions import OpenMLServerNoResult
 
 from mlentory import http_retry
 from mlentory.http_retry import RETRYABLE_STATUS
+from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
 
 log = logging.getLogger(__name__)
 
 OML = {"oml": "http://openml.org/openml"}
+# OpenML's own servers: a request goes nowhere else (a description's URLs are data, never followed).
+OPENML_ORIGINS = ("https://www.openml.org", "https://api.openml.org", "https://test.openml.org")
 LIST_PAGE = 10_000  # OpenML's largest list page
 FLOWS_PER_EVALUATION_REQUEST = 100  # flow ids in one evaluation/list path; the URL stays short
 
@@ -41,6 +45,12 @@ class OpenMLSettings:
     api_key: str | None
     cache_dir: Path
     budget: RequestBudget | None = None  # every request waits for room in it (every task's, at once)
+    connection: str = "openml_default"
+
+    def origins(self) -> Origins:
+        """Where the client may send requests: the server the connection names (named: a mirror may
+        be on loopback) and OpenML's own (public addresses only)."""
+        return Origins(self.connection, named=origins_of([self.server]), known=origins_of(OPENML_ORIGINS))
 
 
 def configure(settings: OpenMLSettings) -> None:
@@ -53,16 +63,19 @@ def configure(settings: OpenMLSettings) -> None:
     openml.config.connection_n_retries = 3
     openml.config.retry_policy = "robot"
     _raise_rate_limits_as_http_errors()
-    _spend_budget_before_requests(settings.budget)
+    _spend_budget_before_requests(settings.budget, settings.origins())
 
 
-_budget: list[RequestBudget | None] = [None]  # the budget of the client configured last (the settings are module-wide too)
+# The budget and origins of the client configured last (the settings are module-wide too).
+_budget: list[RequestBudget | None] = [None]
+_origins: list[Origins | None] = [None]
 
 
-def _spend_budget_before_requests(budget: RequestBudget | None) -> None:
-    """Each request the ``openml`` client sends first waits for room in ``budget``. The client has no
-    hook for this either: its one function that sends requests is wrapped, once."""
-    _budget[0] = budget
+def _spend_budget_before_requests(budget: RequestBudget | None, origins: Origins | None = None) -> None:
+    """Each request the ``openml`` client sends is first checked against ``origins`` (``outbound``),
+    then waits for room in ``budget``. The client has no hook for this either: its one function that
+    sends requests is wrapped, once."""
+    _budget[0], _origins[0] = budget, origins
     api_calls = importlib.import_module("openml._api_calls")
     send = vars(api_calls).get("_send_request")
     if send is None or getattr(send, "_mlentory", False):
@@ -71,12 +84,30 @@ def _spend_budget_before_requests(budget: RequestBudget | None) -> None:
         return
 
     def send_request(*args: Any, **kwargs: Any) -> requests.Response:
+        url = kwargs.get("url", args[1] if len(args) > 1 else None)
+        if _origins[0] is not None:
+            _origins[0].check(url)
         if _budget[0] is not None:
             _budget[0].acquire()
         return send(*args, **kwargs)
 
     send_request._mlentory = True  # type: ignore[attr-defined]
     api_calls._send_request = send_request
+    # The function opens a ``requests.Session`` of its own, which follows redirects: it is given
+    # ``requests`` with sessions that check every hop before it is sent.
+    guarded = types.ModuleType("requests")
+    guarded.__dict__.update(vars(requests))
+    guarded.Session = _CheckedSession
+    api_calls.requests = guarded
+
+
+class _CheckedSession(requests.Session):
+    """A session whose every request, each hop of a redirect too, goes only to the configured origins."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if _origins[0] is not None:
+            _origins[0].check(request.url)
+        return super().send(request, **kwargs)
 
 
 DATABASE_CONNECTION_ERROR = 107  # OpenML's "database connection error": the server is overloaded

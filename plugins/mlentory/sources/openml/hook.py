@@ -39,7 +39,7 @@ class OpenMLHook(BaseHook):
         extra = conn.extra_dejson if conn is not None else {}
         budget = shared_budget(Allowance("openml", int(extra.get("requests", OPENML_REQUESTS)), float(extra.get("window_seconds", OPENML_WINDOW_SECONDS))))
         return OpenMLClient(OpenMLSettings(server=server + API_PATH, api_key=(conn.password if conn else None) or None,
-                                           cache_dir=self.cache_dir, budget=budget))
+                                           cache_dir=self.cache_dir, budget=budget, connection=self.openml_conn_id))
 
     def get_conn(self) -> OpenMLClient:
         return self.client
