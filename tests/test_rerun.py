@@ -141,7 +141,7 @@ def test_a_transient_card_failure_is_not_recorded_as_loaded_and_is_retried(first
     (hub.root / "faults.json").write_text(json.dumps([{"path": "/lab-x/speech-asr/resolve/", "status": 500, "times": 50, "retry_after": 0}]))
     hub.restart()
     faulty = Path(run_pipeline(CONF))
-    assert LoadedRevisions(RunFolder(faulty)).load()["lab-x/speech-asr"] != "7" * 40  # not recorded: its card failed
+    assert LoadedRevisions(RunFolder(faulty)).load().get("lab-x/speech-asr") != "7" * 40  # not recorded: its card failed
     report = json.loads((faulty / "loading" / "report.json").read_text())
     assert report["models_retried_next_run"] == 1
 
@@ -153,3 +153,32 @@ def test_a_transient_card_failure_is_not_recorded_as_loaded_and_is_retried(first
     with stores.driver() as driver, driver.session() as session:
         props = session.run("MATCH (m:Resource {uri: $u}) RETURN properties(m) AS p", u=speech).single()["p"]
     assert props["mlentory__sourceSha"] == "7" * 40 and props["fair4ml__intendedUse"]
+
+
+def test_a_model_reloaded_without_its_card_is_rebuilt_by_the_next_run(first_run, hub, stores):
+    """A clean load, then a full_refresh reload of the same revision whose card answers 500: the
+    earlier entry in the loaded revisions must not make the next ordinary run skip the model."""
+    from mlentory.pipeline.run_folder import RunFolder
+    from mlentory.pipeline.state import LoadedRevisions
+
+    def sentiment() -> tuple[dict, dict]:
+        with stores.driver() as driver, driver.session() as session:
+            props = session.run("MATCH (m:Resource {uri: $u}) RETURN properties(m) AS p", u=SENTIMENT).single()["p"]
+        stores.es().indices.refresh(index="mlentory_models")
+        return props, stores.es().get(index="mlentory_models", id=document_id(SENTIMENT))["_source"]
+
+    clean_props, clean_document = sentiment()
+    assert clean_props.get("fair4ml__intendedUse") and clean_document.get("intended_use")
+    (hub.root / "faults.json").write_text(json.dumps([{"path": "/acme-ai/sentiment-lm/resolve/", "status": 500, "times": 50, "retry_after": 0}]))
+    hub.restart()
+    faulty = Path(run_pipeline({**CONF, "full_refresh": True}))
+    assert "acme-ai/sentiment-lm" not in LoadedRevisions(RunFolder(faulty)).load()  # the clean load's entry is gone
+    faulty_props, faulty_document = sentiment()
+    assert not faulty_props.get("fair4ml__intendedUse") and not faulty_document.get("intended_use")  # reloaded without the card
+
+    (hub.root / "faults.json").unlink()
+    hub.restart()
+    healed = Path(run_pipeline(CONF))
+    assert extraction_summary(str(healed))["models"] == 1  # not skipped as unchanged
+    healed_props, healed_document = sentiment()
+    assert healed_props == clean_props and healed_document == clean_document  # the card's fields are back, in both stores

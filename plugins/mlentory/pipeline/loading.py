@@ -26,7 +26,7 @@ from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source
-from mlentory.pipeline.state import LoadedRevisions
+from mlentory.pipeline.state import LoadedRevisions, RejectedRecords
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
 from mlentory.stores.graph import GraphLoader, linked_nodes
@@ -247,12 +247,17 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
             incomplete = retry.incomplete(loaded)
             counts["incomplete"] += len(incomplete)
             revisions.update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
+            # Loaded incompletely, or not at all: an earlier clean load's entry would make the next
+            # run skip the model and keep the gap for good (a full_refresh of the same revision).
+            rebuild.update(incomplete | {m["identifier"] for m in models if m["@id"] in failed_to_load and m.get("identifier")})
             yield from loaded
 
     revisions: dict[str, str] = {}
+    rebuild: set[str] = set()
     coverage: Counter[str] = Counter()
     changed = history.record_loads(run, loaded_models(), datetime.now(UTC))
-    LoadedRevisions(run).update(revisions)
+    LoadedRevisions(run).update(revisions, forget=rebuild)
+    RejectedRecords(run).forget(set(revisions))
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])
     record_errors = len(failed_to_load) + (transformed - counts["models"])
     summary = {

@@ -62,9 +62,13 @@ class LoadedRevisions:
     def load(self) -> dict[str, str]:
         return read_json(storage.refresh(self.path), {})
 
-    def update(self, revisions: dict[str, str]) -> None:
+    def update(self, revisions: dict[str, str], forget: set[str] | frozenset[str] = frozenset()) -> None:
+        """Record ``revisions`` as loaded, and forget ``forget``: models loaded incompletely (a card
+        or a lookup failed, or the stores refused them), whose earlier entry must not make the next
+        run skip them."""
         with exclusive(self.path):  # which fetched the file afresh
-            write_json(self.path, {**read_json(self.path, {}), **revisions})
+            kept = {key: value for key, value in read_json(self.path, {}).items() if key not in forget}
+            write_json(self.path, {**kept, **revisions})
 
     def remove(self, ids: set[str]) -> None:
         """Forget models (withdrawn at the source): should one come back, it is processed again."""
