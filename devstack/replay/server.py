@@ -151,6 +151,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
         if path == "/_replay/stats":
             self._json(200, dict(self.server.stats))
             return
+        with self.server.lock:
+            self.server.paths[path] += 1
         if self._injected_fault(path):
             return
         snapshot = self.server.snapshot
@@ -263,6 +265,7 @@ class ReplayServer(ThreadingHTTPServer):
         self.snapshot = Snapshot(snapshot_dir)
         self.page_size = page_size
         self.stats: Counter[str] = Counter()
+        self.paths: Counter[str] = Counter()  # requests per path (tests assert what was, or was not, asked for)
         self.lock = threading.Lock()
 
     @property

@@ -258,10 +258,13 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.link_entities(source, run_folder)
 
         @task(task_id=f"{key}_models_normalized", outlets=[assets.normalized])
-        def models_normalized(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        def models_normalized(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None,
+                              triggering_asset_events: Any = None) -> dict[str, Any]:
             from mlentory.pipeline import transformation as stage
+            from mlentory.pipeline.quality import cascade_error_rate
 
-            summary = stage.normalize_models(source, run_folder, params["max_error_rate"])
+            budget = cascade_error_rate(params["max_error_rate"], bool(triggering_asset_events), run_folder, "extraction")
+            summary = stage.normalize_models(source, run_folder, budget)
             outlet_events[assets.normalized].extra = summary
             return summary
 
@@ -339,10 +342,13 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.apply_freshness(source, run_folder, neo4j_driver(), elasticsearch_client(), params["index"])
 
         @task(task_id=f"{key}_loading_report", outlets=[assets.graph, assets.loaded])
-        def loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+        def loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None,
+                           triggering_asset_events: Any = None) -> dict[str, Any]:
             from mlentory.pipeline import loading as stage
+            from mlentory.pipeline.quality import cascade_error_rate
 
-            summary = stage.finish_loading(run_folder, params["max_error_rate"])
+            budget = cascade_error_rate(params["max_error_rate"], bool(triggering_asset_events), run_folder, "transformation")
+            summary = stage.finish_loading(run_folder, budget)
             outlet_events[assets.graph].extra = {"run_folder": run_folder, "models": summary["models_loaded"], "entities": summary["entities"]}
             outlet_events[assets.loaded].extra = summary
             return summary

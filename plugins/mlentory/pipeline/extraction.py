@@ -21,7 +21,7 @@ from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json
 from mlentory.pipeline.source import Source
-from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions
+from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions, RejectedRecords
 
 if TYPE_CHECKING:
     import arxiv
@@ -78,8 +78,10 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
     # One pass, streamed: a record is written out when first seen, so only ids are held (a full-Hub
     # run has millions of records; holding them all cost gigabytes).
     loaded = {} if full_refresh else LoadedRevisions(run).load()
+    rejected = {} if full_refresh else RejectedRecords(run).load()
     seen: set[str] = set()
     repeated: dict[str, int] = {}
+    warnings: list[dict[str, Any]] = []
     with jsonl_writer(run.file(STAGE, MODELS_FILE)) as fresh, jsonl_writer(run.file(STAGE, SKIPPED_FILE)) as skipped:
         for harvest in harvests:
             seen_in_harvest: set[str] = set()
@@ -94,13 +96,38 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
                 current, last = revision(record), loaded.get(record_id)
                 if last and (last == current or (same_revision and last == same_revision(record))):
                     skipped.write({"id": record_id, "revision": current, **({STATISTICS: statistics(record)} if statistics else {})})
+                elif entry := RejectedRecords.unchanged(rejected, record_id, current):
+                    warnings.append(RejectedRecords.warning(record_id, entry, "record"))  # a later stage rejected it
                 else:
                     fresh.write(record)
-    run.write_warnings(STAGE, "merge", [
+    run.write_warnings(STAGE, "merge", [*warnings, *(
         {"id": record_id, "what": "listing", "reason": f"listed {times} times (the listing changed between pages); kept once"}
-        for record_id, times in repeated.items()])
-    log.info("%d distinct records, %d unchanged since the last load skipped, %d to process", len(seen), skipped.count, fresh.count)
-    return {"models": fresh.count, "skipped_unchanged": skipped.count}
+        for record_id, times in repeated.items())])
+    log.info("%d distinct records, %d unchanged since the last load skipped, %d rejected earlier and unchanged, %d to process",
+             len(seen), skipped.count, len(warnings), fresh.count)
+    return {"models": fresh.count, "skipped_unchanged": skipped.count, "rejected_unchanged": len(warnings)}
+
+
+def rejected_once(run: RunFolder, rows: list[dict[str, Any]], stage: str = STAGE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split a harvest's rejected entries into this run's errors and warnings: an entry an earlier run
+    rejected, unchanged since (the same ``_key`` and ``_revision``), is a warning and does not count
+    against the error budget again. This run's rejections are remembered (``RejectedRecords``). Rows
+    without ``_revision`` (a transient failure) are errors and are not remembered."""
+    remembered = RejectedRecords(run)
+    earlier = remembered.load()
+    errors, warnings, new = [], [], {}
+    for row in rows:
+        key, revision = row.get("_key"), row.get("_revision")
+        shown = {name: value for name, value in row.items() if not name.startswith("_")}
+        if key is not None and (entry := RejectedRecords.unchanged(earlier, key, revision)):
+            warnings.append({**shown, **RejectedRecords.warning(key, entry, shown.get("what", "record")), "id": shown.get("id", key)})
+            continue
+        errors.append(shown)
+        if key is not None and revision is not None:
+            new[key] = (revision, shown.get("reason", ""))
+    remembered.add(stage, new)
+    return errors, warnings
+
 
 
 def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
@@ -280,6 +307,7 @@ def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tupl
     summary = {
         "run_folder": run_folder,
         "models": models,
+        "max_error_rate": max_error_rate,  # the cascade's budget: the transformation and loading it triggers apply it too
         **(counts or {}),
         "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, SKIPPED_FILE))),
         "errors": len(errors),

@@ -263,6 +263,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     summary = {
         "run_folder": run_folder,
         "models_loaded": counts["loaded"],
+        "max_error_rate": max_error_rate,
         "models_failed": record_errors,
         "models_superseded": counts["superseded"],
         "entities": {kind: len(read_jsonld(_entity_file(run, kind))) for kind in LOADED_ENTITY_KINDS},

@@ -8,6 +8,8 @@ the lock is a Redis lock and the files are downloaded under it and uploaded afte
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -74,6 +76,12 @@ class LoadedRevisions:
         """Forget models (withdrawn at the source): should one come back, it is processed again."""
         with exclusive(self.path):
             write_json(self.path, {k: v for k, v in read_json(self.path, {}).items() if k not in ids})
+
+
+def entry_digest(entry: Any) -> str:
+    """A digest of a raw entry (an index item, a listing entry, a dump row) that a run could not
+    read: the same entry, unchanged, is told by it."""
+    return hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode("utf-8", "replace")).hexdigest()
 
 
 class RejectedRecords:

@@ -31,6 +31,7 @@ from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
+from mlentory.pipeline.state import RejectedRecords
 from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> 
     # task's own earlier normalization errors are recomputed below.
     earlier = [e for e in run.errors(STAGE) if e["part"] != "normalization"]
     failed = {e["id"] for e in earlier if "id" in e}
-    errors, written = [], 0
+    errors, written, revisions_of_failed = [], 0, {}
     for chunk in range(plan["chunks"]):
         partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for group in source.mapping.property_groups:
@@ -217,18 +218,25 @@ def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> 
         revisions = chunk_revisions(run, chunk)
         for model_id in sorted(revisions):
             if model_id in failed:
+                revisions_of_failed[model_id] = revisions[model_id]
                 continue
             provenance = {"identifier": model_id, "source": source.name, "sourceSha": revisions[model_id]}
             try:
                 records.append(normalize_record(source.mapping.model_iri(model_id), partials[model_id], links, provenance).to_jsonld())
             except ValidationError as exc:
                 errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
+                revisions_of_failed[model_id] = revisions[model_id]
         written += write_jsonld(models_file(run, chunk), records)
         progress.advance(len(records))
     run.write_errors(STAGE, "normalization", errors)
     failed_models = failed | {e["id"] for e in errors}
+    # A record the mapping cannot turn into FAIR4ML fails the same way until it changes: later runs
+    # do not take it again (``merge_harvests``), so it does not count against their budgets.
+    reasons = {e["id"]: e["reason"] for e in [*earlier, *errors] if "id" in e}
+    RejectedRecords(run).add(STAGE, {model_id: (revision, reasons.get(model_id, "")) for model_id, revision in revisions_of_failed.items()})
     check_error_rate(STAGE, len(failed_models), plan["models"], max_error_rate)
     summary = {"run_folder": run_folder, "models": written, "chunks": plan["chunks"], "errors": len(earlier) + len(errors),
+               "max_error_rate": max_error_rate,
                "entities": {k: len(read_jsonld(run.file(STAGE, "entities", f"{k}.jsonld"))) for k in LINKED_KINDS}}
     run.mark_done(STAGE, summary)
     return summary

@@ -32,7 +32,7 @@ from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
-from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords
+from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, entry_digest
 from mlentory.sources import AI4LIFE
 from mlentory.sources.bioimageio.client import MAX_DESCRIPTION_BYTES, BioImageIOClient, file_url
 
@@ -91,12 +91,12 @@ def item_key(item: Any) -> str:
     """How a rejected index item is remembered: its id where it is one, else a digest of the item."""
     if isinstance(item, dict) and isinstance(item.get("id"), str) and RESOURCE_ID.match(item["id"]):
         return item["id"]
-    return "index item sha256:" + hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode("utf-8", "replace")).hexdigest()
+    return "index item sha256:" + entry_digest(item)
 
 
 def item_revision(item: Any) -> str:
     """An index item's own revision: a rejected item is taken again when it changes."""
-    return "index:" + hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode("utf-8", "replace")).hexdigest()
+    return "index:" + entry_digest(item)
 
 
 def harvest_resources(run_folder: str, client: BioImageIOClient, num_resources: int, resource_ids: list[str] | None,

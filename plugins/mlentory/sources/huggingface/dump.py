@@ -137,7 +137,5 @@ def read_dump_file(path: Path, start_position: int = 0) -> Iterator[tuple[dict[s
             try:
                 yield dump_row_records(row)
             except Exception as exc:
-                given = row.get("modelId")
-                usable = given if isinstance(given, str) and REPO_ID.match(given) else None
-                yield MalformedEntry(position, usable, f"{type(exc).__name__}: {str(exc)[:300]}" if usable else type(exc).__name__)
+                yield MalformedEntry.of(position, row, row.get("modelId"), exc)
             position += 1

@@ -65,14 +65,15 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
         malformed.clear()  # a retry starts the listing again from the first page
         for entry in hub.latest_models(limit) if limit > 0 else []:
             if isinstance(entry, MalformedEntry):
-                malformed.append({**({"id": entry.model_id} if entry.model_id else {"input": f"listing entry {entry.position}"}),
-                                  "what": "listing entry", "reason": entry.reason})
+                malformed.append(entry.error_row("listing entry"))
             else:
                 yield entry
 
     # Streamed to disk; a retry (rate limit, network) rewrites the file from the first page.
     count = with_retries()(write_jsonl)(scaffolding.raw_file(run, "latest"), logged(entries()))
+    malformed, known = scaffolding.rejected_once(run, malformed)
     run.write_errors(STAGE, "models_latest", malformed)
+    run.write_warnings(STAGE, "models_latest", known)
     log.info("listed %d latest models from %s (%d malformed entries listed as errors)", count, hub.endpoint, len(malformed))
     return count
 
@@ -180,8 +181,7 @@ def harvest_dump(run_folder: str, hub: HubClient, dataset: str, revision: str, l
                     break
                 position += 1
                 if isinstance(entry, MalformedEntry):
-                    malformed.append({**({"id": entry.model_id} if entry.model_id else {"input": f"dump row {entry.position}"}),
-                                      "what": "dump row", "reason": entry.reason})
+                    malformed.append(entry.error_row("dump row"))
                     continue
                 record, card = entry
                 records.write(record)
@@ -190,7 +190,9 @@ def harvest_dump(run_folder: str, hub: HubClient, dataset: str, revision: str, l
                 if position % 10_000 == 0:
                     progress.advance(10_000)
             local.unlink()  # the run folder keeps the records; the file was only a way to them
+    malformed, known = scaffolding.rejected_once(run, malformed)
     run.write_errors(STAGE, "models_dump", malformed)
+    run.write_warnings(STAGE, "models_dump", known)
     if limit is None:  # every model of the dump: what it lacks is a candidate for withdrawal
         write_json(run.file(STAGE, DUMP_COMPLETE), {"dataset": dataset, "commit": dump.commit, "rows": position})
     log.info("dump %s@%s: %d rows in %d files, %d models (%d with a card), %d malformed rows listed as errors",

@@ -31,6 +31,7 @@ from huggingface_hub.utils._pagination import paginate
 from mlentory.http_retry import with_retries
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
+from mlentory.pipeline.state import entry_digest
 from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -115,11 +116,25 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class MalformedEntry:
-    """A listing entry the client could not read: where it was, its id if it had a usable one, why."""
+    """A listing entry the client could not read: where it was, its id if it had a usable one, why,
+    and a digest of it (the same entry, unchanged, is not counted as an error again)."""
 
     position: int
     model_id: str | None
     reason: str
+    digest: str | None = None
+
+    @classmethod
+    def of(cls, position: int, entry: Any, given: Any, exc: Exception) -> MalformedEntry:
+        """The entry, named by its id where that is a repo id (else by position only, and only the
+        exception's kind: the message could quote the hostile value)."""
+        usable = given if isinstance(given, str) and REPO_ID.match(given) else None
+        return cls(position, usable, f"{type(exc).__name__}: {str(exc)[:300]}" if usable else type(exc).__name__, entry_digest(entry))
+
+    def error_row(self, where: str) -> dict[str, Any]:
+        """Its row in the run's errors, with how it is remembered (``extraction.rejected_once``)."""
+        return {**({"id": self.model_id} if self.model_id else {"input": f"{where} {self.position}"}), "what": where,
+                "reason": self.reason, "_key": self.model_id or f"{where} sha256:{self.digest}", "_revision": f"entry:{self.digest}"}
 
 
 # A Hub repo id: an optional namespace and a name, of the characters the Hub allows.
@@ -233,9 +248,7 @@ class HubClient:
             try:
                 yield raw_model_record(ModelInfo(**entry), entry)
             except Exception as exc:
-                given = entry.get("id") if isinstance(entry, dict) else None
-                usable = given if isinstance(given, str) and REPO_ID.match(given) else None  # else named by position
-                yield MalformedEntry(position, usable, f"{type(exc).__name__}: {str(exc)[:300]}" if usable else type(exc).__name__)
+                yield MalformedEntry.of(position, entry, entry.get("id") if isinstance(entry, dict) else None, exc)
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:

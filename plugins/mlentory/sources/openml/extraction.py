@@ -22,7 +22,7 @@ from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
-from mlentory.pipeline.state import ApiCache, LoadedRevisions, source_dir
+from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, source_dir
 from mlentory.sources import OPENML
 from mlentory.sources.openml.client import OpenMLClient, is_not_found, is_transient
 
@@ -42,6 +42,11 @@ def flow_revision(record: dict[str, Any], evaluations: list[dict[str, Any]]) -> 
     return f"{record['id']}:{record.get('version') or ''}:{highest_run}"
 
 
+def listed_revision(row: dict[str, Any]) -> str:
+    """What the flow listing says of a flow's revision: a flow rejected at this one is not taken again."""
+    return f"listed:{row['id']}:{row.get('version') or ''}:{row.get('external_version') or ''}"
+
+
 def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_ids: list[Any] | None, full_refresh: bool,
                   check_new_runs: bool = False) -> int:
     """The ``num_flows`` newest flows not loaded yet (loaded or not, with ``full_refresh``), the flows
@@ -51,7 +56,13 @@ def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_id
     run = RunFolder(Path(run_folder))
     listing = list(client.flow_listing()) if num_flows > 0 or check_new_runs else []
     loaded = {} if full_refresh else LoadedRevisions(run).load()
-    newest = [row["id"] for row in listing if str(row["id"]) not in loaded][-num_flows:] if num_flows > 0 else []
+    # A flow an earlier run could not read is not taken again (nor does it take the place of a
+    # readable one) until its listing row changes; it stays listed, as a warning.
+    rejected = {} if full_refresh else RejectedRecords(run).load()
+    listed_as = {str(row["id"]): listed_revision(row) for row in listing}
+    unloaded = [row["id"] for row in listing if str(row["id"]) not in loaded]
+    skipped = {flow_id: entry for flow_id in unloaded if (entry := RejectedRecords.unchanged(rejected, str(flow_id), listed_as[str(flow_id)]))}
+    newest = [flow_id for flow_id in unloaded if flow_id not in skipped][-num_flows:] if num_flows > 0 else []
     if check_new_runs:  # still listed, i.e. not deleted from OpenML
         listed = {str(row["id"]) for row in listing}
         newest += [int(flow_id) for flow_id in LoadedRevisions(run).load() if flow_id in listed]
@@ -71,7 +82,8 @@ def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_id
             try:
                 record = client.flow(flow_id)
             except Exception as exc:  # one missing flow must not stop the others
-                errors.append({"id": str(flow_id), "what": "flow", "reason": "not found on OpenML" if is_not_found(exc) else failure(exc)})
+                errors.append({"id": str(flow_id), "what": "flow", "reason": "not found on OpenML" if is_not_found(exc) else failure(exc),
+                               **({} if is_transient(exc) else {"_key": str(flow_id), "_revision": listed_as.get(str(flow_id))})})
                 continue
             cache.put(str(flow_id), record)
         records.append({**record, "id": str(flow_id)})
@@ -79,6 +91,8 @@ def harvest_flows(run_folder: str, client: OpenMLClient, num_flows: int, flow_id
             progress.advance(number - progress.done)
     cache.save()
     write_jsonl(scaffolding.raw_file(run, "flows"), records)
+    errors, known = scaffolding.rejected_once(run, errors)
+    warnings += known + [RejectedRecords.warning(str(flow_id), entry, "flow") for flow_id, entry in skipped.items()]
     run.write_errors(STAGE, "flows", errors)
     run.write_warnings(STAGE, "flow_ids", warnings)
     log.info("%d flows listed (%d new), %d named; %d harvested, %d errors", len(listing), len(newest), len(named), len(records), len(errors))
