@@ -107,6 +107,16 @@ def empty_stores(stores: Stores) -> Stores:
     return clear(stores)
 
 
+@pytest.fixture(autouse=True)
+def hub_client_of_no_connection() -> None:
+    """huggingface_hub's HTTP client is made by a process-wide factory, which the Hub's hook sets up
+    with its connection's origins: one built by an earlier test for its replay's port must not refuse
+    the server a later test gives a ``HubClient`` of its own."""
+    from mlentory.sources.huggingface.hub import use_http_timeouts
+
+    use_http_timeouts()
+
+
 def start_replay(snapshot: Path, page_size: int = 50) -> ReplayServer:
     server = ReplayServer(snapshot, page_size=page_size)
     server.start_in_thread()

@@ -100,7 +100,7 @@ def test_models_from_the_dump_map_as_the_apis_do_and_the_listing_then_skips_the_
         # The ordinary listing next: nothing was modified since the dump, nothing is processed again.
         again = run_dag("hf_extraction", {"num_models": 5, "ancestor_generations": 0})
         summary = xcom(again, "hf_raw_models")
-        assert summary == {"models": 0, "skipped_unchanged": 5}
+        assert summary == {"models": 0, "skipped_unchanged": 5, "rejected_unchanged": 0}
     finally:
         server.shutdown()
         server.server_close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURE_SNAPSHOT, fresh_world, query, start_replay
-from pipeline import declared_defaults, dag_bag, lines, run_dag, xcom
+from pipeline import dag_bag, declared_defaults, lines, run_dag, xcom
 
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline import transformation

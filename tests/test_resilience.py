@@ -251,7 +251,7 @@ def test_a_model_listed_on_two_pages_is_kept_once_with_a_warning(tmp_path):
 
     run = RunFolder.create(tmp_path, "hf")
     write_jsonl(run.file("extraction", "raw", "latest.jsonl"), [{"id": "a/one", "sha": "1"}, {"id": "a/two", "sha": "2"}, {"id": "a/one", "sha": "1"}])
-    assert extraction.merge_raw_models(str(run.path), full_refresh=True) == {"models": 2, "skipped_unchanged": 0}
+    assert extraction.merge_raw_models(str(run.path), full_refresh=True) == {"models": 2, "skipped_unchanged": 0, "rejected_unchanged": 0}
     [warning] = run.warnings()
     assert warning["id"] == "a/one" and "2 times" in warning["reason"]
 

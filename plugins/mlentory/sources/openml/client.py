@@ -47,11 +47,6 @@ class OpenMLSettings:
     budget: RequestBudget | None = None  # every request waits for room in it (every task's, at once)
     connection: str = "openml_default"
 
-    def origins(self) -> Origins:
-        """Where the client may send requests: the server the connection names (named: a mirror may
-        be on loopback) and OpenML's own (public addresses only)."""
-        return Origins(self.connection, named=origins_of([self.server]), known=origins_of(OPENML_ORIGINS))
-
 
 def configure(settings: OpenMLSettings) -> None:
     """The ``openml`` client keeps its settings module-wide: set them before each use."""
@@ -63,19 +58,26 @@ def configure(settings: OpenMLSettings) -> None:
     openml.config.connection_n_retries = 3
     openml.config.retry_policy = "robot"
     _raise_rate_limits_as_http_errors()
-    _spend_budget_before_requests(settings.budget, settings.origins())
+    _spend_budget_before_requests(settings.budget, settings.connection)
 
 
-# The budget and origins of the client configured last (the settings are module-wide too).
+# The budget of the client configured last, and the connection that named its server (the settings
+# are module-wide too).
 _budget: list[RequestBudget | None] = [None]
-_origins: list[Origins | None] = [None]
+_connection: list[str] = ["openml_default"]
 
 
-def _spend_budget_before_requests(budget: RequestBudget | None, origins: Origins | None = None) -> None:
-    """Each request the ``openml`` client sends is first checked against ``origins`` (``outbound``),
-    then waits for room in ``budget``. The client has no hook for this either: its one function that
-    sends requests is wrapped, once."""
-    _budget[0], _origins[0] = budget, origins
+def allowed_origins() -> Origins:
+    """Where the client may send requests: the server it is configured with (from the connection:
+    named, so a mirror may be on loopback) and OpenML's own (public addresses only)."""
+    return Origins(_connection[0], named=origins_of([openml.config.server]), known=origins_of(OPENML_ORIGINS))
+
+
+def _spend_budget_before_requests(budget: RequestBudget | None, connection: str = "openml_default") -> None:
+    """Each request the ``openml`` client sends is first checked against ``allowed_origins``
+    (``outbound``), then waits for room in ``budget``. The client has no hook for this either: its
+    one function that sends requests is wrapped, once."""
+    _budget[0], _connection[0] = budget, connection
     api_calls = importlib.import_module("openml._api_calls")
     send = vars(api_calls).get("_send_request")
     if send is None or getattr(send, "_mlentory", False):
@@ -84,9 +86,7 @@ def _spend_budget_before_requests(budget: RequestBudget | None, origins: Origins
         return
 
     def send_request(*args: Any, **kwargs: Any) -> requests.Response:
-        url = kwargs.get("url", args[1] if len(args) > 1 else None)
-        if _origins[0] is not None:
-            _origins[0].check(url)
+        allowed_origins().check(kwargs.get("url", args[1] if len(args) > 1 else None))
         if _budget[0] is not None:
             _budget[0].acquire()
         return send(*args, **kwargs)
@@ -105,8 +105,7 @@ class _CheckedSession(requests.Session):
     """A session whose every request, each hop of a redirect too, goes only to the configured origins."""
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if _origins[0] is not None:
-            _origins[0].check(request.url)
+        allowed_origins().check(request.url)
         return super().send(request, **kwargs)
 
 
