@@ -32,7 +32,7 @@ ENTITY_KINDS = ("organisations", "datasets", "articles", "licenses", "keywords",
 @dag(schedule=extraction_schedule(AI4LIFE), **dag_arguments(AI4LIFE, "extraction", __doc__, {
     "num_resources": Param(50, type="integer", minimum=0, maximum=100_000,
                            description="How many of the newest models whose latest version was not loaded yet to harvest."),
-    "resource_ids": Param(None, type=["null", "array"], items={"type": "string", "pattern": r"^[\w./-]{1,200}$"},
+    "resource_ids": Param(None, type=["null", "array"], items={"type": "string", "pattern": r"^[\w./:-]{1,200}$"}, maxItems=10_000,
                           description="Resources of the collection to harvest as well, e.g. bioimage-io/affable-shark."),
     "full_refresh": Param(False, type="boolean", description="Harvest models even when their latest version was loaded before."),
 }))

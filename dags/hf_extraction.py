@@ -35,7 +35,7 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
 @dag(schedule=extraction_schedule(HUGGINGFACE), **dag_arguments(HUGGINGFACE, "extraction", __doc__, {
     "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
                         description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
-    "model_ids": Param(None, type=["null", "array"], items={"type": "string"},
+    "model_ids": Param(None, type=["null", "array"], items={"type": "string", "maxLength": 200}, maxItems=10_000,
                        description="Model ids to harvest as well, e.g. google-bert/bert-base-uncased."),
     "model_ids_file": Param(None, type=["null", "string"], pattern=r"^[\w.-]+(/[\w.-]+)*$", maxLength=255,
                             description="Name of a file in <data root>/hf/inputs/ with one model id per line; '#' starts a comment. "
@@ -47,9 +47,9 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
     "bootstrap_from_dump": Param(False, type="boolean",
                                  description="Harvest every model of the public dump of model cards as well (a first harvest of the "
                                              "whole Hub in a few requests); later runs list what changed since."),
-    "dump_dataset": Param(HF_DUMP_DATASET, type="string", pattern=r"^[\w.-]+/[\w.-]+$", description="The Hub dataset of the dump."),
+    "dump_dataset": Param(HF_DUMP_DATASET, type="string", pattern=r"^[\w.-]+/[\w.-]+$", maxLength=200, description="The Hub dataset of the dump."),
     "dump_revision": Param("main", type="string", pattern=r"^[\w./-]{1,100}$", description="The dump's revision (branch, tag or commit)."),
-    "dump_rows": Param(None, type=["null", "integer"], minimum=0,
+    "dump_rows": Param(None, type=["null", "integer"], minimum=0, maximum=100_000_000,
                        description="Read at most this many rows of the dump (empty: all of them)."),
     "max_withdrawal_checks": Param(1_000, type="integer", minimum=0, maximum=100_000,
                                    description="After a complete dump: how many loaded models it no longer lists to ask the Hub "

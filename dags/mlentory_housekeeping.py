@@ -22,7 +22,7 @@ from mlentory.settings import DEFAULT_RETENTION_DAYS, HOUSEKEEPING_SCHEDULE
     tags=["mlentory", "maintenance"],
     doc_md=__doc__,
     params={
-        "retention_days": Param(DEFAULT_RETENTION_DAYS, type="number", minimum=1,
+        "retention_days": Param(DEFAULT_RETENTION_DAYS, type="number", minimum=1, maximum=36_500,
                                 description="Remove run folders created, and last written, more than this many days ago."),
         "dry_run": Param(False, type="boolean", description="Only list what would be removed."),
     },

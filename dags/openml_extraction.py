@@ -32,9 +32,10 @@ ENTITY_KINDS = ("tasks", "datasets", "organisations", "languages")
 @dag(schedule=extraction_schedule(OPENML), **dag_arguments(OPENML, "extraction", __doc__, {
     "num_flows": Param(50, type="integer", minimum=0, maximum=1_000_000,
                        description="How many of the newest flows not loaded yet to harvest (the listing costs one request per 10,000 flows)."),
-    "flow_ids": Param(None, type=["null", "array"], items={"type": ["integer", "string"]},
+    "flow_ids": Param(None, type=["null", "array"], items={"type": ["integer", "string"], "minimum": 1, "maximum": 9_999_999_999,
+                                                           "maxLength": 20}, maxItems=10_000,
                       description="OpenML flow ids to harvest as well, e.g. 8365."),
-    "measures": Param(list(OPENML_MEASURES), type="array", items={"type": "string", "pattern": r"^[a-z_]{1,64}$"}, minItems=1,
+    "measures": Param(list(OPENML_MEASURES), type="array", items={"type": "string", "pattern": r"^[a-z_]{1,64}$"}, minItems=1, maxItems=50,
                       description="Evaluation measures to list for the harvested flows (one request per measure and 100 flows)."),
     "full_refresh": Param(False, type="boolean", description="Harvest flows even when they were loaded before."),
     "check_new_runs": Param(False, type="boolean",

@@ -163,3 +163,33 @@ def test_extractions_run_on_a_default_schedule_that_the_environment_changes():
     assert changed["openml_extraction"][0] is None
     assert changed["ai4life_extraction"][0] == "@daily"
     assert changed["hf_loading"][1] == ["huggingface"] and changed["openml_loading"][1] == ["default"]
+
+
+def bounded(schema: dict) -> list[str]:
+    """What a param's JSON schema leaves unbounded: a number without a maximum, an array without
+    maxItems, a string without maxLength, pattern or enum (items included)."""
+    types = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    missing = []
+    if {"integer", "number"} & set(types) and "maximum" not in schema:
+        missing.append("maximum")
+    if "array" in types:
+        missing += [] if "maxItems" in schema else ["maxItems"]
+        missing += [f"items: {m}" for m in bounded(schema.get("items") or {})]
+    if "string" in types and not {"maxLength", "pattern", "enum"} & schema.keys():
+        missing.append("maxLength")
+    return missing
+
+
+def test_every_param_of_every_dag_is_bounded():
+    """A value beyond any sane size is refused when the run is triggered (a chunk_size of 10**30
+    was accepted, then failed every try with empty logs)."""
+    from airflow.sdk.exceptions import ParamValidationError
+
+    huge = {"integer": 10**30, "number": 1e300, "string": "x" * 100_000, "array": ["x"] * 100_000}
+    assert len(dag_bag().dag_ids) >= 10
+    for dag_id, name, param in ((dag_id, name, param) for dag_id, dag in dag_bag().dags.items() for name, param in dag.params.items()):
+        assert bounded(param.schema) == [], f"param {name} of {dag_id} is unbounded: {bounded(param.schema)}"
+        kinds = param.schema["type"] if isinstance(param.schema["type"], list) else [param.schema["type"]]
+        for kind in set(kinds) & huge.keys():
+            with pytest.raises(ParamValidationError):
+                param.resolve(value=huge[kind])

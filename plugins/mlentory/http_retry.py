@@ -1,7 +1,9 @@
-"""Retries with backoff for the source APIs, honouring ``Retry-After`` on 429 and 503."""
+"""Retries with backoff for the source APIs, honouring ``Retry-After`` on 429 and 503; each try
+within the task's stall allowance (``stalls``)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +14,8 @@ import httpx
 import httpx2
 import requests
 from tenacity import RetryCallState, retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from mlentory.stalls import StallAllowanceSpent, timed_against_allowance
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,6 +30,8 @@ def _status(exc: BaseException) -> int | None:
 
 
 def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, StallAllowanceSpent):
+        return False
     if isinstance(exc, (httpx.TransportError, httpx2.TransportError, requests.ConnectionError, requests.Timeout)):
         return True
     return _status(exc) in RETRYABLE_STATUS
@@ -69,10 +75,12 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 def with_retries(attempts: int = 5, initial_wait: float = 1.0, max_wait: float = 60.0) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    return retry(
+    """Retry what may pass (``is_retryable``), each try within the task's stall allowance."""
+    retrying = retry(
         retry=retry_if_exception(is_retryable),
         wait=_WaitRetryAfterOrBackoff(initial_wait, max_wait),
         stop=stop_after_attempt(attempts),
         before_sleep=_log_retry,
         reraise=True,
     )
+    return lambda func: functools.wraps(func)(retrying(timed_against_allowance(func)))

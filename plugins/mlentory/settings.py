@@ -69,6 +69,9 @@ OPENML_MEASURES = ("predictive_accuracy", "area_under_roc_curve", "f_measure", "
 # a server that never answers must not hold a worker slot forever.
 HTTP_CONNECT_TIMEOUT_S = 10.0
 HTTP_READ_TIMEOUT_S = 60.0
+# What one task's requests together may spend waiting on answers that end in a timeout; then the
+# task sends no more (``http_retry``): a stalled server costs minutes, not hours.
+STALL_ALLOWANCE_S = float(os.environ.get("MLENTORY_STALL_ALLOWANCE_S", "300"))
 # The longest a task may run before Airflow stops it (and retries it).
 TASK_EXECUTION_TIMEOUT_S = 6 * 3600
 

@@ -15,6 +15,7 @@ from mlentory.connections import base_url, optional_connection
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
 from mlentory.settings import ARXIV_CONN_ID, ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
+from mlentory.stalls import timed_against_allowance
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,11 @@ class SessionWithTimeouts(requests.Session):
         return super().request(*args, **kwargs)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        # ``requests`` sends every hop of a redirect through here.
+        # ``requests`` sends every hop of a redirect through here; each is one try against the
+        # task's stall allowance (the arxiv client retries on its own).
         if self.origins is not None:
             self.origins.check(request.url)
-        return super().send(request, **kwargs)
+        return timed_against_allowance(super().send)(request, **kwargs)
 
 
 class ArxivHook(BaseHook):

@@ -34,6 +34,7 @@ from mlentory.settings import (
     NEO4J_CONN_ID,
     TASK_EXECUTION_TIMEOUT_S,
 )
+from mlentory.stalls import with_stall_allowance
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,11 @@ def data_root() -> str:
 
 def task(python_callable: Any = None, **kwargs: Any) -> Any:
     """Airflow's ``@task``, for tasks that work on the data root: with one in object storage each runs
-    in a workspace of its own, given its run folders' local copies (``storage.staged``)."""
+    in a workspace of its own, given its run folders' local copies (``storage.staged``); each with a
+    stall allowance of its own for its requests to the sources (``http_retry``)."""
     if python_callable is not None:
-        return airflow_task(storage.staged(configured_data_root)(python_callable))
-    return lambda func: airflow_task(**kwargs)(storage.staged(configured_data_root)(func))
+        return airflow_task(storage.staged(configured_data_root)(with_stall_allowance(python_callable)))
+    return lambda func: airflow_task(**kwargs)(storage.staged(configured_data_root)(with_stall_allowance(func)))
 
 
 def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, asset: Asset, source: str,
@@ -235,7 +237,7 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
 
     @dag(schedule=[assets.raw], **dag_arguments(source, "transformation", doc_md, {
         "run_folder": run_folder_param("transform", "extraction"),
-        "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1,
+        "chunk_size": Param(DEFAULT_CHUNK_SIZE, type="integer", minimum=1, maximum=1_000_000,
                             description="Records per mapped task (one task per chunk runs every property group)."),
     }))
     def transformation() -> None:

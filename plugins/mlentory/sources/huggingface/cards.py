@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from huggingface_hub import ModelCardData
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from mlentory import readme, safe_yaml
+from mlentory.numbers import as_float
 from mlentory.readme import FENCE as _FENCE
 from mlentory.readme import HEADING as _HEADING
 from mlentory.readme import Section, first_code_block, is_placeholder, normalized_title, prose
@@ -140,7 +142,21 @@ def _read_front_matter(content: str) -> tuple[dict[str, Any], str]:
     return ModelCardData(**data, ignore_metadata_errors=True).to_dict(), content[match.end():]
 
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _SAFE_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # noqa: N801 - libyaml's where installed
+    """A safe loader whose floats are exact: one a float cannot hold (``1.0e-400`` would read as 0.0)
+    stays text, for the mapping to keep and report."""
+
+
+def _exact_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
+    value = loader.construct_yaml_float(node)
+    if value == 0.0 or math.isinf(value):
+        number, problem = as_float(node.value)
+        if problem is not None and problem != "not a number" and node.value.strip().lower().lstrip("+-") not in (".inf", ".nan"):
+            return node.value
+    return value
+
+
+_SAFE_LOADER.add_constructor("tag:yaml.org,2002:float", _exact_float)
 
 
 def read_metadata(content: str) -> tuple[dict[str, Any], str | None, str]:

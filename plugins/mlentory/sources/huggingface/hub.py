@@ -11,6 +11,7 @@ Costs on the Hub's API budget (about 1,000 requests per 5 minutes on a free toke
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ from huggingface_hub.utils._http import default_client_factory
 from huggingface_hub.utils._pagination import paginate
 
 from mlentory.http_retry import with_retries
+from mlentory.numbers import as_float
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
 from mlentory.pipeline.state import entry_digest
@@ -95,6 +97,12 @@ def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[s
     set_client_factory(client_with_timeouts)
 
 
+def _exact_float(text: str) -> float | str:
+    """A JSON number as a float, or as its text where a float cannot hold it (``1e-400`` is not 0.0)."""
+    value, problem = as_float(text)
+    return text if value is None and problem != "not a number" else float(text)
+
+
 def _read_timeout() -> float | None:
     """The shared client's read timeout: the client methods that take a ``timeout`` pass None (no
     timeout at all) unless given one, overriding the client's own."""
@@ -126,10 +134,10 @@ class MalformedEntry:
 
     @classmethod
     def of(cls, position: int, entry: Any, given: Any, exc: Exception) -> MalformedEntry:
-        """The entry, named by its id where that is a repo id (else by position only, and only the
-        exception's kind: the message could quote the hostile value)."""
+        """The entry, named by its id where that is a repo id (else by its position); the reason is
+        the exception's kind and message, escaped (it may quote the entry's hostile values)."""
         usable = given if isinstance(given, str) and REPO_ID.match(given) else None
-        return cls(position, usable, f"{type(exc).__name__}: {str(exc)[:300]}" if usable else type(exc).__name__, entry_digest(entry))
+        return cls(position, usable, f"{type(exc).__name__}: {ascii(str(exc)[:300])}", entry_digest(entry))
 
     def error_row(self, where: str) -> dict[str, Any]:
         """Its row in the run's errors, with how it is remembered (``extraction.rejected_once``)."""
@@ -257,7 +265,7 @@ class HubClient:
         url = f"{self.endpoint}/api/models/{quote(model_id, safe='/')}"
         response = get_session().get(url, params={"expand": MODEL_EXPAND}, headers=self.api._build_hf_headers(), timeout=_read_timeout())
         hf_raise_for_status(response)
-        entry = response.json()
+        entry = json.loads(response.content, parse_float=_exact_float)
         return raw_model_record(ModelInfo(**entry), entry)
 
     def datasets_listed(self, wanted: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +33,7 @@ from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SAME_MODELS
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
 from mlentory.fair4ml.papers import ARXIV_VERSION, DOI, arxiv_ids_in, arxiv_mention, doi_mention, dois_in, normalize_doi
+from mlentory.numbers import as_float
 from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
@@ -255,24 +257,27 @@ def dataset_key(dataset: dict[str, Any]) -> str | None:
     return None if is_placeholder(key) else key
 
 
-def _number(value: Any) -> float | int | str:
-    """A metric value as a number where it is one ("91.2", "91.2%" -> 91.2), else as given."""
+def _number(value: Any) -> tuple[float | int | str, str | None]:
+    """A metric value as a number where it is one ("91.2", "91.2%" -> 91.2), else as given; and why
+    a value that looks like a number is kept as text (one a float cannot hold: ``1e-400`` is not 0.0)."""
     if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return value
+        return str(value), None
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, float):
+        return (value, None) if math.isfinite(value) else (str(value), "not a finite number")
     text = str(value).strip()
-    try:
-        return float(text.rstrip("%").strip())
-    except ValueError:
-        return text
+    number, problem = as_float(text.rstrip("%"))
+    if number is not None:
+        return number, None
+    return text, None if problem == "not a number" else problem
 
 
 def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     """Each ``model-index`` result -> an embedded ``MLModelEvaluation`` with its metrics as
     ``PropertyValue`` records, linked to the dataset (config, split, revision kept) and the task."""
     model_iri = iris.hf_model_iri(model["id"])
-    records = []
+    records, notes = [], []
     for result in model_index_results(card_data(model, card)):
         dataset, task = result["dataset"], result["task"]
         dataset_id = dataset_key(dataset)
@@ -284,7 +289,10 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         for position, metric in enumerate(result["metrics"]):
             if metric.get("value") in (None, ""):
                 continue
-            value = _number(metric["value"])
+            value, problem = _number(metric["value"])
+            if problem:
+                notes.append({"what": "evaluation value", "reason": f"{str(metric.get('type') or metric.get('name'))[:80]} on "
+                                                                   f"{dataset_id}: {str(value)[:40]!r} is {problem}; kept as text"})
             label = str(metric.get("name") or metric.get("type") or "metric")
             metrics.append({
                 "@id": iris.evaluation_metric_iri(evaluation_iri, position),
@@ -313,8 +321,9 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     problem = model_index_problem(card_data(model, card))
     if problem is None and "model-index" in (model.get("unreadable") or []):
         problem = "model-index not readable (not a list of results with metrics); no evaluation recorded"
-    if problem is not None:
-        partial[WARNINGS] = [{"what": "model-index", "reason": problem}]
+    notes += [{"what": "model-index", "reason": problem}] if problem is not None else []
+    if notes:
+        partial[WARNINGS] = notes
     return partial
 
 

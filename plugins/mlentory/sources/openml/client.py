@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import types
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -27,8 +26,10 @@ from openml.exceptions import OpenMLServerNoResult
 
 from mlentory import http_retry
 from mlentory.http_retry import RETRYABLE_STATUS
+from mlentory.numbers import as_float
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
+from mlentory.settings import HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +103,14 @@ def _spend_budget_before_requests(budget: RequestBudget | None, connection: str 
 
 
 class _CheckedSession(requests.Session):
-    """A session whose every request, each hop of a redirect too, goes only to the configured origins."""
+    """A session whose every request, each hop of a redirect too, goes only to the configured origins,
+    and waits for an answer at most the timeouts every source call has (the client sets none: a
+    server that never answers would hold the task until Airflow stops it)."""
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         allowed_origins().check(request.url)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = (HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S)
         return super().send(request, **kwargs)
 
 
@@ -271,19 +276,14 @@ def evaluation_row(row: ET.Element, position: int, user_names: dict[str, str]) -
     if run_id is None or flow_id is None:
         return {"unreadable": f"row {position}: no run or flow id", "run_id": _find(row, "oml:run_id")}
     value_text = _find(row, "oml:value")
-    try:
-        value = float(value_text) if value_text is not None else None
-    except ValueError:
-        value = None
-    if value is not None and not math.isfinite(value):
-        value = None
+    value, problem = as_float(value_text) if value_text is not None else (None, None)
     uploader = _find(row, "oml:uploader")
     return {
         "run_id": run_id, "flow_id": flow_id, "task_id": _integer(_find(row, "oml:task_id")),
         "setup_id": _integer(_find(row, "oml:setup_id")), "data_id": _integer(_find(row, "oml:data_id")),
         "data_name": _find(row, "oml:data_name"), "upload_time": _find(row, "oml:upload_time"),
         "uploader": _integer(uploader), "uploader_name": user_names.get(uploader or ""),
-        "value": value, **({"value_problem": f"not a finite number: {value_text[:40]!r}"} if value_text is not None and value is None else {}),
+        "value": value, **({"value_problem": f"{problem}: {value_text[:40]!r}"} if problem else {}),
     }
 
 
