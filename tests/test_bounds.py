@@ -13,9 +13,9 @@ from conftest import FIXTURE_SNAPSHOT
 from huggingface_hub import HfApi
 
 from devstack.replay.server import ReplayServer
+from mlentory.fair4ml.mentions import WARNINGS
 from mlentory.pipeline.run_folder import RunFolder, write_jsonl
 from mlentory.sources.huggingface import extraction
-from mlentory.fair4ml.mentions import WARNINGS
 from mlentory.sources.huggingface.cards import parse_card
 from mlentory.sources.huggingface.hub import HubClient, MalformedEntry, use_http_timeouts
 from mlentory.sources.huggingface.properties import evaluations
