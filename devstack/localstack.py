@@ -52,14 +52,87 @@ def log_tail(log: Path, characters: int = 2_000) -> str:
         return ""
 
 
+class PortTakenByAnother(RuntimeError):
+    """Another process listens where a started one should: nothing (no password) is sent there."""
+
+
+def _listening_inodes(port: int) -> set[int] | None:
+    """The inodes of the sockets listening on TCP ``port`` (any address), from ``/proc/net``; None
+    where the system has no ``/proc/net/tcp`` (not Linux)."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return None
+    inodes = set()
+    for table in tables:
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            # local_address is ADDRESS:PORT in hex; state 0A is LISTEN.
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(int(fields[9]))
+    return inodes
+
+
+def _session_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[3])  # the fields after the command: state, ppid, pgrp, session
+
+
+def _socket_owners(inodes: set[int]) -> dict[int, int]:
+    """Socket inode -> the pid of a process holding it (of those this user may inspect)."""
+    owners: dict[int, int] = {}
+    wanted = {f"socket:[{inode}]": inode for inode in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                inode = wanted.get(os.readlink(fd))
+                if inode is not None:
+                    owners.setdefault(inode, int(proc.name))
+        except OSError:
+            continue
+    return owners
+
+
+def listener_is_started(port: int, process: subprocess.Popen) -> bool | None:
+    """Whether what listens on ``port`` belongs to ``process`` (it, or a process of the session it
+    leads: its workers); None while nothing listens. PortTakenByAnother when another process does,
+    or one that cannot be told (of another user)."""
+    inodes = _listening_inodes(port)
+    if inodes is None:  # no /proc: only whether something accepts can be told
+        return True if port_in_use(port) else None
+    if not inodes:
+        return None
+    owners = _socket_owners(inodes)
+    strangers = {inode: owners.get(inode) for inode in inodes if owners.get(inode) is None or _session_of(owners[inode]) != process.pid}
+    if strangers:
+        held_by = ", ".join(f"pid {pid}" if pid else "a process of another user" for pid in strangers.values())
+        raise PortTakenByAnother(f"127.0.0.1:{port} is held by another process ({held_by}), not by the one started (pid {process.pid}): "
+                                 "nothing is sent to it")
+    return True
+
+
 def wait_for_port(port: int, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    """Until something listens on 127.0.0.1:``port``; with ``process`` (started with a session of its
+    own), until it does: a listener of any other process there is refused at once, so that no
+    password the caller sends next can reach it (a port checked free can be taken before the
+    started process binds it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process {process.pid} exited with {process.returncode} before port {port} opened")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+        if process is not None:
+            if listener_is_started(port, process):
                 return
+        else:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return
         time.sleep(0.2)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 

@@ -170,17 +170,40 @@ def start(name: str, command: list[str], env: dict[str, str], port: int | None =
     return process.pid
 
 
-def api(client, method: str, path: str, attempts: int = 1, **kwargs):  # noqa: ANN001, ANN201
-    """A REST call; an idempotent one may be tried ``attempts`` times while the server answers 5xx
-    (the local stack's SQLite database is sometimes locked by the DAG processor for a moment)."""
+def api(client, method: str, path: str, attempts: int = 6, accept: tuple[int, ...] = (), **kwargs):  # noqa: ANN001, ANN201
+    """A REST call, tried again while the server answers 5xx or does not answer in time (the local
+    stack's SQLite database is locked by the DAG processor for a moment now and then; a busy machine
+    answers slowly). Every call made through it is idempotent: a trigger names its own run id.
+    A status in ``accept`` is returned as it is (its JSON), not raised."""
+    import httpx
+
     for attempt in range(1, attempts + 1):
-        response = client.request(method, path, **kwargs)
-        if response.status_code < 500 or attempt == attempts:
-            break
-        say(f"{method} {path} answered {response.status_code}; trying again")
-        time.sleep(2 * attempt)
+        try:
+            response = client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:  # a timeout, a dropped connection
+            if attempt == attempts:
+                raise
+            say(f"{method} {path}: {exc.__class__.__name__}; trying again")
+        else:
+            if response.status_code < 500 or attempt == attempts:
+                break
+            say(f"{method} {path} answered {response.status_code}; trying again")
+        time.sleep(min(2 * attempt, 10))
+    if response.status_code in accept:
+        return response.json() if response.content else None
     response.raise_for_status()
     return response.json() if response.content else None
+
+
+def trigger(client, dag_id: str, conf: dict) -> dict:  # noqa: ANN001
+    """Trigger ``dag_id`` under a run id of our own choosing: a call tried again after a 5xx or a
+    timeout whose first try did reach the server finds the run it made (409) instead of making two."""
+    run_id = f"mlentory_main_{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}_{secrets.token_hex(4)}"
+    made = api(client, "POST", f"/api/v2/dags/{dag_id}/dagRuns", accept=(409,),
+               json={"dag_run_id": run_id, "logical_date": None, "conf": conf})
+    if made is None or made.get("dag_run_id") != run_id:  # 409: made by an earlier try
+        made = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+    return made
 
 
 def wait_for(what: str, check, timeout: float, interval: float = 2.0):  # noqa: ANN001, ANN201
@@ -258,20 +281,21 @@ def up(args: argparse.Namespace) -> None:
 
     base = f"http://127.0.0.1:{ports['airflow']}"
     admin_password = secret("airflow_admin_password", 12)
-    with httpx.Client(base_url=base, timeout=30) as client:
+    # A slow answer is waited for (and a call that times out tried again), never the end of the job.
+    with httpx.Client(base_url=base, timeout=httpx.Timeout(60, connect=10)) as client:
         token = api(client, "POST", "/auth/token", json={"username": "admin", "password": admin_password})["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         # The pools the API-calling tasks run in: without them, the scheduler never starts those tasks.
         from mlentory.settings import API_POOLS
 
         for name, (slots, description) in API_POOLS.items():
-            if client.get(f"/api/v2/pools/{name}").status_code == 404:
-                api(client, "POST", "/api/v2/pools", json={"name": name, "slots": slots, "description": description})
+            if api(client, "GET", f"/api/v2/pools/{name}", accept=(404,)).get("name") != name:
+                api(client, "POST", "/api/v2/pools", accept=(409,), json={"name": name, "slots": slots, "description": description})
         sources = args.sources
         dag_ids = [f"{key}_{stage}" for key in SOURCE_KEYS for stage in ("extraction", "transformation", "loading")]
         for dag_id in dag_ids:
-            wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: client.get(f"/api/v2/dags/{d}").status_code == 200, 180)
-            api(client, "PATCH", f"/api/v2/dags/{dag_id}", attempts=5, json={"is_paused": False})
+            wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: (api(client, "GET", f"/api/v2/dags/{d}", accept=(404,)) or {}).get("dag_id") == d, 180)
+            api(client, "PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
 
         def run_ids(dag_id: str) -> set[str]:
             runs = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
@@ -289,7 +313,7 @@ def up(args: argparse.Namespace) -> None:
                  "ai4life": {"num_resources": args.models, "max_error_rate": 0.4}}
         runs = {}
         for key in sources:
-            runs[key] = api(client, "POST", f"/api/v2/dags/{key}_extraction/dagRuns", json={"logical_date": None, "conf": confs[key]})
+            runs[key] = trigger(client, f"{key}_extraction", confs[key])
             say(f"triggered {key}_extraction ({runs[key]['dag_run_id']}) with conf {json.dumps(confs[key])}; "
                 "the assets cascade to transformation and loading")
         started = time.monotonic()
@@ -326,8 +350,9 @@ def up(args: argparse.Namespace) -> None:
 
 
 def xcom(client, dag_id: str, run_id: str, task_id: str):  # noqa: ANN001, ANN201
-    response = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value")
-    return response.json()["value"] if response.status_code == 200 else None
+    """The task's return value; None until it has one."""
+    entry = api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value", accept=(404,))
+    return entry.get("value") if isinstance(entry, dict) and "value" in entry else None
 
 
 def stage_done(run_folder: str, stage: str) -> dict | None:
