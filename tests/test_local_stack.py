@@ -155,6 +155,7 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
 
         assert client.patch("/api/v2/dags/hf_loading", json={"is_paused": True}).status_code == 200
         earlier = {dag_id: {r["dag_run_id"] for r in runs(dag_id)} for dag_id in ("hf_extraction", "hf_transformation", "hf_loading")}
+        post_hostile_events(client)
         triggered = []
         for model_ids in (["acme-ai/sentiment-lm", "lab-x/speech-asr"], ["acme-ai/sentiment-lm", "community/merged-lm"]):
             conf = {"num_models": 0, "model_ids": model_ids, "ancestor_generations": 0, "full_refresh": True}
@@ -190,6 +191,22 @@ def check_two_harvests_at_once(local: Path, main_job_output: str) -> None:
     with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", secret)) as driver, driver.session() as session:
         models = session.run("MATCH (m:fair4ml__MLModel) RETURN count(m) AS c, count(DISTINCT m.uri) AS u").single()
     assert (models["c"], models["u"]) == (13, 13)  # the same models again (11 of the Hub and OpenML, 2 of the zoo): nothing doubled
+
+
+def post_hostile_events(client) -> None:  # noqa: ANN001 - an httpx.Client with the token
+    """Asset events anyone with API access could write, naming no run folder of ours: the
+    transformation runs they trigger refuse each alone and succeed (a failed run fails the caller's
+    wait); the harvests' own events beside them are transformed."""
+    assets = client.get("/api/v2/assets", params={"name_pattern": "hf_raw_models", "limit": 100}).json()["assets"]
+    [raw] = [asset for asset in assets if asset["name"] == "hf_raw_models"]
+    created = 0
+    for hostile in ("\u0000", "a" * 100_000, "\ud800", "../../../../etc/20250101T000000000000Z_0123abcd", 42, ["x"]):
+        # Written with escapes (a lone surrogate has no UTF-8 form); the API may refuse such a body itself.
+        body = json.dumps({"asset_id": raw["id"], "extra": {"run_folder": hostile}})
+        response = client.post("/api/v2/assets/events", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code in (200, 201, 422), response.text
+        created += response.status_code in (200, 201)
+    assert created >= 4, created
 
 
 def follow_to_the_report(client, folder: Path) -> None:  # noqa: ANN001 - an httpx.Client with the token
