@@ -93,7 +93,8 @@ def test_lines_that_are_not_model_ids_are_never_shown_nor_requested(tmp_path, ca
     assert Hub.asked == ["acme-ai/base-lm", "ghost/gone"]
     written = "".join(p.read_text() for p in run.path.rglob("*.jsonl")) + caplog.text
     assert "root:x" not in written and "s3cr3t" not in written and "ghost/gone" not in written
-    assert [e["input"] for e in run.errors("extraction")] == ["model_ids_file line 5"]
+    [error] = run.errors("extraction")
+    assert error["input"] == "model_ids_file line 5" and "LookupError: Repository Not Found" in error["reason"]  # the message, not the id
 
 
 def test_index_names_are_limited_to_the_configured_index_and_its_siblings(tmp_path):

@@ -22,7 +22,7 @@ from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
 from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
-from mlentory.pipeline.extraction import STAGE, error_record
+from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, loads, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions, source_dir
@@ -126,10 +126,11 @@ def read_model_ids(model_ids: list[str] | None, ids_file: str | None, inputs_dir
     return list(requested.values()), warnings
 
 
-def _http_reason(exc: BaseException) -> str:
-    """The kind of failure without the message, which repeats the URL (and so the id) asked for."""
+def _reason_without(exc: BaseException, model_id: str, origin: str) -> str:
+    """The failure's kind and message, with the id asked for (which the message repeats in its URL)
+    replaced by where it came from: an id file's lines stay out of errors and logs."""
     status = getattr(getattr(exc, "response", None), "status_code", None)
-    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
+    return failure(exc).replace(model_id, f"<{origin}>") + (f" (HTTP {status})" if status else "")
 
 
 def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] | None, ids_file: str | None) -> int:
@@ -143,7 +144,7 @@ def harvest_models_by_id(run_folder: str, hub: HubClient, model_ids: list[str] |
         except Exception as exc:  # one missing model must not stop the others
             # An id from a file is named by its line only: the file's lines stay out of logs and errors.
             name = wanted.origin if wanted.from_file else wanted.model_id
-            reason = _http_reason(exc) if wanted.from_file else error_record(wanted.model_id, exc)["reason"]
+            reason = _reason_without(exc, wanted.model_id, wanted.origin) if wanted.from_file else error_record(wanted.model_id, exc)["reason"]
             log.warning("model %s: %s", name, reason)
             errors.append({"input" if wanted.from_file else "id": name, "what": "model by id", "reason": reason})
         if index % 100 == 0 or index == len(requested):
