@@ -86,7 +86,8 @@ def test_the_index_names_the_source_and_an_unchanged_collection_costs_one_reques
     [shark] = [h["_source"] for h in by_author if h["_source"]["identifier"].endswith("shark")]
     assert shark["creators"][0] == "https://orcid.org/0000-0002-1825-0097" and "Ada Lovelace" in shark["creator_names"]
     # First run: the index, 5 descriptions (3 models, 1 dataset, 1 application) and the models' 3
-    # documentations (1 missing); then only the index: descriptions are kept by sha256, the rejected one too.
+    # documentations (1 missing); then only the index: descriptions are kept by (id, version, sha256), the
+    # rejected one remembered as rejected.
     assert zoo_run["stats"] == {"first": 1 + 5 + 3, "again": 1}, zoo_run["stats"]
     summary = json.loads((zoo_run["again"] / "extraction" / "SUCCESS.json").read_text())
     assert summary["models"] == 0 and summary["datasets"] == 1 and summary["applications and notebooks"] == 1
