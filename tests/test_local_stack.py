@@ -199,21 +199,13 @@ def post_hostile_events(client) -> None:  # noqa: ANN001 - an httpx.Client with 
     wait); the harvests' own events beside them are transformed."""
     assets = client.get("/api/v2/assets", params={"name_pattern": "hf_raw_models", "limit": 100}).json()["assets"]
     [raw] = [asset for asset in assets if asset["name"] == "hf_raw_models"]
-    import httpx
-
-    created = 0
-    for hostile in ("\u0000", "a" * 100_000, "\ud800", "../../../../etc/20250101T000000000000Z_0123abcd", 42, ["x"]):
-        # Written with escapes (a lone surrogate has no UTF-8 form). The API may refuse such a body
-        # itself (its database cannot store a NUL or a lone surrogate: a 500 here, and nothing stored).
-        # After its 500 the server closes the connection: the next call may find it reset, once.
-        body = json.dumps({"asset_id": raw["id"], "extra": {"run_folder": hostile}})
-        try:
-            response = client.post("/api/v2/assets/events", content=body, headers={"Content-Type": "application/json"})
-        except httpx.TransportError:
-            response = client.post("/api/v2/assets/events", content=body, headers={"Content-Type": "application/json"})
-        assert response.status_code in (200, 201, 422, 500), response.text
-        created += response.status_code in (200, 201)
-    assert created >= 4, created  # the long text, the path outside, the number and the list at least
+    # Three, posted at once (each run they trigger costs the suite half a minute); the other kinds of
+    # hostile value (a lone surrogate, which this API refuses itself, numbers, lists, symlinks) are
+    # checked against the same resolution in test_trust.py.
+    for hostile in ("\u0000", "a" * 100_000, "../../../../etc/20250101T000000000000Z_0123abcd"):
+        body = json.dumps({"asset_id": raw["id"], "extra": {"run_folder": hostile}})  # a NUL written escaped
+        response = client.post("/api/v2/assets/events", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code in (200, 201), response.text
 
 
 def follow_to_the_report(client, folder: Path) -> None:  # noqa: ANN001 - an httpx.Client with the token

@@ -57,7 +57,7 @@ def test_a_task_works_on_local_copies_of_its_run_folder_and_uploads_only_what_it
     put(root, "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl", '{"id": "a/b"}\n')
     put(root, "hf/runs/20261124T000000000000Z_abcd1234/errors/transformation__00000.jsonl", '{"id": "a/b"}\n')
     put(root, "hf/inputs/ids.txt", "a/b\n")
-    put(root, "hf/runs/20261124T000000000000Z_other000/extraction/models.jsonl", "{}\n")  # another run: not staged
+    put(root, "hf/runs/20261124T000000000000Z_0ff00000/extraction/models.jsonl", "{}\n")  # another run: not staged
     seen: list[Path] = []
 
     @storage.staged(lambda: root)
@@ -67,7 +67,7 @@ def test_a_task_works_on_local_copies_of_its_run_folder_and_uploads_only_what_it
         assert not run_folder.startswith("s3://")
         assert list(read_jsonl(run.file("extraction", "models.jsonl"))) == [{"id": "a/b"}]
         assert (run.path.parent.parent / "inputs" / "ids.txt").read_text() == "a/b\n"
-        assert not (run.path.parent / "20261124T000000000000Z_other000").exists()
+        assert not (run.path.parent / "20261124T000000000000Z_0ff00000").exists()
         run.clear_stage("transformation")  # removes the earlier try's error file
         run.mark_done("transformation", {"models": 1, "chunk": chunk})
         return {"run_folder": run_folder, "models": 1}
@@ -77,7 +77,7 @@ def test_a_task_works_on_local_copies_of_its_run_folder_and_uploads_only_what_it
     assert result == {"run_folder": run_uri, "models": 1}
     assert objects(root) == {"hf/inputs/ids.txt", "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl",
                              "hf/runs/20261124T000000000000Z_abcd1234/transformation/SUCCESS.json",
-                             "hf/runs/20261124T000000000000Z_other000/extraction/models.jsonl"}
+                             "hf/runs/20261124T000000000000Z_0ff00000/extraction/models.jsonl"}
     assert storage.read_json_at(run_uri, "transformation/SUCCESS.json")["chunk"] == 3
     assert not seen[0].exists()  # the workspace is gone: nothing stays on the worker's disk
     assert not storage.current_workspace()
@@ -185,7 +185,7 @@ def test_shared_state_in_object_storage_needs_the_redis_connection(bucket, monke
 
 def test_housekeeping_removes_old_run_folders_from_object_storage(bucket):
     root = f"s3://{bucket}/mlentory"
-    old, newest_loaded, waiting = "20250101T000000000000Z_old00000", "20250102T000000000000Z_new00000", "20250103T000000000000Z_wait0000"
+    old, newest_loaded, waiting = "20250101T000000000000Z_0dd00000", "20250102T000000000000Z_0ee00000", "20250103T000000000000Z_0aa00000"
     for name in (old, newest_loaded):
         put(root, f"hf/runs/{name}/loading/SUCCESS.json", '{"models_loaded": 1}')
         put(root, f"hf/runs/{name}/extraction/models.jsonl", "{}\n")
