@@ -3,7 +3,6 @@ within the task's stall allowance (``stalls``)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -83,4 +82,4 @@ def with_retries(attempts: int = 5, initial_wait: float = 1.0, max_wait: float =
         before_sleep=_log_retry,
         reraise=True,
     )
-    return lambda func: functools.wraps(func)(retrying(timed_against_allowance(func)))
+    return lambda func: retrying(timed_against_allowance(func))

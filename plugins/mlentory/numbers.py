@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
+TOO_SMALL = "too small for a float (it would read as 0.0)"
+TOO_LARGE = "too large for a float (it would read as infinity)"
+
 
 def as_float(text: str) -> tuple[float | None, str | None]:
     """``text`` as a finite float, or (None, why not): not a number, not finite, or beyond what a
@@ -21,7 +24,17 @@ def as_float(text: str) -> tuple[float | None, str | None]:
         return None, "not a finite number"
     value = float(exact)
     if math.isinf(value):
-        return None, "too large for a float (it would read as infinity)"
+        return None, TOO_LARGE
     if value == 0.0 and exact != 0:
-        return None, "too small for a float (it would read as 0.0)"
+        return None, TOO_SMALL
     return value, None
+
+
+def beyond_float(text: str) -> bool:
+    """Whether ``text`` is a number a float cannot hold (it would read as 0.0 or as infinity)."""
+    return as_float(text)[1] in (TOO_SMALL, TOO_LARGE)
+
+
+def exact_float(text: str) -> float | str:
+    """A parser's float (JSON's ``parse_float``): the number, or its text where a float cannot hold it."""
+    return text if beyond_float(text) else float(text)

@@ -117,16 +117,15 @@ class Origins:
         host = (parts.hostname or "").lower()
         known = where in self.known or (parts.scheme.lower() == "https" and any(
             host.endswith(domain) for domain in self.known_domains))
-        if not known:
-            if (address := _literal_address(host)) is not None and not _public(address):
-                return f"{where} is a private, loopback or link-local address the {self.connection} connection does not name"
-            return f"{where} is not an origin the {self.connection} connection names"
-        return self._private_address(host, where) if check_addresses else None
-
-    def _private_address(self, host: str, where: str) -> str | None:
         literal = _literal_address(host)
+        private_literal = f"{where} is a private, loopback or link-local address the {self.connection} connection does not name"
+        if not known:
+            return private_literal if literal is not None and not _public(literal) else f"{where} is not an origin the {self.connection} connection names"
         if literal is not None:
-            return None if _public(literal) else f"{where} is a private, loopback or link-local address the {self.connection} connection does not name"
+            return None if _public(literal) else private_literal
+        return self._resolves_privately(host, where) if check_addresses else None
+
+    def _resolves_privately(self, host: str, where: str) -> str | None:
         try:
             addresses = {info[4][0] for info in self.resolve(host, None, proto=socket.IPPROTO_TCP)}
         except (OSError, UnicodeError):

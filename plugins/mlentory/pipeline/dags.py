@@ -21,7 +21,7 @@ from airflow.sdk import task as airflow_task
 from mlentory.errors import PermanentFailure
 from mlentory.pipeline import storage
 from mlentory.pipeline.report import note_task_start, record_task_requests
-from mlentory.pipeline.run_folder import MAX_REFERENCE_CHARS, RunFolder, checked_reference
+from mlentory.pipeline.run_folder import MAX_REFERENCE_CHARS, RunFolder
 from mlentory.pipeline.source import Source
 from mlentory.settings import (
     DATA_ROOT_VARIABLE,
@@ -84,7 +84,7 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
     root = data_root()
     given = (params or {}).get("run_folder")
     if given not in (None, ""):  # refused at once, not after retries: the same param fails every try
-        folder = RunFolder.resolve(storage.to_local(checked_reference(given)), root, source, after_stage)
+        folder = RunFolder.resolve(storage.to_local(given), root, source, after_stage)
         folder.claim(stage, run_id)
         return [str(folder.path)]
     try:
@@ -100,7 +100,7 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
         named += 1
         # An event anyone with API access could write: a bad one is refused alone, the others go on.
         try:
-            folder = RunFolder.resolve(storage.to_local(checked_reference(extra["run_folder"])), root, source, after_stage)
+            folder = RunFolder.resolve(storage.to_local(extra["run_folder"]), root, source, after_stage)
         except (PermanentFailure, OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a symlink loop
             log.error("asset event %d of %s (%s) names a run folder that is refused: %s", position + 1, asset.name,
                       getattr(event, "source_dag_id", None) or "REST API", exc)
@@ -170,7 +170,7 @@ def dag_arguments(source: Source, stage: str, doc_md: str | None, params: dict[s
 
 
 def run_folder_param(verb: str, previous: str) -> Param:
-    # Checked again by the task (``checked_reference``) before it touches the file system: a run's
+    # Checked again by the task (``RunFolder.resolve``) before it touches the file system: a run's
     # conf is validated against the form only when triggered through the UI or the REST API.
     return Param(None, type=["null", "string"], maxLength=MAX_REFERENCE_CHARS,
                  description=f"Run folder to {verb} (again); empty: every folder the {previous} events name "

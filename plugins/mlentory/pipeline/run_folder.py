@@ -230,9 +230,10 @@ class RunFolder:
         return cls(path)
 
     @classmethod
-    def resolve(cls, given: str | None, data_root: str | Path, source: str, after_stage: str) -> RunFolder:
-        """The run folder a stage should work on: the one given, else the newest finished ``after_stage``."""
-        if given:
+    def resolve(cls, given: object, data_root: str | Path, source: str, after_stage: str) -> RunFolder:
+        """The run folder a stage should work on: the one given (any value but None or empty is
+        checked, ``checked_reference``), else the newest finished ``after_stage``."""
+        if given not in (None, ""):
             # A name or a path, from a param or an asset event's extra: only a run folder of this
             # source under the data root is accepted, whatever holds a SUCCESS.json elsewhere, and
             # never one reached through a symlink (which could lead to another source's folder).

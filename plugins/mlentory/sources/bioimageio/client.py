@@ -131,9 +131,10 @@ class BioImageIOClient:
 
     @with_retries()
     def _get(self, url: str, limit: int) -> bytes:
-        # With a mirror, the URL's own host is not contacted: only its origin is checked here, and
-        # the mirror's request by the client's hook.
-        self.origins.check(url, check_addresses=not self.settings.mirror)
+        # The client's hook checks every request it sends. With a mirror that is the mirror's: the
+        # URL's own origin is checked here (its host is not contacted, so its addresses are not).
+        if self.settings.mirror:
+            self.origins.check(url, check_addresses=False)
         self.requests += 1
         with self.http.stream("GET", self.url(url)) as response:
             response.raise_for_status()

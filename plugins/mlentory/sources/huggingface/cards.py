@@ -24,7 +24,7 @@ from huggingface_hub import ModelCardData
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from mlentory import readme, safe_yaml
-from mlentory.numbers import as_float
+from mlentory.numbers import beyond_float
 from mlentory.readme import FENCE as _FENCE
 from mlentory.readme import HEADING as _HEADING
 from mlentory.readme import Section, first_code_block, is_placeholder, normalized_title, prose
@@ -149,11 +149,8 @@ class _SAFE_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # noqa: N801
 
 def _exact_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
     value = loader.construct_yaml_float(node)
-    if value == 0.0 or math.isinf(value):
-        number, problem = as_float(node.value)
-        if problem is not None and problem != "not a number" and node.value.strip().lower().lstrip("+-") not in (".inf", ".nan"):
-            return node.value
-    return value
+    # Only a zero or an infinity can be a number the float lost (``.inf`` itself is no number text).
+    return node.value if (value == 0.0 or math.isinf(value)) and beyond_float(node.value) else value
 
 
 _SAFE_LOADER.add_constructor("tag:yaml.org,2002:float", _exact_float)

@@ -30,7 +30,7 @@ from huggingface_hub.utils._http import default_client_factory
 from huggingface_hub.utils._pagination import paginate
 
 from mlentory.http_retry import with_retries
-from mlentory.numbers import as_float
+from mlentory.numbers import exact_float
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import RequestBudget
 from mlentory.pipeline.state import entry_digest
@@ -95,12 +95,6 @@ def use_http_timeouts(read_seconds: float = HTTP_READ_TIMEOUT_S, budgets: dict[s
         return client
 
     set_client_factory(client_with_timeouts)
-
-
-def _exact_float(text: str) -> float | str:
-    """A JSON number as a float, or as its text where a float cannot hold it (``1e-400`` is not 0.0)."""
-    value, problem = as_float(text)
-    return text if value is None and problem != "not a number" else float(text)
 
 
 def _read_timeout() -> float | None:
@@ -265,7 +259,7 @@ class HubClient:
         url = f"{self.endpoint}/api/models/{quote(model_id, safe='/')}"
         response = get_session().get(url, params={"expand": MODEL_EXPAND}, headers=self.api._build_hf_headers(), timeout=_read_timeout())
         hf_raise_for_status(response)
-        entry = json.loads(response.content, parse_float=_exact_float)
+        entry = json.loads(response.content, parse_float=exact_float)  # 1e-400 is not 0.0
         return raw_model_record(ModelInfo(**entry), entry)
 
     def datasets_listed(self, wanted: Iterable[str]) -> dict[str, dict[str, Any]]:
