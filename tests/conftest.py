@@ -178,3 +178,20 @@ def redis_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]
         yield port
     finally:
         localstack.stop(process.pid)
+
+
+def evaluation_values(stores: Stores) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Every model's metric values as the graph holds them and as the search index holds them:
+    ``{model IRI: sorted ["<evaluation IRI> <metric> <value>", ...]}`` each."""
+    graph: dict[str, list[str]] = {}
+    for row in query(stores, "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v) "
+                             "RETURN m.uri AS m, e.uri AS e, v.schema__name AS metric, v.schema__value AS value"):
+        graph.setdefault(row["m"], []).append(f"{row['e']} {row['metric']} {row['value']}")
+    es = stores.es()
+    es.indices.refresh(index="mlentory_models")
+    index: dict[str, list[str]] = {}
+    for hit in es.search(index="mlentory_models", size=10_000, query={"match_all": {}})["hits"]["hits"]:
+        for value in hit["_source"].get("evaluation_values") or []:
+            shown = value["value"] if value["value"] is not None else value["value_text"]
+            index.setdefault(hit["_source"]["iri"], []).append(f"{value['evaluation']} {value['metric']} {shown}")
+    return {k: sorted(v) for k, v in graph.items()}, {k: sorted(v) for k, v in index.items()}

@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub.hf_api import ModelInfo
-
 from mlentory.sources.huggingface.cards import ParsedCard, parse_card
 from mlentory.sources.huggingface.hub import raw_model_record
 
 
 def raw_model(snapshot: Path, file_stem: str) -> dict[str, Any]:
-    return raw_model_record(ModelInfo(**json.loads((snapshot / "models" / f"{file_stem}.json").read_text())))
+    return raw_model_record(json.loads((snapshot / "models" / f"{file_stem}.json").read_text()))
 
 
 def card(snapshot: Path, file_stem: str) -> ParsedCard | None:

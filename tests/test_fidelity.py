@@ -11,7 +11,6 @@ import httpx
 import pytest
 from huggingface_hub import ModelCard, ModelCardData
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.hf_api import ModelInfo
 
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.iris import hf_model_iri
@@ -34,7 +33,7 @@ def hub_model(model_id: str, tags: list[str], card_data: dict[str, Any] | None =
             "lastModified": "2025-01-01T00:00:00.000Z", "createdAt": "2024-01-01T00:00:00.000Z", "private": False,
             "gated": False, "disabled": False, "downloads": 1, "likes": 1, "tags": tags, "cardData": card_data,
             "siblings": [{"rfilename": "README.md"}], **extra}
-    return raw_model_record(ModelInfo(**body))
+    return raw_model_record(body)
 
 
 def keys(values: list[dict[str, Any]]) -> list[str]:
@@ -172,6 +171,169 @@ def test_each_model_index_result_is_an_evaluation_with_property_values():
 def test_the_model_index_the_api_returns_beside_a_trimmed_card_data_counts_too():
     model = hub_model("org/roberta-mrpc", [], {"license": "mit"}, **{"model-index": MODEL_INDEX})
     assert len(resolved(model).has_evaluation) == 2
+
+
+# Real cards' shapes: BigCode's HumanEvalPack results (one dataset type, a result per language under
+# its own name), spaCy's (results told apart by the task's name only, no dataset), and 2021's
+# ``model_index`` with one ``metric:`` per result and the configuration as ``args``.
+HUMANEVALPACK_CARD = """---
+license: bigcode-openrail-m
+model-index:
+- name: OctoCoder
+  results:
+  - task:
+      type: text-generation
+    dataset:
+      type: bigcode/humanevalpack
+      name: HumanEvalSynthesis(Python)
+    metrics:
+    - name: pass@1
+      type: pass@1
+      value: 46.2
+      verified: false
+  - task:
+      type: text-generation
+    dataset:
+      type: bigcode/humanevalpack
+      name: HumanEvalSynthesis(JavaScript)
+    metrics:
+    - name: pass@1
+      type: pass@1
+      value: 39.2
+      verified: false
+  - task:
+      type: text-generation
+    dataset:
+      type: bigcode/humanevalpack
+      name: HumanEvalFix(Rust)
+    metrics:
+    - name: pass@1
+      type: pass@1
+      value: 21.0
+      verified: false
+---
+# OctoCoder
+"""
+SPACY_CARD = """---
+tags:
+- spacy
+- token-classification
+language:
+- en
+license: mit
+model-index:
+- name: en_core_web_sm
+  results:
+  - task:
+      name: NER
+      type: token-classification
+    metrics:
+    - name: NER Precision
+      type: precision
+      value: 0.8454836771
+    - name: NER Recall
+      type: recall
+      value: 0.8456530449
+  - task:
+      name: TAG
+      type: token-classification
+    metrics:
+    - name: TAG (XPOS) Accuracy
+      type: accuracy
+      value: 0.97246532
+  - task:
+      name: SENTER
+      type: token-classification
+    metrics:
+    - name: Sentences F-Score
+      type: f_score
+      value: 0.9
+---
+# en_core_web_sm
+"""
+CARD_2021 = """---
+language: tr
+datasets:
+- common_voice
+metrics:
+- wer
+license: apache-2.0
+model_index:
+- name: XLSR Wav2Vec2 Turkish
+  results:
+  - task:
+      name: Speech Recognition
+      type: automatic-speech-recognition
+    dataset:
+      name: Common Voice tr
+      type: common_voice
+      args: tr
+    metric:
+      name: Test WER
+      type: wer
+      value: 27.6
+---
+# Wav2Vec2-Large-XLSR-53-Turkish
+"""
+
+
+def card_model(model_id: str, text: str):  # noqa: ANN201
+    """The model as the pipeline reads it: the API's answer (card data as the Hub sends it) and the card."""
+    card = parse_card(text)
+    return hub_model(model_id, [], dict(card.metadata)), card
+
+
+def metric_values(record: MLModel) -> dict[str, list]:
+    return {e.name: [m.value for m in e.evaluation_metrics] for e in record.has_evaluation}
+
+
+@pytest.mark.parametrize("from_card", [True, False], ids=["card", "api"])
+def test_results_told_apart_by_the_dataset_name_are_three_evaluations(from_card):
+    model, card = card_model("bigcode/octocoder", HUMANEVALPACK_CARD)
+    record = resolved(model, card) if from_card else resolved(hub_model("bigcode/octocoder", [], {"model-index": card.metadata["model-index"]}))
+    assert metric_values(record) == {
+        "text-generation on HumanEvalSynthesis(Python)": [46.2],
+        "text-generation on HumanEvalSynthesis(JavaScript)": [39.2],
+        "text-generation on HumanEvalFix(Rust)": [21.0],
+    }
+    assert len({e.id for e in record.has_evaluation}) == 3
+    assert all(e.evaluation_dataset == ["https://huggingface.co/datasets/bigcode/humanevalpack"] for e in record.has_evaluation)
+
+
+def test_results_told_apart_by_the_task_name_have_their_own_iris():
+    model, card = card_model("spacy/en_core_web_sm", SPACY_CARD)
+    record = resolved(model, card)
+    assert metric_values(record) == {"NER": [0.8454836771, 0.8456530449], "TAG": [0.97246532], "SENTER": [0.9]}
+    assert len({e.id for e in record.has_evaluation}) == 3
+    assert len({m.id for e in record.has_evaluation for m in e.evaluation_metrics}) == 4
+    assert "_warnings" not in p.evaluations(model, card)
+
+
+def test_the_2021_model_index_with_one_metric_per_result_is_read():
+    model, card = card_model("m3hrdadfi/wav2vec2-large-xlsr-turkish", CARD_2021)
+    [evaluation] = resolved(model, card).has_evaluation
+    assert evaluation.name == "Speech Recognition on Common Voice tr (tr)"
+    assert [(m.property_id, m.value) for m in evaluation.evaluation_metrics] == [("wer", 27.6)]
+    assert (evaluation.dataset_config, evaluation.evaluation_dataset) == ("tr", ["https://huggingface.co/datasets/common_voice"])
+    assert "_warnings" not in p.evaluations(model, card)
+
+
+def test_placeholders_are_no_values_and_a_warning_says_what_was_left_out():
+    index = [{"name": "m", "results": [
+        {"task": {"type": "text-classification"}, "dataset": {"type": "imdb", "name": "imdb", "revision": "None", "split": "N/A", "config": "-"},
+         "metrics": [{"type": "accuracy", "value": 0.9}, {"type": "f1", "value": "TBD"}]},
+        "not a result",
+    ]}]
+    evaluations = p.evaluations(hub_model("org/m", [], {"model-index": index}), None)
+    [evaluation] = evaluations["hasEvaluation"]
+    assert (evaluation["datasetRevision"], evaluation["datasetSplit"], evaluation["datasetConfig"]) == (None, None, None)
+    assert [m["value"] for m in evaluation["evaluationMetrics"]] == [0.9]
+    [note] = evaluations["_warnings"]
+    assert note["reason"].startswith("model-index read in part: 1 evaluations recorded")
+    assert "'f1' of result 1 has no readable value" in note["reason"] and "result 2 is str" in note["reason"]
+    unreadable = p.evaluations(hub_model("org/m", [], {"model-index": [{"name": "m", "results": [{"metrics": [{"type": "acc"}]}]}]}), None)
+    assert unreadable["hasEvaluation"] == []
+    assert unreadable["_warnings"][0]["reason"].startswith("model-index not readable; no evaluation recorded")
 
 
 # -- card template text ----------------------------------------------------------------------------

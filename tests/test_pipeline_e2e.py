@@ -150,7 +150,10 @@ def test_index_holds_every_model_with_iri_derived_ids(loaded):
     assert doc["fine_tuned_from"] == ["acme-ai/base-lm"] and doc["based_on"] == ["acme-ai/base-lm"]
     assert doc["shared_by"] == ["acme-ai"] and doc["shared_by_names"] == ["ACME AI Research"]
     assert doc["languages"] == ["en"] and doc["language_names"] == ["English"]
-    assert doc["evaluations"] == ["Accuracy (accuracy): 0.934 on stanfordnlp/imdb test"]
+    assert doc["evaluations"] == ["Accuracy (accuracy): 0.934 on stanfordnlp/imdb test: Text Classification on imdb (test)"]
+    [value] = doc["evaluation_values"]
+    assert (value["dataset"], value["dataset_split"], value["task"], value["metric_type"], value["value"]) == (
+        "stanfordnlp/imdb", "test", "text-classification", "accuracy", 0.934)
     gguf = es.get(index="mlentory_models", id=document_id(HF + "jdoe/sentiment-lm-gguf"))["_source"]
     assert gguf["quantized_from"] == ["acme-ai/sentiment-lm"] and gguf["fine_tuned_from"] == []
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_REALDATA, clear, start_replay, use_data_root
+from conftest import SHARED_REALDATA, clear, evaluation_values, start_replay, use_data_root
 from pipeline import run_pipeline
 
 from devstack.replay.recordings import build_snapshot
@@ -125,8 +125,41 @@ def test_no_fine_tune_without_a_stated_fine_tune_and_every_result_an_evaluation(
         record = records[model["id"]]
         stated = {HF + base for base, relation in properties.base_models(model, card) if relation == "finetune"}
         assert set(record.get("fineTunedFrom", [])) <= stated, model["id"]
-        results = properties.model_index_results(properties.card_data(model, card))
-        assert len(record.get("hasEvaluation", [])) == len([r for r in results if r["metrics"] or properties.dataset_key(r["dataset"])])
+        written = written_metric_values(properties.card_data(model, card))
+        recorded = sorted(str(m["value"]) for e in record.get("hasEvaluation", []) for m in e.get("evaluationMetrics", []))
+        assert recorded == written, model["id"]
+        # Every result its own evaluation: none shares an IRI with another.
+        assert len({e["@id"] for e in record.get("hasEvaluation", [])}) == len(record.get("hasEvaluation", [])), model["id"]
+
+
+def written_metric_values(data: dict) -> list[str]:
+    """Every metric value the card's model-index (or 2021 model_index) writes, read here on its own:
+    one mapping or a list at each level, ``metrics`` or the 2021 ``metric``."""
+    def items(value):  # noqa: ANN001, ANN202
+        return value if isinstance(value, list) else [] if value is None else [value]
+
+    values = []
+    for entry in items(data.get("model-index") or data.get("model_index")):
+        for result in items(entry.get("results")) if isinstance(entry, dict) else []:
+            for metric in (items(result.get("metrics")) + items(result.get("metric"))) if isinstance(result, dict) else []:
+                value = metric.get("value") if isinstance(metric, dict) else None
+                if isinstance(value, (int, float, str)) and not isinstance(value, bool) and str(value).strip() not in ("", "None", "null", "-"):
+                    values.append(str(float(str(value).rstrip("%")) if isinstance(value, str) and _is_number(value.rstrip("%")) else value))
+    return sorted(values)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_graph_and_index_hold_the_same_evaluation_values(real_run):
+    graph, index = evaluation_values(real_run["stores"])
+    assert graph == index
+    assert sum(map(len, graph.values())) > 20  # the recorded cards' model-index values, not a handful
 
 
 def test_no_template_placeholder_in_any_value(real_run):

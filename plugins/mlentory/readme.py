@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mlentory.placeholders import is_placeholder
+
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
-_PLACEHOLDERS = re.compile(r"^\W*(\[?more information needed\]?|more information needed|n/?a|tbd|todo|none|unknown|coming soon)\W*$", re.IGNORECASE)
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]\s+|^\d+(?:\.\d+)*\s+")
 _TITLE_NOISE = re.compile(r"\[optional\]|[^\w\s&,/-]", re.IGNORECASE)
 
@@ -60,10 +61,6 @@ def split_sections(body: str) -> list[Section]:
             current_lines.append(line)
     sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
     return [s for s in sections if s.title or s.text]
-
-
-def is_placeholder(text: str) -> bool:
-    return not text.strip() or bool(_PLACEHOLDERS.match(text.strip()))
 
 
 def section_text(sections: list[Section], title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
@@ -122,8 +119,33 @@ def prose(text: str | None, max_chars: int = 2_000, min_letters: int = 40) -> st
     return None
 
 
+_CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+# What a program printed, not what a reader runs: a traceback, an error or warning line, a log line.
+_OUTPUT_LINE = re.compile(
+    r"^\s*(?:Traceback \(most recent call last\)|File \"[^\"]*\", line \d+|\^+\s*$|\.\.\.\s*$"
+    r"|(?:[\w.]+\.)?\w*(?:Error|Exception|Warning|Interrupt|Exit)\b\s*(?::|$)"
+    r"|(?:ERROR|WARNING|WARN|CRITICAL|FATAL|INFO|DEBUG)\b[:\s]|E\s{2,}|\[?(?:error|warning)\]?:)")
+
+
+def is_program_output(code: str) -> bool:
+    """Whether a code block shows what a program printed when it failed (a traceback, an error
+    message), not code: a card that warns "with an older version you will see ``KeyError: ...``"
+    shows no sample of how to use the model."""
+    lines = [line for line in code.splitlines() if line.strip()]
+    if not lines:
+        return True
+    if lines[0].lstrip().startswith("Traceback (most recent call last)"):
+        return True
+    errors = [line for line in lines if _OUTPUT_LINE.match(line)]
+    return bool(errors) and len(errors) * 2 >= len(lines)
+
+
 def first_code_block(text: str | None) -> str | None:
+    """The first code block that is code (a block of error output is skipped)."""
     if not text:
         return None
-    match = re.search(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
-    return match.group(1).strip() if match else None
+    for match in _CODE_BLOCK.finditer(text):
+        code = match.group(1).strip()
+        if code and not is_program_output(code):
+            return code
+    return None

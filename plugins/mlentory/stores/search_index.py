@@ -63,15 +63,43 @@ def ensure_index(es: Elasticsearch, index: str) -> str:
 
 
 def _evaluation_lines(record: dict[str, Any], labels: dict[str, EntityLabel]) -> list[str]:
-    """Each evaluation as one searchable line: "accuracy (accuracy): 0.934 on imdb (test) [text-classification]"."""
+    """Each metric value as one searchable line, named by its evaluation:
+    "Accuracy (accuracy): 0.934 on stanfordnlp/imdb test: Text Classification on imdb (test)"."""
     lines = []
     for evaluation in record.get("hasEvaluation", []):
         datasets = ", ".join(labels[i].code if i in labels else i for i in evaluation.get("evaluationDataset", []))
         where = " ".join(p for p in (datasets, ", ".join(p for p in (evaluation.get("datasetConfig"), evaluation.get("datasetSplit")) if p)) if p)
         for metric in evaluation.get("evaluationMetrics", []):
             metric_type = f" ({metric['propertyID']})" if metric.get("propertyID") and metric["propertyID"] != metric.get("name") else ""
-            lines.append(f"{metric.get('name')}{metric_type}: {metric.get('value')}" + (f" on {where}" if where else ""))
+            lines.append(f"{metric.get('name')}{metric_type}: {metric.get('value')}" + (f" on {where}" if where else "")
+                         + (f": {evaluation['name']}" if evaluation.get("name") else ""))
     return lines
+
+
+def _evaluation_values(record: dict[str, Any], labels: dict[str, EntityLabel]) -> list[dict[str, Any]]:
+    """Each metric value with its evaluation, dataset, task and metric (nested: one query can ask for
+    "accuracy above 0.9 on imdb"); a value that is no number is kept as ``value_text`` only."""
+    values = []
+    for evaluation in record.get("hasEvaluation", []):
+        datasets = [labels[i].code if i in labels else i for i in evaluation.get("evaluationDataset", [])]
+        tasks = [labels[i].code if i in labels else i for i in evaluation.get("mlTask", [])]
+        for metric in evaluation.get("evaluationMetrics", []):
+            value = metric.get("value")
+            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            values.append({
+                "evaluation": evaluation["@id"],
+                "evaluation_name": evaluation.get("name"),
+                "dataset": datasets[0] if datasets else None,
+                "dataset_config": evaluation.get("datasetConfig"),
+                "dataset_split": evaluation.get("datasetSplit"),
+                "task": tasks[0] if tasks else None,
+                "metric": metric.get("name"),
+                "metric_type": metric.get("propertyID"),
+                "value": number,
+                "value_text": None if value is None else str(value),
+                "verified": metric.get("verified"),
+            })
+    return values
 
 
 def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> dict[str, Any]:
@@ -104,6 +132,7 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
         "evaluation_metrics": record.get("evaluationMetrics", []),
         "evaluations": _evaluation_lines(record, labels),
         "evaluation_count": len(evaluations),
+        "evaluation_values": _evaluation_values(record, labels),
         "fine_tuned_from": codes("fineTunedFrom"),
         "quantized_from": codes("quantizedFrom"),
         "adapter_of": codes("adapterOf"),

@@ -139,7 +139,12 @@ def _read_front_matter(content: str) -> tuple[dict[str, Any], str]:
     data = yaml.load(match.group(2), Loader=_SAFE_LOADER) or {}  # noqa: S506 - a safe loader (C or Python)
     if not isinstance(data, dict):
         raise ValueError("repo card metadata block should be a dict")
-    return ModelCardData(**data, ignore_metadata_errors=True).to_dict(), content[match.end():]
+    metadata = ModelCardData(**data, ignore_metadata_errors=True).to_dict()
+    # The model-index as written: the card data class regroups its results by a key without the
+    # dataset's name, or drops it whole where it cannot read one (``model_index``).
+    metadata.pop("model-index", None)
+    metadata.update({key: data[key] for key in ("model-index", "model_index") if data.get(key) is not None})
+    return metadata, content[match.end():]
 
 
 class _SAFE_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # noqa: N801 - libyaml's where installed

@@ -96,7 +96,6 @@ def dump_row_records(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     metadata = (card or {}).get("metadata") if isinstance((card or {}).get("metadata"), dict) else None
     tags = row.get("tags")
     record = {
-        "unreadable": [],
         "id": model_id,
         "author": _text(row.get("author")) or (model_id.split("/")[0] if "/" in model_id else None),
         "sha": None,
@@ -116,7 +115,7 @@ def dump_row_records(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
         "siblings": None,
         "safetensors": None,
         "used_storage": None,
-        "model_index": metadata.get("model-index") if metadata and isinstance(metadata.get("model-index"), list) else None,
+        "model_index": None,  # the card's own, in card_data
         "from_dump": True,
     }
     return record, card

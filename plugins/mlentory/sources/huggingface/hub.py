@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2
-from huggingface_hub import HfApi, hf_hub_url
+from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import DatasetInfo, ModelInfo
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, set_client_factory
@@ -139,21 +139,26 @@ class MalformedEntry:
                 "reason": self.reason, "_key": self.model_id or f"{where} sha256:{self.digest}", "_revision": f"entry:{self.digest}"}
 
 
-# A Hub repo id: an optional namespace and a name, of the characters the Hub allows.
-REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
+# A Hub repo id: an optional namespace and a name, of the characters the Hub allows. The Hub limits
+# new names to 96 characters, but lists older repositories with longer ones (119 seen): those are
+# harvested too, up to a bound that keeps an id a sane key.
+REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,199}/)?[A-Za-z0-9][\w.-]{0,199}$")
 
 
-def raw_model_record(info: ModelInfo, entry: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The raw record kept in the run folder: what the Hub said, as plain JSON. A record whose id is
-    no repo id is refused here, before any stage keys anything by it. With the raw ``entry`` at hand,
-    ``unreadable`` names the card data the client dropped without a trace (an invalid model-index)."""
+def raw_model_record(entry: dict[str, Any]) -> dict[str, Any]:
+    """The raw record kept in the run folder: a Hub answer (``/api/models`` entry) as the client
+    reads it, as plain JSON. A record whose id is no repo id is refused here, before any stage keys
+    anything by it. The card data's model-index is kept as the Hub sent it: the client's copy
+    regroups its results, or drops it whole where it cannot read one (``model_index``)."""
+    info = ModelInfo(**entry)
     if not isinstance(info.id, str) or not REPO_ID.match(info.id):
-        raise ValueError(f"model id of type {type(info.id).__name__} is not a Hub repo id")
+        raise ValueError(f"model id {ascii(info.id)[:200]} is not a Hub repo id")
     card_data = info.card_data.to_dict() if info.card_data is not None else None
-    raw_card_data = entry.get("cardData") if isinstance(entry, dict) and isinstance(entry.get("cardData"), dict) else {}
-    unreadable = [key for key in ("model-index",) if raw_card_data.get(key) and key not in (card_data or {})]
+    raw_card_data = entry.get("cardData") if isinstance(entry.get("cardData"), dict) else {}
+    if card_data is not None:
+        card_data.pop("model-index", None)
+        card_data.update({key: raw_card_data[key] for key in ("model-index", "model_index") if raw_card_data.get(key) is not None})
     return {
-        "unreadable": unreadable,
         "id": info.id,
         "author": info.author,
         "sha": info.sha,
@@ -248,19 +253,19 @@ class HubClient:
         entries = paginate(f"{self.endpoint}/api/models", params=params, headers=self.api._build_hf_headers(), timeout=_read_timeout())
         for position, entry in enumerate(islice(entries, limit)):
             try:
-                yield raw_model_record(ModelInfo(**entry), entry)
+                yield raw_model_record(entry)
             except Exception as exc:
                 yield MalformedEntry.of(position, entry, entry.get("id") if isinstance(entry, dict) else None, exc)
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
         """``HfApi.model_info``, keeping the raw answer beside the parsed one (the client drops an
-        invalid model-index without a trace; ``raw_model_record`` lists it as unreadable)."""
+        model-index it cannot read, ``raw_model_record`` keeps it as the Hub sent it)."""
         url = f"{self.endpoint}/api/models/{quote(model_id, safe='/')}"
         response = get_session().get(url, params={"expand": MODEL_EXPAND}, headers=self.api._build_hf_headers(), timeout=_read_timeout())
         hf_raise_for_status(response)
         entry = json.loads(response.content, parse_float=exact_float)  # 1e-400 is not 0.0
-        return raw_model_record(ModelInfo(**entry), entry)
+        return raw_model_record(entry)
 
     def datasets_listed(self, wanted: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The ``wanted`` datasets as the Hub's expanded dataset listing gives them (``HfApi.list_datasets``
@@ -302,7 +307,8 @@ class HubClient:
     @with_retries()
     def model_card(self, model_id: str, revision: str | None) -> str | None:
         """README.md at ``revision`` through the file resolver, or None when the repo has none."""
-        url = hf_hub_url(model_id, "README.md", revision=revision, endpoint=self.api.endpoint)
+        # Not ``hf_hub_url``: it refuses the longer ids of older repositories the Hub still lists.
+        url = f"{self.api.endpoint}/{quote(model_id, safe='/')}/resolve/{quote(revision or 'main', safe='')}/README.md"
         response = get_session().get(url, headers=build_hf_headers(token=self.api.token), follow_redirects=True)
         if response.status_code == 404:
             return None

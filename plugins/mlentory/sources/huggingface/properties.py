@@ -25,18 +25,22 @@ import functools
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin
 
+from mlentory import placeholders
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SAME_MODELS
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
 from mlentory.fair4ml.papers import ARXIV_VERSION, DOI, arxiv_ids_in, arxiv_mention, doi_mention, dois_in, normalize_doi
 from mlentory.numbers import as_float
+from mlentory.placeholders import text_or_none
 from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
 from mlentory.settings import HF_TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
+from mlentory.sources.huggingface.model_index import Result, problem_note, read_model_index
 
 OPENML_DATASET_KEY = "openml:"  # a dataset mention keyed so is an OpenML dataset, not looked up on the Hub
 # The Hub mints DOIs for repositories under its own prefix: such a DOI names the model, not a paper.
@@ -60,7 +64,6 @@ TOOLING_OWNERS = frozenset({"huggingface", "pytorch", "tensorflow", "keras-team"
 BIBTEX = re.compile(r"@(?:article|inproceedings|misc|book|incollection|techreport|phdthesis|software|online)\s*\{.*?\n\s*\}", re.DOTALL | re.IGNORECASE)
 BIBTEX_FIELD = r"\b{}\s*=\s*[{{\"]\s*(.+?)\s*[}}\"]\s*,?\s*$"
 LANGUAGE_TAG_PREFIX = "language:"
-PLACEHOLDER_VALUES = frozenset({"", "unknown", "none", "null", "n/a", "na", "other", "tbd", "todo", "[more information needed]", "more information needed"})
 
 # How the Hub names the relation of a model to its base (``base_model:<relation>:<id>`` tags).
 BASE_MODEL_RELATIONS: dict[str, str] = {
@@ -87,11 +90,14 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def strings(value: Any) -> list[str]:
-    return [str(v).strip() for v in _as_list(value) if isinstance(v, (str, int, float)) and str(v).strip()]
+    """The text values of a metadata field, one or many; placeholders ("None", "N/A", "-") are none."""
+    return [text for v in _as_list(value) if (text := text_or_none(v)) is not None]
 
 
 def is_placeholder(value: Any) -> bool:
-    return str(value).strip().lower() in PLACEHOLDER_VALUES
+    """A placeholder (``placeholders``), or "other": a dataset, language or base model named "other"
+    names none (a licence "other" is the Hub's licence id, read in ``licenses``)."""
+    return placeholders.is_placeholder(value) or str(value).strip().lower() == "other"
 
 
 def card_data(model: dict[str, Any], card: ParsedCard | None) -> dict[str, Any]:
@@ -198,7 +204,9 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     their own (named, with an absolute link), beside the id; ``other``/``unknown`` say nothing more.
     """
     data = card_data(model, card)
-    ids = [s.lower() for s in strings(data.get("license")) + tag_values(model, "license:")]
+    # "other" and "unknown" are licence ids of the Hub's list (what the card chose), not placeholders here.
+    written = [str(v).strip().lower() for v in _as_list(data.get("license")) if isinstance(v, str)]
+    ids = [s for s in written if s in ("other", "unknown")] + [s.lower() for s in strings(data.get("license")) + tag_values(model, "license:")]
     names, links = strings(data.get("license_name")), strings(data.get("license_link"))
     standard = [key for key in unique(ids) if key not in ("other", "unknown")]
     found = [mention("licenses", key) for key in standard]
@@ -218,10 +226,10 @@ def datasets(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     datasets of ``model-index`` results are evaluation data; ``metrics`` names the metrics used."""
     data = card_data(model, card)
     trained = strings(data.get("datasets")) + tag_values(model, "dataset:")
-    results = model_index_results(data)
-    evaluated = [key for result in results if (key := dataset_key(result["dataset"]))]
+    results = read_model_index(data).results
+    evaluated = [key for result in results if (key := result.dataset_key)]
     metric_names = strings(data.get("metrics"))
-    metric_names += [str(m.get("type") or m.get("name")) for r in results for m in r["metrics"] if m.get("type") or m.get("name")]
+    metric_names += [str(m.get("type") or m.get("name")) for r in results for m in r.metrics if m.get("type") or m.get("name")]
     return {
         "trainedOn": [dataset_mention(d) for d in unique(trained) if not is_placeholder(d)],
         "evaluatedOn": [dataset_mention(d) for d in unique(evaluated)],
@@ -234,27 +242,6 @@ def dataset_mention(reference: str) -> Mention:
     IRI, the node the OpenML source describes."""
     openml_id = iris.openml_dataset_id(reference)
     return mention("datasets", f"{OPENML_DATASET_KEY}{openml_id}" if openml_id else reference)
-
-
-def model_index_results(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every result of the card's ``model-index``, as ``{"entry", "task", "dataset", "metrics"}``."""
-    results = []
-    for entry in _as_list(data.get("model-index") or data.get("model_index")):
-        if not isinstance(entry, dict):
-            continue
-        for result in _as_list(entry.get("results")):
-            if not isinstance(result, dict):
-                continue
-            dataset = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
-            task = result.get("task") if isinstance(result.get("task"), dict) else {}
-            metrics = [m for m in _as_list(result.get("metrics")) if isinstance(m, dict)]
-            results.append({"entry": entry.get("name"), "task": task, "dataset": dataset, "metrics": metrics})
-    return results
-
-
-def dataset_key(dataset: dict[str, Any]) -> str | None:
-    key = str(dataset.get("type") or dataset.get("name") or "").strip()
-    return None if is_placeholder(key) else key
 
 
 def _number(value: Any) -> tuple[float | int | str, str | None]:
@@ -273,22 +260,32 @@ def _number(value: Any) -> tuple[float | int | str, str | None]:
     return text, None if problem == "not a number" else problem
 
 
+def evaluation_name(result: Result) -> str:
+    """"Text Classification on GLUE MRPC (mrpc, validation)": the task, the dataset as the card names
+    it, its config and split; what tells the card's results apart."""
+    label = result.task.get("name") or result.task.get("type") or "evaluation"
+    where = result.dataset.get("name") or result.dataset.get("type")
+    detail = ", ".join(result.dataset[k] for k in ("config", "split") if result.dataset.get(k))
+    return f"{label} on {where}" + (f" ({detail})" if detail else "") if where else label
+
+
 def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
-    """Each ``model-index`` result -> an embedded ``MLModelEvaluation`` with its metrics as
-    ``PropertyValue`` records, linked to the dataset (config, split, revision kept) and the task."""
+    """Each ``model-index`` result, as written, -> an embedded ``MLModelEvaluation`` with its metrics
+    as ``PropertyValue`` records, linked to the dataset (config, split, revision kept) and the task.
+    Its IRI covers all that tells the result from the card's others (``Result.identity``): two
+    results on one dataset type under two names, or two tasks with no dataset, are two evaluations."""
     model_iri = iris.hf_model_iri(model["id"])
-    records, notes = [], []
-    for result in model_index_results(card_data(model, card)):
-        dataset, task = result["dataset"], result["task"]
-        dataset_id = dataset_key(dataset)
-        config, split, revision = (str(dataset[k]) if dataset.get(k) not in (None, "") else None for k in ("config", "split", "revision"))
-        task_key = str(task.get("type") or "").strip() or None
-        evaluation_iri = iris.evaluation_iri(model_iri, json.dumps(
-            [result["entry"], task_key, dataset_id, dataset.get("name"), config, split, revision], default=str))
+    index = read_model_index(card_data(model, card))
+    records, notes, seen = [], [], Counter()
+    for result in index.results:
+        dataset_id = result.dataset_key
+        if not result.metrics and not dataset_id:
+            continue
+        identity = json.dumps(result.identity(), sort_keys=True, default=str)
+        seen[identity] += 1  # the same result written twice is two results still, each its own node
+        evaluation_iri = iris.evaluation_iri(model_iri, identity if seen[identity] == 1 else f"{identity}#{seen[identity]}")
         metrics, summary = [], []
-        for position, metric in enumerate(result["metrics"]):
-            if metric.get("value") in (None, ""):
-                continue
+        for position, metric in enumerate(result.metrics):
             value, problem = _number(metric["value"])
             if problem:
                 notes.append({"what": "evaluation value", "reason": f"{str(metric.get('type') or metric.get('name'))[:80]} on "
@@ -302,46 +299,27 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
                 "verified": metric.get("verified") if isinstance(metric.get("verified"), bool) else None,
             })
             summary.append(f"{label}: {value}")
-        if not metrics and not dataset_id:
-            continue
-        label, where, detail = str(task.get("name") or task_key or "evaluation"), dataset.get("name") or dataset_id, ", ".join(p for p in (config, split) if p)
+        source_url = result.source.get("url")
         records.append({
             "@id": evaluation_iri,
-            "name": f"{label} on {where}" + (f" ({detail})" if detail else "") if where else label,
+            "name": evaluation_name(result),
+            "description": f"reported by {result.source.get('name') or source_url}" if result.source else None,
+            "url": source_url if source_url and source_url.startswith(("https://", "http://")) else None,
             "evaluatedMLModel": model_iri,
             "evaluationDataset": [mention("datasets", dataset_id)] if dataset_id else [],
-            "datasetConfig": config,
-            "datasetSplit": split,
-            "datasetRevision": revision,
-            "mlTask": [mention("tasks", task_key)] if task_key else [],
+            "datasetConfig": result.dataset.get("config"),
+            "datasetSplit": result.dataset.get("split"),
+            "datasetRevision": result.dataset.get("revision"),
+            "mlTask": [mention("tasks", result.task["type"])] if result.task.get("type") else [],
             "evaluationMetrics": metrics,
             "evaluationResults": "; ".join(summary) or None,
         })
     partial: Partial = {"hasEvaluation": records}
-    problem = model_index_problem(card_data(model, card))
-    if problem is None and "model-index" in (model.get("unreadable") or []):
-        problem = "model-index not readable (not a list of results with metrics); no evaluation recorded"
-    notes += [{"what": "model-index", "reason": problem}] if problem is not None else []
+    if (note := problem_note(index, len(records))) is not None:
+        notes.append({"what": "model-index", "reason": note})
     if notes:
         partial[WARNINGS] = notes
     return partial
-
-
-def model_index_problem(data: dict[str, Any]) -> str | None:
-    """Why the card's ``model-index`` could not be read in full, or None."""
-    index = data.get("model-index") or data.get("model_index")
-    if index in (None, [], ""):
-        return None
-    entries = index if isinstance(index, list) else [index]
-    if not all(isinstance(e, dict) and isinstance(e.get("results", []), list) for e in entries):
-        return "model-index is not a list of entries with a list of results; what could be read was kept"
-    results = [r for e in entries for r in e.get("results", [])]
-    if not all(isinstance(r, dict) and isinstance(r.get("metrics", []), list) for r in results):
-        return "a model-index result is not a mapping with a list of metrics; what could be read was kept"
-    metrics = [m for r in results for m in r.get("metrics", [])]
-    if not all(isinstance(m, dict) and isinstance(m.get("value"), (int, float, str)) for m in metrics):
-        return "a model-index metric has no readable value; it was left out"
-    return None
 
 
 def base_models(model: dict[str, Any], card: ParsedCard | None = None) -> list[tuple[str, str | None]]:
