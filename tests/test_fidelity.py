@@ -382,6 +382,88 @@ def test_code_repository_only_where_the_card_presents_the_models_code():
     assert p.card_sections({"id": "lab/Tagger-base"}, named)["codeRepository"] == ["https://github.com/lab/Tagger"]
 
 
+# BigScience's card template (BLOOM and the cards written from it): an italic note under each heading.
+BIGSCIENCE_TEMPLATE_CARD = """# Model Card for Tiny-BLOOM
+
+# Model Details
+
+## Basics
+*This section provides information about the model type, version, license, funders, release date, developers, and contact information.*
+*It is useful for anyone who wants to reference the model.*
+
+<details>
+<summary>Click to expand</summary>
+
+**Model Type:** Transformer-based Language Model
+
+</details>
+
+## Model Description
+*This section provides information for anyone who wants to know about the model.*
+
+Tiny-BLOOM is an autoregressive language model trained to continue text from a prompt in 46 languages.
+
+# Uses
+
+*This section addresses questions around how the model is intended to be used, discusses the foreseeable users of the model (including those affected by the model), and describes uses that are considered out of scope or misuse of the model.*
+*It is useful for anyone considering using the model or who is affected by the model.*
+
+## Intended Use
+This model is being created in order to enable public research on large language models.
+
+## How to use
+
+With `transformers<4.51.0` you will encounter:
+
+```
+KeyError: 'tinybloom'
+```
+
+```python
+from transformers import AutoModelForCausalLM
+model = AutoModelForCausalLM.from_pretrained("bigscience/tiny-bloom")
+```
+
+## Technical Specifications
+* Layer normalization applied to word embeddings layer (`StableEmbedding`; see [code](https://github.com/facebookresearch/bitsandbytes), [paper](https://arxiv.org/pdf/2110.02861.pdf))
+* Install [flash-attention](https://github.com/Dao-AILab/flash-attention) and [apex](https://github.com/someone-else/apex-fork) first.
+* The card of the original model: [model card](https://github.com/other-lab/tiny-bloom/blob/master/model_card.md).
+* Trained with our fork of [Megatron-DeepSpeed](https://github.com/bigscience-workshop/Megatron-DeepSpeed).
+"""
+
+
+def test_template_guidance_and_error_output_are_no_values():
+    card = parse_card(BIGSCIENCE_TEMPLATE_CARD)
+    partial = p.card_sections({"id": "bigscience/tiny-bloom"}, card)
+    text = json.dumps(partial)
+    assert "This section" not in text and "anyone who" not in text and "Click to expand" not in text
+    assert partial["description"] == "Tiny-BLOOM is an autoregressive language model trained to continue text from a prompt in 46 languages."
+    assert partial["intendedUse"].startswith("Intended Use\nThis model is being created")
+    assert partial["codeSampleSnippet"].startswith("from transformers import AutoModelForCausalLM")
+    # A component's and a dependency's repositories are not the model's code; the training fork it claims is.
+    assert partial["codeRepository"] == ["https://github.com/bigscience-workshop/Megatron-DeepSpeed"]
+
+
+@pytest.mark.parametrize("block", [
+    "KeyError: 'qwen3'",
+    "Traceback (most recent call last):\n  File \"run.py\", line 3, in <module>\n    import m\nModuleNotFoundError: No module named 'm'",
+    "ValueError: The checkpoint you are trying to load has model type `qwen3` but Transformers does not recognize this architecture.",
+])
+def test_a_code_block_of_error_output_is_no_code_sample(block):
+    card = parse_card(f"# m\n\n## Usage\n\nOlder versions fail with:\n\n```\n{block}\n```\n\n```python\nimport m\nm.run()\n```\n")
+    assert p.card_sections({"id": "a/m"}, card)["codeSampleSnippet"] == "import m\nm.run()"
+
+
+@pytest.mark.parametrize("value", ["None", "null", "unknown", "N/A", "-", "TBD", "[More Information Needed]", "n/a.", "—"])
+def test_placeholders_are_no_values_in_any_field(value):
+    model = hub_model("org/m", [], {"datasets": [value], "language": [value], "base_model": value, "license_name": value, "library_name": value,
+                                    "pipeline_tag": value})
+    record = resolved(model).to_jsonld()
+    flat = json.dumps(record)
+    assert f'"{value}"' not in flat, flat
+    assert "trainedOn" not in record and "inLanguage" not in record and "isBasedOn" not in record
+
+
 def test_description_is_prose_not_banners_badges_or_link_rows():
     card = parse_card('# m\n\n<p align="center"><img src="logo.png"></p>\n\n[Paper](https://a.example) | [GitHub](https://github.com/a/b) | '
                       "[Demo](https://d.example)\n\n![banner](banner.png)\n\nM is a small model that tags parts of speech in English news text "

@@ -63,6 +63,28 @@ def split_sections(body: str) -> list[Section]:
     return [s for s in sections if s.title or s.text]
 
 
+# A note of a card template to the card's reader or author, not about the model: "*This section
+# provides information for anyone who wants to know about the model.*", "_Describe the training data._".
+_EMPHASIZED_LINE = re.compile(r"^\s*(?:>\s*)?(?:\*(?!\*)(?P<a>.+?)\*|_(?!_)(?P<b>.+?)_)\s*$")
+_GUIDANCE = re.compile(
+    r"^(?:this (?:sub)?section\b|this part\b|it (?:is|'s) (?:useful|relevant|meant|intended) for\b|it provides information\b"
+    r"|(?:please )?(?:provide|describe|list|explain|fill (?:in|out)|add|write|include|give|summari[sz]e|specify|enter|insert|state)"
+    r"\s+(?:a|an|the|any|here|your|details|information|links?|what|how|who|which|relevant)\b)"
+    r"|\b(?:anyone (?:who|considering|interested)|people (?:who (?:want|are interested)|interested in)|readers? (?:who|of this)"
+    r"|(?:should|could) (?:go|be (?:added|filled|described|listed)) here|goes here)\b",
+    re.IGNORECASE)
+
+
+def is_guidance(line: str) -> bool:
+    """Whether a line is a template's note to the card's reader or author (an emphasized line that
+    speaks of "this section", addresses "anyone who..." or tells the author what to write), which is
+    no statement about the model."""
+    match = _EMPHASIZED_LINE.match(line)
+    if not match:
+        return False
+    return bool(_GUIDANCE.search((match.group("a") or match.group("b")).strip()))
+
+
 def section_text(sections: list[Section], title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
     """Text of the first section whose normalized heading (numbering, emphasis, "[optional]" removed)
     matches ``title_pattern`` and not ``avoid``, including its sub-sections; placeholders count as absent.

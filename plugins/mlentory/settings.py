@@ -13,6 +13,7 @@ CONTEXT_FILE = SCHEMAS_DIR / "fair4ml-context.jsonld"
 ES_MODELS_MAPPING_FILE = SCHEMAS_DIR / "elasticsearch" / "models.json"
 HF_TASKS_FILE = SCHEMAS_DIR / "hf_tasks.json"
 HF_LICENSES_FILE = SCHEMAS_DIR / "hf_licenses.json"
+HF_CARD_TEMPLATES_FILE = SCHEMAS_DIR / "hf_card_templates.json"
 
 # Base of the IRIs MLentory mints for things that have no IRI of their own (keywords, tasks, ...).
 MLENTORY_IRI_BASE = "https://w3id.org/mlentory/"

@@ -32,6 +32,7 @@ from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
 from mlentory.pipeline.state import RejectedRecords
+from mlentory.placeholders import is_placeholder
 from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,8 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
 
 
 def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
-    """A partial value with its mentions replaced by IRIs, embedded records included; empty values dropped."""
+    """A partial value with its mentions replaced by IRIs, embedded records included; empty values
+    and placeholders dropped."""
     if isinstance(value, dict):
         resolved = {term: _resolved(item, links) for term, item in value.items()}
         return {term: item for term, item in resolved.items() if item not in (None, [], "")}
@@ -182,9 +184,11 @@ def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
         for item in value:
             if is_mention(item):
                 items += links.get(item["kind"], {}).get(item["key"], [])
-            else:
-                items.append(_resolved(item, links))
+            elif (resolved_item := _resolved(item, links)) is not None:
+                items.append(resolved_item)
         return unique(items)
+    if isinstance(value, str) and is_placeholder(value):
+        return None  # "None", "N/A", "-", "TBD": a placeholder of any source is no value of any field
     return value
 
 

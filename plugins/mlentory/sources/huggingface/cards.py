@@ -11,6 +11,7 @@ of its lines cannot drift from it.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import re
@@ -27,7 +28,8 @@ from mlentory import readme, safe_yaml
 from mlentory.numbers import beyond_float
 from mlentory.readme import FENCE as _FENCE
 from mlentory.readme import HEADING as _HEADING
-from mlentory.readme import Section, first_code_block, is_placeholder, normalized_title, prose
+from mlentory.readme import Section, first_code_block, is_guidance, is_placeholder, normalized_title, prose
+from mlentory.settings import HF_CARD_TEMPLATES_FILE
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ _PLACEHOLDER_IN_LINE = re.compile(r"\[?more information needed\]?|\{\{.*?\}\}", 
 _EMPTY_LABEL = re.compile(r"^\s*(?:[-*+]\s*)?\*\*[^*]{1,80}\*\*:?\s*$")
 _JINJA_DEFAULT = re.compile(r"\{\{[^}]*?default\(\s*\"([^\"]*)\"[^}]*\}\}")
 _JINJA = re.compile(r"\{\{.*?\}\}")
+_HTML_TAG = re.compile(r"<[^>]*>")
 # Sentences that generators (transformers' push_to_hub, the Trainer) put in every card they write.
 GENERATED_SENTENCES = (
     "This is the model card of a 🤗 transformers model that has been pushed on the Hub. This model card has been automatically generated.",
@@ -54,7 +57,9 @@ def _normalized_line(line: str) -> str:
 @functools.cache
 def template_lines() -> frozenset[str]:
     """Every non-heading line of the Hub's model card template as the Hub renders it with nothing
-    filled in (each ``{{ x | default("...") }}`` becomes its default)."""
+    filled in (each ``{{ x | default("...") }}`` becomes its default), of the installed
+    ``huggingface_hub`` and of every earlier version (``HF_CARD_TEMPLATES_FILE``: lines and the
+    author notes, which some editors keep as text), and the generators' sentences."""
     template = Path(huggingface_hub.__file__).parent / "templates" / "modelcard_template.md"
     text = _COMMENT.sub("", template.read_text(encoding="utf-8"))
     text = _FRONT_MATTER.sub("", text, count=1)
@@ -63,7 +68,8 @@ def template_lines() -> frozenset[str]:
         rendered = _JINJA.sub("", _JINJA_DEFAULT.sub(lambda m: m.group(1), line)).strip()
         if rendered and not _HEADING.match(rendered):
             lines.add(_normalized_line(rendered))
-    lines.update(_normalized_line(s) for s in GENERATED_SENTENCES)
+    earlier = json.loads(HF_CARD_TEMPLATES_FILE.read_text(encoding="utf-8"))
+    lines.update(_normalized_line(s) for s in (*earlier["lines"], *earlier["notes"], *GENERATED_SENTENCES))
     return frozenset(lines)
 
 
@@ -79,11 +85,13 @@ def is_boilerplate(line: str) -> bool:
     if not stripped or stripped[0] == "#" and _HEADING.match(stripped):
         return False
     normalized = _normalized_line(stripped)
-    if normalized in template_lines():
+    if normalized in template_lines() or is_guidance(stripped):
         return True
     # The regexes only where their literals occur: this runs on every line of every card.
     if ("more information needed" in normalized or "{{" in stripped) and _PLACEHOLDER_IN_LINE.search(stripped):
         return True
+    if stripped[0] == "<" and "://" not in stripped and _HTML_TAG.sub("", stripped).strip().lower() in ("", "click to expand"):
+        return True  # markup only ("<details>", "<summary>Click to expand</summary>"): nothing said
     return "**" in stripped and bool(_EMPTY_LABEL.match(stripped))
 
 

@@ -58,6 +58,9 @@ CLAIMED_CODE = re.compile(r"\b(?:our|official|this model'?s?)\s+(?:\w+\s+){0,2}?
                           r"|\btrained (?:using|with)\b|\bgithub repo(?:sitory)?\b", re.IGNORECASE)
 # "[GitHub](https://github.com/org/model)": a link named as code.
 CODE_LINK_TEXT = re.compile(r"\[\s*(?:github|gitlab|code|source code|codebase|repo|repository|github repo(?:sitory)?)\s*\]\(\s*$", re.IGNORECASE)
+# A note that names a library the model needs, not the model's code.
+DEPENDENCY_NOTE = re.compile(r"\b(?:pip install|install(?:ed|ing)?|requires?|required|requirements?|dependenc(?:y|ies)|depends on|powered by"
+                             r"|built (?:on top of|upon)|you (?:will )?need|make sure|compatible with|works with)\b", re.IGNORECASE)
 # Tooling every card may link to (install from source, the library it runs on): not the model's code.
 TOOLING_OWNERS = frozenset({"huggingface", "pytorch", "tensorflow", "keras-team", "ggerganov", "ggml-org", "vllm-project",
                             "oobabooga", "mlco2", "microsoft/deepspeed", "nvidia/apex", "dao-ailab", "unslothai"})
@@ -73,6 +76,8 @@ BASE_MODEL_RELATIONS: dict[str, str] = {
     "merge": "mergedFrom",
 }
 
+# A heading that names the description itself wins over one that holds it among details ("Model Details").
+MODEL_DESCRIPTION_SECTION = re.compile(r"^(?:model )?(?:description|summary|overview)$")
 DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|card)|^description$|^overview$|^introduction$|^about|^summary$")
 
 
@@ -366,9 +371,19 @@ def _names_the_model(repo: str, model_name: str) -> bool:
     return repo == model_name or (len(repo) >= 4 and repo in model_name) or (len(model_name) >= 4 and model_name in repo)
 
 
+def _related_owner(owner: str, author: str) -> bool:
+    """``MahmoodLab`` for ``mahmoodlab``, ``lab-team`` for ``lab``: the code host account is the model's author's."""
+    owner = _alnum(owner)
+    return owner == author or (min(len(owner), len(author)) >= 3 and (author in owner or owner in author))
+
+
 def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
-    """Links to code hosts that the card presents as the model's code (see ``LABELLED_CODE_LINK``);
-    links in code blocks (install commands), to tooling and from the template never count."""
+    """Links to code hosts that the card presents as the model's code: a labelled line, words that
+    claim it (see ``LABELLED_CODE_LINK``), or a repository of the model's name under its author's
+    account. Not the model's code: links in code blocks (install
+    commands), to tooling, from the template; a repository of another account that an install or
+    dependency note names, or that a "[code]" link beside a technique points to; the code of a
+    base model of the same name under another account."""
     lowered = card.body.lower()
     if not any(host in lowered for host in CODE_HOSTS):
         return []  # most cards link no code host: the line-by-line reading below is the costly part
@@ -383,13 +398,16 @@ def _code_repositories(model: dict[str, Any], card: ParsedCard) -> list[str]:
             if any(link.startswith(match.group(0)) for link in template_links()):
                 continue
             owner, repo = match.group(1), match.group(2).removesuffix(".git").rstrip(".")
-            if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and _alnum(owner) != author:
+            related = _related_owner(owner, author)
+            if (owner.lower() in TOOLING_OWNERS or f"{owner}/{repo}".lower() in TOOLING_OWNERS) and not related:
                 continue
-            own = _names_the_model(repo, name)
+            named = related and _names_the_model(repo, name)
             before = CODE_HOST_LINK.sub(" ", line[: match.start()])
-            claimed = (LABELLED_CODE_LINK.match(line) or CODE_LINK_TEXT.search(line[: match.start()])
-                       or CLAIMED_CODE.search(before) or CLAIMED_CODE.search(CODE_HOST_LINK.sub(" ", line)))
-            if own or claimed:
+            if not (named or related) and DEPENDENCY_NOTE.search(before):
+                continue  # "install [flash-attention](...) first": a library the model needs
+            claimed = (LABELLED_CODE_LINK.match(line) or CLAIMED_CODE.search(before) or CLAIMED_CODE.search(CODE_HOST_LINK.sub(" ", line))
+                       or (CODE_LINK_TEXT.search(line[: match.start()]) and (related or _names_the_model(repo, name))))
+            if named or claimed:
                 host = match.group(0).split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
                 found.append(f"https://{host}/{owner}/{repo}")
     unique: dict[str, str] = {}
@@ -403,7 +421,8 @@ def card_sections(model: dict[str, Any], card: ParsedCard | None) -> Partial:
         return {}
     data = card_data(model, card)
     partial: Partial = {term: section_text(card, pattern, avoid=SHARED_HEADINGS.get(term)) for term, pattern in README_SECTIONS.items()}
-    partial["description"] = prose(section_text(card, DESCRIPTION_SECTION, max_chars=4_000), min_letters=3) or prose(card.body)
+    partial["description"] = (prose(section_text(card, MODEL_DESCRIPTION_SECTION, max_chars=4_000), min_letters=3)
+                              or prose(section_text(card, DESCRIPTION_SECTION, max_chars=4_000), min_letters=3) or prose(card.body))
     partial["codeSampleSnippet"] = first_code_block(partial.get("usageInstructions"))
     partial["codeRepository"] = _code_repositories(model, card)
     partial["hasCO2eEmissions"] = co2_emissions(data.get("co2_eq_emissions"))
