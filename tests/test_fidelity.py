@@ -542,3 +542,27 @@ def test_a_yaml_alias_bomb_is_refused_and_the_body_kept():
 def test_python_tags_in_front_matter_are_not_executed():
     card = parse_card("---\nlicense: !!python/object/apply:os.system ['echo pwned']\n---\n# m\n\nText of the card here.\n")
     assert card.metadata == {} and card.metadata_error
+
+
+# -- shared nodes ---------------------------------------------------------------------------------
+
+def test_a_licence_name_that_is_a_known_id_links_to_the_known_licence():
+    model = hub_model("someone/llama3-ft", ["license:other"], {"license": "other", "license_name": "llama3"})
+    [mention] = p.licenses(model, None)["license"]
+    iris, [(_, record)] = link(mention, None)
+    assert iris == ["https://w3id.org/mlentory/license/llama3"]
+    assert (record.name, record.url, record.alternate_name) == ("Llama 3 Community License Agreement", "https://llama.meta.com/llama3/license/", [])
+    by_page = hub_model("someone/other-ft", [], {"license": "other", "license_name": "Meta Llama 3 License", "license_link": "https://llama.meta.com/llama3/license"})
+    [(_, known)] = link(p.licenses(by_page, None)["license"][0], None)[1]
+    assert (known.id, known.name, known.alternate_name) == ("https://w3id.org/mlentory/license/llama3", "Llama 3 Community License Agreement", ["Meta Llama 3 License"])
+
+
+def test_names_of_one_licence_merge_the_same_in_any_order():
+    from itertools import permutations
+
+    from mlentory.fair4ml.linking import with_names_merged
+
+    given = [{"@id": "https://x.example/LICENSE", "name": n, "url": "https://x.example/LICENSE"} for n in ("acme", "Acme Research License", "ACME-RL")]
+    merged = {json.dumps(with_names_merged(a, b, c), sort_keys=True) for a, b, c in permutations(given)}
+    assert len(merged) == 1
+    assert json.loads(merged.pop())["name"] == "Acme Research License"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import TypedDict
 
 from license_expression import Licensing, get_spdx_licensing
@@ -58,3 +59,42 @@ def identify_license(key: str) -> list[LicenseInfo]:
          "url": spdx_url(symbol.key)}
         for symbol in symbols
     ]
+
+
+_SPDX_PAGE = re.compile(r"^(?:spdx\.org/licenses|opensource\.org/licenses?)/([A-Za-z0-9.+-]+?)(?:\.html|\.php)?$")
+
+
+def _page_key(url: str) -> str:
+    """A licence page's address compared without scheme, ``www.``, case and trailing slash."""
+    return re.sub(r"^[a-z]+://(?:www\.)?", "", url.strip().lower()).rstrip("/")
+
+
+@functools.cache
+def _hub_license_pages() -> dict[str, str]:
+    return {_page_key(info["url"]): key for key, info in hub_licenses().items() if info.get("url")}
+
+
+def known_license(text: str) -> list[LicenseInfo] | None:
+    """The licence(s) a card's ``license_name`` or ``license_link`` stands for where it is a known
+    one: an id of the Hub's list (``llama3``), an SPDX id or expression, or the page of such a
+    licence (its SPDX page, the page the Hub's list gives); None for anything else. A known licence
+    keeps its known name and link whichever card names it."""
+    key = text.strip()
+    if not key:
+        return None
+    if key.lower() in hub_licenses() and key.lower() not in ("other", "unknown"):
+        return identify_license(key.lower())
+    page = _page_key(key)
+    if page in _hub_license_pages():
+        return identify_license(_hub_license_pages()[page])
+    if (spdx_page := _SPDX_PAGE.match(page)) is not None:
+        key = spdx_page.group(1)
+    elif "://" in key or " " in key:
+        return None
+    try:
+        info = _licensing().validate(key, strict=True)
+    except Exception:  # license-expression raises on some inputs instead of reporting them
+        return None
+    if info.errors or not info.normalized_expression:
+        return None
+    return identify_license(key)

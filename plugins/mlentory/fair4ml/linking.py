@@ -13,12 +13,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mlentory.enrichment.licenses import LicenseInfo, identify_license
+from mlentory.enrichment.licenses import LicenseInfo, identify_license, known_license
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.models import STUBS, DefinedTerm, FAIR4MLRecord, Language, License, MLModel, ScholarlyArticle
+from mlentory.fair4ml.models import STUBS, DefinedTerm, FAIR4MLRecord, Language, License, MLModel, ScholarlyArticle, merged_names
 
 Linked = tuple[list[str], list[tuple[str, FAIR4MLRecord]]]  # IRIs for the mention, (kind, record) to store
 Linker = Callable[[dict[str, Any], Any], Linked]
+
+
+def known_license_name(record: dict[str, Any]) -> str | None:
+    """The name a licence record keeps whoever names it: a licence of the Hub's list or SPDX keeps its own."""
+    known = known_license(str(record.get("identifier") or ""))
+    return known[0]["name"] if known and len(known) == 1 and record.get("@id") == license_record(known[0]).id else None
+
+
+# Entity kinds that sources name in their own words (a card's ``license_name``): one record takes
+# every name given, the same in any order and any split into runs.
+NAMED_BY_MANY = frozenset({"licenses"})
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def with_names_merged(record: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]:
+    """A licence record (JSON-LD) with every name the ``others`` of the same licence give it: one
+    name (``merged_names``) and the rest as ``alternateName``, the same in any order."""
+    names = [n for r in (record, *others) for n in (r.get("name"), *_listed(r.get("alternateName")))]
+    name, alternates = merged_names(names, known_license_name(record))
+    merged = {**record, "name": name}
+    if alternates:
+        merged["alternateName"] = alternates
+    else:
+        merged.pop("alternateName", None)
+    return merged
 
 
 def license_record(info: LicenseInfo) -> License:
@@ -68,10 +96,19 @@ def link_keyword(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
 
 def link_licenses(mention: dict[str, Any], info: list[LicenseInfo] | dict[str, Any]) -> Linked:
     if "name" in mention or "url" in mention:
+        url, given = mention.get("url"), mention.get("name")
+        # A known licence named by a card (``license_name: llama3``, a link to its page) is the
+        # shared record of that licence, with its known name and link; the card's name is another.
+        known = known_license(url) if url else known_license(given) if given else None
+        if known:
+            records = [license_record(lic) for lic in known]
+            for record in records:
+                # The licence's id written as its name ("llama3") is no other name of it.
+                record.alternate_name = [given] if given and given.lower() not in (record.name.lower(), (record.identifier or "").lower()) else []
+            return [r.id for r in records], [("licenses", r) for r in records]
         # The card's own licence text: its link is its IRI; without a link, its name is.
-        url = mention.get("url")
-        name = mention.get("name") or (identify_license(mention["text_of"])[0]["name"] if mention.get("text_of") else url)
-        record = License(id=url or iris.license_iri(name), identifier=mention.get("name") or url, name=name, url=url)
+        name = given or (identify_license(mention["text_of"])[0]["name"] if mention.get("text_of") else url)
+        record = License(id=url or iris.license_iri(name), identifier=given or url, name=name, url=url)
         return [record.id], [("licenses", record)]
     records = [license_record(lic) for lic in (info if isinstance(info, list) and info else identify_license(mention["key"]))]
     return [r.id for r in records], [("licenses", r) for r in records]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -200,6 +201,20 @@ class License(FAIR4MLRecord):
     """schema:CreativeWork standing for a license (SPDX where the license is listed)."""
 
     jsonld_type: ClassVar[str] = "CreativeWork"
+
+    alternate_name: list[str] = Field(default_factory=list, description="schema:alternateName, other names sources give the same licence.")
+
+
+def merged_names(names: Iterable[str | None], known: str | None = None) -> tuple[str | None, list[str]]:
+    """One name and the others (``alternateName``) of a resource that sources name differently,
+    the same whatever order the names came in: its ``known`` name where it has one (a licence of
+    the Hub's list or SPDX), else the longest that is no link (the most telling), ties by text order."""
+    seen = sorted({n.strip() for n in (*names, known) if isinstance(n, str) and n.strip()})
+    if not seen:
+        return None, []
+    plain = [n for n in seen if "://" not in n] or seen
+    name = known or min(plain, key=lambda n: (-len(n), n))
+    return name, [n for n in seen if n != name]
 
 
 class Language(FAIR4MLRecord):

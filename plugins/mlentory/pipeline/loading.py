@@ -19,6 +19,7 @@ from neo4j import Driver
 
 from mlentory.errors import InvalidInput
 from mlentory.fair4ml.jsonld import read_jsonld
+from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.pipeline import history, report
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
@@ -112,7 +113,13 @@ def _current(records: list[dict[str, Any]], run: RunFolder) -> list[dict[str, An
 def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
     run = RunFolder(Path(run_folder))
     records = _current(read_jsonld(_entity_file(run, kind)), run)
-    loaded, errors = GraphLoader(driver).load(records, stubs=kind in STUB_KINDS)
+    loader = GraphLoader(driver)
+    if kind in NAMED_BY_MANY:
+        # Names an earlier run gave the same resource stay (as one name and alternateName), so the
+        # node is the same in any load order and any split into runs.
+        held = loader.read_terms((r["@id"] for r in records), ("name", "alternateName"))
+        records = [with_names_merged(r, held[r["@id"]]) if r["@id"] in held else r for r in records]
+    loaded, errors = loader.load(records, stubs=kind in STUB_KINDS)
     run.write_errors(STAGE, f"graph_{kind}", errors)
     log.info("graph: %d/%d %s loaded, %d errors", loaded, len(records), kind, len(errors))
     return loaded

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
+from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, mention, unique
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
 from mlentory.pipeline.quality import Progress, check_error_rate
@@ -146,8 +147,12 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
             errors.append({"kind": m["kind"], "key": m["key"], "reason": f"linking: {exc}"})
             return []
         for entity_kind, record in entity_records:
-            records[entity_kind][record.id] = record.to_jsonld()
+            keep(entity_kind, record.to_jsonld())
         return target_iris
+
+    def keep(entity_kind: str, record: dict[str, Any]) -> None:
+        earlier = records[entity_kind].get(record["@id"])
+        records[entity_kind][record["@id"]] = with_names_merged(record, earlier) if earlier and entity_kind in NAMED_BY_MANY else record
 
     for path in sorted(run.stage_dir(STAGE).glob("partial/*/*.jsonl")):
         for row in read_jsonl(path):
@@ -161,7 +166,7 @@ def link_entities(source: Source, run_folder: str) -> dict[str, int]:
             if key not in links[kind] and kind in linkers:
                 link(mention(kind, key), info)
     for entity_kind, record in source.mapping.entities(run) if source.mapping.entities else ():
-        records[entity_kind][record.id] = record.to_jsonld()
+        keep(entity_kind, record.to_jsonld())
     write_json(run.file(STAGE, "links.json"), links)
     described = {iri for kind in ENTITY_MODELS for iri in records[kind]}
     records[STUBS] = {iri: record for iri, record in records[STUBS].items() if iri not in described}

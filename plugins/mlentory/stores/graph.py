@@ -260,6 +260,13 @@ class GraphLoader:
                     nodes[row["uri"]].relationships.setdefault(row["type"], []).append(row["target"])
                 yield from nodes.values()
 
+    def read_terms(self, uris: Iterable[str], terms: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """What the graph holds for these JSON-LD terms (literal ones) of the nodes at ``uris``:
+        ``{uri: {term: value}}``; nodes that do not exist yet are left out."""
+        names = {term: _name(term) for term in terms}
+        return {node.uri: {term: node.props[name] for term, name in names.items() if node.props.get(name) is not None}
+                for node in self.read_nodes(uris)}
+
     def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad
         record is reported alone. A write conflict with another writer is retried first.

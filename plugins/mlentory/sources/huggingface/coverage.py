@@ -95,7 +95,8 @@ def check_model(coverage: Coverage, model: dict[str, Any], card: ParsedCard | No
                 (lic.get("identifier") or "").lower() in (licence.lower(),) or lic["@id"].lower().endswith("/" + licence.lower())
                 or licence.lower().replace(" ", "") in (lic.get("identifier") or "").lower() for lic in linked_licences))
     for name in p.strings(data.get("license_name")):
-        coverage.check("card.license_name", model_id, name, any(lic.get("name") == name for lic in linked_licences))
+        coverage.check("card.license_name", model_id, name, any(name.lower() in {n.lower() for n in (lic.get("name"), lic.get("identifier"), *(lic.get("alternateName") or [])) if n}
+                                                                for lic in linked_licences))
     for link in p.strings(data.get("license_link")):
         url = p.repo_file_url(model, link)
         coverage.check("card.license_link", model_id, link, any(lic.get("url") == url for lic in linked_licences))
