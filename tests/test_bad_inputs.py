@@ -17,6 +17,7 @@ GOOD = sorted(p.stem.replace("__", "/") for p in (FIXTURE_SNAPSHOT / "models").g
 ALIAS_BOMB = "---\na: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n" \
              "d: [*c, *c, *c, *c, *c, *c, *c, *c]\n---\n# bomb\n"
 
+LEGACY_NAME = "legacy-" + "very-long-repository-name-" * 4 + "x" * 4  # bad/<this>: 119 characters
 # name -> (fields of the API record, card text or bytes or None)
 CASES: dict[str, tuple[dict[str, Any], str | bytes | None]] = {
     "no-id": ({"id": None}, None),
@@ -71,6 +72,9 @@ CASES: dict[str, tuple[dict[str, Any], str | bytes | None]] = {
     "card-headings-only": ({}, "#\n##\n###   \n## Usage\n## Limitations\n"),
     "card-template-only": ({}, "---\nlicense: mit\n---\n# Model Card for Model ID\n\n## Uses\n\n[More Information Needed]\n"),
     "card-empty": ({}, ""),
+    # The Hub lists older repositories with names longer than the 96 characters new names may have.
+    LEGACY_NAME: ({}, "---\nlicense: mit\n---\n# legacy\n\nA legacy model whose repository name is longer than new names may be today.\n"),
+    "placeholders": ({"cardData": {"license": "mit", "datasets": ["None"], "language": "N/A", "base_model": "-", "library_name": "TBD"}}, None),
 }
 
 
@@ -158,3 +162,23 @@ def test_what_loads_with_a_gap_is_a_warning(bad_run):
     assert {("bad/card-alias-bomb", "card metadata"), ("bad/card-python-tag", "card metadata")} <= warnings
     assert {("bad/model-index-string", "model-index"), ("bad/model-index-results-dict", "model-index"),
             ("bad/model-index-odd-metric", "model-index")} <= warnings
+
+
+def test_a_legacy_id_longer_than_new_names_is_harvested_with_its_card(bad_run):
+    model_id = f"bad/{LEGACY_NAME}"
+    assert len(model_id) == 119
+    record = transformed(bad_run["run_folder"])[model_id]
+    assert record["description"].startswith("A legacy model whose repository name is longer")
+    assert model_id in loaded_ids(bad_run["stores"], bad_run["run_folder"])
+
+
+def test_placeholders_are_no_values(bad_run):
+    record = transformed(bad_run["run_folder"])["bad/placeholders"]
+    assert not {"trainedOn", "inLanguage", "isBasedOn"} & set(record)
+    assert record.get("softwareRequirements", []) == ["transformers"]
+
+
+def test_an_error_row_names_the_record_and_the_exception(bad_run):
+    errors = [json.loads(line) for line in (bad_run["run_folder"] / "errors.jsonl").read_text().splitlines()]
+    [spaced] = [e for e in errors if "bad id/with spaces" in e.get("reason", "")]
+    assert spaced["reason"].startswith("ValueError: ") and "is not a Hub repo id" in spaced["reason"]

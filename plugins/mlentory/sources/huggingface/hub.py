@@ -259,13 +259,9 @@ class HubClient:
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
-        """``HfApi.model_info``, keeping the raw answer beside the parsed one (the client drops an
-        model-index it cannot read, ``raw_model_record`` keeps it as the Hub sent it)."""
-        url = f"{self.endpoint}/api/models/{quote(model_id, safe='/')}"
-        response = get_session().get(url, params={"expand": MODEL_EXPAND}, headers=self.api._build_hf_headers(), timeout=_read_timeout())
-        hf_raise_for_status(response)
-        entry = json.loads(response.content, parse_float=exact_float)  # 1e-400 is not 0.0
-        return raw_model_record(entry)
+        """``HfApi.model_info``, keeping the raw answer beside the parsed one (the client regroups or
+        drops a model-index, ``raw_model_record`` keeps it as the Hub sent it; no repo id check)."""
+        return raw_model_record(self._get_json(f"/api/models/{quote(model_id, safe='/')}", {"expand": MODEL_EXPAND}))
 
     def datasets_listed(self, wanted: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The ``wanted`` datasets as the Hub's expanded dataset listing gives them (``HfApi.list_datasets``
@@ -290,7 +286,15 @@ class HubClient:
 
     @with_retries()
     def dataset(self, dataset_id: str) -> dict[str, Any]:
-        return raw_dataset_record(self.api.dataset_info(dataset_id, expand=DATASET_EXPAND, timeout=_read_timeout()))
+        """``HfApi.dataset_info``, without its repo id check: it refuses the longer ids of older
+        repositories the Hub still serves."""
+        return raw_dataset_record(DatasetInfo(**self._get_json(f"/api/datasets/{quote(dataset_id, safe='/')}", {"expand": DATASET_EXPAND})))
+
+    def _get_json(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One API answer as JSON; a number a float cannot hold stays its text (1e-400 is not 0.0)."""
+        response = get_session().get(f"{self.endpoint}{path}", params=params, headers=self.api._build_hf_headers(), timeout=_read_timeout())
+        hf_raise_for_status(response)
+        return json.loads(response.content, parse_float=exact_float)
 
     @with_retries()
     def account(self, name: str) -> dict[str, Any]:
