@@ -192,6 +192,7 @@ def evaluation_values(stores: Stores) -> tuple[dict[str, list[str]], dict[str, l
     index: dict[str, list[str]] = {}
     for hit in es.search(index="mlentory_models", size=10_000, query={"match_all": {}})["hits"]["hits"]:
         for value in hit["_source"].get("evaluation_values") or []:
-            shown = value["value"] if value["value"] is not None else value["value_text"]
-            index.setdefault(hit["_source"]["iri"], []).append(f"{value['evaluation']} {value['metric']} {shown}")
+            # value_text: the value as loaded (the local Elasticsearch stand-in returns some doubles
+            # of _source a last bit off: 0.15542682926829265 comes back ...63; Elasticsearch does not).
+            index.setdefault(hit["_source"]["iri"], []).append(f"{value['evaluation']} {value['metric']} {value['value_text']}")
     return {k: sorted(v) for k, v in graph.items()}, {k: sorted(v) for k, v in index.items()}

@@ -92,6 +92,29 @@ def test_a_dataset_keeps_its_licence_citation_and_creators_and_names_its_papers_
     assert dataset.credit_text == ["Trohidis, K.; Tsoumakas, G."] and dataset.reference_publication == ["https://arxiv.org/abs/2106.09685"]
 
 
+def test_a_dataset_keeps_its_language_tags_contributors_uploader_and_whole_description():
+    """The shape of anneal (dataset 2 in ``../shared/realdata/openml``): ``oml:language`` "english",
+    ``oml:tag``s, ``oml:contributor``s, ``oml:uploader``; a description longer than 2,000 characters."""
+    description = "**Author**: Unknown. **Source**: UCI. The original Annealing dataset from UCI. " + "The data has 38 attributes. " * 120
+    info = {"found": True, "name": "anneal", "version": "2", "licence": "Public", "language": "english", "description": description,
+            "creator": ["Jan N. van Rijn"], "contributor": ["Bernd Bischl", "Luis Torgo", "None"], "tags": ["study_1", "uci"],
+            "uploader": "1", "uploader_name": "Jan van Rijn"}
+    _, records = LINKERS["datasets"]({"kind": "datasets", "key": "2"}, info)
+    dataset = records[0][1]
+    assert dataset.description == description.strip() and len(description) > 2_000
+    assert dataset.in_language == ["http://lexvo.org/id/iso639-3/eng"]
+    assert dataset.keywords == ["https://w3id.org/mlentory/keyword/study-1", "https://w3id.org/mlentory/keyword/uci"]
+    assert dataset.contributor == ["https://w3id.org/mlentory/openml/person/bernd-bischl", "https://w3id.org/mlentory/openml/person/luis-torgo"]
+    assert dataset.publisher == ["https://www.openml.org/u/1"]
+    named = {record.id: (kind, record.name) for kind, record in records}
+    assert named["https://www.openml.org/u/1"] == ("organisations", "Jan van Rijn")
+    assert named["https://w3id.org/mlentory/openml/person/luis-torgo"] == ("organisations", "Luis Torgo")
+    assert named["http://lexvo.org/id/iso639-3/eng"] == ("languages", "English")
+    # An uploader the extraction could not name is linked by its id, as a stub.
+    _, records = LINKERS["datasets"]({"kind": "datasets", "key": "2"}, {**info, "uploader_name": None})
+    assert ("stubs", "OpenML user 1") in {(kind, record.name) for kind, record in records}
+
+
 def test_a_hub_card_naming_an_openml_dataset_links_to_the_node_the_openml_source_describes():
     from mlentory.fair4ml import iris
     from mlentory.sources.huggingface import linking as hf_linking

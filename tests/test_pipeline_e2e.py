@@ -297,3 +297,24 @@ def test_an_existing_index_gets_new_mapping_fields(stores):
         assert search_index.ensure_index(es, index) == "unchanged"
     finally:
         es.indices.delete(index=index, ignore_unavailable=True)
+
+
+def test_metadata_completeness_is_a_filter_and_counted_per_source_in_the_report(loaded):
+    records = {r["identifier"]: r for path in (loaded["run_folder"] / "transformation" / "models").glob("*.jsonld")
+               for r in json.loads(path.read_text())["@graph"]}
+    with_minimum = {i for i, r in records.items() if r.get("license") and r.get("mlTask") and r.get("description")}
+    assert 0 < len(with_minimum) < len(records)  # the fixture has both kinds
+    es = loaded["stores"].es()
+    es.indices.refresh(index="mlentory_models")
+    query_filter = {"bool": {"filter": [{"term": {"metadata_fields": name}} for name in ("license", "task", "description")]}}
+    hits = es.search(index="mlentory_models", size=100, query=query_filter)["hits"]["hits"]
+    assert {h["_source"]["identifier"] for h in hits} == with_minimum
+    flagged = es.search(index="mlentory_models", size=100, query={"term": {"minimum_metadata": True}})["hits"]["hits"]
+    assert {h["_source"]["identifier"] for h in flagged} == with_minimum
+    doc = es.get(index="mlentory_models", id=document_id(SENTIMENT))["_source"]
+    assert doc["metadata_fields"] == ["name", "description", "license", "task", "creator", "dates", "keywords", "training_data", "evaluations",
+                                      "code", "readme"] and doc["metadata_completeness"] == 1.0
+    report = json.loads((loaded["run_folder"] / "report.json").read_text())["metadata_completeness"]["huggingface"]
+    assert report["models"] == len(records) and report["minimum_metadata"] == len(with_minimum)
+    assert report["fields"]["license"] == sum(1 for r in records.values() if r.get("license"))
+    assert "## Metadata completeness of the 8 loaded huggingface models" in (loaded["run_folder"] / "report.md").read_text()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from elasticsearch import Elasticsearch
 from neo4j import Driver
 
 from mlentory.errors import InvalidInput
+from mlentory.fair4ml.completeness import FIELDS, completeness
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
@@ -229,6 +230,29 @@ def refresh_statistics(source: Source, run_folder: str, driver: Driver, es: Elas
     return len(updates)
 
 
+class CompletenessCounts:
+    """Per source, of the models loaded: how many fill each field a catalogue user relies on, how
+    many meet the minimum, and the mean completeness score (``fair4ml.completeness``)."""
+
+    def __init__(self) -> None:
+        self.models: Counter[str] = Counter()
+        self.fields: dict[str, Counter[str]] = defaultdict(Counter)
+        self.minimum: Counter[str] = Counter()
+        self.scores: Counter[str] = Counter()
+
+    def add(self, model: dict[str, Any]) -> None:
+        source, found = str(model.get("source")), completeness(model)
+        self.models[source] += 1
+        self.fields[source].update(found["filled"])
+        self.minimum[source] += found["minimum"]
+        self.scores[source] += found["score"]
+
+    def by_source(self) -> dict[str, dict[str, Any]]:
+        return {source: {"models": count, "minimum_metadata": self.minimum[source], "mean_score": round(self.scores[source] / count, 4),
+                         "fields": {name: self.fields[source][name] for name in FIELDS}}
+                for source, count in sorted(self.models.items())}
+
+
 def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     """Consolidate the run's errors, remember what was loaded (for incremental runs), report."""
     run = RunFolder(Path(run_folder))
@@ -251,6 +275,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
             counts["loaded"] += len(loaded)
             for model in loaded:
                 coverage.update(field for field, value in model.items() if not field.startswith("@") and value not in (None, "", [], {}))
+                quality.add(model)
             incomplete = retry.incomplete(loaded)
             counts["incomplete"] += len(incomplete)
             revisions.update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
@@ -262,6 +287,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     revisions: dict[str, str] = {}
     rebuild: set[str] = set()
     coverage: Counter[str] = Counter()
+    quality = CompletenessCounts()
     changed = history.record_loads(run, loaded_models(), datetime.now(UTC))
     LoadedRevisions(run).update(revisions, forget=rebuild)
     RejectedRecords(run).forget(set(revisions))
@@ -286,7 +312,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     write_json(run.file(STAGE, "report.json"), summary)
     check_error_rate(STAGE, record_errors, transformed, max_error_rate)
     # The run's report (all stages), shown in this task's log: the UI's view of what the run did.
-    run_report = report.build_report(run, summary, coverage, counts["loaded"])
+    run_report = report.build_report(run, summary, coverage, counts["loaded"], quality.by_source())
     log.info("run report (also in %s):\n%s", run.path / "report.md", report.write_report(run, run_report))
     summary = {**summary, "report": run_report}
     run.mark_done(STAGE, summary)

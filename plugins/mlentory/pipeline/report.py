@@ -96,9 +96,11 @@ def _started(run: RunFolder, stage: str) -> datetime | None:
     return _moment(read_json(run.path / "claims" / f"{stage}.json", {}).get("claimed_at"))
 
 
-def build_report(run: RunFolder, loading_summary: dict[str, Any], coverage: Counter[str], models: int) -> dict[str, Any]:
+def build_report(run: RunFolder, loading_summary: dict[str, Any], coverage: Counter[str], models: int,
+                 completeness: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report of a run whose loading just finished (``loading_summary``; ``coverage``: of the
-    ``models`` loaded, how many carry each field)."""
+    ``models`` loaded, how many carry each field; ``completeness``: per source, how many fill each
+    field a catalogue user relies on)."""
     errors = run.errors()
     requests = requests_made(run)
     now = datetime.now(UTC)
@@ -128,6 +130,7 @@ def build_report(run: RunFolder, loading_summary: dict[str, Any], coverage: Coun
         "models_loaded": models,
         "field_coverage": {field: round(count / models, 4) for field, count in sorted(coverage.items(), key=lambda item: (-item[1], item[0]))}
         if models else {},
+        "metadata_completeness": completeness or {},
     }
 
 
@@ -146,6 +149,11 @@ def markdown(report: dict[str, Any]) -> str:
     if report["field_coverage"]:
         lines += ["", f"## Field coverage of the {report['models_loaded']} loaded models", "", "| field | share |", "|---|---:|"]
         lines += [f"| {field} | {share:.0%} |" for field, share in report["field_coverage"].items()]
+    for source, counts in report.get("metadata_completeness", {}).items():
+        lines += ["", f"## Metadata completeness of the {counts['models']} loaded {source} models", "",
+                  f"Mean score {counts['mean_score']:.0%}; {counts['minimum_metadata']} with licence, task and description.", "",
+                  "| field | models |", "|---|---:|"]
+        lines += [f"| {name} | {count} |" for name, count in counts["fields"].items()]
     return "\n".join(lines) + "\n"
 
 

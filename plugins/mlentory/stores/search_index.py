@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from elasticsearch import BadRequestError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
+from mlentory.fair4ml.completeness import completeness
 from mlentory.settings import ES_MODELS_MAPPING_FILE
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
         return [labels[iri].name if iri in labels else iri for iri in record.get(term, [])]
 
     evaluations = record.get("hasEvaluation", [])
+    metadata = completeness(record)
     return {
         "iri": record["@id"],
         "source": record.get("source"),
@@ -156,6 +158,11 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
         "conditions_of_access": record.get("conditionsOfAccess"),
         "url": record.get("url"),
         "source_sha": record.get("sourceSha"),
+        # Filters on metadata quality: "only models with licence, task and description".
+        "metadata_completeness": metadata["score"],
+        "metadata_fields": metadata["filled"],
+        "metadata_missing": metadata["missing"],
+        "minimum_metadata": metadata["minimum"],
     }
 
 

@@ -210,6 +210,10 @@ class OpenMLClient:
                     break
                 offset += LIST_PAGE
 
+    def user_names(self, user_ids: set[str]) -> dict[str, str]:
+        """OpenML user id -> user name, in one request per call (``user/list``); unknown ids are left out."""
+        return self._user_names(user_ids)
+
     def _user_names(self, user_ids: set[str]) -> dict[str, str]:
         from openml._api_calls import _perform_api_call
 
@@ -260,7 +264,7 @@ class OpenMLClient:
             return [text for element in root.findall(f"oml:{name}", OML) if (text := _text(element.text))]
 
         fields = ("name", "version", "description", "licence", "citation", "collection_date", "upload_date", "language",
-                  "original_data_url", "paper_url", "status")
+                  "original_data_url", "paper_url", "status", "uploader")
         return {"id": _integer(_find(root, "oml:id")) or dataset_id, **{name: _find(root, f"oml:{name}") for name in fields},
                 "creator": every("creator"), "contributor": every("contributor"), "tags": every("tag")}
 

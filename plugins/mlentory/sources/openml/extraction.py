@@ -161,6 +161,7 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
         keys = sorted({str(e["data_id"]) for e in evaluations if str(e.get("data_id")).isdigit()}, key=int)
         found = scaffolding.cached_lookups(run, "datasets", "datasets", keys, timedelta(days=30),
                                            lambda k: {"found": True, **client.dataset(int(k))}, is_not_found, is_transient)
+        name_uploaders(run, found, client)
     elif kind == "organisations":
         # OpenML users are numbered: anything else in an uploader field names no user (and the
         # sharing group mentions none).
@@ -174,6 +175,25 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
     log.info("%s: %d identified", kind, len(found))
     return len(found)
+
+
+def name_uploaders(run: RunFolder, datasets: dict[str, dict[str, Any]], client: OpenMLClient) -> None:
+    """Each dataset's uploader named (one ``user/list`` request for all the datasets described);
+    a dataset whose uploader cannot be named is a warning, and its uploader a stub named by the id."""
+    uploaders = {str(info["uploader"]) for info in datasets.values() if info.get("found") and str(info.get("uploader")).isdigit()}
+    try:
+        names = client.user_names(uploaders) if uploaders else {}
+    except Exception as exc:  # the datasets are still worth having; their uploaders are named by the next run
+        log.warning("dataset uploaders not named: %s", exc)
+        names = {}
+    unnamed = []
+    for key, info in datasets.items():
+        if info.get("found") and info.get("uploader") is not None:
+            info["uploader_name"] = names.get(str(info["uploader"]))
+            if info["uploader_name"] is None:
+                unnamed.append({"input": f"dataset {key}", "what": "dataset uploader",
+                                "reason": f"uploader {ascii(str(info['uploader'])[:40])} could not be named; linked by its id"})
+    run.write_warnings(STAGE, "dataset_uploaders", unnamed)
 
 
 def identify_entities_with_connections(run_folder: str, kind: str) -> int:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlentory.enrichment.languages import identify_language
 from mlentory.enrichment.licenses import identify_license
 from mlentory.fair4ml import iris
-from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record, link_article, stub
+from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_record, link_article, link_keyword, link_language, stub
 from mlentory.fair4ml.mentions import iso_datetime, unique
+from mlentory.fair4ml.mentions import mention as mention_of
 from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, License, MLModel
 from mlentory.fair4ml.papers import papers_in_text
+from mlentory.placeholders import text_or_none
 
 # OpenML's licence field is free text; the values that name one SPDX licence unambiguously. Others
 # ("Public", "CC-BY" without a version) stay licences of their own name.
@@ -38,29 +41,50 @@ def _names(value: Any) -> list[str]:
 
 
 def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
-    """The dataset with its licence and how to cite it: the papers its citation or paper URL names
-    (DOIs, arXiv ids) get the IRIs every source gives them."""
+    """The dataset with its licence, its language, its tags (keywords), its creators, contributors
+    and uploader, its whole description, and how to cite it: the papers its citation or paper URL
+    names (DOIs, arXiv ids) get the IRIs every source gives them."""
     iri = iris.openml_dataset_iri(mention["key"])
     if not info.get("found"):
         return [iri], [stub(Dataset(id=iri, identifier=f"openml:data/{mention['key']}", name=f"OpenML dataset {mention['key']}", url=iri))]
-    licences = _licences(str(info["licence"])) if info.get("licence") else []
-    cited = [" ".join(str(text).split()) for text in (info.get("citation"), info.get("paper_url")) if text and str(text).strip()]
+    licences = _licences(str(info["licence"])) if text_or_none(info.get("licence")) else []
+    cited = [" ".join(str(text).split()) for text in (info.get("citation"), info.get("paper_url")) if text_or_none(text)]
     papers = [link_article(paper, {}) for text in cited for paper in papers_in_text(text)]
+    languages = [link_language(mention_of("languages", name), identify_language(name)) for name in _names(info.get("language")) if text_or_none(name)]
+    keywords = [link_keyword(mention_of("keywords", tag), {}) for tag in _names(info.get("tags"))]
+    contributors = [Agent(id=iris.person_iri("openml", name), name=name, kind="Person") for name in _names(info.get("contributor")) if text_or_none(name)]
+    uploader = _uploader(info)
     record = Dataset(
         id=iri,
         identifier=f"openml:data/{mention['key']}",
         name=info.get("name") or f"OpenML dataset {mention['key']}",
-        description=(info.get("description") or "").strip()[:2_000] or None,
+        description=text_or_none(info.get("description")),
         url=iri,
         version=str(info["version"]) if info.get("version") is not None else None,
         date_published=iso_datetime(info.get("upload_date")),
         license=[lic.id for lic in licences],
-        credit_text=_names(info.get("creator")),
+        in_language=unique(i for language_iris, _ in languages for i in language_iris),
+        keywords=unique(i for keyword_iris, _ in keywords for i in keyword_iris),
+        credit_text=[name for name in _names(info.get("creator")) if text_or_none(name)],
+        contributor=[agent.id for agent in contributors],
+        publisher=[uploader[1].id] if uploader else [],
         citation=unique(cited),
         reference_publication=unique(i for paper_iris, _ in papers for i in paper_iris),
         source_sha=str(info["version"]) if info.get("version") is not None else None,
     )
-    return [iri], [("datasets", record), *(("licenses", lic) for lic in licences), *(r for _, records in papers for r in records)]
+    return [iri], [("datasets", record), *(("licenses", lic) for lic in licences), *(r for _, records in papers for r in records),
+                   *(r for _, records in (*languages, *keywords) for r in records), *(("organisations", agent) for agent in contributors),
+                   *([uploader] if uploader else [])]
+
+
+def _uploader(info: dict[str, Any]) -> tuple[str, Agent] | None:
+    """The OpenML user who uploaded the dataset: named where the extraction could name them, else a
+    stub named by the id (the extraction listed it as a warning)."""
+    user = str(info.get("uploader") or "")
+    if not user.isdigit():
+        return None
+    linked = _user(mention_of("organisations", user), {"name": info.get("uploader_name")} if info.get("uploader_name") else {})
+    return linked[1][0]
 
 
 def _task(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
