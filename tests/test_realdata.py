@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,27 @@ def test_graph_and_index_hold_the_same_evaluation_values(real_run):
                  for model in set(graph) | set(index) if graph.get(model) != index.get(model)}
     assert differing == {}
     assert sum(map(len, graph.values())) > 20  # the recorded cards' model-index values, not a handful
+
+
+def _strings(value):  # noqa: ANN001, ANN202
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_no_placeholder_guidance_or_error_output_as_a_value(real_run):
+    for record in real_records(real_run).values():
+        for text in _strings(record):
+            assert text.strip().lower().strip(".[]*_ ") not in ("none", "null", "n/a", "unknown", "tbd", "-", "more information needed"), (record["identifier"], text)
+            for line in text.splitlines():
+                assert not re.match(r"^\s*[*_](?:this section|it is (?:useful|relevant) for)", line, re.IGNORECASE), (record["identifier"], line)
+        snippet = record.get("codeSampleSnippet") or ""
+        assert not snippet.startswith("Traceback") and not re.match(r"^\w*(Error|Exception):", snippet), record["identifier"]
 
 
 def test_no_template_placeholder_in_any_value(real_run):

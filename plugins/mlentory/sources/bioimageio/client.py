@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,9 +55,18 @@ MAX_DESCRIPTION_BYTES = 2_000_000  # the largest real rdf.yaml is some 100 kB
 MAX_DOCUMENTATION_BYTES = 1_000_000
 
 
+# Zenodo's API serves a record's file at ``/api/records/<id>/files/<name>/content``: a file named
+# beside the description is ``.../files/<path>/content``, not ``.../files/rdf.yaml/<path>``.
+_ZENODO_FILE = re.compile(r"^(?P<files>https?://[^/]+/api/records/\d+/files/)[^/?#]+/content$")
+
+
 def file_url(source: str, path: str) -> str:
     """A file a description names, relative to the description's own URL and of the same version
-    (the artifact server's ``?version=v0`` is kept)."""
+    (the artifact server's ``?version=v0`` is kept; Zenodo's ``/content`` form is kept)."""
+    zenodo = _ZENODO_FILE.match(source)
+    if zenodo and not urlsplit(path).scheme:
+        name = path.strip().removeprefix("./")
+        return f"{zenodo.group('files')}{name}/content" if name and name not in (".", "") else zenodo.group("files")
     url = urljoin(source, path)
     parts, query = urlsplit(url), urlsplit(source).query
     return urlunsplit((*parts[:3], parts.query or query, "")) if not urlsplit(path).scheme else url

@@ -245,23 +245,134 @@ def _documentation(client: BioImageIOClient, source: str, content: dict[str, Any
 def validated(content: dict[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
     """The description as the spec's library reads it, in the latest format; with notes on what it
     could only read in the description's own format, or had to repair. :class:`Rejected` with the
-    library's reasons when it reads it in no format. No file is opened or downloaded (no I/O checks)."""
+    library's reasons when it reads it in no format. No file is opened or downloaded (no I/O checks).
+
+    Older descriptions (formats 0.2 and 0.3) go through the library's own converters, after the
+    repairs those converters leave out (``older_format_repairs``). What the library still cannot
+    read is left out, each a note, where the rest can then be read: a field no format has (0.3's
+    ``timestamp`` of a weights entry), a weights entry of an unknown format or without the checksum
+    of its architecture's file where other weights remain. The model's metadata is worth more than
+    one entry. A model without a ``timestamp`` (required from format 0.4 on) is read with a stand-in
+    that is removed again: no date is invented (the library's 0.5 format would take the harvest time)."""
     from bioimageio.spec import InvalidDescr, ValidationContext, build_description
     from pydantic import HttpUrl
 
     quiet_spec_library()
     root = HttpUrl(file_url(source, "./").split("?")[0])
     content, notes = with_json_infinities(content)
-    description = None
-    for format_version in ("latest", "discover"):
-        with ValidationContext(perform_io_checks=False, root=root):
-            description = build_description(content, format_version=format_version)
-        if not isinstance(description, InvalidDescr):
-            return description.model_dump(mode="json", exclude_none=True), notes
-        if format_version == "latest":
-            notes.append(f"not convertible to the latest format ({_reasons(description)}); read in its own format "
-                         f"{content.get('format_version')}")
-    raise Rejected(_reasons(description))
+    content, repairs = older_format_repairs(content)
+    notes += repairs
+    if str(content.get("type")) == "collection":
+        raise Rejected(f"a collection (format {content.get('format_version')}), not a resource: the spec's library reads no collections; "
+                       "its entries are harvested where the index lists them")
+    dated = bool(content.get("timestamp"))
+    if not dated and content.get("type") == "model":
+        content = {**content, "timestamp": STAND_IN_TIMESTAMP}
+    for _ in range(MAX_LEFT_OUT):
+        readings = []
+        for format_version in ("latest", "discover"):
+            with ValidationContext(perform_io_checks=False, root=root):
+                description = build_description(content, format_version=format_version)
+            if not isinstance(description, InvalidDescr):
+                if format_version == "discover":
+                    notes.append(f"not convertible to the latest format ({_reasons(readings[0])}); read in its own format "
+                                 f"{content.get('format_version')}")
+                dumped = description.model_dump(mode="json", exclude_none=True)
+                if not dated:
+                    dumped.pop("timestamp", None)
+                return dumped, notes
+            readings.append(description)
+        left_out = _left_out(readings, content)
+        if left_out is None:
+            break
+        content, note = left_out
+        notes.append(note)
+    raise Rejected(_reasons(readings[0]))
+
+
+MAX_LEFT_OUT = 6  # fields or weights entries left out before a description counts as unreadable
+STAND_IN_TIMESTAMP = "2000-01-01T00:00:00Z"
+
+
+def _left_out(readings: list[Any], content: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The content without the first thing the library could not read and the rest may be read
+    without: a field it does not know, or a weights entry where others remain; and the note."""
+    description = readings[-1]  # read in its own format: the paths of its complaints are the content's
+    if True:
+        for error in description.validation_summary.errors:
+            loc = [str(part) for part in error.loc]
+            weights = content.get("weights")
+            if len(loc) >= 2 and loc[0] == "weights" and isinstance(weights, dict) and loc[1] in weights and len(weights) > 1 \
+                    and not (len(loc) > 2 and "Extra inputs" in error.msg):
+                kept = {name: entry for name, entry in weights.items() if name != loc[1]}
+                return {**content, "weights": kept}, f"weights.{loc[1]} left out: {_reasons(description)}"
+            if "Extra inputs are not permitted" in error.msg and (copy := _without(content, loc)) is not None:
+                return copy, f"{'.'.join(loc)} left out: no format of the spec has it"
+    return None
+
+
+def _without(content: dict[str, Any], loc: list[str]) -> dict[str, Any] | None:
+    """A copy of ``content`` without the value at ``loc``; None where there is none."""
+    copy = json.loads(json.dumps(content, default=str))
+    node: Any = copy
+    for part in loc[:-1]:
+        node = node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) else node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or loc[-1] not in node:
+        return None
+    del node[loc[-1]]
+    return copy
+
+
+# The weights formats the library reads (format 0.4 names; 0.3's ``pytorch_script`` is converted by it).
+WEIGHTS_FORMATS = ("keras_hdf5", "onnx", "pytorch_state_dict", "pytorch_script", "tensorflow_js", "tensorflow_saved_model_bundle", "torchscript")
+
+
+def older_format_repairs(content: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What formats 0.2 and 0.3 wrote that the library's converters do not turn into format 0.4,
+    repaired as the format's own documentation meant it (each repair is a note):
+    - no ``type``: a description with ``weights`` and ``inputs``/``outputs`` is a model (0.3.1 and
+      older had no ``type``; the library's converter sets it only on the way from 0.3.1);
+    - a weights entry's ``parent`` written as the parent's file (0.3) names the format of the entry
+      with that ``source``;
+    - a citation's ``doi`` written as a link (``https://doi.org/10...``) is the DOI;
+    - the weights of formats 0.2 and 0.3.0, a list of entries with ``framework: pytorch``, are the
+      ``pytorch_state_dict`` weights (the entry with id ``default``, else the first);
+    - a tensor's single pre- or postprocessing step written alone is a list of one."""
+    content, notes = json.loads(json.dumps(content, default=str)), []
+    weights = content.get("weights")
+    if "type" not in content and isinstance(weights, (dict, list)) and (content.get("inputs") or content.get("outputs")):
+        content["type"] = "model"
+        notes.append(f"format {content.get('format_version')} description without a type: read as a model (it has weights, inputs and outputs)")
+    if isinstance(weights, list) and str(content.get("framework")).lower() == "pytorch":
+        entries = [entry for entry in weights if isinstance(entry, dict) and entry.get("source")]
+        if entries:
+            chosen = next((entry for entry in entries if entry.get("id") == "default"), entries[0])
+            content["weights"] = weights = {"pytorch_state_dict": {k: v for k, v in chosen.items() if k in ("source", "sha256", "authors", "attachments")}}
+            notes.append(f"weights: a list of {len(entries)} (format {content.get('format_version')}, framework pytorch) read as the "
+                         f"pytorch_state_dict weights {ascii(str(chosen.get('id') or chosen['source'])[:80])}")
+    if isinstance(weights, dict):
+        sources = {entry.get("source"): name for name, entry in weights.items() if isinstance(entry, dict) and isinstance(entry.get("source"), str)}
+        for name, entry in weights.items():
+            parent = entry.get("parent") if isinstance(entry, dict) else None
+            if isinstance(parent, str) and parent not in WEIGHTS_FORMATS:
+                if parent in sources and sources[parent] != name:
+                    entry["parent"] = sources[parent]
+                    notes.append(f"weights.{name}.parent {ascii(parent[:120])} read as the weights it names ({sources[parent]})")
+                else:
+                    entry.pop("parent")
+                    notes.append(f"weights.{name}.parent {ascii(parent[:120])} names no weights of the description: left out")
+    for direction in ("inputs", "outputs"):
+        for position, tensor in enumerate(content.get(direction) or []):
+            for steps in ("preprocessing", "postprocessing"):
+                if isinstance(tensor, dict) and isinstance(tensor.get(steps), dict):
+                    tensor[steps] = [tensor[steps]]
+                    notes.append(f"{direction}.{position}.{steps}: one step written alone, read as a list of one")
+    for position, cited in enumerate(content.get("cite") or []):
+        doi = cited.get("doi") if isinstance(cited, dict) else None
+        if isinstance(doi, str) and (bare := re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", doi.strip(), flags=re.IGNORECASE)) != doi.strip():
+            cited["doi"] = bare
+            notes.append(f"cite.{position}.doi {ascii(doi[:120])} read as the DOI {ascii(bare[:120])}")
+    return content, notes
 
 
 def with_json_infinities(content: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -289,8 +400,17 @@ def quiet_spec_library() -> None:
 
 
 def _reasons(description: Any) -> str:
-    errors = description.validation_summary.errors
-    return "; ".join(f"{'.'.join(str(part) for part in error.loc) or 'description'}: {error.msg[:160]}" for error in errors[:5])[:1000] or "invalid"
+    """The library's complaints, each with the field it is about: a complaint that quotes a whole
+    validation error ("1 validation error for An invalid resource description\\n<field>\\n  <message>")
+    is read for its field and message."""
+    reasons = []
+    for error in description.validation_summary.errors[:5]:
+        where, message = ".".join(str(part) for part in error.loc), error.msg
+        quoted = re.match(r"\d+ validation errors? for [^\n]*\n(\S[^\n]*)\n\s+([^\n]+)", message)
+        if quoted:
+            where, message = ".".join(p for p in (where, quoted.group(1)) if p), quoted.group(2)
+        reasons.append(f"{where or 'description'}: {message[:160]}")
+    return "; ".join(reasons)[:1000] or "invalid"
 
 
 COLLECTION_FILE = "collection.jsonl"

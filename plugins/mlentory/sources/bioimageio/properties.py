@@ -56,10 +56,17 @@ def _concept_doi(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _file_source(value: Any) -> str | None:
+    """A file a description names: a file description (``{"source": ...}``, format 0.5) or its path
+    or URL alone (0.4 and older, which a description read in its own format keeps)."""
+    source = value.get("source") if isinstance(value, dict) else value
+    return source.strip() if isinstance(source, str) and source.strip() else None
+
+
 def basic(resource: dict[str, Any]) -> Partial:
     description = _description(resource)
     doi = _concept_doi(resource)
-    documentation = (description.get("documentation") or {}).get("source") if isinstance(description.get("documentation"), dict) else None
+    documentation = _file_source(description.get("documentation"))
     return {
         "name": description.get("name") or resource["id"],
         "description": (description.get("description") or "").strip() or None,
@@ -72,7 +79,7 @@ def basic(resource: dict[str, Any]) -> Partial:
         "sameModel": [mention(SAME_MODELS, page) for page in iris.hf_model_pages_in(json.dumps(description))],
         "archivedAt": iris.doi_iri(doi) if doi else None,
         "readme": file_url(resource["source"], documentation) if documentation else None,
-        "image": unique(file_url(resource["source"], c["source"]) for c in description.get("covers") or [] if isinstance(c, dict) and c.get("source")),
+        "image": unique(file_url(resource["source"], source) for c in description.get("covers") or [] if (source := _file_source(c))),
         "codeRepository": [description["git_repo"]] if description.get("git_repo") else [],
         "isAccessibleForFree": True,
     }
