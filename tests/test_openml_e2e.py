@@ -70,6 +70,11 @@ def test_run_evaluations_with_task_type_dataset_and_measures(openml_run):
     [user] = query(openml_run["stores"], "MATCH ({uri: $u})-[:fair4ml__sharedBy]->(p:schema__Person) RETURN p.schema__name AS name",
                    u=OML + "f/101")
     assert user["name"] == "Jan van Rijn"
+    # The dataset's language, tags, contributors and uploader (named by the one user/list request of the run).
+    rows = query(openml_run["stores"], "MATCH ({uri: $u})-[r]->(x) WHERE type(r) IN ['schema__inLanguage', 'schema__keywords', "
+                                       "'schema__contributor', 'schema__publisher'] RETURN type(r) AS r, x.schema__name AS name", u=OML + "d/61")
+    assert sorted((row["r"], row["name"]) for row in rows) == [
+        ("schema__contributor", "Michael Marshall"), ("schema__inLanguage", "English"), ("schema__keywords", "uci"), ("schema__publisher", "Jan van Rijn")]
 
 
 def test_the_index_names_the_source(openml_run):
@@ -81,9 +86,10 @@ def test_the_index_names_the_source(openml_run):
 
 def test_the_api_budget_and_incremental_runs(openml_run):
     stats = openml_run["stats"]
-    # Run 1: 1 listing + 2 flows + 5 measures x 1 batch (+ 1 user list for the measures with rows) + 1 task + 1 dataset;
+    # Run 1: 1 listing + 2 flows + 5 measures x 1 batch (+ 1 user list for the measures with rows) + 1 task + 1 dataset
+    # (+ 1 user list for its uploader);
     # run 2: 1 listing and nothing else (both flows are loaded, their descriptions cached).
-    assert stats["openml"] <= 1 + 2 + 5 + 5 + 1 + 1 + 1, stats
+    assert stats["openml"] <= 1 + 2 + 5 + 5 + 1 + 1 + 1 + 1, stats
     summary = json.loads((openml_run["again"] / "extraction" / "SUCCESS.json").read_text())
     assert summary["models"] == 0
 

@@ -363,15 +363,19 @@ def test_loading_tasks_writing_the_same_nodes_at_once_lose_nothing(empty_stores,
 
 def test_a_model_named_by_id_with_an_unreadable_model_index_is_not_dropped_silently(faulty_hub, tmp_path):
     """huggingface_hub drops a model-index it cannot read without a trace, in ``model_info`` as in
-    the listing; the by-id harvest keeps the raw answer and names what was dropped."""
+    the listing; the by-id harvest keeps it as the Hub sent it, and the mapping says it could not be read."""
+    from mlentory.sources.huggingface.properties import evaluations
+
     body = json.loads((FIXTURE_SNAPSHOT / "models" / "acme-ai__base-lm.json").read_text())
     body.update({"id": "bad/model-index-string", "modelId": "bad/model-index-string",
                  "cardData": {"license": "mit", "model-index": "results"}})
     (tmp_path / "snapshot" / "models" / "bad__model-index-string.json").write_text(json.dumps(body))
     hub, _ = faulty_hub([])
     record = hub.model("bad/model-index-string")
-    assert record["unreadable"] == ["model-index"] and record["card_data"]["license"] == "mit"
-    assert hub.model("acme-ai/base-lm")["unreadable"] == []
+    assert record["card_data"]["model-index"] == "results" and record["card_data"]["license"] == "mit"
+    [note] = evaluations(record, None)["_warnings"]
+    assert note["reason"].startswith("model-index not readable; no evaluation recorded (entry 1 is str")
+    assert "_warnings" not in evaluations(hub.model("acme-ai/base-lm"), None)
     with pytest.raises(Exception) as missing:
         hub.model("nobody/nothing")
     assert missing.value.response.status_code == 404
