@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Tests: install what they need, then run the whole suite. The tests start (and stop, by PID) their
+# Tests: install what they need, then run the whole suite (--fast: lint and the fast lane only). The tests start (and stop, by PID) their
 # own graph and index servers on free loopback ports, and their own Airflow database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+if [ "${1:-}" = "--fast" ]; then
+  # The fast lane, before every commit: lint, then the tests that need no Airflow database, no
+  # stand-in stores and no stack (the "system" marker; the recorded replays run in-process).
+  shift
+  .venv/bin/ruff check plugins tests dags devstack scripts
+  exec .venv/bin/python -m pytest -p no:cacheprovider -q -m "not system" "$@"
+fi
 # Debian's packages the tests start: Chromium (the UI test drives it through Playwright, no browser
 # download), redis-server and PostgreSQL (the Celery stack test, the budgets shared through Redis).
 # Installed when missing.

@@ -41,15 +41,31 @@ for path in (ROOT, ROOT / "plugins", ROOT / "dags"):  # devstack/, mlentory, the
 from devstack import localstack  # noqa: E402
 from devstack.replay.server import ReplayServer  # noqa: E402
 
+# Fixtures that start servers the fast lane does without: the stand-in stores, Redis.
+SYSTEM_FIXTURES = frozenset({"stores", "redis_port"})
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Migrate once per session, in a subprocess so this process imports Airflow only once, configured.
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, env=os.environ.copy(),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    config.addinivalue_line("markers", "system: needs the Airflow database, the stand-in stores or a whole stack (not in the fast lane)")
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(_home, ignore_errors=True)
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by the marks added here
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses the stand-in stores (directly or through a fixture) is a system test, as is
+    every test of a module marked so (DAG runs, the stacks, the browser): ``-m "not system"`` is the
+    fast lane (``./scripts/test.sh --fast``)."""
+    for item in items:
+        if SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The test session's Airflow database, migrated once before any test runs, when a system test
+    was selected: the fast lane never pays for a migration. In a subprocess, so this process imports
+    Airflow only once, configured."""
+    if any(item.get_closest_marker("system") for item in session.items):
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, env=os.environ.copy(),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _connection(name: str, **fields: object) -> None:

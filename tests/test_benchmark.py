@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

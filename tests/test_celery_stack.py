@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, forget_attached_stores
 
+pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
+
 MODELS = 12
 
 

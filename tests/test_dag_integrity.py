@@ -10,6 +10,8 @@ import sys
 import pytest
 from pipeline import ROOT, dag_bag
 
+pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
+
 DAG_IDS = ["hf_extraction", "hf_transformation", "hf_loading"]
 ALL_DAG_IDS = [*DAG_IDS, "openml_extraction", "openml_transformation", "openml_loading"]
 

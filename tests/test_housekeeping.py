@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import use_data_root
 from pipeline import run_dag, xcom
 
@@ -64,6 +65,7 @@ def test_a_retention_under_a_day_is_refused(tmp_path):
         remove_old_run_folders(tmp_path, 0.5, now=NOW)
 
 
+@pytest.mark.system  # a DAG run: the Airflow database
 def test_the_dag_removes_past_the_retention_param(tmp_path):
     root = use_data_root(tmp_path / "data")
     days = (datetime.now(UTC) - NOW).days

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
+
 
 @pytest.mark.timeout(1800)  # the main job twice (three sources, four Airflow components): ~10 min on 2 cores
 def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):

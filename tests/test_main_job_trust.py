@@ -20,6 +20,8 @@ from conftest import ROOT
 
 from devstack import localstack
 
+pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
+
 
 def main_job():  # noqa: ANN201 - scripts/localstack.py as a module
     spec = importlib.util.spec_from_file_location("main_job", ROOT / "scripts" / "localstack.py")

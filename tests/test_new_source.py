@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import ROOT, clear, use_data_root
 
 from mlentory.pipeline.extraction import MODELS_FILE, STAGE
@@ -33,6 +34,7 @@ def asset_events(prefix: str) -> dict[str, dict]:
     return {name: extra for name, extra in rows}
 
 
+@pytest.mark.system  # a DAG run: the Airflow database
 def test_the_toy_dags_are_found_and_chained_by_the_sources_assets():
     bag = toy_dag_bag()
     assert bag.import_errors == {}

@@ -19,6 +19,8 @@ from mlentory.pipeline import housekeeping, storage
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json
 from mlentory.pipeline.state import LoadedRevisions
 
+pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
+
 
 @pytest.fixture(scope="module")
 def s3_port(tmp_path_factory):

@@ -256,6 +256,7 @@ def test_a_model_listed_on_two_pages_is_kept_once_with_a_warning(tmp_path):
     assert warning["id"] == "a/one" and "2 times" in warning["reason"]
 
 
+@pytest.mark.system  # starts and kills a graph store of its own
 def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
     """The attempt against the dead store fails the task (Airflow retries it); the retry against the
     restarted store completes, and MERGE leaves nothing lost or doubled."""
