@@ -30,3 +30,24 @@ def test_arxiv_url_from_the_connection_or_the_public_api(monkeypatch):
     assert ArxivHook().get_conn().query_url_format == "http://127.0.0.1:9/api/query?{}"
     monkeypatch.delenv("AIRFLOW_CONN_ARXIV_DEFAULT")
     assert ArxivHook().api_url() == DEFAULT_API_URL
+
+
+def test_the_graph_store_writes_to_the_database_the_neo4j_connection_names(monkeypatch):
+    """A Neo4j connection's ``schema`` names its database (as the provider's hook reads it): every
+    session the loader opens is on it, not on the server's default database."""
+    from mlentory.pipeline.dags import neo4j_driver
+    from mlentory.stores.graph import GraphLoader
+
+    monkeypatch.setenv("AIRFLOW_CONN_NEO4J_DEFAULT", json.dumps(
+        {"conn_type": "neo4j", "host": "127.0.0.1", "port": 9, "schema": "catalogue", "login": "neo4j", "password": "secret"}))
+    store = neo4j_driver()
+    try:
+        assert store.database == "catalogue"
+        with GraphLoader(store)._session() as session:  # opening a session needs no server; its first query would
+            assert session._config.database == "catalogue"  # the driver keeps the session's database here
+    finally:
+        store.driver.close()
+    monkeypatch.setenv("AIRFLOW_CONN_NEO4J_DEFAULT", json.dumps({"conn_type": "neo4j", "host": "127.0.0.1", "port": 9}))
+    default = neo4j_driver()
+    assert default.database is None
+    default.driver.close()

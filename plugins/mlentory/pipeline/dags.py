@@ -123,10 +123,15 @@ def resolve_run_folders(params: dict[str, Any], triggering_asset_events: Any, as
     return [str(folder.path) for folder in chosen]
 
 
-def neo4j_driver():  # noqa: ANN201 - neo4j.Driver, imported lazily with the provider
+def neo4j_driver():  # noqa: ANN201 - stores.graph.GraphStore, imported lazily with the provider
+    """The graph store of the ``neo4j_default`` connection: its driver, and the database its
+    ``schema`` names (the hook's own ``run`` reads it so; its driver does not carry it)."""
     from airflow.providers.neo4j.hooks.neo4j import Neo4jHook
 
-    return Neo4jHook(conn_id=NEO4J_CONN_ID).get_conn()
+    from mlentory.stores.graph import GraphStore
+
+    hook = Neo4jHook(conn_id=NEO4J_CONN_ID)
+    return GraphStore(hook.get_conn(), hook.get_connection(NEO4J_CONN_ID).schema or None)
 
 
 def elasticsearch_client():  # noqa: ANN201 - elasticsearch.Elasticsearch

@@ -31,7 +31,7 @@ from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import LoadedRevisions, RejectedRecords
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
-from mlentory.stores.graph import GraphLoader, linked_nodes
+from mlentory.stores.graph import GraphLoader, GraphStore, linked_nodes
 from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ TRANSFORMATION = "transformation"
 LOADED_ENTITY_KINDS = (*ENTITY_KINDS, *STUB_KINDS)
 
 
-def prepare_graph(driver: Driver) -> None:
+def prepare_graph(driver: Driver | GraphStore) -> None:
     GraphLoader(driver).ensure_schema()
 
 
@@ -74,7 +74,7 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
     return [{"run_folder": str(run.path), "kind": kind} for run in folders for kind in LOADED_ENTITY_KINDS]
 
 
-def create_graph_nodes(run_folders: list[str], driver: Driver) -> int:
+def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore) -> int:
     """Every node the loading run writes or links to (records and the resources they name, not the
     records they embed), created first by this one task, so that the parallel entity and model loads
     never create the same node in two transactions. Returns the count of nodes made sure of."""
@@ -111,7 +111,7 @@ def _current(records: list[dict[str, Any]], run: RunFolder) -> list[dict[str, An
     return [r for r in records if r["@id"] not in skipped] if skipped else records
 
 
-def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
+def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore) -> int:
     run = RunFolder(Path(run_folder))
     records = _current(read_jsonld(_entity_file(run, kind)), run)
     loader = GraphLoader(driver)
@@ -126,7 +126,7 @@ def load_entities(run_folder: str, kind: str, driver: Driver) -> int:
     return loaded
 
 
-def load_models(run_folder: str, chunk: int, driver: Driver) -> int:
+def load_models(run_folder: str, chunk: int, driver: Driver | GraphStore) -> int:
     run = RunFolder(Path(run_folder))
     records = _current(read_jsonld(models_file(run, chunk)), run)
     progress = Progress(f"graph models chunk {chunk}", len(records))
@@ -189,14 +189,14 @@ STATISTICS_FILE = "statistics_refreshed.json"
 WITHDRAWN_REPORT = "withdrawn.json"
 
 
-def apply_freshness(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> dict[str, int]:
+def apply_freshness(source: Source, run_folder: str, driver: Driver | GraphStore, es: Elasticsearch, index: str) -> dict[str, int]:
     """What changed at the source without a new revision: counts of unchanged models, and models
     gone from it."""
     return {"statistics_refreshed": refresh_statistics(source, run_folder, driver, es, index),
             "withdrawn": withdraw_models(source, run_folder, driver, es, index)}
 
 
-def withdraw_models(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> int:
+def withdraw_models(source: Source, run_folder: str, driver: Driver | GraphStore, es: Elasticsearch, index: str) -> int:
     """Models the extraction found gone from the source: marked ``withdrawn`` (with the date) in the
     graph, where what links to them still finds them; removed from the search index; forgotten by
     the incremental state, so that one coming back is processed again."""
@@ -215,7 +215,7 @@ def withdraw_models(source: Source, run_folder: str, driver: Driver, es: Elastic
     return len(rows)
 
 
-def refresh_statistics(source: Source, run_folder: str, driver: Driver, es: Elasticsearch, index: str) -> int:
+def refresh_statistics(source: Source, run_folder: str, driver: Driver | GraphStore, es: Elasticsearch, index: str) -> int:
     """The counts (downloads, likes) of the models the extraction skipped as unchanged, updated in
     place in the graph and the index: they change every day without a new revision, and re-running
     the transformation for them would cost far more than these two writes."""
@@ -322,7 +322,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
 EXPORT_FORMATS = {"ntriples": ("nt", "nt"), "turtle": ("turtle", "ttl")}  # param value -> (rdflib format, file suffix)
 
 
-def export_run(run_folder: str, driver: Driver, rdf_format: str) -> dict[str, Any]:
+def export_run(run_folder: str, driver: Driver | GraphStore, rdf_format: str) -> dict[str, Any]:
     """What this run loaded, as the graph now holds it, into ``<run>/export/``: an RDF dump
     (``graph.nt`` or ``graph.ttl``, read back from the graph without neosemantics: every node of the
     run's records, their embedded nodes, their labels, properties and outgoing relationships) and the

@@ -169,8 +169,19 @@ def _write_labels(tx: ManagedTransaction, rows: list[GraphRow]) -> None:
         tx.run(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}}) SET n:{label}", uris=uris).consume()
 
 
+@dataclass(frozen=True)
+class GraphStore:
+    """The graph store a connection names: its driver and the database to use (the connection's
+    ``schema``, as the Neo4j provider's hook reads it; None: the server's default database)."""
+
+    driver: Driver
+    database: str | None = None
+
+
 class GraphLoader:
-    def __init__(self, driver: Driver, database: str | None = None, batch_size: int = 1_000) -> None:
+    def __init__(self, driver: Driver | GraphStore, database: str | None = None, batch_size: int = 1_000) -> None:
+        if isinstance(driver, GraphStore):
+            driver, database = driver.driver, database or driver.database
         self.driver = driver
         self.database = database
         self.batch_size = batch_size
