@@ -161,15 +161,19 @@ def test_an_update_longer_than_the_lock_expiry_keeps_the_lock(bucket, redis_port
     monkeypatch.setattr(storage, "STATE_LOCK_TIMEOUT_S", 1)
     root, events = f"s3://{bucket}/mlentory", []
 
-    def update(name: str, start_after: float, work: float) -> None:
-        time.sleep(start_after)
+    holding = threading.Event()  # "next" asks for the lock only once "long" holds it: no race on who starts first
+
+    def update(name: str, wait_for: threading.Event | None, work: float) -> None:
+        if wait_for is not None:
+            assert wait_for.wait(timeout=30)
         with storage.workspace(root) as space:
             with exclusive(space.local / "hf" / "state" / "loaded_revisions.json"):
                 events.append((name, "in"))
-                time.sleep(work)
+                holding.set()
+                time.sleep(work)  # past the lock's expiry: the holder renews it
                 events.append((name, "out"))
 
-    threads = [threading.Thread(target=update, args=("long", 0, 3)), threading.Thread(target=update, args=("next", 0.5, 0))]
+    threads = [threading.Thread(target=update, args=("long", None, 3)), threading.Thread(target=update, args=("next", holding, 0))]
     for thread in threads:
         thread.start()
     for thread in threads:
