@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, writ
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, source_dir
 from mlentory.sources import OPENML
 from mlentory.sources.openml.client import OpenMLClient, is_not_found, is_transient
+from mlentory.sources.openml.run_records import evaluations_by_flow, evaluations_to_process, flow_revision
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,6 @@ FLOW_ID = re.compile(r"^[1-9]\d{0,9}$")
 
 def create_run_folder(data_root: str) -> str:
     return scaffolding.create_run_folder(data_root, OPENML.key)
-
-
-def flow_revision(record: dict[str, Any], evaluations: list[dict[str, Any]]) -> str | None:
-    """A flow never changes once uploaded, but it gains runs: its id, its version and the highest run
-    id of its evaluations are its revision, so a flow with a new run is processed again."""
-    highest_run = max((int(e["run_id"]) for e in evaluations), default=0)
-    return f"{record['id']}:{record.get('version') or ''}:{highest_run}"
 
 
 def listed_revision(row: dict[str, Any]) -> str:
@@ -133,19 +126,6 @@ def harvest_evaluations(run_folder: str, client: OpenMLClient, measures: list[st
     run.write_warnings(STAGE, "evaluations", errors)
     log.info("%d run evaluations of %d flows (%d measures)", len(runs), len(flow_ids), len(measures))
     return len(runs)
-
-
-def evaluations_to_process(run: RunFolder) -> list[dict[str, Any]]:
-    """The evaluations of the flows this run processes (not of those skipped as unchanged)."""
-    flows = {record["id"] for record in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE))}
-    return [e for e in read_jsonl(run.file(STAGE, "evaluations.jsonl")) if str(e["flow_id"]) in flows]
-
-
-def evaluations_by_flow(run: RunFolder) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for evaluation in read_jsonl(run.file(STAGE, "evaluations.jsonl")):
-        grouped[str(evaluation["flow_id"])].append(evaluation)
-    return grouped
 
 
 def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:

@@ -10,9 +10,9 @@ from mlentory.fair4ml import iris
 from mlentory.pipeline.extraction import MODELS_FILE, STAGE
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl
 from mlentory.pipeline.source import SourceMapping
-from mlentory.sources.openml.extraction import evaluations_by_flow, flow_revision
 from mlentory.sources.openml.linking import LINKERS
 from mlentory.sources.openml.properties import GROUPS_MENTIONING, PROPERTY_GROUPS
+from mlentory.sources.openml.run_records import evaluations_by_flow, flow_revision
 
 
 def records(run: RunFolder) -> Iterator[dict[str, Any]]:
