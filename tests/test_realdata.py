@@ -165,15 +165,16 @@ def test_graph_and_index_hold_the_same_evaluation_values(real_run):
     assert sum(map(len, graph.values())) > 20  # the recorded cards' model-index values, not a handful
 
 
-def _strings(value):  # noqa: ANN001, ANN202
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def _strings(value) -> list[str]:  # noqa: ANN001
+    """Every text anywhere in a JSON value."""
+    pending, found = [value], []
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.append(item)
+        else:
+            pending.extend(item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+    return found
 
 
 def test_no_placeholder_guidance_or_error_output_as_a_value(real_run):
