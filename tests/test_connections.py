@@ -43,8 +43,9 @@ def test_the_graph_store_writes_to_the_database_the_neo4j_connection_names(monke
     store = neo4j_driver()
     try:
         assert store.database == "catalogue"
-        with GraphLoader(store)._session() as session:  # opening a session needs no server; its first query would
-            assert session._config.database == "catalogue"  # the driver keeps the session's database here
+        for session in (GraphLoader(store)._session(), store.session()):  # opening one needs no server; its first query would
+            with session:
+                assert session._config.database == "catalogue"  # the driver keeps the session's database here
     finally:
         store.driver.close()
     monkeypatch.setenv("AIRFLOW_CONN_NEO4J_DEFAULT", json.dumps({"conn_type": "neo4j", "host": "127.0.0.1", "port": 9}))

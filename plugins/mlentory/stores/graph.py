@@ -177,6 +177,10 @@ class GraphStore:
     driver: Driver
     database: str | None = None
 
+    def session(self, **config: Any):  # noqa: ANN201 - neo4j.Session
+        """A session on the store's database (``config`` as ``Driver.session`` takes it)."""
+        return self.driver.session(**({"database": self.database} if self.database and "database" not in config else {}), **config)
+
 
 class GraphLoader:
     def __init__(self, driver: Driver | GraphStore, database: str | None = None, batch_size: int = 1_000) -> None:
