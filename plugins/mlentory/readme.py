@@ -104,7 +104,7 @@ def section_text(sections: list[Section], title_pattern: re.Pattern[str], max_ch
     return None
 
 
-_HTML_TAG = re.compile(r"<[^>]+>")
+HTML_TAG = re.compile(r"<[^>]+>")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
@@ -124,7 +124,7 @@ def prose(text: str | None, max_chars: int = 2_000, min_letters: int = 40) -> st
                 blocks.append(current)
                 current = []
             continue
-        cleaned = _MD_IMAGE.sub("", _HTML_TAG.sub("", line)).strip()
+        cleaned = _MD_IMAGE.sub("", HTML_TAG.sub("", line)).strip()
         if cleaned:
             current.append(cleaned)
         elif current:

@@ -63,12 +63,17 @@ def ensure_index(es: Elasticsearch, index: str) -> str:
     return "updated"
 
 
+def _codes(iris: list[str], labels: dict[str, EntityLabel]) -> list[str]:
+    """Linked entities by their codes (an IRI the run has no record of stays as it is)."""
+    return [labels[iri].code if iri in labels else iri for iri in iris]
+
+
 def _evaluation_lines(record: dict[str, Any], labels: dict[str, EntityLabel]) -> list[str]:
     """Each metric value as one searchable line, named by its evaluation:
     "Accuracy (accuracy): 0.934 on stanfordnlp/imdb test: Text Classification on imdb (test)"."""
     lines = []
     for evaluation in record.get("hasEvaluation", []):
-        datasets = ", ".join(labels[i].code if i in labels else i for i in evaluation.get("evaluationDataset", []))
+        datasets = ", ".join(_codes(evaluation.get("evaluationDataset", []), labels))
         where = " ".join(p for p in (datasets, ", ".join(p for p in (evaluation.get("datasetConfig"), evaluation.get("datasetSplit")) if p)) if p)
         for metric in evaluation.get("evaluationMetrics", []):
             metric_type = f" ({metric['propertyID']})" if metric.get("propertyID") and metric["propertyID"] != metric.get("name") else ""
@@ -82,8 +87,7 @@ def _evaluation_values(record: dict[str, Any], labels: dict[str, EntityLabel]) -
     "accuracy above 0.9 on imdb"); a value that is no number is kept as ``value_text`` only."""
     values = []
     for evaluation in record.get("hasEvaluation", []):
-        datasets = [labels[i].code if i in labels else i for i in evaluation.get("evaluationDataset", [])]
-        tasks = [labels[i].code if i in labels else i for i in evaluation.get("mlTask", [])]
+        datasets, tasks = _codes(evaluation.get("evaluationDataset", []), labels), _codes(evaluation.get("mlTask", []), labels)
         for metric in evaluation.get("evaluationMetrics", []):
             value = metric.get("value")
             number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
@@ -107,7 +111,7 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
     """The search document of a model: linked entities by code (filters) and by name (display)."""
 
     def codes(term: str) -> list[str]:
-        return [labels[iri].code if iri in labels else iri for iri in record.get(term, [])]
+        return _codes(record.get(term, []), labels)
 
     def names(term: str) -> list[str]:
         return [labels[iri].name if iri in labels else iri for iri in record.get(term, [])]

@@ -282,7 +282,7 @@ def validated(content: dict[str, Any], source: str) -> tuple[dict[str, Any], lis
                     dumped.pop("timestamp", None)
                 return dumped, notes
             readings.append(description)
-        left_out = _left_out(readings, content)
+        left_out = _left_out(readings[-1], content)
         if left_out is None:
             break
         content, note = left_out
@@ -294,20 +294,19 @@ MAX_LEFT_OUT = 6  # fields or weights entries left out before a description coun
 STAND_IN_TIMESTAMP = "2000-01-01T00:00:00Z"
 
 
-def _left_out(readings: list[Any], content: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+def _left_out(description: Any, content: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     """The content without the first thing the library could not read and the rest may be read
-    without: a field it does not know, or a weights entry where others remain; and the note."""
-    description = readings[-1]  # read in its own format: the paths of its complaints are the content's
-    if True:
-        for error in description.validation_summary.errors:
-            loc = [str(part) for part in error.loc]
-            weights = content.get("weights")
-            if len(loc) >= 2 and loc[0] == "weights" and isinstance(weights, dict) and loc[1] in weights and len(weights) > 1 \
-                    and not (len(loc) > 2 and "Extra inputs" in error.msg):
-                kept = {name: entry for name, entry in weights.items() if name != loc[1]}
-                return {**content, "weights": kept}, f"weights.{loc[1]} left out: {_reasons(description)}"
-            if "Extra inputs are not permitted" in error.msg and (copy := _without(content, loc)) is not None:
-                return copy, f"{'.'.join(loc)} left out: no format of the spec has it"
+    without: a field it does not know, or a weights entry where others remain; and the note.
+    ``description``: the content read in its own format, so the paths of its complaints are the content's."""
+    weights = content.get("weights")
+    for error in description.validation_summary.errors:
+        loc = [str(part) for part in error.loc]
+        if len(loc) >= 2 and loc[0] == "weights" and isinstance(weights, dict) and loc[1] in weights and len(weights) > 1 \
+                and not (len(loc) > 2 and "Extra inputs" in error.msg):
+            kept = {name: entry for name, entry in weights.items() if name != loc[1]}
+            return {**content, "weights": kept}, f"weights.{loc[1]} left out: {_reasons(description)}"
+        if "Extra inputs are not permitted" in error.msg and (copy := _without(content, loc)) is not None:
+            return copy, f"{'.'.join(loc)} left out: no format of the spec has it"
     return None
 
 

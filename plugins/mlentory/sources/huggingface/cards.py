@@ -28,6 +28,7 @@ from mlentory import readme, safe_yaml
 from mlentory.numbers import beyond_float
 from mlentory.readme import FENCE as _FENCE
 from mlentory.readme import HEADING as _HEADING
+from mlentory.readme import HTML_TAG as _HTML_TAG
 from mlentory.readme import Section, first_code_block, is_guidance, is_placeholder, normalized_title, prose
 from mlentory.settings import HF_CARD_TEMPLATES_FILE
 
@@ -41,7 +42,6 @@ _PLACEHOLDER_IN_LINE = re.compile(r"\[?more information needed\]?|\{\{.*?\}\}", 
 _EMPTY_LABEL = re.compile(r"^\s*(?:[-*+]\s*)?\*\*[^*]{1,80}\*\*:?\s*$")
 _JINJA_DEFAULT = re.compile(r"\{\{[^}]*?default\(\s*\"([^\"]*)\"[^}]*\}\}")
 _JINJA = re.compile(r"\{\{.*?\}\}")
-_HTML_TAG = re.compile(r"<[^>]*>")
 # Sentences that generators (transformers' push_to_hub, the Trainer) put in every card they write.
 GENERATED_SENTENCES = (
     "This is the model card of a 🤗 transformers model that has been pushed on the Hub. This model card has been automatically generated.",

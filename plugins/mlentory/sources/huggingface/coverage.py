@@ -107,12 +107,12 @@ def check_model(coverage: Coverage, model: dict[str, Any], card: ParsedCard | No
         coverage.check("card.metrics", model_id, metric, has("evaluationMetrics", metric))
     for base, _ in p.base_models(model, card):
         coverage.check("base_model", model_id, base, has("isBasedOn", iris.hf_model_iri(base)))
-    results = [r for r in read_model_index(data).results if r.metrics or r.dataset_key]
+    index = read_model_index(data)
+    results = [r for r in index.results if r.metrics or r.dataset_key]
     if results:
         evaluations = record.get("hasEvaluation", [])
         coverage.check("model-index results", model_id, len(results), len(evaluations) == len(results))
-        values = sum(len(r.metrics) for r in results)
-        coverage.check("model-index values", model_id, values, sum(len(e.get("evaluationMetrics", [])) for e in evaluations) == values)
+        coverage.check("model-index values", model_id, index.values, sum(len(e.get("evaluationMetrics", [])) for e in evaluations) == index.values)
     for doi in p.tag_values(model, "doi:"):
         coverage.check("doi tags", model_id, doi, has("sameAs", iris.doi_iri(normalize_doi(doi))))
     for arxiv_id in p.tag_values(model, "arxiv:"):

@@ -53,10 +53,10 @@ class Result:
 class ModelIndex:
     results: list[Result] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    written: bool = False  # whether the card has a model-index at all
 
     @property
     def values(self) -> int:
+        """The metric values read, of every result."""
         return sum(len(r.metrics) for r in self.results)
 
 
@@ -96,7 +96,6 @@ def read_model_index(data: dict[str, Any]) -> ModelIndex:
     written = data.get("model-index") if data.get("model-index") not in (None, "", []) else data.get("model_index")
     if written in (None, "", []):
         return index
-    index.written = True
     for position, entry in enumerate(_items(written), start=1):
         if not isinstance(entry, dict):
             index.problems.append(f"entry {position} is {type(entry).__name__}, not a mapping")

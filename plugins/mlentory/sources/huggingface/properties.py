@@ -210,8 +210,8 @@ def licenses(model: dict[str, Any], card: ParsedCard | None) -> Partial:
     """
     data = card_data(model, card)
     # "other" and "unknown" are licence ids of the Hub's list (what the card chose), not placeholders here.
-    written = [str(v).strip().lower() for v in _as_list(data.get("license")) if isinstance(v, str)]
-    ids = [s for s in written if s in ("other", "unknown")] + [s.lower() for s in strings(data.get("license")) + tag_values(model, "license:")]
+    written = [str(v).strip().lower() for v in _as_list(data.get("license")) if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+    ids = [s for s in written if s in ("other", "unknown") or not placeholders.is_placeholder(s)] + [s.lower() for s in tag_values(model, "license:")]
     names, links = strings(data.get("license_name")), strings(data.get("license_link"))
     standard = [key for key in unique(ids) if key not in ("other", "unknown")]
     found = [mention("licenses", key) for key in standard]
