@@ -123,8 +123,8 @@ def peak_rss_mb() -> float:
 
 def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str, float]:
     from mlentory.pipeline.extraction import collect_mentions
-    from mlentory.settings import HF_DUMP_DATASET
     from mlentory.sources import HUGGINGFACE
+    from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
     from mlentory.sources.huggingface import extraction
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
@@ -158,18 +158,18 @@ def transformation_stage(run_folder: str) -> dict[str, float]:
 
 def loading_stage(run_folder: str) -> dict[str, float]:
     from mlentory.pipeline import loading
-    from mlentory.pipeline.dags import elasticsearch_client, neo4j_driver
     from mlentory.settings import ES_MODELS_INDEX
+    from mlentory.stores.clients import graph_store, search_client
 
     steps: dict[str, float] = {}
-    driver = neo4j_driver()
+    driver = graph_store()
     timed(steps, "graph schema", loading.prepare_graph, driver)
     timed(steps, "graph nodes", loading.create_graph_nodes, [run_folder], driver)
     for job in timed(steps, "plan", loading.plan_loading, [run_folder]):
         timed(steps, "graph entities", loading.load_entities, job["run_folder"], job["kind"], driver)
     for job in timed(steps, "plan", loading.plan_model_loads, [run_folder]):
         timed(steps, "graph models", loading.load_models, job["run_folder"], job["chunk"], driver)
-    timed(steps, "index", loading.index_run_models, run_folder, elasticsearch_client(), ES_MODELS_INDEX)
+    timed(steps, "index", loading.index_run_models, run_folder, search_client(), ES_MODELS_INDEX)
     summary = timed(steps, "report", loading.finish_loading, run_folder, 1.0)
     steps["models loaded"] = (summary["models_loaded"], 0)  # a count, not a time: reported apart
     return steps
@@ -189,13 +189,13 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
 
     from mlentory.fair4ml.jsonld import read_jsonld
     from mlentory.pipeline import loading
-    from mlentory.pipeline.dags import elasticsearch_client, neo4j_driver
     from mlentory.pipeline.run_folder import RunFolder
+    from mlentory.stores.clients import graph_store, search_client
     from mlentory.stores.graph import graph_rows
     from mlentory.stores.search_index import document_id, ensure_index, model_document
 
     run = RunFolder(Path(run_folder))
-    driver, es, steps = neo4j_driver(), elasticsearch_client(), {}
+    driver, es, steps = graph_store(), search_client(), {}
     with driver.session() as session:
         while session.run("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c").single()["c"]:
             pass

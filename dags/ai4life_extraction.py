@@ -11,60 +11,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 
-from mlentory.pipeline.dags import (
-    dag_arguments,
-    data_root,
-    entity_identification_task,
-    extraction_ready_task,
-    extraction_schedule,
-    mentions_task,
-    task,
-)
-from mlentory.settings import ARXIV_POOL, BIOIMAGEIO_POOL
-from mlentory.sources import AI4LIFE
-
-EXTRACTION = "mlentory.sources.bioimageio.extraction"  # imported by the tasks, when they run
-ENTITY_KINDS = ("organisations", "datasets", "articles", "licenses", "keywords", "software")
+from mlentory.pipeline.builders import Harvested, extraction_dag
+from mlentory.pipeline.storage import staged_task
+from mlentory.sources.bioimageio import BIOIMAGEIO_POOL, SOURCE
 
 
-@dag(schedule=extraction_schedule(AI4LIFE), **dag_arguments(AI4LIFE, "extraction", __doc__, {
+@extraction_dag(SOURCE, __doc__, {
     "num_resources": Param(50, type="integer", minimum=0, maximum=100_000,
                            description="How many of the newest models whose latest version was not loaded yet to harvest."),
     "resource_ids": Param(None, type=["null", "array"], items={"type": "string", "pattern": r"^[\w./:-]{1,200}$"}, maxItems=10_000,
                           description="Resources of the collection to harvest as well, e.g. bioimage-io/affable-shark."),
     "full_refresh": Param(False, type="boolean", description="Harvest models even when their latest version was loaded before."),
-}))
-def ai4life_extraction() -> None:
-    @task
-    def ai4life_run_folder() -> str:
-        from mlentory.sources.bioimageio import extraction
-
-        return extraction.create_run_folder(data_root())
-
-    @task(pool=BIOIMAGEIO_POOL)
+})
+def ai4life_extraction(run_folder: Any) -> Harvested:
+    @staged_task(run_folders=("run_folder",), pool=BIOIMAGEIO_POOL.name)
     def ai4life_raw_resources(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.bioimageio import extraction
 
         return extraction.harvest_resources(run_folder, extraction.bioimageio_client(), params["num_resources"], params["resource_ids"],
                                             params["full_refresh"])
 
-    @task
+    @staged_task(run_folders=("run_folder",))
     def ai4life_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
         from mlentory.sources.bioimageio import extraction
 
         return extraction.merge_resources(run_folder, params["full_refresh"])
 
-    run_folder = ai4life_run_folder()
     merged = ai4life_raw_models(run_folder)
-    ready = extraction_ready_task(AI4LIFE, EXTRACTION)(run_folder)
     ai4life_raw_resources(run_folder) >> merged
-    mentions = mentions_task(AI4LIFE)(run_folder)
-    merged >> mentions
-    for kind in ENTITY_KINDS:
-        pool = ARXIV_POOL if kind == "articles" else None
-        mentions >> entity_identification_task(AI4LIFE, kind, EXTRACTION, pool)(run_folder) >> ready
-
-
-ai4life_extraction()
+    return Harvested(records=merged)

@@ -3,7 +3,7 @@ graph and Elasticsearch index as every source; every run folder the transformati
 
 from __future__ import annotations
 
-from mlentory.pipeline.dags import loading_dag
-from mlentory.sources import AI4LIFE
+from mlentory.pipeline.builders import loading_dag
+from mlentory.sources.bioimageio import SOURCE
 
-ai4life_loading = loading_dag(AI4LIFE, doc_md=__doc__)
+ai4life_loading = loading_dag(SOURCE, doc_md=__doc__)

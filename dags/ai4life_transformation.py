@@ -4,7 +4,7 @@ extraction events name."""
 
 from __future__ import annotations
 
-from mlentory.pipeline.dags import transformation_dag
-from mlentory.sources import AI4LIFE
+from mlentory.pipeline.builders import transformation_dag
+from mlentory.sources.bioimageio import SOURCE
 
-ai4life_transformation = transformation_dag(AI4LIFE, doc_md=__doc__)
+ai4life_transformation = transformation_dag(SOURCE, doc_md=__doc__)

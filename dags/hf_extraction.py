@@ -1,29 +1,20 @@
 """HuggingFace Hub extraction (Airflow DAG): harvest model metadata, cards and linked entities into a
 new run folder, then emit the ``hf_raw_models`` asset event that starts the transformation.
 
-The tasks import the harvesting code when they run: the DAG processor re-parses this file every 30 s.
+The harvest tasks are the Hub's own; the run folder, mentions, one identification task per entity
+kind and the extraction's end are the shared tail (``builders.extraction_dag``). The tasks import
+the harvesting code when they run: the DAG processor re-parses this file every 30 s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 
-from mlentory.pipeline.dags import (
-    dag_arguments,
-    data_root,
-    entity_identification_task,
-    extraction_ready_task,
-    extraction_schedule,
-    mentions_task,
-    task,
-)
-from mlentory.settings import ARXIV_POOL, HF_DUMP_DATASET, HF_POOL
-from mlentory.sources import HUGGINGFACE
-
-EXTRACTION = "mlentory.sources.huggingface.extraction"  # imported by the tasks, when they run
-ENTITY_KINDS = ("datasets", "articles", "keywords", "tasks", "licenses", "languages", "organisations")
+from mlentory.pipeline.builders import Harvested, extraction_dag
+from mlentory.pipeline.storage import staged_task
+from mlentory.sources.huggingface import DUMP_DATASET, HF_POOL, SOURCE
 
 
 def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
@@ -32,7 +23,7 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
     return HuggingFaceHubHook().get_conn()
 
 
-@dag(schedule=extraction_schedule(HUGGINGFACE), **dag_arguments(HUGGINGFACE, "extraction", __doc__, {
+@extraction_dag(SOURCE, __doc__, {
     "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
                         description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
     "model_ids": Param(None, type=["null", "array"], items={"type": "string", "maxLength": 200}, maxItems=10_000,
@@ -47,34 +38,30 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
     "bootstrap_from_dump": Param(False, type="boolean",
                                  description="Harvest every model of the public dump of model cards as well (a first harvest of the "
                                              "whole Hub in a few requests); later runs list what changed since."),
-    "dump_dataset": Param(HF_DUMP_DATASET, type="string", pattern=r"^[\w.-]+/[\w.-]+$", maxLength=200, description="The Hub dataset of the dump."),
+    "dump_dataset": Param(DUMP_DATASET, type="string", pattern=r"^[\w.-]+/[\w.-]+$", maxLength=200, description="The Hub dataset of the dump."),
     "dump_revision": Param("main", type="string", pattern=r"^[\w./-]{1,100}$", description="The dump's revision (branch, tag or commit)."),
     "dump_rows": Param(None, type=["null", "integer"], minimum=0, maximum=100_000_000,
                        description="Read at most this many rows of the dump (empty: all of them)."),
     "max_withdrawal_checks": Param(1_000, type="integer", minimum=0, maximum=100_000,
                                    description="After a complete dump: how many loaded models it no longer lists to ask the Hub "
                                                "for (one request each); those gone are withdrawn."),
-}))
-def hf_extraction() -> None:
-    @task
-    def hf_run_folder() -> str:
-        from mlentory.sources.huggingface import extraction
+})
+def hf_extraction(run_folder: Any) -> Harvested:
+    harvest = staged_task(run_folders=("run_folder",), pool=HF_POOL.name)
 
-        return extraction.create_run_folder(data_root())
-
-    @task(pool=HF_POOL)
+    @harvest
     def hf_raw_models_latest(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.harvest_latest_models(run_folder, hub(), params["num_models"])
 
-    @task(pool=HF_POOL)
+    @harvest
     def hf_raw_models_from_file(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.harvest_models_by_id(run_folder, hub(), params["model_ids"], params["model_ids_file"])
 
-    @task(pool=HF_POOL)
+    @harvest
     def hf_raw_models_dump(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
@@ -82,43 +69,34 @@ def hf_extraction() -> None:
             return 0
         return extraction.harvest_dump(run_folder, hub(), params["dump_dataset"], params["dump_revision"], params["dump_rows"])
 
-    @task
+    @staged_task(run_folders=("run_folder",))
     def hf_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
         from mlentory.sources.huggingface import extraction
 
         return extraction.merge_raw_models(run_folder, params["full_refresh"])
 
-    @task(pool=HF_POOL)
+    @harvest
     def hf_withdrawn_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.find_withdrawn_models(run_folder, hub(), params["max_withdrawal_checks"])
 
-    @task(pool=HF_POOL)
+    @harvest
     def hf_add_ancestor_models(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.add_ancestor_models(run_folder, hub(), params["ancestor_generations"], params["full_refresh"])
 
-    @task(pool=HF_POOL)
+    @harvest
     def hf_model_cards(run_folder: str) -> int:
         from mlentory.sources.huggingface import extraction
 
         return extraction.fetch_model_cards(run_folder, hub())
 
-    run_folder = hf_run_folder()
-    harvested = [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder), hf_raw_models_dump(run_folder)]
     merged = hf_raw_models(run_folder)
-    ancestors = hf_add_ancestor_models(run_folder)
     cards = hf_model_cards(run_folder)
-    ready = extraction_ready_task(HUGGINGFACE, EXTRACTION)(run_folder)
-    harvested >> merged >> ancestors >> cards
-    merged >> hf_withdrawn_models(run_folder) >> ready
-    mentions = mentions_task(HUGGINGFACE)(run_folder)
-    cards >> mentions
-    for kind in ENTITY_KINDS:
-        pool = {"datasets": HF_POOL, "organisations": HF_POOL, "articles": ARXIV_POOL}.get(kind)
-        mentions >> entity_identification_task(HUGGINGFACE, kind, EXTRACTION, pool)(run_folder) >> ready
-
-
-hf_extraction()
+    withdrawn = hf_withdrawn_models(run_folder)
+    [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder), hf_raw_models_dump(run_folder)] >> merged
+    merged >> hf_add_ancestor_models(run_folder) >> cards
+    merged >> withdrawn
+    return Harvested(records=cards, also_before_finish=[withdrawn])

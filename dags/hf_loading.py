@@ -6,7 +6,7 @@ carry is loaded from the newer one only."""
 
 from __future__ import annotations
 
-from mlentory.pipeline.dags import loading_dag
-from mlentory.sources import HUGGINGFACE
+from mlentory.pipeline.builders import loading_dag
+from mlentory.sources.huggingface import SOURCE
 
-hf_loading = loading_dag(HUGGINGFACE, doc_md=__doc__)
+hf_loading = loading_dag(SOURCE, doc_md=__doc__)

@@ -6,7 +6,7 @@ while a transformation runs are taken together by the next run), each into its o
 
 from __future__ import annotations
 
-from mlentory.pipeline.dags import transformation_dag
-from mlentory.sources import HUGGINGFACE
+from mlentory.pipeline.builders import transformation_dag
+from mlentory.sources.huggingface import SOURCE
 
-hf_transformation = transformation_dag(HUGGINGFACE, doc_md=__doc__)
+hf_transformation = transformation_dag(SOURCE, doc_md=__doc__)

@@ -8,7 +8,8 @@ from typing import Any
 
 from airflow.sdk import Param, dag
 
-from mlentory.pipeline.dags import DEFAULT_ARGS, START_DATE, data_root, scheduled, task
+from mlentory.pipeline.dag_arguments import DEFAULT_ARGS, START_DATE, scheduled
+from mlentory.pipeline.storage import data_root, staged_task
 from mlentory.settings import DEFAULT_RETENTION_DAYS, HOUSEKEEPING_SCHEDULE
 
 
@@ -28,7 +29,7 @@ from mlentory.settings import DEFAULT_RETENTION_DAYS, HOUSEKEEPING_SCHEDULE
     },
 )
 def mlentory_housekeeping() -> None:
-    @task
+    @staged_task(run_listing=True)
     def remove_old_run_folders(params: dict[str, Any] | None = None) -> dict[str, Any]:
         from mlentory.pipeline import housekeeping
 

@@ -11,75 +11,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 
-from mlentory.pipeline.dags import (
-    dag_arguments,
-    data_root,
-    entity_identification_task,
-    extraction_ready_task,
-    extraction_schedule,
-    mentions_task,
-    task,
-)
-from mlentory.settings import OPENML_MEASURES, OPENML_POOL
-from mlentory.sources import OPENML
-
-EXTRACTION = "mlentory.sources.openml.extraction"  # imported by the tasks, when they run
-ENTITY_KINDS = ("tasks", "datasets", "organisations", "languages")
+from mlentory.pipeline.builders import Harvested, extraction_dag
+from mlentory.pipeline.storage import staged_task
+from mlentory.sources.openml import MEASURES, OPENML_POOL, SOURCE
 
 
-@dag(schedule=extraction_schedule(OPENML), **dag_arguments(OPENML, "extraction", __doc__, {
+@extraction_dag(SOURCE, __doc__, {
     "num_flows": Param(50, type="integer", minimum=0, maximum=1_000_000,
                        description="How many of the newest flows not loaded yet to harvest (the listing costs one request per 10,000 flows)."),
     "flow_ids": Param(None, type=["null", "array"], items={"type": ["integer", "string"], "minimum": 1, "maximum": 9_999_999_999,
                                                            "maxLength": 20}, maxItems=10_000,
                       description="OpenML flow ids to harvest as well, e.g. 8365."),
-    "measures": Param(list(OPENML_MEASURES), type="array", items={"type": "string", "pattern": r"^[a-z_]{1,64}$"}, minItems=1, maxItems=50,
+    "measures": Param(list(MEASURES), type="array", items={"type": "string", "pattern": r"^[a-z_]{1,64}$"}, minItems=1, maxItems=50,
                       description="Evaluation measures to list for the harvested flows (one request per measure and 100 flows)."),
     "full_refresh": Param(False, type="boolean", description="Harvest flows even when they were loaded before."),
     "check_new_runs": Param(False, type="boolean",
                             description="List the evaluations of every loaded flow again and process the flows that gained runs "
                                         "(one request per measure and 100 loaded flows; descriptions come from the cache)."),
-}))
-def openml_extraction() -> None:
-    @task
-    def openml_run_folder() -> str:
-        from mlentory.sources.openml import extraction
-
-        return extraction.create_run_folder(data_root())
-
-    @task(pool=OPENML_POOL)
+})
+def openml_extraction(run_folder: Any) -> Harvested:
+    @staged_task(run_folders=("run_folder",), pool=OPENML_POOL.name)
     def openml_raw_flows(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.openml import extraction
 
-        client = extraction.openml_client(run_folder)
-        return extraction.harvest_flows(run_folder, client, params["num_flows"], params["flow_ids"], params["full_refresh"],
-                                        params["check_new_runs"])
+        return extraction.harvest_flows(run_folder, extraction.openml_client(run_folder), params["num_flows"], params["flow_ids"],
+                                        params["full_refresh"], params["check_new_runs"])
 
-    @task
-    def openml_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
-        from mlentory.sources.openml import extraction
-
-        return extraction.merge_flows(run_folder, params["full_refresh"])
-
-    @task(pool=OPENML_POOL)
+    @staged_task(run_folders=("run_folder",), pool=OPENML_POOL.name)
     def openml_evaluations(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.openml import extraction
 
         return extraction.harvest_evaluations(run_folder, extraction.openml_client(run_folder), params["measures"])
 
-    run_folder = openml_run_folder()
-    evaluations = openml_evaluations(run_folder)
-    ready = extraction_ready_task(OPENML, EXTRACTION)(run_folder)
+    @staged_task(run_folders=("run_folder",))
+    def openml_raw_models(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
+        from mlentory.sources.openml import extraction
+
+        return extraction.merge_flows(run_folder, params["full_refresh"])
+
     # A flow's runs are part of its revision: evaluations are listed before the flows are merged.
     merged = openml_raw_models(run_folder)
-    openml_raw_flows(run_folder) >> evaluations >> merged
-    mentions = mentions_task(OPENML)(run_folder)
-    merged >> mentions
-    for kind in ENTITY_KINDS:
-        pool = None if kind == "languages" else OPENML_POOL  # languages are named from a library, not asked for
-        mentions >> entity_identification_task(OPENML, kind, EXTRACTION, pool)(run_folder) >> ready
-
-
-openml_extraction()
+    openml_raw_flows(run_folder) >> openml_evaluations(run_folder) >> merged
+    return Harvested(records=merged)

@@ -3,7 +3,7 @@ index as every source; every run folder the transformation events name."""
 
 from __future__ import annotations
 
-from mlentory.pipeline.dags import loading_dag
-from mlentory.sources import OPENML
+from mlentory.pipeline.builders import loading_dag
+from mlentory.sources.openml import SOURCE
 
-openml_loading = loading_dag(OPENML, doc_md=__doc__)
+openml_loading = loading_dag(SOURCE, doc_md=__doc__)

@@ -3,7 +3,7 @@ property groups in parallel; every run folder the extraction events name."""
 
 from __future__ import annotations
 
-from mlentory.pipeline.dags import transformation_dag
-from mlentory.sources import OPENML
+from mlentory.pipeline.builders import transformation_dag
+from mlentory.sources.openml import SOURCE
 
-openml_transformation = transformation_dag(OPENML, doc_md=__doc__)
+openml_transformation = transformation_dag(SOURCE, doc_md=__doc__)

@@ -286,11 +286,11 @@ def up(args: argparse.Namespace) -> None:
         token = api(client, "POST", "/auth/token", json={"username": "admin", "password": admin_password})["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         # The pools the API-calling tasks run in: without them, the scheduler never starts those tasks.
-        from mlentory.settings import API_POOLS
+        from mlentory.pools import api_pools
 
-        for name, (slots, description) in API_POOLS.items():
+        for name, pool in api_pools().items():
             if api(client, "GET", f"/api/v2/pools/{name}", accept=(404,)).get("name") != name:
-                api(client, "POST", "/api/v2/pools", accept=(409,), json={"name": name, "slots": slots, "description": description})
+                api(client, "POST", "/api/v2/pools", accept=(409,), json={"name": name, "slots": pool.slots, "description": pool.description})
         sources = args.sources
         dag_ids = [f"{key}_{stage}" for key in SOURCE_KEYS for stage in ("extraction", "transformation", "loading")]
         for dag_id in dag_ids:

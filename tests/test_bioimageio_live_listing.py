@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_SNAPSHOT, SHARED_REALDATA, start_replay
 
+from mlentory.pipeline.extraction import create_run_folder
 from mlentory.pipeline.run_folder import read_jsonl
 from mlentory.sources.bioimageio import extraction
 from mlentory.sources.bioimageio.client import LIVE_INDEX, PUBLISHED_INDEX, BioImageIOClient, BioImageIOSettings
@@ -56,7 +57,7 @@ def test_a_harvest_from_the_live_listing_is_the_published_harvest_and_keeps_desc
     server = replay_of(FIXTURE_SNAPSHOT)
     harvests = {}
     for name, index_url in (("published", PUBLISHED_INDEX), ("live", LIVE_INDEX)):
-        run_folder = extraction.create_run_folder(str(tmp_path / name))
+        run_folder = create_run_folder(str(tmp_path / name), "ai4life")
         extraction.harvest_resources(run_folder, client(server, index_url, page_size=2), 10, None, False)
         harvests[name] = {r["id"]: r for r in read_jsonl(Path(run_folder) / "extraction" / "raw" / "resources.jsonl")}
     assert harvests["live"].keys() == harvests["published"].keys() == {
@@ -64,7 +65,7 @@ def test_a_harvest_from_the_live_listing_is_the_published_harvest_and_keeps_desc
     for resource_id, live in harvests["live"].items():
         assert live["description"] == harvests["published"][resource_id]["description"]
     again = client(server, LIVE_INDEX, page_size=2)
-    run_folder = extraction.create_run_folder(str(tmp_path / "live"))
+    run_folder = create_run_folder(str(tmp_path / "live"), "ai4life")
     extraction.harvest_resources(run_folder, again, 10, None, False)
     assert again.requests == 3  # the pages only: every description is known by its revision
 

@@ -16,8 +16,7 @@ from pipeline import run_dag, xcom
 
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.pipeline import loading as stage
-from mlentory.pipeline.dags import resolve_run_folders
-from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound
+from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound, resolve_run_folders
 from mlentory.pipeline.state import LoadedRevisions
 from mlentory.sources import HUGGINGFACE
 from mlentory.stores.search_index import document_id
@@ -51,7 +50,7 @@ def test_every_run_folder_the_events_name_is_processed_oldest_first(tmp_path, ca
     events = {HF_RAW_MODELS: [Event({"run_folder": str(newer.path)}), Event({"run_folder": older.name}),
                               Event({"run_folder": str(newer.path)}),  # the same folder twice: processed once
                               Event({"run_folder": "/etc/20250101T000000000000Z_0123abcd"}), Event({"run_folder": unfinished.name}), Event({"count": 3})]}
-    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.dags"):
+    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.run_folder"):
         folders = resolve({"run_folder": None}, events)
     assert folders == [str(older.path.resolve()), str(newer.path.resolve())]
     # The refused ones are named in the log with their reason, and cost the others nothing.

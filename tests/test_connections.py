@@ -35,12 +35,12 @@ def test_arxiv_url_from_the_connection_or_the_public_api(monkeypatch):
 def test_the_graph_store_writes_to_the_database_the_neo4j_connection_names(monkeypatch):
     """A Neo4j connection's ``schema`` names its database (as the provider's hook reads it): every
     session the loader opens is on it, not on the server's default database."""
-    from mlentory.pipeline.dags import neo4j_driver
+    from mlentory.stores.clients import graph_store
     from mlentory.stores.graph import GraphLoader
 
     monkeypatch.setenv("AIRFLOW_CONN_NEO4J_DEFAULT", json.dumps(
         {"conn_type": "neo4j", "host": "127.0.0.1", "port": 9, "schema": "catalogue", "login": "neo4j", "password": "secret"}))
-    store = neo4j_driver()
+    store = graph_store()
     try:
         assert store.database == "catalogue"
         for session in (GraphLoader(store)._session(), store.session()):  # opening one needs no server; its first query would
@@ -49,6 +49,6 @@ def test_the_graph_store_writes_to_the_database_the_neo4j_connection_names(monke
     finally:
         store.driver.close()
     monkeypatch.setenv("AIRFLOW_CONN_NEO4J_DEFAULT", json.dumps({"conn_type": "neo4j", "host": "127.0.0.1", "port": 9}))
-    default = neo4j_driver()
+    default = graph_store()
     assert default.database is None
     default.driver.close()

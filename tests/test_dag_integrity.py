@@ -139,7 +139,7 @@ def test_openml_assets_chain_its_three_stages():
 
 
 def test_tasks_that_call_an_api_run_in_its_pool():
-    from mlentory.settings import API_POOLS
+    from mlentory.pools import api_pools
 
     bag = dag_bag()
     pools = {t.task_id: t.pool for dag_id in bag.dag_ids for t in bag.get_dag(dag_id).tasks}
@@ -148,7 +148,7 @@ def test_tasks_that_call_an_api_run_in_its_pool():
     assert pools["openml_raw_flows"] == pools["openml_evaluations"] == pools["openml_tasks"] == "openml_api"
     assert pools["ai4life_raw_resources"] == "bioimageio_api"
     assert pools["hf_properties"] == pools["hf_load_models"] == "default_pool"  # no API: no API's pool
-    assert set(pools.values()) <= {*API_POOLS, "default_pool"}
+    assert set(pools.values()) <= {*api_pools(), "default_pool"}
 
 
 def test_extractions_run_on_a_default_schedule_that_the_environment_changes():

@@ -41,11 +41,12 @@ def replay(dump_snapshot):
 
 
 def test_the_dump_is_read_file_by_file_in_a_few_requests(replay, tmp_path):
-    from mlentory.settings import HF_DUMP_DATASET
+    from mlentory.pipeline.extraction import create_run_folder
+    from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
     from mlentory.sources.huggingface import extraction
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
-    run_folder = Path(extraction.create_run_folder(str(tmp_path / "data")))
+    run_folder = Path(create_run_folder(str(tmp_path / "data"), "hf"))
     count = extraction.harvest_dump(str(run_folder), HuggingFaceHubHook().get_conn(), HF_DUMP_DATASET, "main", None)
     assert count == FIXTURE_MODELS
     assert (replay.stats["api"], replay.stats["resolve"]) == (1, 3)  # the file list, then 3 files: no request per model
@@ -60,7 +61,7 @@ def test_the_dump_is_read_file_by_file_in_a_few_requests(replay, tmp_path):
     assert not list((run_folder / "extraction" / "dump").glob("*.parquet"))  # the files are not kept
     # At most n rows: only the first file is fetched.
     replay.stats.clear()
-    limited = Path(extraction.create_run_folder(str(tmp_path / "data")))
+    limited = Path(create_run_folder(str(tmp_path / "data"), "hf"))
     assert extraction.harvest_dump(str(limited), HuggingFaceHubHook().get_conn(), HF_DUMP_DATASET, "main", 3) == 3
     assert replay.stats["resolve"] == 1
 

@@ -18,9 +18,10 @@ EXTRACTION_ONLY = ("openml", "sklearn", "pandas", "scipy", "bioimageio.spec")
 
 def test_no_sources_mapping_imports_an_extraction_client():
     # One interpreter (Airflow is imported once), the mappings one after the other: what each adds.
-    code = (f"import importlib, json, sys; sys.path.insert(0, {str(ROOT / 'plugins')!r}); found = {{}}\n"
-            f"for module in {[s.mapping_module for s in SOURCES]!r}:\n"
-            f"    importlib.import_module(module); found[module] = [m for m in {EXTRACTION_ONLY!r} if m in sys.modules]\n"
+    code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'plugins')!r}); found = {{}}\n"
+            "from mlentory.sources import SOURCES\n"
+            "for source in SOURCES:\n"
+            f"    source.mapping; found[source.key] = [m for m in {EXTRACTION_ONLY!r} if m in sys.modules]\n"
             "print(json.dumps(found))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {s.mapping_module: [] for s in SOURCES}
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {s.key: [] for s in SOURCES}

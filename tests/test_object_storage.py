@@ -62,7 +62,7 @@ def test_a_task_works_on_local_copies_of_its_run_folder_and_uploads_only_what_it
     put(root, "hf/runs/20261124T000000000000Z_0ff00000/extraction/models.jsonl", "{}\n")  # another run: not staged
     seen: list[Path] = []
 
-    @storage.staged(lambda: root)
+    @storage.staged(lambda: root, run_folders=("run_folder",))
     def transform(run_folder: str, chunk: int) -> dict[str, object]:
         run = RunFolder(Path(run_folder))
         seen.append(run.path)
@@ -95,7 +95,7 @@ def test_run_folders_chosen_in_a_scratch_folder_reached_through_a_symlink_are_na
     (tmp_path / "linked").symlink_to(tmp_path / "real")
     monkeypatch.setenv(storage.SCRATCH_VARIABLE, str(tmp_path / "linked"))
 
-    @storage.staged(lambda: root)
+    @storage.staged(lambda: root, run_folders=("run_folder",), run_listing=True)
     def choose(run_folder: str | None = None) -> list[str]:
         local_root = storage.current_workspace().local
         return [str(RunFolder.resolve(None, local_root, "hf", "extraction").path),
@@ -104,11 +104,24 @@ def test_run_folders_chosen_in_a_scratch_folder_reached_through_a_symlink_are_na
     assert choose() == [f"{root}/hf/runs/{name}"] * 2
 
 
+def test_a_staged_task_must_name_its_run_folder_parameters():
+    """A task that names no run-folder parameter (nor asks for the listing), or names one it does not
+    have, is refused when it is declared, not given an empty workspace when it runs."""
+
+    def chunk_task(folder: str, chunk: int) -> None: ...
+
+    with pytest.raises(TypeError, match="names its run-folder parameters"):
+        storage.staged(lambda: "s3://bucket/root")(chunk_task)
+    with pytest.raises(TypeError, match="does not have: run_folder"):
+        storage.staged(lambda: "s3://bucket/root", run_folders=("run_folder",))(chunk_task)
+    assert storage.staged(lambda: "s3://bucket/root", run_folders=("folder",))(chunk_task).__name__ == "chunk_task"
+
+
 def test_a_failed_task_uploads_nothing(bucket):
     root = f"s3://{bucket}/mlentory"
     put(root, "hf/runs/20261124T000000000000Z_abcd1234/extraction/models.jsonl", "{}\n")
 
-    @storage.staged(lambda: root)
+    @storage.staged(lambda: root, run_folders=("run_folder",))
     def fails(run_folder: str) -> None:
         write_json(Path(run_folder) / "transformation" / "plan.json", {})
         raise RuntimeError("the task fails after writing")
@@ -199,7 +212,7 @@ def test_housekeeping_removes_old_run_folders_from_object_storage(bucket):
     put(root, "hf/state/loaded_revisions.json", "{}")
     later = datetime.now(UTC) + timedelta(days=30)  # everything was written "30 days ago"
 
-    @storage.staged(lambda: root)
+    @storage.staged(lambda: root, run_listing=True)
     def remove(dry_run: bool) -> dict[str, object]:
         return housekeeping.remove_old_run_folders(storage.current_workspace().local, 14, dry_run, now=later)
 

@@ -135,7 +135,7 @@ class Event:
 
 
 def resolve_for_transformation(params, events):  # noqa: ANN001, ANN201
-    from mlentory.pipeline.dags import resolve_run_folders
+    from mlentory.pipeline.run_folder import resolve_run_folders
     from mlentory.sources import HUGGINGFACE
 
     asset = HUGGINGFACE.assets.raw
@@ -150,7 +150,7 @@ def test_each_hostile_asset_event_is_refused_alone_and_the_good_ones_go_on(tmp_p
     other.claim("transformation", "an earlier run")  # not waiting: taken only because an event names it
     events = [Event({"run_folder": value}) for value in HOSTILE_REFERENCES.values()]
     events[3:3] = [Event({"run_folder": good.name}), Event({"run_folder": str(other.path)}), Event("not a mapping"), Event(None)]
-    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.dags"):
+    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.run_folder"):
         folders = resolve_for_transformation({"run_folder": None}, events)
     assert folders == [str(good.path.resolve()), str(other.path.resolve())]
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
@@ -186,7 +186,7 @@ def test_a_run_folder_reached_through_a_symlink_is_refused_on_every_path(tmp_pat
         with pytest.raises(InvalidInput):
             resolve_for_transformation({"run_folder": link.name}, None)
     # Asset events: refused alone; waiting(): never taken; a run with nothing named: never the newest.
-    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.dags"):
+    with caplog.at_level(logging.ERROR, logger="mlentory.pipeline.run_folder"):
         assert resolve_for_transformation({}, [Event({"run_folder": link.name}) for link in (to_other_source, to_own, loop)]) == []
     assert caplog.text.count("refused") == 3
     assert RunFolder.waiting(data_root, "hf", "extraction", "transformation") == []

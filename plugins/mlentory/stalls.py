@@ -8,7 +8,7 @@ task sends no more requests: each fails at once with ``StallAllowanceSpent`` (a 
 its records are warnings or errors marked to be asked again by the next run), whose message gives
 the allowance and when it was spent. Waits a server asks for (``Retry-After``) are not stalls.
 
-Kept free of HTTP libraries: the DAG files import it (through ``pipeline.dags``) when parsed.
+Kept free of HTTP libraries: the DAG files import it (through ``pipeline.storage``) when parsed.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 from huggingface_hub import HfApi  # noqa: E402
 
 from mlentory.errors import DataRootUnwritable  # noqa: E402
+from mlentory.pipeline.extraction import create_run_folder  # noqa: E402
 from mlentory.pipeline.run_folder import RunFolder, RunFolderNotFound  # noqa: E402
 from mlentory.pipeline.state import LoadedRevisions  # noqa: E402
 from mlentory.sources.huggingface import extraction  # noqa: E402
@@ -55,7 +56,7 @@ def main(mount: Path, endpoint: str) -> None:
 
     # A full data root: the listing cannot be written.
     filler = mount / "filler"
-    run_folder = extraction.create_run_folder(str(root))
+    run_folder = create_run_folder(str(root), "hf")
     fill(filler, leave=2048)
     try:
         harvest(run_folder, hub)
@@ -74,7 +75,7 @@ def main(mount: Path, endpoint: str) -> None:
     # The data root remounted read-only: no new run, no state update; what is there stays readable.
     subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
     try:
-        extraction.create_run_folder(str(root))
+        create_run_folder(str(root), "hf")
     except DataRootUnwritable as exc:
         seen["read_only"] = {"create": str(exc)}
     try:

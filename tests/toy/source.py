@@ -12,7 +12,7 @@ from mlentory.pipeline.extraction import MODELS_FILE, STAGE
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
 
-TOY = Source(key="toy", name="toy", title="Toy model zoo", mapping_module="toy.source")
+TOY = Source(key="toy", name="toy", title="Toy model zoo", load_mapping=lambda: MAPPING)
 TOY_BASE = "https://toy.example/models/"
 
 

@@ -60,7 +60,7 @@ class ArxivHook(BaseHook):
 
     conn_name_attr = "arxiv_conn_id"
     default_conn_name = ARXIV_CONN_ID
-    conn_type = "http"
+    conn_type = "arxiv"
     hook_name = "arXiv API"
 
     def __init__(self, arxiv_conn_id: str = default_conn_name) -> None:

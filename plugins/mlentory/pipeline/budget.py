@@ -179,7 +179,7 @@ def shared_budget(allowance: Allowance) -> RequestBudget:
     storage has no file lock)."""
     from mlentory.connections import state_redis
     from mlentory.pipeline import storage
-    from mlentory.pipeline.dags import data_root
+    from mlentory.pipeline.storage import data_root
 
     workspace = storage.current_workspace()
     client = workspace.state_redis("the request budgets every worker shares") if workspace else state_redis()

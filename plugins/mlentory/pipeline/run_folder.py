@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import shutil
@@ -41,6 +42,8 @@ from typing import IO, Any
 import msgspec
 
 from mlentory.errors import DataRootUnwritable, InvalidInput, PermanentFailure
+
+log = logging.getLogger(__name__)
 
 
 class RunFolderNotFound(PermanentFailure, LookupError):
@@ -317,3 +320,57 @@ class RunFolder:
 
     def warnings(self) -> list[dict[str, Any]]:
         return [w for path in sorted((self.path / "warnings").glob("*.jsonl")) for w in read_jsonl(path)]
+
+
+def resolve_run_folders(params: dict[str, Any] | None, triggering_asset_events: Any, asset: Any, source: str,
+                        after_stage: str, stage: str, run_id: str = "") -> list[str]:
+    """The run folders a ``stage`` run works on, oldest first, each claimed for it.
+
+    - the ``run_folder`` param: that folder alone (also to redo a stage);
+    - else every run folder the triggering asset events (of ``asset``) name, and every folder still
+      waiting for this stage (its event fell outside the window Airflow gave a run, or came while the
+      DAG was paused): none is dropped. Folders this stage already finished are not done twice;
+    - else (a manual run with nothing waiting) the newest folder whose ``after_stage`` finished.
+    """
+    from mlentory.pipeline import storage
+
+    root = storage.data_root()
+    given = (params or {}).get("run_folder")
+    if given not in (None, ""):  # refused at once, not after retries: the same param fails every try
+        folder = RunFolder.resolve(storage.to_local(given), root, source, after_stage)
+        folder.claim(stage, run_id)
+        return [str(folder.path)]
+    try:
+        events = list(triggering_asset_events[asset]) if triggering_asset_events else []
+    except KeyError:
+        events = []
+    folders: dict[Path, RunFolder] = {}
+    named = 0
+    for position, event in enumerate(events):
+        extra = event.extra if isinstance(event.extra, dict) else {}
+        if extra.get("run_folder") in (None, ""):
+            continue
+        named += 1
+        # An event anyone with API access could write: a bad one is refused alone, the others go on.
+        try:
+            folder = RunFolder.resolve(storage.to_local(extra["run_folder"]), root, source, after_stage)
+        except (PermanentFailure, OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+            log.error("asset event %d of %s (%s) names a run folder that is refused: %s", position + 1, asset.name,
+                      getattr(event, "source_dag_id", None) or "REST API", exc)
+            continue
+        if folder.is_done(stage):
+            log.info("%s: %s already finished by an earlier run", folder.name, stage)
+        else:
+            folders[folder.path] = folder
+    for folder in RunFolder.waiting(root, source, after_stage, stage):
+        folders.setdefault(folder.path, folder)
+    if not folders and not events:
+        newest = RunFolder.resolve(None, root, source, after_stage)
+        folders[newest.path] = newest
+    if not folders and named:
+        log.warning("none of the %d run folders the asset events of %s name needs %s", named, asset.name, stage)
+    chosen = sorted(folders.values(), key=lambda folder: folder.name)  # names start with the creation time
+    for folder in chosen:
+        folder.claim(stage, run_id)
+    log.info("%s of %d run folders: %s", stage, len(chosen), ", ".join(folder.name for folder in chosen))
+    return [str(folder.path) for folder in chosen]

@@ -1,19 +1,26 @@
-"""The interface a source implements to run on the shared pipeline.
+"""What a source is to the shared pipeline: its manifest (``Source``), its mapping (``SourceMapping``)
+and the contract its extraction implements (``SourceExtraction``).
 
-A ``Source`` is what DAG files import: a key, a title, its assets, and where its mapping lives. It is
-cheap to import (the DAG processor parses DAG files every 30 s); the mapping (property groups,
-linkers, IRIs), which imports the source's parsers, is loaded inside tasks, on first use.
+A ``Source`` is the whole manifest of a source, as a provider's ``provider.yaml`` is for an Airflow
+provider: names, default schedule, Celery queue, connection (and its type for the UI), the API pools
+its tasks run in, the entity kinds its extraction identifies (each in the pool of the API its lookups
+call), and where its mapping and extraction live. Each source package declares its own in its
+``__init__``; ``mlentory.sources`` lists them. It is cheap to import (the DAG processor parses DAG
+files every 30 s): the mapping and the extraction, which import the source's parsers and clients,
+are loaded inside tasks, on first use, by the loaders the manifest holds.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import Asset
+
+from mlentory.pools import ApiPool
 
 if TYPE_CHECKING:
     from mlentory.fair4ml.linking import Linker
@@ -45,6 +52,56 @@ class SourceMapping:
     entities: Callable[[RunFolder], Iterable[tuple[str, FAIR4MLRecord]]] | None = None
 
 
+class SourceExtraction(Protocol):
+    """What the shared extraction tail calls of a source's extraction (a module satisfies it: the
+    source's ``extraction`` module). The harvests themselves (what is asked of the source, and how)
+    are the source's own tasks in its extraction DAG file; each writes ``raw/<harvest>.jsonl`` and
+    one of them merges those into the run's records (``pipeline.extraction.merge_harvests``)."""
+
+    def identify_entities_with_connections(self, run_folder: str, kind: str) -> int:
+        """Identify every ``kind`` entity the run's records mention (``mentions.json``), with the
+        clients the kind's lookups need, made from the Airflow connections; the count identified."""
+        ...
+
+    def finish_extraction(self, run_folder: str, max_error_rate: float) -> dict[str, Any]:
+        """The error budget over the records the harvests could not read, then the summary the
+        ``raw`` asset event carries (``pipeline.extraction.finish_extraction``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    """An entity kind a source's extraction identifies, and the pool of the API its lookups call
+    (None: answered without a request, e.g. from a vocabulary)."""
+
+    name: str
+    pool: ApiPool | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionField:
+    """A field of a connection's extra, shown by the UI's connection form."""
+
+    label: str
+    description: str
+    schema: Mapping[str, Any]  # JSON schema of the value (type, default, ...)
+
+
+@dataclass(frozen=True, eq=False)
+class ConnectionType:
+    """The connection a source's hook reads: its default id, its type (with the form the UI shows
+    for it: ``mlentory.provider_info``) and the hook that reads it."""
+
+    conn_id: str
+    conn_type: str
+    hook_class_name: str
+    hook_name: str
+    extra_fields: Mapping[str, ConnectionField] = field(default_factory=dict)
+    hidden_fields: tuple[str, ...] = ("schema", "login")
+    relabeling: Mapping[str, str] = field(default_factory=dict)
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class SourceAssets:
     """The stage outputs of a source that a user may want to see or trigger on (the Assets view
@@ -62,30 +119,55 @@ class SourceAssets:
         return Asset(name=f"{self.key}_{kind}", uri=f"mlentory://{self.key}/entities/{kind}", group=self.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per source: compared and hashed by identity
 class Source:
     key: str  # folders under the data root, DAG ids and asset names: "hf" -> hf_extraction, hf_raw_models
     name: str  # the records' and the index's ``source``: "huggingface"
     title: str  # for people: "HuggingFace Hub"
-    mapping_module: str  # the module whose ``MAPPING`` is this source's SourceMapping
-    assets: SourceAssets = field(init=False)
+    # Loaders of the source's mapping and extraction: plain imports inside a function, so that the
+    # manifest costs nothing to import and a type checker sees what they return.
+    load_mapping: Callable[[], SourceMapping]
+    load_extraction: Callable[[], SourceExtraction] | None = None
+    # When the extraction runs by default (``MLENTORY_SCHEDULE_<KEY>`` overrides it; None: only when triggered).
+    default_schedule: str | None = None
+    connection: ConnectionType | None = None
+    pools: tuple[ApiPool, ...] = ()  # the pools of the APIs its tasks call (shared ones such as arXiv included)
+    entity_kinds: tuple[EntityKind, ...] = ()
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def assets(self) -> SourceAssets:
         key = self.key
-        object.__setattr__(self, "assets", SourceAssets(
+        return SourceAssets(
             key=key,
             raw=Asset(name=f"{key}_raw_models", uri=f"mlentory://{key}/raw_models", group=key),
             normalized=Asset(name=f"{key}_models_normalized", uri=f"mlentory://{key}/models_normalized", group=f"{key}_transformation"),
             graph=Asset(name=f"{key}_models_graph", uri=f"mlentory://{key}/models_graph", group=f"{key}_loading"),
             index=Asset(name=f"{key}_models_index", uri=f"mlentory://{key}/models_index", group=f"{key}_loading"),
             loaded=Asset(name=f"{key}_models_loaded", uri=f"mlentory://{key}/models_loaded", group=f"{key}_loading"),
-        ))
+        )
+
+    @cached_property
+    def mapping(self) -> SourceMapping:
+        return self.load_mapping()
+
+    @cached_property
+    def extraction(self) -> SourceExtraction:
+        if self.load_extraction is None:
+            raise LookupError(f"the source {self.key} declares no extraction")
+        return self.load_extraction()
 
     @property
-    def mapping(self) -> SourceMapping:
-        return _mapping(self.mapping_module)
+    def queue(self) -> str:
+        """The Celery queue of the source's tasks (``MLENTORY_QUEUE_<KEY>``, else ``default``), so that
+        workers of its own can serve it."""
+        return os.environ.get(f"MLENTORY_QUEUE_{self.key.upper()}", "default")
 
+    def entity_kind(self, name: str) -> EntityKind:
+        for kind in self.entity_kinds:
+            if kind.name == name:
+                return kind
+        raise LookupError(f"the source {self.key} identifies no entity kind {name!r}")
 
-@functools.cache
-def _mapping(module: str) -> SourceMapping:
-    return importlib.import_module(module).MAPPING
+    def kinds_in_pool(self, pool: ApiPool) -> tuple[str, ...]:
+        """The entity kinds whose lookups call the API of ``pool``."""
+        return tuple(kind.name for kind in self.entity_kinds if kind.pool == pool)

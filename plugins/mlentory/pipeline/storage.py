@@ -315,16 +315,42 @@ def workspace(data_root: str) -> Iterator[Workspace]:
         shutil.rmtree(space.local, ignore_errors=True)
 
 
-RUN_FOLDER_ARGUMENTS = ("run_folder", "folders")
+def configured_data_root() -> str:
+    """A local folder every worker shares, or object storage (``s3://bucket/prefix``, reached with the
+    ``mlentory_storage`` connection): the Airflow Variable ``mlentory_data_root`` (or
+    ``AIRFLOW_VAR_MLENTORY_DATA_ROOT``)."""
+    from airflow.sdk import Variable
+
+    from mlentory.settings import DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT
+
+    return Variable.get(DATA_ROOT_VARIABLE, default=str(DEFAULT_DATA_ROOT))
 
 
-def staged(configured_root: Callable[[], str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def data_root() -> str:
+    """The folder a task works in: the configured data root, or with one in object storage the task's
+    workspace standing in for it (``staged``)."""
+    space = current_workspace()
+    return str(space.local) if space else configured_data_root()
+
+
+def staged(configured_root: Callable[[], str], run_folders: tuple[str, ...] = (),
+           run_listing: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a task's callable: with a data root in object storage (``configured_root()``) it runs
-    in a workspace, given the local copies of its run folders, and what it returns or puts on its
-    asset events names them by URI. With a local data root the callable runs as it is."""
+    in a workspace, given the local copies of the run folders its parameters ``run_folders`` name
+    (a reference or a list of them), or, with ``run_listing``, when they name none, every source's run
+    folders as empty stand-ins (to choose, create or remove run folders). What it returns or puts on
+    its asset events names them by URI. With a local data root the callable runs as it is.
+
+    A callable that declares neither, or names a parameter it does not have, is refused when
+    decorated (a DAG import error): it would silently get an empty workspace."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(func)
+        if not run_folders and not run_listing:
+            raise TypeError(f"{func.__name__}: a staged task names its run-folder parameters (run_folders=...) "
+                            "or asks for the run listing (run_listing=True)")
+        if unknown := [name for name in run_folders if name not in signature.parameters]:
+            raise TypeError(f"{func.__name__}: run_folders names parameters it does not have: {', '.join(unknown)}")
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -333,13 +359,12 @@ def staged(configured_root: Callable[[], str]) -> Callable[[Callable[..., Any]],
                 return func(*args, **kwargs)
             arguments = signature.bind_partial(*args, **kwargs).arguments
             with workspace(root) as space:
-                given = [arguments[name] for name in RUN_FOLDER_ARGUMENTS if arguments.get(name)]
+                given = [arguments[name] for name in run_folders if arguments.get(name)]
                 refs = [ref for value in given for ref in (value if isinstance(value, list) else [value])]
                 relatives = [ref[len(space.uri) + 1:] for ref in refs if isinstance(ref, str) and ref.startswith(space.uri + "/")]
-                if relatives:
-                    for relative in relatives:
-                        space.stage_run_folder(relative)
-                else:
+                for relative in relatives:
+                    space.stage_run_folder(relative)
+                if run_listing and not relatives:
                     space.stage_run_listing()
                 space.take_snapshot()
                 result = func(*space.to_local(args), **{name: space.to_local(value) for name, value in kwargs.items()})
@@ -348,6 +373,21 @@ def staged(configured_root: Callable[[], str]) -> Callable[[Callable[..., Any]],
                 return space.to_remote(result)
 
         return run
+
+    return decorate
+
+
+def staged_task(*, run_folders: tuple[str, ...] = (), run_listing: bool = False, **task_arguments: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Airflow's ``@task`` for a task that works on the data root (``staged``: with one in object
+    storage it runs in a workspace of its own, given the local copies of the run folders its
+    ``run_folders`` parameters name, or the run listing), with a stall allowance of its own for its
+    requests to the sources (``stalls``). ``task_arguments`` go to Airflow's ``@task``."""
+    from airflow.sdk import task
+
+    from mlentory.stalls import with_stall_allowance
+
+    def decorate(func: Callable[..., Any]) -> Any:
+        return task(**task_arguments)(staged(configured_data_root, run_folders, run_listing)(with_stall_allowance(func)))
 
     return decorate
 

@@ -1,14 +1,12 @@
-"""The sources MLentory harvests, one package each holding only what is the source's own; this
-module declares them for the DAG files (cheap to import: mappings load inside tasks)."""
+"""The sources MLentory harvests, one package each holding only what is the source's own and
+declaring its manifest (``SOURCE``); this module lists them (cheap to import: mappings and
+extractions load inside tasks). A new source is its package, its three DAG files and its line here."""
 
 from __future__ import annotations
 
 from mlentory.pipeline.source import Source
+from mlentory.sources.bioimageio import SOURCE as AI4LIFE
+from mlentory.sources.huggingface import SOURCE as HUGGINGFACE
+from mlentory.sources.openml import SOURCE as OPENML
 
-HUGGINGFACE = Source(key="hf", name="huggingface", title="HuggingFace Hub", mapping_module="mlentory.sources.huggingface.mapping")
-
-OPENML = Source(key="openml", name="openml", title="OpenML", mapping_module="mlentory.sources.openml.mapping")
-
-AI4LIFE = Source(key="ai4life", name="ai4life", title="AI4Life / BioImage Model Zoo", mapping_module="mlentory.sources.bioimageio.mapping")
-
-SOURCES = (HUGGINGFACE, OPENML, AI4LIFE)
+SOURCES: tuple[Source, ...] = (HUGGINGFACE, OPENML, AI4LIFE)

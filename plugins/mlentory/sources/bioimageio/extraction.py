@@ -33,7 +33,8 @@ from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, entry_digest
-from mlentory.sources import AI4LIFE
+from mlentory.pools import ARXIV_POOL
+from mlentory.sources.bioimageio import SOURCE as AI4LIFE
 from mlentory.sources.bioimageio.client import MAX_DESCRIPTION_BYTES, BioImageIOClient, file_url
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,6 @@ HARVEST = "resources"
 INDEX = "index"
 MAX_DOCUMENTATION_CHARS = 100_000
 
-
-def create_run_folder(data_root: str) -> str:
-    return scaffolding.create_run_folder(data_root, AI4LIFE.key)
 
 
 def latest_version(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -509,4 +507,4 @@ def identify_entities_with_connections(run_folder: str, kind: str) -> int:
     """``identify_entities`` with the arXiv client from its connection, for the papers."""
     from mlentory.enrichment.arxiv_papers import ArxivHook
 
-    return identify_entities(run_folder, kind, ArxivHook().get_conn() if kind == "articles" else None)
+    return identify_entities(run_folder, kind, ArxivHook().get_conn() if AI4LIFE.entity_kind(kind).pool == ARXIV_POOL else None)

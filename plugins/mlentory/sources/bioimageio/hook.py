@@ -15,15 +15,15 @@ from airflow.sdk import BaseHook
 from mlentory.connections import base_url, optional_connection
 from mlentory.outbound import listed
 from mlentory.pipeline.budget import Allowance, shared_budget
-from mlentory.settings import BIOIMAGEIO_CONN_ID, BIOIMAGEIO_REQUESTS, BIOIMAGEIO_WINDOW_SECONDS
+from mlentory.sources.bioimageio import CONN_ID, REQUESTS, SOURCE, WINDOW_SECONDS
 from mlentory.sources.bioimageio.client import PUBLISHED_INDEX, BioImageIOClient, BioImageIOSettings
 
 
 class BioImageIOHook(BaseHook):
     conn_name_attr = "bioimageio_conn_id"
-    default_conn_name = BIOIMAGEIO_CONN_ID
-    conn_type = "http"
-    hook_name = "BioImage Model Zoo"
+    default_conn_name = CONN_ID
+    conn_type = SOURCE.connection.conn_type
+    hook_name = SOURCE.connection.hook_name
 
     def __init__(self, bioimageio_conn_id: str = default_conn_name) -> None:
         super().__init__()
@@ -33,8 +33,8 @@ class BioImageIOHook(BaseHook):
     def client(self) -> BioImageIOClient:
         conn = optional_connection(self.bioimageio_conn_id)
         extra = conn.extra_dejson if conn else {}
-        budget = shared_budget(Allowance("bioimageio", int(extra.get("requests", BIOIMAGEIO_REQUESTS)),
-                                         float(extra.get("window_seconds", BIOIMAGEIO_WINDOW_SECONDS))))
+        budget = shared_budget(Allowance("bioimageio", int(extra.get("requests", REQUESTS)),
+                                         float(extra.get("window_seconds", WINDOW_SECONDS))))
         return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn),
                                                    page_size=int(extra.get("page_size") or BioImageIOSettings.page_size),
                                                    allowed_origins=tuple(listed(extra.get("allowed_origins"))),

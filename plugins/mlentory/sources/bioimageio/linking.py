@@ -15,7 +15,7 @@ from mlentory.fair4ml.mentions import iso_datetime, unique
 from mlentory.fair4ml.models import Agent, Dataset, FAIR4MLRecord, MLModel, SoftwareApplication
 from mlentory.pipeline.extraction import STAGE
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl
-from mlentory.sources import AI4LIFE
+from mlentory.sources.bioimageio import SOURCE as AI4LIFE
 from mlentory.sources.bioimageio.properties import citations
 
 

@@ -30,7 +30,7 @@ from mlentory.readme import FENCE as _FENCE
 from mlentory.readme import HEADING as _HEADING
 from mlentory.readme import HTML_TAG as _HTML_TAG
 from mlentory.readme import Section, first_code_block, is_guidance, is_placeholder, normalized_title, prose
-from mlentory.settings import HF_CARD_TEMPLATES_FILE
+from mlentory.sources.huggingface import CARD_TEMPLATES_FILE
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _normalized_line(line: str) -> str:
 def template_lines() -> frozenset[str]:
     """Every non-heading line of the Hub's model card template as the Hub renders it with nothing
     filled in (each ``{{ x | default("...") }}`` becomes its default), of the installed
-    ``huggingface_hub`` and of every earlier version (``HF_CARD_TEMPLATES_FILE``: lines and the
+    ``huggingface_hub`` and of every earlier version (``CARD_TEMPLATES_FILE``: lines and the
     author notes, which some editors keep as text), and the generators' sentences."""
     template = Path(huggingface_hub.__file__).parent / "templates" / "modelcard_template.md"
     text = _COMMENT.sub("", template.read_text(encoding="utf-8"))
@@ -68,7 +68,7 @@ def template_lines() -> frozenset[str]:
         rendered = _JINJA.sub("", _JINJA_DEFAULT.sub(lambda m: m.group(1), line)).strip()
         if rendered and not _HEADING.match(rendered):
             lines.add(_normalized_line(rendered))
-    earlier = json.loads(HF_CARD_TEMPLATES_FILE.read_text(encoding="utf-8"))
+    earlier = json.loads(CARD_TEMPLATES_FILE.read_text(encoding="utf-8"))
     lines.update(_normalized_line(s) for s in (*earlier["lines"], *earlier["notes"], *GENERATED_SENTENCES))
     return frozenset(lines)
 

@@ -26,7 +26,9 @@ from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, loads, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions, source_dir
-from mlentory.sources import HUGGINGFACE
+from mlentory.pools import ARXIV_POOL
+from mlentory.sources.huggingface import HF_POOL
+from mlentory.sources.huggingface import SOURCE as HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import (
     REPO_ID,
@@ -43,9 +45,6 @@ log = logging.getLogger(__name__)
 
 CARD_FETCH_THREADS = 8
 
-
-def create_run_folder(data_root: str) -> str:
-    return scaffolding.create_run_folder(data_root, HUGGINGFACE.key)
 
 
 def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
@@ -417,16 +416,13 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
                                          counts={"cards": cards})
 
 
-# The entity kinds whose identification asks a service, and which: the Hub API or arXiv.
-HUB_LOOKUPS = ("datasets", "organisations")
-ARXIV_LOOKUPS = ("articles",)
-
-
 def identify_entities_with_connections(run_folder: str, kind: str) -> int:
-    """``identify_entities`` with the clients the kind needs, from the Airflow connections."""
+    """``identify_entities`` with the clients the kind needs (the pool its manifest gives it names the
+    API), from the Airflow connections."""
     from mlentory.enrichment.arxiv_papers import ArxivHook
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
-    hub = HuggingFaceHubHook().get_conn() if kind in HUB_LOOKUPS else None
-    arxiv_client = ArxivHook().get_conn() if kind in ARXIV_LOOKUPS else None
+    pool = HUGGINGFACE.entity_kind(kind).pool
+    hub = HuggingFaceHubHook().get_conn() if pool == HF_POOL else None
+    arxiv_client = ArxivHook().get_conn() if pool == ARXIV_POOL else None
     return identify_entities(run_folder, kind, hub=hub, arxiv_client=arxiv_client)

@@ -9,7 +9,7 @@ from huggingface_hub import HfApi
 
 from mlentory.connections import base_url, optional_connection
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
-from mlentory.settings import HF_API_REQUESTS, HF_CONN_ID, HF_RESOLVER_REQUESTS, HF_WINDOW_SECONDS
+from mlentory.sources.huggingface import API_REQUESTS, CONN_ID, RESOLVER_REQUESTS, SOURCE, WINDOW_SECONDS
 from mlentory.sources.huggingface.hub import API, RESOLVER, HubClient, hub_origins, use_http_timeouts
 
 
@@ -17,9 +17,9 @@ def request_budgets(extra: dict) -> dict[str, RequestBudget]:
     """The Hub's budgets, shared by every task and worker (``budget.shared_budget``): a free token's
     limits unless the connection's extra says otherwise (``api_requests``, ``resolver_requests``,
     ``window_seconds``; a paid plan allows more)."""
-    window = float(extra.get("window_seconds", HF_WINDOW_SECONDS))
-    return {API: shared_budget(Allowance("huggingface_api", int(extra.get("api_requests", HF_API_REQUESTS)), window)),
-            RESOLVER: shared_budget(Allowance("huggingface_resolver", int(extra.get("resolver_requests", HF_RESOLVER_REQUESTS)), window))}
+    window = float(extra.get("window_seconds", WINDOW_SECONDS))
+    return {API: shared_budget(Allowance("huggingface_api", int(extra.get("api_requests", API_REQUESTS)), window)),
+            RESOLVER: shared_budget(Allowance("huggingface_resolver", int(extra.get("resolver_requests", RESOLVER_REQUESTS)), window))}
 
 
 class HuggingFaceHubHook(BaseHook):
@@ -31,9 +31,9 @@ class HuggingFaceHubHook(BaseHook):
     """
 
     conn_name_attr = "hf_conn_id"
-    default_conn_name = HF_CONN_ID
-    conn_type = "generic"
-    hook_name = "HuggingFace Hub"
+    default_conn_name = CONN_ID
+    conn_type = SOURCE.connection.conn_type
+    hook_name = SOURCE.connection.hook_name
 
     def __init__(self, hf_conn_id: str = default_conn_name) -> None:
         super().__init__()

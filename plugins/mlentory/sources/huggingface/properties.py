@@ -38,7 +38,7 @@ from mlentory.fair4ml.papers import ARXIV_VERSION, DOI, arxiv_ids_in, arxiv_ment
 from mlentory.numbers import as_float
 from mlentory.placeholders import text_or_none
 from mlentory.readme import README_SECTIONS, SHARED_HEADINGS
-from mlentory.settings import HF_TASKS_FILE
+from mlentory.sources.huggingface import TASKS_FILE
 from mlentory.sources.huggingface.cards import ParsedCard, first_code_block, prose, section_text, template_links
 from mlentory.sources.huggingface.model_index import Result, problem_note, read_model_index
 
@@ -83,7 +83,7 @@ DESCRIPTION_SECTION = re.compile(r"^model (description|details|summary|overview|
 
 @functools.cache
 def hf_tasks() -> dict[str, tuple[str, str]]:
-    return {k: tuple(v) for k, v in json.loads(HF_TASKS_FILE.read_text())["tasks"].items()}
+    return {k: tuple(v) for k, v in json.loads(TASKS_FILE.read_text())["tasks"].items()}
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -22,7 +22,7 @@ from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, source_dir
-from mlentory.sources import OPENML
+from mlentory.sources.openml import SOURCE as OPENML
 from mlentory.sources.openml.client import OpenMLClient, is_not_found, is_transient
 from mlentory.sources.openml.run_records import evaluations_by_flow, evaluations_to_process, flow_revision
 
@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 
 FLOW_ID = re.compile(r"^[1-9]\d{0,9}$")
 
-
-def create_run_folder(data_root: str) -> str:
-    return scaffolding.create_run_folder(data_root, OPENML.key)
 
 
 def listed_revision(row: dict[str, Any]) -> str:

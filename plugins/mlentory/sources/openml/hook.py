@@ -9,7 +9,7 @@ from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
 from mlentory.pipeline.budget import Allowance, shared_budget
-from mlentory.settings import OPENML_CONN_ID, OPENML_REQUESTS, OPENML_WINDOW_SECONDS
+from mlentory.sources.openml import CONN_ID, REQUESTS, SOURCE, WINDOW_SECONDS
 from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings
 
 PUBLIC_SERVER = "https://www.openml.org"
@@ -22,9 +22,9 @@ class OpenMLHook(BaseHook):
     per ``window_seconds``). The client's cache lives under ``cache_dir``."""
 
     conn_name_attr = "openml_conn_id"
-    default_conn_name = OPENML_CONN_ID
-    conn_type = "http"
-    hook_name = "OpenML"
+    default_conn_name = CONN_ID
+    conn_type = SOURCE.connection.conn_type
+    hook_name = SOURCE.connection.hook_name
 
     def __init__(self, cache_dir: str | Path, openml_conn_id: str = default_conn_name) -> None:
         super().__init__()
@@ -37,7 +37,7 @@ class OpenMLHook(BaseHook):
         conn = optional_connection(self.openml_conn_id)
         server = (base_url(conn) or PUBLIC_SERVER).rstrip("/")
         extra = conn.extra_dejson if conn is not None else {}
-        budget = shared_budget(Allowance("openml", int(extra.get("requests", OPENML_REQUESTS)), float(extra.get("window_seconds", OPENML_WINDOW_SECONDS))))
+        budget = shared_budget(Allowance("openml", int(extra.get("requests", REQUESTS)), float(extra.get("window_seconds", WINDOW_SECONDS))))
         return OpenMLClient(OpenMLSettings(server=server + API_PATH, api_key=(conn.password if conn else None) or None,
                                            cache_dir=self.cache_dir, budget=budget, connection=self.openml_conn_id))
 
