@@ -14,3 +14,7 @@ COPY --chown=airflow:0 dags /opt/airflow/dags
 COPY --chown=airflow:0 plugins /opt/airflow/plugins
 COPY --chown=airflow:0 include /opt/airflow/include
 COPY --chown=airflow:0 airflow.cfg /opt/airflow/airflow.cfg
+# The project itself, editable over the plugins folder (no deps: the lock pins them): `python -m
+# mlentory.pools` runs anywhere, and Airflow finds its connection types (the provider entry point).
+COPY --chown=airflow:0 pyproject.toml /opt/airflow/pyproject.toml
+RUN pip install --no-cache-dir --no-deps -e /opt/airflow

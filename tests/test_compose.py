@@ -75,9 +75,9 @@ def test_every_reference_in_the_compose_file_resolves():
                 assert "healthcheck" in services[dependency], f"{name} waits for {dependency} to be healthy, which has no check"
             if condition["condition"] == "service_completed_successfully":
                 assert dependency == "airflow-init"
-    # Every file a command names is in the project.
-    assert "/opt/airflow/include/pools.json" in " ".join(services["airflow-init"]["command"])
-    assert (ROOT / "include" / "pools.json").is_file()
+    # The pools come from the sources' manifests, written by the project's own module, then imported.
+    init = " ".join(services["airflow-init"]["command"])
+    assert "python -m mlentory.pools /tmp/mlentory-pools.json" in init and "airflow pools import /tmp/mlentory-pools.json" in init
 
 
 def test_every_variable_is_given_by_the_example_env_which_holds_no_secret():
@@ -137,7 +137,8 @@ def test_the_image_installs_exactly_the_lock():
     assert arguments["PYTHON_VERSION"] == "3.11"
     assert re.search(r"^FROM apache/airflow:\$\{AIRFLOW_VERSION\}-python\$\{PYTHON_VERSION\}$", dockerfile, flags=re.M)
     installs = re.findall(r"^RUN (.*pip install.*)$", dockerfile, flags=re.M)
-    assert installs == ["pip install --no-cache-dir -r /opt/mlentory/requirements.txt"], installs
+    # The lock, then the project itself without dependencies (its provider entry point: the connection types).
+    assert installs == ["pip install --no-cache-dir -r /opt/mlentory/requirements.txt", "pip install --no-cache-dir --no-deps -e /opt/airflow"], installs
     assert "COPY --chown=airflow:0 requirements.txt /opt/mlentory/requirements.txt" in dockerfile
     assert "_PIP_ADDITIONAL_REQUIREMENTS" not in COMPOSE.read_text(encoding="utf-8")
     # The lock holds what the compose stack runs: Celery, Postgres, the FAB auth manager, S3 storage.

@@ -44,3 +44,4 @@ def state_redis() -> Any | None:
         host, port, password, db = settings
         _redis_clients[settings] = redis.Redis(host=host, port=port, password=password, db=db, socket_timeout=30, socket_connect_timeout=10)
     return _redis_clients[settings]
+

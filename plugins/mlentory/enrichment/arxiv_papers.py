@@ -12,6 +12,7 @@ import requests
 from airflow.sdk import BaseHook
 
 from mlentory.connections import base_url, optional_connection
+from mlentory.enrichment import ARXIV_CONNECTION
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
 from mlentory.settings import ARXIV_CONN_ID, ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
@@ -60,8 +61,8 @@ class ArxivHook(BaseHook):
 
     conn_name_attr = "arxiv_conn_id"
     default_conn_name = ARXIV_CONN_ID
-    conn_type = "arxiv"
-    hook_name = "arXiv API"
+    conn_type = ARXIV_CONNECTION.conn_type
+    hook_name = ARXIV_CONNECTION.hook_name
 
     def __init__(self, arxiv_conn_id: str = default_conn_name) -> None:
         super().__init__()

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow.sdk import Asset
-
 from mlentory.pools import ApiPool
 
 if TYPE_CHECKING:
+    from airflow.sdk import Asset
+
     from mlentory.fair4ml.linking import Linker
     from mlentory.fair4ml.mentions import Partial
     from mlentory.fair4ml.models import FAIR4MLRecord
@@ -116,6 +116,8 @@ class SourceAssets:
 
     def entities(self, kind: str) -> Asset:
         """One kind of entity the extraction identified and enriched (datasets, articles, ...)."""
+        from airflow.sdk import Asset
+
         return Asset(name=f"{self.key}_{kind}", uri=f"mlentory://{self.key}/entities/{kind}", group=self.key)
 
 
@@ -136,6 +138,9 @@ class Source:
 
     @cached_property
     def assets(self) -> SourceAssets:
+        # Imported here: the manifest is read while Airflow loads its configuration (provider info).
+        from airflow.sdk import Asset
+
         key = self.key
         return SourceAssets(
             key=key,
