@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mlentory.pools import ApiPool
 
@@ -52,6 +52,7 @@ class SourceMapping:
     entities: Callable[[RunFolder], Iterable[tuple[str, FAIR4MLRecord]]] | None = None
 
 
+@runtime_checkable
 class SourceExtraction(Protocol):
     """What the shared extraction tail calls of a source's extraction (a module satisfies it: the
     source's ``extraction`` module). The harvests themselves (what is asked of the source, and how)
