@@ -1,72 +1,90 @@
-"""A new source plugs into the core without changing it: its package (``tests/toy``) declares a
-Source and a mapping, two short DAG files call the core's builders, and the DAGs are found, chained
-by the source's assets, mapped, and run into the same graph and index as every other source."""
+"""A fourth source is its package, its three DAG files and its line in the registry: nothing else of
+the project changes. The test adds the toy source (``tests/toy``) to a copy of the project, checks
+that only those differ, and runs its extraction, transformation and loading through Airflow into
+the same graph and index as every other source."""
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, clear, use_data_root
 
-from mlentory.pipeline.extraction import MODELS_FILE, STAGE
-from mlentory.pipeline.run_folder import RunFolder, write_jsonl
+from mlentory.pipeline.run_folder import write_jsonl
 from mlentory.sources import SOURCES
 
-TOY_DAGS = ROOT / "tests" / "toy"
+TOY = ROOT / "tests" / "toy"
+COPIED = ("plugins", "dags", "include")
+REGISTRY = Path("plugins/mlentory/sources/__init__.py")
 
 
-def toy_dag_bag():  # noqa: ANN201 - airflow DagBag
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(TOY_DAGS))
-
-
-def asset_events(prefix: str) -> dict[str, dict]:
-    """The extra of the newest event of each asset whose name starts with ``prefix``."""
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        rows = session.execute(select(AssetModel.name, AssetEvent.extra).join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
-                               .where(AssetModel.name.startswith(prefix)).order_by(AssetEvent.timestamp)).all()
-    return {name: extra for name, extra in rows}
+def project_with_a_fourth_source(target: Path) -> Path:
+    for folder in COPIED:
+        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(TOY / "package", target / "plugins" / "mlentory" / "sources" / "toy", ignore=shutil.ignore_patterns("__pycache__"))
+    for dag_file in (TOY / "dags").glob("*.py"):
+        shutil.copy(dag_file, target / "dags" / dag_file.name)
+    registry = (target / REGISTRY).read_text()
+    registry = registry.replace("from mlentory.sources.openml import SOURCE as OPENML\n",
+                                "from mlentory.sources.openml import SOURCE as OPENML\nfrom mlentory.sources.toy import SOURCE as TOY\n")
+    registry = registry.replace("(HUGGINGFACE, OPENML, AI4LIFE)", "(HUGGINGFACE, OPENML, AI4LIFE, TOY)")
+    (target / REGISTRY).write_text(registry)
+    return target
 
 
-@pytest.mark.system  # a DAG run: the Airflow database
-def test_the_toy_dags_are_found_and_chained_by_the_sources_assets():
-    bag = toy_dag_bag()
-    assert bag.import_errors == {}
-    transformation, loading = bag.get_dag("toy_transformation"), bag.get_dag("toy_loading")
-    assert "toy_raw_models" in str(transformation.timetable.asset_condition)
-    assert "toy_models_normalized" in str(loading.timetable.asset_condition)
-    assert {a.name for t in loading.tasks for a in t.outlets} == {"toy_models_graph", "toy_models_index", "toy_models_loaded"}
-    mapped = {t.task_id for d in (transformation, loading) for t in d.tasks if getattr(t, "_is_mapped", False)}
-    assert {"toy_properties", "toy_entity_linking", "toy_models_normalized", "toy_load_entities", "toy_load_models"} <= mapped
-    assert "toy" not in {source.key for source in SOURCES}  # nothing in the core names it
+def files(root: Path) -> dict[Path, str]:
+    return {path.relative_to(root): path.read_text() for folder in COPIED for path in (root / folder).rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".json", ".jsonld", ".cfg", ".yaml")}
 
 
-def test_a_toy_harvest_runs_through_the_core_into_the_graph_and_the_index(stores, tmp_path, monkeypatch):
-    # dag.test() runs DAGs of the configured bundles: the toy DAG files are a bundle of their own here.
-    bundle = "airflow.dag_processing.bundles.local.LocalDagBundle"
-    monkeypatch.setenv("AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", json.dumps([
-        {"name": "dags-folder", "classpath": bundle, "kwargs": {}},
-        {"name": "toy", "classpath": bundle, "kwargs": {"path": str(TOY_DAGS), "refresh_interval": 0}},
-    ]))
+def test_a_fourth_source_changes_nothing_outside_its_package_its_dag_files_and_its_registry_line(tmp_path):
+    project = project_with_a_fourth_source(tmp_path / "project")
+    before, after = files(ROOT), files(project)
+    changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+    toy_files = {path for path in changed if path.parts[:4] == ("plugins", "mlentory", "sources", "toy")
+                 or (path.parts[0] == "dags" and path.name.startswith("toy_"))}
+    assert changed - toy_files == {REGISTRY}
+    diff = [line for line in difflib.unified_diff(before[REGISTRY].splitlines(), after[REGISTRY].splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    added, removed = [line[1:] for line in diff if line[0] == "+"], [line[1:] for line in diff if line[0] == "-"]
+    assert added == ["from mlentory.sources.toy import SOURCE as TOY", "SOURCES: tuple[Source, ...] = (HUGGINGFACE, OPENML, AI4LIFE, TOY)"]
+    assert removed == ["SOURCES: tuple[Source, ...] = (HUGGINGFACE, OPENML, AI4LIFE)"]
+    assert len(toy_files) == 8  # __init__ (manifest), hook, extraction, mapping; three DAG files, and nothing else
+    assert "toy" not in {source.key for source in SOURCES}  # the project itself knows no toy
+
+
+@pytest.mark.system  # three DAG runs in a copy of the project: the Airflow database, the stand-in stores
+def test_the_fourth_source_runs_its_three_dags_into_the_graph_and_the_index(stores, tmp_path):
     clear(stores)
+    project = project_with_a_fourth_source(tmp_path / "project")
     data_root = use_data_root(tmp_path / "data")
-    run = RunFolder.create(data_root, "toy")
-    write_jsonl(run.file(STAGE, MODELS_FILE), [
+    write_jsonl(data_root / "toy" / "inputs" / "catalogue.jsonl", [
         {"id": "m1", "version": "1", "title": "Toy classifier", "tags": ["vision"], "licence": "mit"},
         {"id": "m2", "version": "3", "title": "Toy regressor", "tags": ["tabular", "vision"], "licence": "apache-2.0"},
     ])
-    run.mark_done(STAGE, {"models": 2})
-    bag = toy_dag_bag()
-    for dag_id in ("toy_transformation", "toy_loading"):
-        dag = bag.get_dag(dag_id)
-        result = dag.test(run_conf={**dag.params.dump(), "run_folder": run.name})
-        assert result.state == "success", dag_id
+    bundle = "airflow.dag_processing.bundles.local.LocalDagBundle"
+    environment = {**os.environ, "PYTHONPATH": str(project / "plugins"), "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
+                   "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
+                       [{"name": "dags-folder", "classpath": bundle, "kwargs": {"path": str(project / "dags"), "refresh_interval": 0}}])}
+    result = subprocess.run([sys.executable, str(TOY / "run_chain.py"), str(project)], capture_output=True, text=True, timeout=600,
+                            env=environment, cwd=project)
+    assert result.returncode == 0, result.stderr[-4000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert found["import_errors"] == {}
+    assert {"toy_extraction", "toy_transformation", "toy_loading", "hf_extraction"} <= set(found["dag_ids"])
+    # The shared tail, from the manifest: mentions, one identification task per entity kind in its pool, the end.
+    assert found["extraction_tasks"] == {"toy_run_folder": "default_pool", "toy_raw_catalogue": "toy_api", "toy_raw_models": "default_pool",
+                                         "toy_mentions": "default_pool", "toy_licenses": "default_pool", "toy_keywords": "toy_api",
+                                         "toy_raw_models_ready": "default_pool"}
+    assert "toy_api" in found["pools"] and "toy" in found["connection_types"]
+    assert found["states"] == {"toy_extraction": "success", "toy_transformation": "success", "toy_loading": "success"}
 
     with stores.driver() as driver, driver.session() as session:
         rows = session.run("MATCH (m:fair4ml__MLModel)-[:schema__license]->(l) WHERE m.schema__url STARTS WITH 'https://toy.example/' "
@@ -79,12 +97,7 @@ def test_a_toy_harvest_runs_through_the_core_into_the_graph_and_the_index(stores
     es.indices.refresh(index="mlentory_models")
     hits = es.search(index="mlentory_models", query={"term": {"source": "toy"}})["hits"]["hits"]
     assert sorted(h["_source"]["name"] for h in hits) == ["Toy classifier", "Toy regressor"]
-    report = json.loads((run.path / "loading" / "report.json").read_text())
+    run = Path(found["run_folder"])
+    report = json.loads((run / "loading" / "report.json").read_text())
     assert (report["models_loaded"], report["models_failed"]) == (2, 0)
-    # Each stage output is an asset of the source, and its events carry the run folder and counts.
-    events = asset_events("toy_")
-    assert events["toy_models_normalized"]["models"] == 2 and events["toy_models_index"]["documents"] == 2
-    assert events["toy_models_graph"] == {"run_folder": str(run.path.resolve()), "models": 2,
-                                          "entities": events["toy_models_loaded"]["entities"]}
-    assert events["toy_models_graph"]["entities"]["licenses"] == 2
     assert json.loads((data_root / "toy" / "state" / "loaded_revisions.json").read_text()) == {"m1": "1", "m2": "3"}

@@ -1,6 +1,6 @@
 """Toy source transformation (an Airflow DAG built by the core)."""
 
 from mlentory.pipeline.builders import transformation_dag
-from toy.source import TOY
+from mlentory.sources.toy import SOURCE
 
-toy_transformation = transformation_dag(TOY, doc_md=__doc__)
+toy_transformation = transformation_dag(SOURCE, doc_md=__doc__)

@@ -1,6 +1,6 @@
 """Toy source loading (an Airflow DAG built by the core)."""
 
 from mlentory.pipeline.builders import loading_dag
-from toy.source import TOY
+from mlentory.sources.toy import SOURCE
 
-toy_loading = loading_dag(TOY, doc_md=__doc__)
+toy_loading = loading_dag(SOURCE, doc_md=__doc__)

@@ -1,5 +1,4 @@
-"""A made-up source for the test that a new source runs on the core without changing it: its
-records are already in the run folder (no client), one property group maps them."""
+"""The toy source's mapping: one property group over its records."""
 
 from __future__ import annotations
 
@@ -10,9 +9,8 @@ from mlentory.fair4ml.linking import SHARED_LINKERS
 from mlentory.fair4ml.mentions import Partial, mention
 from mlentory.pipeline.extraction import MODELS_FILE, STAGE
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl
-from mlentory.pipeline.source import Source, SourceMapping
+from mlentory.pipeline.source import SourceMapping
 
-TOY = Source(key="toy", name="toy", title="Toy model zoo", load_mapping=lambda: MAPPING)
 TOY_BASE = "https://toy.example/models/"
 
 
