@@ -55,7 +55,7 @@ def test_a_fourth_source_changes_nothing_outside_its_package_its_dag_files_and_i
     added, removed = [line[1:] for line in diff if line[0] == "+"], [line[1:] for line in diff if line[0] == "-"]
     assert added == ["from mlentory.sources.toy import SOURCE as TOY", "SOURCES: tuple[Source, ...] = (HUGGINGFACE, OPENML, AI4LIFE, TOY)"]
     assert removed == ["SOURCES: tuple[Source, ...] = (HUGGINGFACE, OPENML, AI4LIFE)"]
-    assert len(toy_files) == 8  # __init__ (manifest), hook, extraction, mapping; three DAG files, and nothing else
+    assert len(toy_files) == 7  # __init__ (manifest), hook, extraction, mapping; three DAG files
     assert "toy" not in {source.key for source in SOURCES}  # the project itself knows no toy
 
 
