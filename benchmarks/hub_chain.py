@@ -293,7 +293,7 @@ def main() -> None:
         child(args.child, args.run_folder, args.models, args.from_dump)
         return
 
-    from devstack import localstack
+    from devstack import servers
     from devstack.replay.server import ReplayServer
 
     work = Path(tempfile.mkdtemp(prefix="mlentory-bench-"))
@@ -310,8 +310,8 @@ def main() -> None:
                 shutil.rmtree(work, ignore_errors=True)
         return
     password = "bench-" + os.urandom(8).hex()
-    graph, bolt, _ = localstack.start_arcadedb_on_free_ports(work / "arcadedb", password)
-    index, es_port = localstack.start_noida_on_free_port(work / "noida")
+    graph, bolt, _ = servers.start_arcadedb_on_free_ports(work / "arcadedb", password)
+    index, es_port = servers.start_noida_on_free_port(work / "noida")
     replay = ReplayServer(work / "snapshot", page_size=1_000)
     replay.start_in_thread()
     try:
@@ -341,8 +341,8 @@ def main() -> None:
     finally:
         replay.shutdown()
         replay.server_close()
-        localstack.stop(graph.pid)
-        localstack.stop(index.pid)
+        servers.stop(graph.pid)
+        servers.stop(index.pid)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -423,10 +423,10 @@ def loading_summary(local: Path, ports: dict[str, int]) -> dict[str, Any]:
     """The loading stage's summary of the run, from the local data root or the stack's object storage."""
     if "s3" not in ports:
         return json.loads(next((local / "data" / "hf" / "runs").glob("*/loading/SUCCESS.json")).read_text())
-    from devstack import localstack
+    from devstack import servers
     from mlentory.pipeline import storage
 
-    os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"] = json.dumps(localstack.s3_connection(ports["s3"]))
+    os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"] = json.dumps(servers.s3_connection(ports["s3"]))
     root = storage.storage_path("s3://mlentory/data/hf/runs")
     done = next(name for name in root.fs.find(root.path) if name.endswith("/loading/SUCCESS.json"))
     return storage.read_json_at("s3://mlentory/data/hf/runs", done.removeprefix(root.path.rstrip("/") + "/"))

@@ -1,8 +1,8 @@
 """The README's main job: start the local stack, run the HuggingFace pipeline on a recorded Hub
 snapshot through Airflow's REST API, print what landed in the graph and the index.
 
-    python scripts/localstack.py up [--models N] [--snapshot fixture|realdata|PATH]
-    python scripts/localstack.py down
+    python scripts/servers.py up [--models N] [--snapshot fixture|realdata|PATH]
+    python scripts/servers.py down
 
 Everything it starts binds to 127.0.0.1, runs in its own process group, and is recorded in
 .local/pids/ so that ``down`` stops exactly those processes.
@@ -26,7 +26,7 @@ LOCAL = Path(os.environ.get("MLENTORY_LOCAL_DIR", ROOT / ".local")).resolve()
 PIDS = LOCAL / "pids"
 sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]  # devstack/ and mlentory
 
-from devstack import localstack  # noqa: E402
+from devstack import servers  # noqa: E402
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SOURCE_KEYS = ("hf", "openml", "ai4life")
@@ -63,7 +63,7 @@ def down() -> None:
     pids = running_pids()
     for name in ["replay", *AIRFLOW_COMPONENTS, *CELERY_WORKERS, "arcadedb", "noida", "postgres", "redis", "s3"]:
         if name in pids:
-            localstack.stop(pids[name])
+            servers.stop(pids[name])
             (PIDS / f"{name}.pid").unlink(missing_ok=True)
             say(f"stopped {name} (pid {pids[name]})")
     if not pids:
@@ -83,7 +83,7 @@ def pick_port(preferred: int) -> int:
     import socket
 
     with socket.socket() as sock:
-        return preferred if sock.connect_ex(("127.0.0.1", preferred)) != 0 else localstack.free_port()
+        return preferred if sock.connect_ex(("127.0.0.1", preferred)) != 0 else servers.free_port()
 
 
 def snapshot_dir(choice: str) -> Path:
@@ -165,7 +165,7 @@ def start(name: str, command: list[str], env: dict[str, str], port: int | None =
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     record_pid(name, process.pid)
     if port:
-        localstack.wait_for_port(port, timeout=180, process=process)
+        servers.wait_for_port(port, timeout=180, process=process)
     say(f"started {name} (pid {process.pid}{f', 127.0.0.1:{port}' if port else ''}); log: {logs / (name + '.log')}")
     return process.pid
 
@@ -226,33 +226,33 @@ def up(args: argparse.Namespace) -> None:
     password = secret("graph_password", 16)
     snapshot = snapshot_dir(args.snapshot)
 
-    graph, bolt_port, arcade_http_port = localstack.start_arcadedb_on_free_ports(LOCAL / "arcadedb", password)
+    graph, bolt_port, arcade_http_port = servers.start_arcadedb_on_free_ports(LOCAL / "arcadedb", password)
     record_pid("arcadedb", graph.pid)
     say(f"started the graph store (ArcadeDB over Bolt, pid {graph.pid}, bolt://127.0.0.1:{bolt_port})")
-    index, es_port = localstack.start_noida_on_free_port(LOCAL / "noida")
-    replay_port, = localstack.free_ports(1)
+    index, es_port = servers.start_noida_on_free_port(LOCAL / "noida")
+    replay_port, = servers.free_ports(1)
     ports = {"airflow": pick_port(8080), "bolt": bolt_port, "arcade_http": arcade_http_port, "es": es_port, "replay": replay_port}
     # Where each server listens, for tools that follow the stack (the benchmark's Airflow mode).
     (LOCAL / "ports.json").write_text(json.dumps(ports))
     record_pid("noida", index.pid)
     say(f"started the search index (Elasticsearch API, pid {index.pid}, http://127.0.0.1:{ports['es']})")
     if args.celery:
-        ports["postgres"], ports["redis"] = localstack.free_ports(2)
-        postgres = localstack.start_postgres(LOCAL / "postgres", ports["postgres"], secret("postgres_password", 16))
+        ports["postgres"], ports["redis"] = servers.free_ports(2)
+        postgres = servers.start_postgres(LOCAL / "postgres", ports["postgres"], secret("postgres_password", 16))
         record_pid("postgres", postgres.pid)
         say(f"started Postgres (pid {postgres.pid}, 127.0.0.1:{ports['postgres']})")
-        redis = localstack.start_redis(LOCAL / "redis", ports["redis"], secret("redis_password", 16))
+        redis = servers.start_redis(LOCAL / "redis", ports["redis"], secret("redis_password", 16))
         record_pid("redis", redis.pid)
         say(f"started Redis (pid {redis.pid}, 127.0.0.1:{ports['redis']})")
         (LOCAL / "ports.json").write_text(json.dumps(ports))
     env = {**airflow_env(ports, password, args.hub_api_budget), **(celery_env(ports) if args.celery else {})}
     if args.object_storage:
         # The data root in object storage: an S3-API server on loopback; the workers share no disk.
-        ports["s3"], = localstack.free_ports(1)
-        s3 = localstack.start_s3(LOCAL / "s3", ports["s3"])
+        ports["s3"], = servers.free_ports(1)
+        s3 = servers.start_s3(LOCAL / "s3", ports["s3"])
         record_pid("s3", s3.pid)
         (LOCAL / "ports.json").write_text(json.dumps(ports))
-        os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"] = json.dumps(localstack.s3_connection(ports["s3"]))
+        os.environ["AIRFLOW_CONN_MLENTORY_STORAGE"] = json.dumps(servers.s3_connection(ports["s3"]))
         from mlentory.pipeline import storage
 
         storage.storage_path(f"s3://{S3_BUCKET}").fs.mkdir(S3_BUCKET)

@@ -38,7 +38,7 @@ for path in (ROOT, ROOT / "plugins", ROOT / "dags"):  # devstack/, mlentory, the
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from devstack import localstack  # noqa: E402
+from devstack import servers  # noqa: E402
 from devstack.replay.server import ReplayServer  # noqa: E402
 
 # Fixtures that start servers the fast lane does without: the stand-in stores, Redis.
@@ -94,15 +94,15 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stores]:
     """ArcadeDB (Bolt) and noida-db (Elasticsearch API) on free loopback ports, stopped by PID."""
     workdir = tmp_path_factory.mktemp("stores")
     password = "test-" + os.urandom(8).hex()
-    graph, bolt, _ = localstack.start_arcadedb_on_free_ports(workdir / "arcadedb", password)
-    index, es_port = localstack.start_noida_on_free_port(workdir / "noida")
+    graph, bolt, _ = servers.start_arcadedb_on_free_ports(workdir / "arcadedb", password)
+    index, es_port = servers.start_noida_on_free_port(workdir / "noida")
     _connection("neo4j_default", conn_type="neo4j", host="127.0.0.1", port=bolt, login="root", password=password)
     _connection("elasticsearch_default", conn_type="elasticsearch", host="127.0.0.1", port=es_port, schema="http")
     try:
         yield Stores(bolt, es_port, password)
     finally:
-        localstack.stop(graph.pid)
-        localstack.stop(index.pid)
+        servers.stop(graph.pid)
+        servers.stop(index.pid)
 
 
 def query(stores: Stores, cypher: str, **params: object) -> list[dict]:
@@ -185,15 +185,15 @@ def redis_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]
     """Debian's redis-server on loopback (stopped by PID), named by the ``mlentory_state`` connection."""
     server = shutil.which("redis-server")
     assert server, "redis-server is not installed (scripts/test.sh installs Debian's)"
-    port = localstack.free_port()
+    port = servers.free_port()
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                 "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        localstack.wait_for_port(port, timeout=30, process=process)
+        servers.wait_for_port(port, timeout=30, process=process)
         monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STATE", json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port}))
         yield port
     finally:
-        localstack.stop(process.pid)
+        servers.stop(process.pid)
 
 
 def evaluation_values(stores: Stores) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

@@ -32,7 +32,7 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
     from elasticsearch import Elasticsearch
     from neo4j import GraphDatabase
 
-    from devstack import localstack
+    from devstack import servers
     from mlentory.pipeline import storage
 
     local = tmp_path / "local"
@@ -77,7 +77,7 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
         assert described == MODELS
         assert Elasticsearch(f"http://127.0.0.1:{ports['es']}").count(index="mlentory_models")["count"] == MODELS
         # The run folder and the state are in object storage, and nothing of them on a worker's disk.
-        monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(localstack.s3_connection(ports["s3"])))
+        monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(servers.s3_connection(ports["s3"])))
         root = storage.storage_path("s3://mlentory/data")
         stored = {name.removeprefix("mlentory/data/") for name in root.fs.find(root.path)}
         runs = {name.split("/")[2] for name in stored if name.startswith("hf/runs/")}

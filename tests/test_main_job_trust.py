@@ -18,7 +18,7 @@ import httpx
 import pytest
 from conftest import ROOT
 
-from devstack import localstack
+from devstack import servers
 
 pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
 
@@ -63,32 +63,32 @@ def test_a_port_taken_before_the_started_process_binds_it_is_refused_unasked():
     late = started([sys.executable, "-c", "import time; time.sleep(30)"])  # has not bound its port yet
     try:
         began = time.monotonic()
-        with pytest.raises(localstack.PortTakenByAnother, match=f"127.0.0.1:{squatter.port} is held by another process"):
-            localstack.wait_for_port(squatter.port, timeout=20, process=late)
+        with pytest.raises(servers.PortTakenByAnother, match=f"127.0.0.1:{squatter.port} is held by another process"):
+            servers.wait_for_port(squatter.port, timeout=20, process=late)
         assert time.monotonic() - began < 5  # refused at once, not after the timeout
         assert squatter.accepted == 0  # not even a connection: nothing could be sent to it
     finally:
-        localstack.stop(late.pid)
+        servers.stop(late.pid)
         squatter.close()
 
 
 def test_the_started_process_and_its_workers_are_recognised():
-    port = localstack.free_port()
+    port = servers.free_port()
     # The listener is a child of the started process (a server with workers), in its session.
     server = started([sys.executable, "-c", "import subprocess, sys; subprocess.run([sys.executable, '-m', 'http.server', "
                                            f"'--bind', '127.0.0.1', '{port}'])"])
     try:
-        localstack.wait_for_port(port, timeout=30, process=server)
-        assert localstack.listener_is_started(port, server) is True
+        servers.wait_for_port(port, timeout=30, process=server)
+        assert servers.listener_is_started(port, server) is True
     finally:
-        localstack.stop(server.pid)
+        servers.stop(server.pid)
 
 
 def test_the_graph_stores_password_goes_only_to_the_started_store(tmp_path):
     squatter = Squatter()
     try:
-        with pytest.raises(localstack.StoreDidNotStart):
-            localstack.start_arcadedb(tmp_path / "arcadedb", squatter.port, localstack.free_port(), "secret-password")
+        with pytest.raises(servers.StoreDidNotStart):
+            servers.start_arcadedb(tmp_path / "arcadedb", squatter.port, servers.free_port(), "secret-password")
         assert squatter.accepted <= 1  # the check that the port is free connects once; no Bolt handshake, no password
     finally:
         squatter.close()
@@ -100,12 +100,12 @@ def test_the_main_job_sends_the_admin_password_only_to_its_own_api_server(tmp_pa
     monkeypatch.setattr(job, "PIDS", tmp_path / "pids")
     squatter = Squatter()
     try:
-        with pytest.raises(localstack.PortTakenByAnother):
+        with pytest.raises(servers.PortTakenByAnother):
             job.start("api-server", [sys.executable, "-c", "import time; time.sleep(30)"], {}, squatter.port)
         assert squatter.accepted == 0
     finally:
         for pid in job.running_pids().values():
-            localstack.stop(pid)
+            servers.stop(pid)
         squatter.close()
 
 

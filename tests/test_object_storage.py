@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import forget_attached_stores
 
-from devstack import localstack
+from devstack import servers
 from mlentory.errors import PermanentFailure
 from mlentory.pipeline import housekeeping, storage
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json
@@ -24,18 +24,18 @@ pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stac
 
 @pytest.fixture(scope="module")
 def s3_port(tmp_path_factory):
-    port = localstack.free_port()
-    server = localstack.start_s3(tmp_path_factory.mktemp("s3"), port)
+    port = servers.free_port()
+    server = servers.start_s3(tmp_path_factory.mktemp("s3"), port)
     forget_attached_stores()
     yield port
-    localstack.stop(server.pid)
+    servers.stop(server.pid)
     forget_attached_stores()
 
 
 @pytest.fixture
 def bucket(s3_port, monkeypatch, tmp_path):
     """A fresh bucket; the data root ``s3://<bucket>/mlentory``."""
-    monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(localstack.s3_connection(s3_port)))
+    monkeypatch.setenv("AIRFLOW_CONN_MLENTORY_STORAGE", json.dumps(servers.s3_connection(s3_port)))
     monkeypatch.setenv(storage.SCRATCH_VARIABLE, str(tmp_path / "scratch"))
     name = f"test-{uuid.uuid4().hex[:12]}"
     storage.storage_path(f"s3://{name}").fs.mkdir(name)

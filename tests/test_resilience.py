@@ -267,13 +267,13 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
     from neo4j import GraphDatabase
     from neo4j.exceptions import ServiceUnavailable
 
-    from devstack import localstack
+    from devstack import servers
     from mlentory.stores.graph import GraphLoader
 
     password = "kill-" + os.urandom(6).hex()
     records = [{"@id": f"https://huggingface.co/k/m{i}", "@type": "MLModel", "name": f"k/m{i}",
                 "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 7}"]} for i in range(3_000)]
-    graph, bolt, http = localstack.start_arcadedb_on_free_ports(tmp_path / "arcadedb", password)
+    graph, bolt, http = servers.start_arcadedb_on_free_ports(tmp_path / "arcadedb", password)
     try:
         with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", password), max_transaction_retry_time=2) as driver:
             GraphLoader(driver).ensure_schema()
@@ -283,7 +283,7 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
                 GraphLoader(driver, batch_size=100).load(records)
             killer.join()
         graph.wait(30)
-        graph = localstack.start_arcadedb(tmp_path / "arcadedb", bolt, http, password)  # same data, same ports
+        graph = servers.start_arcadedb(tmp_path / "arcadedb", bolt, http, password)  # same data, same ports
         with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("root", password)) as driver:
             assert GraphLoader(driver, batch_size=500).load(records) == (3_000, [])  # the task's retry
             with driver.session() as session:
@@ -292,7 +292,7 @@ def test_the_graph_store_killed_during_loading_and_restarted(tmp_path):
                 keywords = session.run("MATCH (:fair4ml__MLModel)-[r:schema__keywords]->() RETURN count(r) AS c").single()["c"]
         assert (counts["nodes"], counts["uris"], keywords) == (3_000, 3_000, 3_000)
     finally:
-        localstack.stop(graph.pid)
+        servers.stop(graph.pid)
 
 
 @pytest.mark.parametrize("faults", [

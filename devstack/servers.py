@@ -1,10 +1,11 @@
-"""Start and stop the local stand-ins for the production stores (no Docker here), by PID.
+"""Start and stop the local servers (no Docker here), by PID: the stand-ins for the production stores,
 
 - ArcadeDB (PyPI ``arcadedb-embedded``) speaks Bolt and Cypher for Neo4j 5;
-- noida-db (PyPI ``noida-db``) speaks the Elasticsearch 8 REST API.
+- noida-db (PyPI ``noida-db``) speaks the Elasticsearch 8 REST API;
 
-Both bind to 127.0.0.1. The code under test is written for Neo4j 5 and Elasticsearch 8; the
-docker-compose deployment runs the real ones. Used by the test suite and by ``scripts/demo.sh``.
+and PostgreSQL, Redis and an S3 server for the distributed setup. All bind to 127.0.0.1. The code
+under test is written for Neo4j 5 and Elasticsearch 8; the docker-compose deployment runs the real
+ones. Used by the test suite and by the main job's stack (``scripts/localstack.py``, the one driver).
 """
 
 from __future__ import annotations
