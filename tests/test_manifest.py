@@ -52,11 +52,20 @@ def test_the_pools_are_those_the_manifests_name_and_the_module_writes_them_for_a
 def test_two_sources_declaring_one_pool_differently_are_refused(monkeypatch):
     import mlentory.sources
 
-    other = Source(key="other", name="other", title="Other", load_mapping=lambda: SOURCES[0].mapping,
+    other = Source(key="other", name="other", title="Other", package="mlentory.sources.huggingface",
                    pools=(ApiPool("huggingface_api", 99, "another size"),), entity_kinds=(EntityKind("datasets"),))
     monkeypatch.setattr(mlentory.sources, "SOURCES", (*SOURCES, other))
     with pytest.raises(ValueError, match="huggingface_api is declared twice"):
         api_pools()
+
+
+def test_a_package_that_breaks_a_contract_is_refused_when_first_used():
+    broken = Source(key="broken", name="broken", title="Broken", package="mlentory.fair4ml")  # has neither module
+    with pytest.raises(ModuleNotFoundError):
+        _ = broken.mapping
+    no_contract = Source(key="other", name="other", title="Other", package="mlentory.pipeline")  # pipeline.extraction: the scaffolding
+    with pytest.raises(TypeError, match="does not implement SourceExtraction"):
+        _ = no_contract.extraction
 
 
 def test_the_manifests_import_no_airflow():

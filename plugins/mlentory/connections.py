@@ -3,10 +3,13 @@ server of the shared state."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook, Connection
+
+if TYPE_CHECKING:
+    from mlentory.pipeline.source import ConnectionType
 
 
 def optional_connection(conn_id: str) -> Connection | None:
@@ -45,3 +48,23 @@ def state_redis() -> Any | None:
         _redis_clients[settings] = redis.Redis(host=host, port=port, password=password, db=db, socket_timeout=30, socket_connect_timeout=10)
     return _redis_clients[settings]
 
+
+
+class ConnectionHook(BaseHook):
+    """A hook that reads the connection a manifest declares (``pipeline.source.ConnectionType``):
+    its connection id attribute, default id, type and name come from there (``connection=`` in the
+    class statement); without the connection, the public service is used (``connection()`` is None)."""
+
+    conn_name_attr = "conn_id"
+
+    def __init_subclass__(cls, connection: ConnectionType | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if connection is not None:
+            cls.default_conn_name, cls.conn_type, cls.hook_name = connection.conn_id, connection.conn_type, connection.hook_name
+
+    def __init__(self, conn_id: str | None = None) -> None:
+        super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+
+    def connection(self) -> Connection | None:
+        return optional_connection(self.conn_id)

@@ -9,13 +9,12 @@ from typing import Any
 
 import arxiv
 import requests
-from airflow.sdk import BaseHook
 
-from mlentory.connections import base_url, optional_connection
+from mlentory.connections import ConnectionHook, base_url
 from mlentory.enrichment import ARXIV_CONNECTION
 from mlentory.outbound import Origins, origins_of
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
-from mlentory.settings import ARXIV_CONN_ID, ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
+from mlentory.settings import ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS, HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S
 from mlentory.stalls import timed_against_allowance
 
 log = logging.getLogger(__name__)
@@ -56,27 +55,18 @@ class SessionWithTimeouts(requests.Session):
         return timed_against_allowance(super().send)(request, **kwargs)
 
 
-class ArxivHook(BaseHook):
+class ArxivHook(ConnectionHook, connection=ARXIV_CONNECTION):
     """The ``arxiv_default`` connection's host, when set, replaces the public API (recordings, mirrors)."""
 
-    conn_name_attr = "arxiv_conn_id"
-    default_conn_name = ARXIV_CONN_ID
-    conn_type = ARXIV_CONNECTION.conn_type
-    hook_name = ARXIV_CONNECTION.hook_name
-
-    def __init__(self, arxiv_conn_id: str = default_conn_name) -> None:
-        super().__init__()
-        self.arxiv_conn_id = arxiv_conn_id
-
     def api_url(self) -> str:
-        return base_url(optional_connection(self.arxiv_conn_id)) or DEFAULT_API_URL
+        return base_url(self.connection()) or DEFAULT_API_URL
 
     def get_conn(self) -> arxiv.Client:
         # arXiv asks for 3 s between requests; the client enforces it and retries.
         client = arxiv.Client(page_size=BATCH, delay_seconds=3.0, num_retries=3)
         client.query_url_format = self.api_url().rstrip("/") + "/api/query?{}"
         budget = shared_budget(Allowance("arxiv", ARXIV_REQUESTS, ARXIV_WINDOW_SECONDS))
-        origins = Origins(self.arxiv_conn_id, named=origins_of([self.api_url()]), known=origins_of(ARXIV_ORIGINS))
+        origins = Origins(self.conn_id, named=origins_of([self.api_url()]), known=origins_of(ARXIV_ORIGINS))
         client._session = SessionWithTimeouts(budget=budget, origins=origins)  # the client has no timeout option of its own
         return client
 

@@ -4,14 +4,15 @@ and the contract its extraction implements (``SourceExtraction``).
 A ``Source`` is the whole manifest of a source, as a provider's ``provider.yaml`` is for an Airflow
 provider: names, default schedule, Celery queue, connection (and its type for the UI), the API pools
 its tasks run in, the entity kinds its extraction identifies (each in the pool of the API its lookups
-call), and where its mapping and extraction live. Each source package declares its own in its
-``__init__``; ``mlentory.sources`` lists them. It is cheap to import (the DAG processor parses DAG
+call), and its package, whose ``mapping`` and ``extraction`` modules implement the two contracts.
+Each source package declares its own in its ``__init__``; ``mlentory.sources`` lists them. It is cheap to import (the DAG processor parses DAG
 files every 30 s): the mapping and the extraction, which import the source's parsers and clients,
 are loaded inside tasks, on first use, by the loaders the manifest holds.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -127,10 +128,10 @@ class Source:
     key: str  # folders under the data root, DAG ids and asset names: "hf" -> hf_extraction, hf_raw_models
     name: str  # the records' and the index's ``source``: "huggingface"
     title: str  # for people: "HuggingFace Hub"
-    # Loaders of the source's mapping and extraction: plain imports inside a function, so that the
-    # manifest costs nothing to import and a type checker sees what they return.
-    load_mapping: Callable[[], SourceMapping]
-    load_extraction: Callable[[], SourceExtraction] | None = None
+    # The source's package (its ``__name__``): its ``mapping`` module defines ``MAPPING``, its
+    # ``extraction`` module implements ``SourceExtraction``. Both are imported on first use, inside
+    # tasks, so that the manifest costs nothing to import; each is checked against its contract then.
+    package: str
     # When the extraction runs by default (``MLENTORY_SCHEDULE_<KEY>`` overrides it; None: only when triggered).
     default_schedule: str | None = None
     connection: ConnectionType | None = None
@@ -154,13 +155,18 @@ class Source:
 
     @cached_property
     def mapping(self) -> SourceMapping:
-        return self.load_mapping()
+        mapping = getattr(importlib.import_module(f"{self.package}.mapping"), "MAPPING", None)
+        if not isinstance(mapping, SourceMapping):
+            raise TypeError(f"{self.package}.mapping defines no MAPPING = SourceMapping(...)")
+        return mapping
 
     @cached_property
     def extraction(self) -> SourceExtraction:
-        if self.load_extraction is None:
-            raise LookupError(f"the source {self.key} declares no extraction")
-        return self.load_extraction()
+        module = importlib.import_module(f"{self.package}.extraction")
+        if not isinstance(module, SourceExtraction):
+            raise TypeError(f"{self.package}.extraction does not implement SourceExtraction "
+                            "(identify_entities_with_connections, finish_extraction)")
+        return module
 
     @property
     def queue(self) -> str:

@@ -3,32 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mlentory.pipeline.source import ConnectionField, ConnectionType, EntityKind, Source
 from mlentory.pools import ApiPool
-
-if TYPE_CHECKING:
-    from mlentory.pipeline.source import SourceExtraction, SourceMapping
 
 TOY_POOL = ApiPool("toy_api", 1, "Tasks that call the toy catalogue")
 CATALOGUE = "catalogue.jsonl"  # the toy "API": a file in <data root>/toy/inputs/
 
 
-def _mapping() -> SourceMapping:
-    from mlentory.sources.toy.mapping import MAPPING
-
-    return MAPPING
-
-
-def _extraction() -> SourceExtraction:
-    from mlentory.sources.toy import extraction
-
-    return extraction
-
-
 SOURCE = Source(
-    key="toy", name="toy", title="Toy model zoo", load_mapping=_mapping, load_extraction=_extraction, default_schedule=None,
+    key="toy", name="toy", title="Toy model zoo", package=__name__, default_schedule=None,
     connection=ConnectionType(conn_id="toy_default", conn_type="toy", hook_name="Toy catalogue",
                               hook_class_name="mlentory.sources.toy.hook.ToyHook",
                               extra_fields={"catalogue": ConnectionField("Catalogue file", "Its name in <data root>/toy/inputs/.",

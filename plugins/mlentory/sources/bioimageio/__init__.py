@@ -3,13 +3,8 @@ files do)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mlentory.pipeline.source import ConnectionField, ConnectionType, EntityKind, Source
 from mlentory.pools import ARXIV_POOL, ApiPool
-
-if TYPE_CHECKING:
-    from mlentory.pipeline.source import SourceExtraction, SourceMapping
 
 CONN_ID = "bioimageio_default"
 # The zoo's servers (GitHub Pages, its artifact manager, Zenodo) publish no limit: a polite default,
@@ -18,20 +13,8 @@ REQUESTS, WINDOW_SECONDS = 600, 60
 BIOIMAGEIO_POOL = ApiPool("bioimageio_api", 2, "Tasks that call bioimage.io (the collection and its files)")
 
 
-def _mapping() -> SourceMapping:
-    from mlentory.sources.bioimageio.mapping import MAPPING
-
-    return MAPPING
-
-
-def _extraction() -> SourceExtraction:
-    from mlentory.sources.bioimageio import extraction
-
-    return extraction
-
-
 SOURCE = Source(
-    key="ai4life", name="ai4life", title="AI4Life / BioImage Model Zoo", load_mapping=_mapping, load_extraction=_extraction,
+    key="ai4life", name="ai4life", title="AI4Life / BioImage Model Zoo", package=__name__,
     default_schedule="@daily",
     connection=ConnectionType(
         conn_id=CONN_ID, conn_type="bioimageio", hook_name="BioImage Model Zoo",

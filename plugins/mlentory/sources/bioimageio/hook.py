@@ -10,35 +10,24 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from airflow.sdk import BaseHook
-
-from mlentory.connections import base_url, optional_connection
+from mlentory.connections import ConnectionHook, base_url
 from mlentory.outbound import listed
 from mlentory.pipeline.budget import Allowance, shared_budget
-from mlentory.sources.bioimageio import CONN_ID, REQUESTS, SOURCE, WINDOW_SECONDS
+from mlentory.sources.bioimageio import REQUESTS, SOURCE, WINDOW_SECONDS
 from mlentory.sources.bioimageio.client import PUBLISHED_INDEX, BioImageIOClient, BioImageIOSettings
 
 
-class BioImageIOHook(BaseHook):
-    conn_name_attr = "bioimageio_conn_id"
-    default_conn_name = CONN_ID
-    conn_type = SOURCE.connection.conn_type
-    hook_name = SOURCE.connection.hook_name
-
-    def __init__(self, bioimageio_conn_id: str = default_conn_name) -> None:
-        super().__init__()
-        self.bioimageio_conn_id = bioimageio_conn_id
-
+class BioImageIOHook(ConnectionHook, connection=SOURCE.connection):
     @cached_property
     def client(self) -> BioImageIOClient:
-        conn = optional_connection(self.bioimageio_conn_id)
+        conn = self.connection()
         extra = conn.extra_dejson if conn else {}
         budget = shared_budget(Allowance("bioimageio", int(extra.get("requests", REQUESTS)),
                                          float(extra.get("window_seconds", WINDOW_SECONDS))))
         return BioImageIOClient(BioImageIOSettings(index_url=extra.get("index_url") or PUBLISHED_INDEX, mirror=base_url(conn),
                                                    page_size=int(extra.get("page_size") or BioImageIOSettings.page_size),
                                                    allowed_origins=tuple(listed(extra.get("allowed_origins"))),
-                                                   connection=self.bioimageio_conn_id), budget)
+                                                   connection=self.conn_id), budget)
 
     def get_conn(self) -> BioImageIOClient:
         return self.client

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mlentory.pipeline.source import ConnectionField, ConnectionType, EntityKind, Source
 from mlentory.pools import ARXIV_POOL, ApiPool
 from mlentory.settings import SCHEMAS_DIR
-
-if TYPE_CHECKING:
-    from mlentory.pipeline.source import SourceExtraction, SourceMapping
 
 CONN_ID = "huggingface_default"
 # The Hub's rate limits on a free token (requests per 5-minute window); the connection's extra may
@@ -22,20 +17,8 @@ TASKS_FILE = SCHEMAS_DIR / "hf_tasks.json"
 CARD_TEMPLATES_FILE = SCHEMAS_DIR / "hf_card_templates.json"
 
 
-def _mapping() -> SourceMapping:
-    from mlentory.sources.huggingface.mapping import MAPPING
-
-    return MAPPING
-
-
-def _extraction() -> SourceExtraction:
-    from mlentory.sources.huggingface import extraction
-
-    return extraction
-
-
 SOURCE = Source(
-    key="hf", name="huggingface", title="HuggingFace Hub", load_mapping=_mapping, load_extraction=_extraction,
+    key="hf", name="huggingface", title="HuggingFace Hub", package=__name__,
     default_schedule="@daily",  # the Hub changes all day
     connection=ConnectionType(
         conn_id=CONN_ID, conn_type="huggingface", hook_name="HuggingFace Hub",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from airflow.sdk import BaseHook
 from huggingface_hub import HfApi
 
-from mlentory.connections import base_url, optional_connection
+from mlentory.connections import ConnectionHook, base_url
 from mlentory.pipeline.budget import Allowance, RequestBudget, shared_budget
-from mlentory.sources.huggingface import API_REQUESTS, CONN_ID, RESOLVER_REQUESTS, SOURCE, WINDOW_SECONDS
+from mlentory.sources.huggingface import API_REQUESTS, RESOLVER_REQUESTS, SOURCE, WINDOW_SECONDS
 from mlentory.sources.huggingface.hub import API, RESOLVER, HubClient, hub_origins, use_http_timeouts
 
 
@@ -22,7 +21,7 @@ def request_budgets(extra: dict) -> dict[str, RequestBudget]:
             RESOLVER: shared_budget(Allowance("huggingface_resolver", int(extra.get("resolver_requests", RESOLVER_REQUESTS)), window))}
 
 
-class HuggingFaceHubHook(BaseHook):
+class HuggingFaceHubHook(ConnectionHook, connection=SOURCE.connection):
     """Host (optional) is the Hub endpoint; password (optional) is the access token; extra
     (optional) the request budgets (``request_budgets``).
 
@@ -30,21 +29,12 @@ class HuggingFaceHubHook(BaseHook):
     huggingface_hub itself honours it).
     """
 
-    conn_name_attr = "hf_conn_id"
-    default_conn_name = CONN_ID
-    conn_type = SOURCE.connection.conn_type
-    hook_name = SOURCE.connection.hook_name
-
-    def __init__(self, hf_conn_id: str = default_conn_name) -> None:
-        super().__init__()
-        self.hf_conn_id = hf_conn_id
-
     @cached_property
     def client(self) -> HubClient:
-        conn = optional_connection(self.hf_conn_id)
+        conn = self.connection()
         budgets = request_budgets(conn.extra_dejson if conn is not None else {})
         api = HfApi() if conn is None else HfApi(endpoint=base_url(conn), token=conn.password or False)
-        use_http_timeouts(budgets=budgets, endpoint=api.endpoint, origins=hub_origins(api.endpoint, self.hf_conn_id))
+        use_http_timeouts(budgets=budgets, endpoint=api.endpoint, origins=hub_origins(api.endpoint, self.conn_id))
         return HubClient(api, budgets[API])
 
     def get_conn(self) -> HubClient:

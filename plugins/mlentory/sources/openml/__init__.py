@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from mlentory.pipeline.source import ConnectionField, ConnectionType, EntityKind, Source
 from mlentory.pools import ApiPool
-
-if TYPE_CHECKING:
-    from mlentory.pipeline.source import SourceExtraction, SourceMapping
 
 CONN_ID = "openml_default"
 # OpenML publishes no limit: a polite default, which the connection's extra may change
@@ -19,20 +14,8 @@ OPENML_POOL = ApiPool("openml_api", 2, "Tasks that call the OpenML API")
 MEASURES = ("predictive_accuracy", "area_under_roc_curve", "f_measure", "root_mean_squared_error", "mean_absolute_error")
 
 
-def _mapping() -> SourceMapping:
-    from mlentory.sources.openml.mapping import MAPPING
-
-    return MAPPING
-
-
-def _extraction() -> SourceExtraction:
-    from mlentory.sources.openml import extraction
-
-    return extraction
-
-
 SOURCE = Source(
-    key="openml", name="openml", title="OpenML", load_mapping=_mapping, load_extraction=_extraction,
+    key="openml", name="openml", title="OpenML", package=__name__,
     default_schedule="@weekly",  # flows rarely change
     connection=ConnectionType(
         conn_id=CONN_ID, conn_type="openml", hook_name="OpenML", hook_class_name="mlentory.sources.openml.hook.OpenMLHook",
