@@ -20,7 +20,7 @@ from mlentory.pipeline.run_folder import RunFolder
 from mlentory.pipeline.transformation import normalize_record
 from mlentory.sources.huggingface import properties as p
 from mlentory.sources.huggingface.cards import parse_card
-from mlentory.sources.huggingface.extraction import _cached_lookups
+from mlentory.sources.huggingface.extraction import hub_lookups
 from mlentory.sources.huggingface.hub import raw_model_record
 from mlentory.sources.huggingface.linking import link
 
@@ -507,14 +507,14 @@ def test_every_failed_lookup_is_a_warning_and_failures_are_not_cached(tmp_path):
             raise outcomes[key]
         return {"found": True, **outcomes[key]}
 
-    found = _cached_lookups(run, "accounts", "organisations", list(outcomes), None, fetch)
+    found = hub_lookups(run, "accounts", "organisations", None, fetch).look_up(list(outcomes))
     warnings = {w["key"]: w for w in run.warnings()}
     assert set(warnings) == {"gone/two", "flaky/three"}
     assert "404" in warnings["gone/two"]["reason"] and "503" in warnings["flaky/three"]["reason"]
     assert "flaky/three" not in found
     # The next run asks again for the failure, and still lists the cached not-found.
     outcomes["flaky/three"] = {"kind": "Person"}
-    again = _cached_lookups(RunFolder.create(tmp_path, "hf"), "accounts", "organisations", list(outcomes), None, fetch)
+    again = hub_lookups(RunFolder.create(tmp_path, "hf"), "accounts", "organisations", None, fetch).look_up(list(outcomes))
     assert again["flaky/three"]["kind"] == "Person"
 
 

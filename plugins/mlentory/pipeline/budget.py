@@ -12,7 +12,7 @@ names a server (workers on several hosts, no shared disk needed; a Redis lock), 
   budget and never fails because of it (what must be asked, a listing page, is asked later).
 - ``reserve(n)`` for what can wait: enrichment takes at once as much of the window's room as its
   lookups need, up to what is left, and defers the rest to a later run
-  (``pipeline.extraction.cached_lookups``). The room taken is recorded at once, so two tasks asking
+  (``pipeline.extraction.CachedLookups``). The room taken is recorded at once, so two tasks asking
   together never both count on it (they would then wait a window out); this process's requests
   spend it without touching the file again.
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,86 +131,117 @@ def rejected_once(run: RunFolder, rows: list[dict[str, Any]], stage: str = STAGE
 
 
 
-def cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
-                   is_not_found: Callable[[BaseException], bool], is_transient: Callable[[BaseException], bool] = is_transient,
-                   threads: int = 1, room: Callable[[int], int | None] | None = None,
-                   listing: Callable[[list[str]], dict[str, dict[str, Any]]] | None = None, listing_from: int | None = None,
-                   listed_in: str = "listing") -> dict[str, Any]:
-    """``fetch(key)`` for keys not in the cross-run cache, ``threads`` at a time; not-found answers
-    are cached too.
+@dataclass(frozen=True)
+class Listing:
+    """A paged listing of the source that answers many lookups at once, found or not (e.g. the Hub's
+    dataset listing): cheaper than one request each from ``from_keys`` lookups on, and never
+    deferred (its pages wait for the budget)."""
 
-    Every lookup that did not find the entity is a warning of this run (the mention links to a
-    stub). A transient failure (network, 429 or 5xx after retries) is not cached, so the next run
-    asks again; any other failure (a refusal, a document that cannot be read) would fail the same
-    way every time, so it is cached for ``UNREADABLE_TTL`` instead of costing a request every run.
+    answer: Callable[[list[str]], dict[str, dict[str, Any]]]  # keys -> the entities it holds, by key
+    from_keys: int
+    name: str = "listing"
 
-    ``room(n)`` is how many of ``n`` lookups the API's budget lets go now, reserving their requests
-    (None: no limit). The lookups beyond it are deferred (``DeferredLookups``): linked as named stubs in this run, looked up first
-    by later runs and then completed, also where no model of that run mentions them.
 
-    ``listing(keys)``: when at least ``listing_from`` keys are to be looked up, one paged listing of
-    the source (its ``listed_in``) answers them all instead, found or not: cheaper than one request
-    each from that many on, and never deferred (its pages wait for the budget).
+@dataclass(frozen=True)
+class CachedLookups:
+    """Lookups of one kind of entity at a source, answered from a cache kept across runs (``name``,
+    entries expire after ``ttl``; None: never); not-found answers are cached too.
+
+    - Every lookup that did not find the entity is a warning of this run (the mention links to a stub).
+    - A transient failure (network, 429 or 5xx after retries, ``is_transient``) is not cached: the
+      next run asks again. Any other failure (a refusal, a document that cannot be read) would fail
+      the same way every time: cached for ``UNREADABLE_TTL`` instead of costing a request every run.
+    - ``room(n)``: how many of ``n`` lookups the API's budget lets go now, reserving their requests
+      (None: no limit). The lookups beyond it are deferred (``DeferredLookups``): linked as named
+      stubs in this run, looked up first by later runs and then completed, also where no model of
+      that run mentions them.
+    - ``listing``: answers them all in one paged listing when there are enough to look up.
     """
-    cache = ApiCache(run, name, ttl)
-    queue = DeferredLookups(run, name) if room is not None else None
-    queued = queue.keys() if queue is not None else []
-    mentioned = set(keys)
-    keys = [*(key for key in queued if key not in mentioned), *keys]  # what waited longest first
-    cached = {key: value for key in keys if (value := cache.get(key)) is not None}
 
-    def attempt(key: str) -> tuple[dict[str, Any] | None, Exception | None]:
-        try:
-            return fetch(key), None
-        except Exception as exc:
-            return None, exc
+    run: RunFolder
+    name: str
+    kind: str  # the mention kind the warnings name
+    ttl: timedelta | None
+    fetch: Callable[[str], dict[str, Any]]
+    is_not_found: Callable[[BaseException], bool]
+    is_transient: Callable[[BaseException], bool] = is_transient
+    threads: int = 1
+    room: Callable[[int], int | None] | None = None
+    listing: Listing | None = None
 
-    missing = [key for key in keys if key not in cached]
-    if listing is not None and listing_from is not None and len(missing) >= listing_from:
-        listed = listing(missing)
-        log.info("%s: %d of %d lookups answered by the %s", name, len(listed), len(missing), listed_in)
-        answers = {key: ((listed[key], None) if key in listed else ({"found": False, NOT_LISTED: listed_in}, None)) for key in missing}
-        deferred: list[str] = []
-    else:
-        limit = room(len(missing)) if room is not None and missing else None
+    def look_up(self, keys: list[str]) -> dict[str, Any]:
+        """Every key's answer (the deferred ones and transient failures left out), with this run's warnings written."""
+        cache = ApiCache(self.run, self.name, self.ttl)
+        queue = DeferredLookups(self.run, self.name) if self.room is not None else None
+        queued = queue.keys() if queue is not None else []
+        mentioned = set(keys)
+        keys = [*(key for key in queued if key not in mentioned), *keys]  # what waited longest first
+        cached = {key: value for key in keys if (value := cache.get(key)) is not None}
+        answers, deferred = self._ask([key for key in keys if key not in cached])
+        found: dict[str, Any] = {}
+        warnings: list[dict[str, Any]] = [self._warning(key, "deferred: the API's request budget of this window is spent; linked as a "
+                                                             "named stub, completed by a later run", deferred=True)
+                                          for key in deferred if key in mentioned]
+        waiting = set(deferred)
+        for key in keys:
+            if key in waiting:
+                continue
+            value = cached.get(key)
+            if value is None:
+                value, exc = answers[key]
+                if exc is not None:
+                    value = self._failed(exc)
+                    if value is None:  # transient: the models that mention it are retried by the next run
+                        warnings.append(self._warning(key, failure(exc), retry=True))
+                        continue
+                cache.put(key, value)
+            if value.get("found") is False:
+                warnings.append(self._warning(key, self._not_found_reason(value, key in cached)))
+            found[key] = value
+        cache.save()
+        if queue is not None:
+            queue.update(deferred, [key for key in queued if key in found])
+            if deferred:
+                log.info("%s: %d lookups deferred to later runs (the API budget of this window is spent)", self.name, len(deferred))
+        self.run.write_warnings(STAGE, f"entities_{self.name}", warnings)
+        return found
+
+    def _ask(self, missing: list[str]) -> tuple[dict[str, tuple[dict[str, Any] | None, Exception | None]], list[str]]:
+        """The source's answers to the keys not cached (an answer or the exception), and the keys deferred."""
+        if self.listing is not None and len(missing) >= self.listing.from_keys:
+            listed = self.listing.answer(missing)
+            log.info("%s: %d of %d lookups answered by the %s", self.name, len(listed), len(missing), self.listing.name)
+            return {key: (listed.get(key, {"found": False, NOT_LISTED: self.listing.name}), None) for key in missing}, []
+        limit = self.room(len(missing)) if self.room is not None and missing else None
         deferred = missing[limit:] if limit is not None else []
-        missing = missing[:limit] if limit is not None else missing
-        with ThreadPoolExecutor(max(1, threads)) as pool:
-            answers = dict(zip(missing, pool.map(attempt, missing), strict=True))
-    found: dict[str, Any] = {}
-    warnings: list[dict[str, Any]] = [{"kind": kind, "key": key, "what": f"{name} lookup", "deferred": True,
-                                       "reason": "deferred: the API's request budget of this window is spent; linked as a named stub, "
-                                                 "completed by a later run"} for key in deferred if key in mentioned]
-    waiting = set(deferred)
-    for key in keys:
-        if key in waiting:
-            continue
-        value = cached.get(key)
-        if value is None:
-            value, exc = answers[key]
-            if exc is not None:
-                if is_not_found(exc):
-                    value = {"found": False}
-                elif is_transient(exc):  # the models that mention it are retried by the next run
-                    warnings.append({"kind": kind, "key": key, "what": f"{name} lookup", "reason": failure(exc), "retry": True})
-                    continue
-                else:
-                    value = {"found": False, UNREADABLE: failure(exc)}
-            cache.put(key, value)
-        if value.get("found") is False:
-            reason = (f"unreadable at the source: {value[UNREADABLE]}; asked again after {UNREADABLE_TTL.days} days" if value.get(UNREADABLE)
-                      else f"not found at the source (not in its {value[NOT_LISTED]})" if value.get(NOT_LISTED)
-                      else "not found at the source" + ("" if key in cached else " (404)"))
-            warnings.append({"kind": kind, "key": key, "what": f"{name} lookup",
-                             "reason": reason + (" (answer cached by an earlier run)" if key in cached else "")})
-        found[key] = value
-    cache.save()
-    if queue is not None:
-        queue.update(deferred, [key for key in queued if key in found])
-        if deferred:
-            log.info("%s: %d lookups deferred to later runs (the API budget of this window is spent)", name, len(deferred))
-    run.write_warnings(STAGE, f"entities_{name}", warnings)
-    return found
+        asked = missing[:limit] if limit is not None else missing
+
+        def attempt(key: str) -> tuple[dict[str, Any] | None, Exception | None]:
+            try:
+                return self.fetch(key), None
+            except Exception as exc:
+                return None, exc
+
+        with ThreadPoolExecutor(max(1, self.threads)) as pool:
+            return dict(zip(asked, pool.map(attempt, asked), strict=True)), deferred
+
+    def _failed(self, exc: Exception) -> dict[str, Any] | None:
+        """What a failed lookup caches: not found, or unreadable; None for a transient failure (not cached)."""
+        if self.is_not_found(exc):
+            return {"found": False}
+        if self.is_transient(exc):
+            return None
+        return {"found": False, UNREADABLE: failure(exc)}
+
+    @staticmethod
+    def _not_found_reason(value: dict[str, Any], from_cache: bool) -> str:
+        reason = (f"unreadable at the source: {value[UNREADABLE]}; asked again after {UNREADABLE_TTL.days} days" if value.get(UNREADABLE)
+                  else f"not found at the source (not in its {value[NOT_LISTED]})" if value.get(NOT_LISTED)
+                  else "not found at the source" + ("" if from_cache else " (404)"))
+        return reason + (" (answer cached by an earlier run)" if from_cache else "")
+
+    def _warning(self, key: str, reason: str, **flags: bool) -> dict[str, Any]:
+        return {"kind": self.kind, "key": key, "what": f"{self.name} lookup", **flags, "reason": reason}
 
 
 def identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Client) -> dict[str, Any]:

@@ -368,9 +368,10 @@ LOOKUP_THREADS = 8  # the Hub's lookups, at once: they wait on the network, not 
 DATASET_LISTING_FROM = 1_000
 
 
-def _cached_lookups(run: RunFolder, name: str, kind: str, keys: list[str], ttl: timedelta | None, fetch: Any,
-                    room: Callable[[int], int | None] | None = None, **listing: Any) -> dict[str, Any]:
-    return scaffolding.cached_lookups(run, name, kind, keys, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room, **listing)
+def hub_lookups(run: RunFolder, name: str, kind: str, ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
+                room: Callable[[int], int | None] | None = None, listing: scaffolding.Listing | None = None) -> scaffolding.CachedLookups:
+    """Cached lookups at the Hub, ``LOOKUP_THREADS`` at a time."""
+    return scaffolding.CachedLookups(run, name, kind, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room, listing=listing)
 
 
 def _listed_datasets(hub: HubClient, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -391,12 +392,12 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
     keys = scaffolding.mentioned_keys(HUGGINGFACE, run, kind)
     identify: dict[str, Callable[[], dict[str, Any]]] = {
         # Enrichment that can wait: as many lookups as the API's budget has room for, the rest deferred.
-        "datasets": lambda: _cached_lookups(run, "datasets", "datasets", [k for k in keys if not k.startswith(OPENML_DATASET_KEY)],
-                                            timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)}, room=hub.lookup_room,
-                                            listing=lambda missing: _listed_datasets(hub, missing), listing_from=DATASET_LISTING_FROM,
-                                            listed_in="dataset listing"),
-        "organisations": lambda: _cached_lookups(run, "accounts", "organisations", keys, timedelta(days=30), lambda k: {"found": True, **hub.account(k)},
-                                                 room=lambda wanted: hub.lookup_room(wanted, hub.ACCOUNT_REQUESTS)),
+        "datasets": lambda: hub_lookups(run, "datasets", "datasets", timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)},
+                                        room=hub.lookup_room, listing=scaffolding.Listing(lambda missing: _listed_datasets(hub, missing),
+                                                                                          DATASET_LISTING_FROM, "dataset listing"),
+                                        ).look_up([k for k in keys if not k.startswith(OPENML_DATASET_KEY)]),
+        "organisations": lambda: hub_lookups(run, "accounts", "organisations", timedelta(days=30), lambda k: {"found": True, **hub.account(k)},
+                                             room=lambda wanted: hub.lookup_room(wanted, hub.ACCOUNT_REQUESTS)).look_up(keys),
         "articles": lambda: scaffolding.identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
         "languages": lambda: scaffolding.identify_languages(run, keys),

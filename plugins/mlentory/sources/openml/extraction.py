@@ -133,11 +133,12 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
     evaluations = evaluations_to_process(run)
     if kind == "tasks":
         keys = sorted({str(e["task_id"]) for e in evaluations if str(e.get("task_id")).isdigit()}, key=int)
-        found = scaffolding.cached_lookups(run, "tasks", "tasks", keys, None, lambda k: {"found": True, **client.task(int(k))}, is_not_found, is_transient)
+        found = scaffolding.CachedLookups(run, "tasks", "tasks", None, lambda k: {"found": True, **client.task(int(k))}, is_not_found,
+                                          is_transient).look_up(keys)
     elif kind == "datasets":
         keys = sorted({str(e["data_id"]) for e in evaluations if str(e.get("data_id")).isdigit()}, key=int)
-        found = scaffolding.cached_lookups(run, "datasets", "datasets", keys, timedelta(days=30),
-                                           lambda k: {"found": True, **client.dataset(int(k))}, is_not_found, is_transient)
+        found = scaffolding.CachedLookups(run, "datasets", "datasets", timedelta(days=30), lambda k: {"found": True, **client.dataset(int(k))},
+                                          is_not_found, is_transient).look_up(keys)
         name_uploaders(run, found, client)
     elif kind == "organisations":
         # OpenML users are numbered: anything else in an uploader field names no user (and the
