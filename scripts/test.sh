@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 if [ "${1:-}" = "--fast" ]; then
-  # The fast lane, before every commit: lint, then the tests that need no Airflow database, no
+  # The fast lane, before every commit: lint, the type check, then the tests that need no Airflow database, no
   # stand-in stores and no stack (the "system" marker; the recorded replays run in-process).
   shift
-  .venv/bin/ruff check plugins tests dags devstack scripts
+  .venv/bin/ruff check plugins tests dags devstack scripts benchmarks
+  .venv/bin/mypy  # strict on fair4ml/ and pipeline/ (pyproject.toml)
   exec .venv/bin/python -m pytest -p no:cacheprovider -q -m "not system" "$@"
 fi
 # Debian's packages the tests start: Chromium (the UI test drives it through Playwright, no browser

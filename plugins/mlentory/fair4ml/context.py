@@ -16,7 +16,8 @@ from mlentory.settings import CONTEXT_FILE
 @functools.cache
 def load_context() -> dict[str, Any]:
     with CONTEXT_FILE.open(encoding="utf-8") as handle:
-        return json.load(handle)["@context"]
+        context: dict[str, Any] = json.load(handle)["@context"]
+        return context
 
 
 def namespace_prefixes() -> dict[str, str]:

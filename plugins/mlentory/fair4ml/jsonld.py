@@ -16,4 +16,5 @@ def write_jsonld(path: Path, records: list[dict[str, Any]]) -> int:
 
 
 def read_jsonld(path: Path) -> list[dict[str, Any]]:
-    return (read_json(path) or {"@graph": []})["@graph"]
+    graph: list[dict[str, Any]] = (read_json(path) or {"@graph": []})["@graph"]
+    return graph

@@ -104,10 +104,12 @@ def link_licenses(mention: dict[str, Any], info: list[LicenseInfo] | dict[str, A
             records = [license_record(lic) for lic in known]
             for record in records:
                 # The licence's id written as its name ("llama3") is no other name of it.
-                record.alternate_name = [given] if given and given.lower() not in (record.name.lower(), (record.identifier or "").lower()) else []
+                record.alternate_name = [given] if given and given.lower() not in ((record.name or "").lower(), (record.identifier or "").lower()) else []
             return [r.id for r in records], [("licenses", r) for r in records]
         # The card's own licence text: its link is its IRI; without a link, its name is.
         name = given or (identify_license(mention["text_of"])[0]["name"] if mention.get("text_of") else url)
+        if not name:  # a mention with neither name, text nor link names no licence
+            return [], []
         record = License(id=url or iris.license_iri(name), identifier=given or url, name=name, url=url)
         return [record.id], [("licenses", record)]
     records = [license_record(lic) for lic in (info if isinstance(info, list) and info else identify_license(mention["key"]))]

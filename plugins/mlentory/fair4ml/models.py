@@ -54,7 +54,7 @@ class FAIR4MLRecord(BaseModel):
         for name in self.embedded_fields():
             nested = [record.to_jsonld() for record in getattr(self, name)]
             if nested:
-                body[type(self).model_fields[name].alias] = nested
+                body[type(self).model_fields[name].alias or name] = nested
         return {"@id": body.pop("@id"), "@type": self.jsonld_type, **body}
 
     @classmethod
@@ -262,7 +262,7 @@ STUB_KINDS = ("base_models", STUBS)
 @functools.cache
 def embedded_terms() -> tuple[str, ...]:
     """JSON-LD terms whose values are records embedded in (owned by) the record that holds them."""
-    records = [MLModel, MLModelEvaluation, PropertyValue, *ENTITY_MODELS.values()]
+    records: list[type[FAIR4MLRecord]] = [MLModel, MLModelEvaluation, PropertyValue, *ENTITY_MODELS.values()]
     return tuple(sorted({r.model_fields[name].alias or name for r in records for name in r.embedded_fields()}))
 
 
@@ -271,8 +271,10 @@ def embedding_depth() -> int:
     """How deep embedded records nest (a model's evaluation's metric values: 2)."""
 
     def depth(record: type[FAIR4MLRecord]) -> int:
-        nested = [arg for name in record.embedded_fields() for arg in record.model_fields[name].annotation.__args__
-                  if isinstance(arg, type) and issubclass(arg, FAIR4MLRecord)]
+        nested: list[type[FAIR4MLRecord]] = [
+            arg for name in record.embedded_fields() for arg in getattr(record.model_fields[name].annotation, "__args__", ())
+            if isinstance(arg, type) and issubclass(arg, FAIR4MLRecord)]
         return 1 + max(map(depth, nested)) if nested else 0
 
-    return max(depth(r) for r in (MLModel, *ENTITY_MODELS.values()))
+    records: list[type[FAIR4MLRecord]] = [MLModel, *ENTITY_MODELS.values()]
+    return max(depth(r) for r in records)

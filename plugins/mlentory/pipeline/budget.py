@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +67,8 @@ class FileBuckets:
         return exclusive(self.path)
 
     def read(self) -> list[list[float]]:
-        return read_json(self.path, [])
+        buckets: list[list[float]] = read_json(self.path, [])
+        return buckets
 
     def write(self, buckets: list[list[float]]) -> None:
         write_json(self.path, buckets)
@@ -95,7 +96,8 @@ class RedisBuckets:
 
 
 class RequestBudget:
-    def __init__(self, where: Path | Buckets, allowance: Allowance, clock=time.time, sleep=time.sleep) -> None:  # noqa: ANN001 - clocks for tests
+    def __init__(self, where: Path | Buckets, allowance: Allowance, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # a clock and a sleep of their own in tests
         """``where``: a folder (the buckets in ``<folder>/<api>.json``) or a ``Buckets`` store."""
         self.buckets: Buckets = FileBuckets(Path(where) / f"{allowance.api}.json") if isinstance(where, str | Path) else where
         self.allowance = allowance
@@ -113,7 +115,7 @@ class RequestBudget:
     def available(self) -> int:
         """Requests that may be sent now without waiting."""
         with self.buckets.locked():
-            return max(0, self.allowance.requests - sum(count for _, count in self._recent(self._clock())))
+            return max(0, self.allowance.requests - int(sum(count for _, count in self._recent(self._clock()))))
 
     def reserve(self, requests: int) -> int:
         """Take up to ``requests`` of the window's room now, without waiting, for this process's
@@ -121,7 +123,7 @@ class RequestBudget:
         with self.buckets.locked():
             now = self._clock()
             buckets = self._recent(now)
-            granted = max(0, min(requests, self.allowance.requests - sum(count for _, count in buckets)))
+            granted = max(0, min(requests, self.allowance.requests - int(sum(count for _, count in buckets))))
             if granted:
                 self._record(buckets, now, granted)
         with self._reserved_lock:
@@ -155,7 +157,7 @@ class RequestBudget:
                     self._record(buckets, now, requests)
                     return waited
                 # Room comes back as the oldest buckets leave the window.
-                freed, pause = 0, self.allowance.window_seconds
+                freed, pause = 0.0, float(self.allowance.window_seconds)
                 for second, count in buckets:
                     freed += count
                     if used - freed + requests <= self.allowance.requests:

@@ -54,7 +54,7 @@ def extraction_dag(source: Source, doc_md: str | None, params: dict[str, Param])
     return build
 
 
-def run_folder_task(source: Source):  # noqa: ANN201 - an Airflow task
+def run_folder_task(source: Source) -> Any:  # an Airflow task
     """``<key>_run_folder``: a new run folder of the source under the data root."""
 
     @staged_task(task_id=f"{source.key}_run_folder", run_listing=True)
@@ -74,11 +74,11 @@ def run_folder_param(verb: str, previous: str) -> Param:
                              f"or that still waits, else the newest one that finished {previous}.")
 
 
-def run_folders_task(source: Source, asset: Asset, after_stage: str, stage: str):  # noqa: ANN201 - an Airflow task
+def run_folders_task(source: Source, asset: Asset, after_stage: str, stage: str) -> Any:  # an Airflow task
     """The first task of a transformation or loading run: the run folders it works on."""
 
     @staged_task(task_id=f"{source.key}_{stage}_run_folders", run_listing=True)
-    def run_folders(params: dict[str, Any] | None = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
+    def run_folders(params: Any = None, triggering_asset_events: Any = None, run_id: str | None = None) -> list[str]:
         from mlentory.pipeline.run_folder import resolve_run_folders
 
         return resolve_run_folders(params, triggering_asset_events, asset, source.key, after_stage=after_stage, stage=stage,
@@ -87,7 +87,7 @@ def run_folders_task(source: Source, asset: Asset, after_stage: str, stage: str)
     return run_folders
 
 
-def mentions_task(source: Source):  # noqa: ANN201 - an Airflow task
+def mentions_task(source: Source) -> Any:  # an Airflow task
     """``<key>_mentions``: every entity the run's records mention, per kind, in one pass, for the
     identification tasks that follow."""
 
@@ -100,14 +100,14 @@ def mentions_task(source: Source):  # noqa: ANN201 - an Airflow task
     return mentions
 
 
-def entity_identification_task(source: Source, kind: EntityKind):  # noqa: ANN201 - an Airflow task
+def entity_identification_task(source: Source, kind: EntityKind) -> Any:  # an Airflow task
     """``<key>_<kind>``: the extraction's identification of one entity kind (the source's
     ``identify_entities_with_connections``), emitting the kind's asset with its count; in the pool
     of the API it calls, if any."""
     entities = source.assets.entities(kind.name)
 
     @staged_task(task_id=f"{source.key}_{kind.name}", run_folders=("run_folder",), outlets=[entities],
-                 **({"pool": kind.pool.name} if kind.pool else {}))
+                 pool=kind.pool.name if kind.pool else None)
     def identify(run_folder: str, outlet_events: Any = None) -> int:
         count = source.extraction.identify_entities_with_connections(run_folder, kind.name)
         outlet_events[entities].extra = {"run_folder": run_folder, "count": count}
@@ -116,13 +116,13 @@ def entity_identification_task(source: Source, kind: EntityKind):  # noqa: ANN20
     return identify
 
 
-def extraction_ready_task(source: Source):  # noqa: ANN201 - an Airflow task
+def extraction_ready_task(source: Source) -> Any:  # an Airflow task
     """``<key>_raw_models_ready``: the extraction's end (the source's ``finish_extraction``); its
     ``raw`` asset event, carrying the run folder and counts, starts the transformation."""
     raw = source.assets.raw
 
     @staged_task(run_folders=("run_folder",), task_id=f"{source.key}_raw_models_ready", outlets=[raw])
-    def ready(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+    def ready(run_folder: str, params: Any = None, outlet_events: Any = None) -> dict[str, Any]:
         summary = source.extraction.finish_extraction(run_folder, params["max_error_rate"])
         outlet_events[raw].extra = summary
         return summary
@@ -142,7 +142,7 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
     }))
     def transformation() -> None:
         @staged_task(run_folders=("folders",), task_id=f"{key}_property_chunks")
-        def property_jobs(folders: list[str], params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        def property_jobs(folders: list[str], params: Any = None) -> list[dict[str, Any]]:
             from mlentory.pipeline import transformation as stage
 
             return stage.plan_property_jobs(source, folders, params["chunk_size"])
@@ -160,7 +160,7 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.link_entities(source, run_folder)
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_models_normalized", outlets=[assets.normalized])
-        def models_normalized(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None,
+        def models_normalized(run_folder: str, params: Any = None, outlet_events: Any = None,
                               triggering_asset_events: Any = None) -> dict[str, Any]:
             from mlentory.pipeline import transformation as stage
             from mlentory.pipeline.quality import cascade_error_rate
@@ -230,7 +230,7 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.load_models(run_folder, chunk, graph_store())
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_index_models_elasticsearch", outlets=[assets.index])
-        def index_models(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> int:
+        def index_models(run_folder: str, params: Any = None, outlet_events: Any = None) -> int:
             from mlentory.pipeline import loading as stage
 
             documents = stage.index_run_models(run_folder, search_client(), params["index"])
@@ -238,13 +238,13 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             return documents
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_freshness")
-        def freshness(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, int]:
+        def freshness(run_folder: str, params: Any = None) -> dict[str, int]:
             from mlentory.pipeline import loading as stage
 
             return stage.apply_freshness(source, run_folder, graph_store(), search_client(), params["index"])
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_loading_report", outlets=[assets.graph, assets.loaded])
-        def loading_report(run_folder: str, params: dict[str, Any] | None = None, outlet_events: Any = None,
+        def loading_report(run_folder: str, params: Any = None, outlet_events: Any = None,
                            triggering_asset_events: Any = None) -> dict[str, Any]:
             from mlentory.pipeline import loading as stage
             from mlentory.pipeline.quality import cascade_error_rate
@@ -256,7 +256,7 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             return summary
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_export")
-        def export(run_folder: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        def export(run_folder: str, params: Any = None) -> dict[str, Any]:
             from mlentory.pipeline import loading as stage
 
             return stage.export_run(run_folder, graph_store(), params["export"])

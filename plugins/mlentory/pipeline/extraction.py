@@ -188,12 +188,11 @@ class CachedLookups:
                 continue
             value = cached.get(key)
             if value is None:
-                value, exc = answers[key]
-                if exc is not None:
-                    value = self._failed(exc)
-                    if value is None:  # transient: the models that mention it are retried by the next run
-                        warnings.append(self._warning(key, failure(exc), retry=True))
-                        continue
+                answer, exc = answers[key]
+                value = answer if exc is None else self._failed(exc)
+                if value is None:  # transient: the models that mention it are retried by the next run
+                    warnings.append(self._warning(key, failure(exc) if exc else "no answer", retry=True))
+                    continue
                 cache.put(key, value)
             if value.get("found") is False:
                 warnings.append(self._warning(key, self._not_found_reason(value, key in cached)))
@@ -303,7 +302,7 @@ def _mentions(source: Source, run: RunFolder, kinds: tuple[str, ...]) -> dict[st
 def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
     """Every ``kind`` entity the extracted records mention: from ``collect_mentions`` when it ran,
     else found now."""
-    collected = read_json(run.file(STAGE, MENTIONS_FILE))
+    collected: dict[str, list[str]] | None = read_json(run.file(STAGE, MENTIONS_FILE))
     if collected is not None:
         return collected.get(kind, [])
     return _mentions(source, run, (kind,))[kind]

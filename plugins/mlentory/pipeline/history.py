@@ -20,7 +20,7 @@ import hashlib
 import json
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datet
     return _record(run, by_shard, at, whole_records=False)
 
 
-def _record(run: RunFolder, by_shard: dict[int, Iterable[tuple[str, dict[str, Any]]]], at: datetime, whole_records: bool) -> int:
+def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str, Any]]]], at: datetime, whole_records: bool) -> int:
     """A row per model whose values differ from its last digests, and the digests updated; each
     shard's rows appended as it is done. With ``whole_records`` the values are the model's whole
     record (a term not among them is gone, and a model never seen is new); else only these terms

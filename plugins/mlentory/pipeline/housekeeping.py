@@ -51,7 +51,8 @@ def remove_old_run_folders(data_root: str | Path, retention_days: float, dry_run
         newest_finished = finished[-1] if finished else None
         removed, kept = [], []
         for folder in folders:
-            if created_at(folder) >= cutoff or folder == newest_finished or last_change(folder) >= cutoff:
+            created = created_at(folder)
+            if (created is not None and created >= cutoff) or folder == newest_finished or last_change(folder) >= cutoff:
                 kept.append(folder.name)
                 continue
             if not dry_run:

@@ -114,7 +114,7 @@ UNWRITABLE = {errno.ENOSPC: "the data root is full", errno.EDQUOT: "the data roo
 
 def unwritable(exc: OSError, path: Path) -> DataRootUnwritable:
     """A clear error for a write the data root refused (``exc.errno`` in UNWRITABLE)."""
-    return DataRootUnwritable(exc.errno, f"cannot write {path}: {UNWRITABLE[exc.errno]} ({exc.strerror})")
+    return DataRootUnwritable(exc.errno, f"cannot write {path}: {UNWRITABLE.get(exc.errno or 0, 'refused')} ({exc.strerror})")
 
 
 @contextmanager

@@ -62,7 +62,8 @@ class LoadedRevisions:
         self.path = source_dir(run) / "state" / "loaded_revisions.json"
 
     def load(self) -> dict[str, str]:
-        return read_json(storage.refresh(self.path), {})
+        revisions: dict[str, str] = read_json(storage.refresh(self.path), {})
+        return revisions
 
     def update(self, revisions: dict[str, str], forget: set[str] | frozenset[str] = frozenset()) -> None:
         """Record ``revisions`` as loaded, and forget ``forget``: models loaded incompletely (a card
@@ -97,7 +98,8 @@ class RejectedRecords:
         self.path = source_dir(run) / "state" / "rejected_records.json"
 
     def load(self) -> dict[str, dict[str, Any]]:
-        return read_json(storage.refresh(self.path), {})
+        rejected: dict[str, dict[str, Any]] = read_json(storage.refresh(self.path), {})
+        return rejected
 
     @staticmethod
     def unchanged(entries: dict[str, dict[str, Any]], key: str, revision: str | None) -> dict[str, Any] | None:

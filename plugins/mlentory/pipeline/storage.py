@@ -56,7 +56,7 @@ def is_remote(data_root: str) -> bool:
     return "://" in data_root and not data_root.startswith("file://")
 
 
-def storage_path(uri: str):  # noqa: ANN201 - airflow.sdk.ObjectStoragePath
+def storage_path(uri: str) -> Any:  # airflow.sdk.ObjectStoragePath
     from airflow.sdk import ObjectStoragePath
 
     scheme, rest = uri.split("://", 1)
@@ -94,11 +94,11 @@ class Workspace:
     staged_run_folders: set[str] = field(default_factory=set)
 
     @functools.cached_property
-    def root(self):  # noqa: ANN201 - ObjectStoragePath
+    def root(self) -> Any:  # ObjectStoragePath
         return storage_path(self.uri)
 
     @property
-    def fs(self):  # noqa: ANN201 - an fsspec file system
+    def fs(self) -> Any:  # an fsspec file system
         return self.root.fs
 
     def key(self, relative: str) -> str:
@@ -232,15 +232,15 @@ class Workspace:
         """Hold the Redis lock named after ``lock``; the ``guarded`` files and folders are downloaded
         first and what changed in them uploaded when the block ends without an error."""
         client = self.state_redis("the locks on its shared state")
-        guarded = [self.relative(path) for path in guarded]
+        names = [self.relative(path) for path in guarded]
         # Not thread-local: the thread that renews the lock must see its token.
         with _renewed(client.lock(f"mlentory:lock:{self.uri}/{self.relative(lock)}", timeout=STATE_LOCK_TIMEOUT_S,
                                   blocking_timeout=STATE_LOCK_WAIT_S, thread_local=False)):
-            for name in guarded:
+            for name in names:
                 self.pull(name)
-            before = self._guarded_files(guarded)
+            before = self._guarded_files(names)
             yield
-            self._sync_up(before, self._guarded_files(guarded))
+            self._sync_up(before, self._guarded_files(names))
 
     def _guarded_files(self, guarded: list[str]) -> dict[str, tuple[int, int, int]]:
         paths = [self.local / name for name in guarded]
@@ -323,7 +323,7 @@ def configured_data_root() -> str:
 
     from mlentory.settings import DATA_ROOT_VARIABLE, DEFAULT_DATA_ROOT
 
-    return Variable.get(DATA_ROOT_VARIABLE, default=str(DEFAULT_DATA_ROOT))
+    return str(Variable.get(DATA_ROOT_VARIABLE, default=str(DEFAULT_DATA_ROOT)))
 
 
 def data_root() -> str:
