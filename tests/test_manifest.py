@@ -89,6 +89,10 @@ def test_the_connection_types_and_their_forms_reach_airflow():
     types = {entry["connection-type"]: entry for entry in info["connection-types"]}
     assert set(types) == {"huggingface", "openml", "bioimageio", "arxiv"}
     assert types["huggingface"]["conn-fields"]["api_requests"]["schema"]["default"] == 1_000
+
+
+@pytest.mark.system  # Airflow's provider manager imports every provider's hooks: 12 s, too slow for the fast lane
+def test_airflow_builds_the_connection_forms_from_the_provider_info():
     # What the UI's connection form is built from, as Airflow's own provider manager reads it (the
     # project is installed with its entry point, as the README's setup and the image install it).
     code = ("import json; from airflow.providers_manager import ProvidersManager as P; m = P(); m.initialize_providers_hooks();"
