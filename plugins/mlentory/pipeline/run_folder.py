@@ -18,6 +18,9 @@ as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
             warnings/<stage>__<part>.jsonl  what failed without losing a record (a lookup, an unreadable field)
             errors.jsonl, warnings.jsonl    every error / warning of the run, written when loading finishes
 
+``resolve_run_folders`` chooses the run folders a transformation or loading run works on (its param,
+its triggering asset events, the folders still waiting), each checked before it is used.
+
 An error or warning row names its subject with one of ``id`` (a source record), ``kind`` + ``key`` (an
 entity a record mentions), ``iri`` (a graph node or index document) or ``input`` (a position in an input).
 """

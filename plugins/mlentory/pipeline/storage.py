@@ -1,13 +1,17 @@
-"""A data root in object storage (``s3://bucket/prefix``, any scheme Airflow's ``ObjectStoragePath``
-knows), for workers that share no disk.
+"""The data root (``data_root``: a local folder every worker shares, or object storage) and the
+tasks that work on it (``staged_task``, which names the run-folder parameters a task is given).
+
+A data root in object storage (``s3://bucket/prefix``, any scheme Airflow's ``ObjectStoragePath``
+knows) serves workers that share no disk.
 
 The stages work on local files (JSON Lines written atomically, read as streams). With a data root in
 object storage each task works in a **workspace** of its own, a fresh local folder that stands in for
 the data root while the task runs:
 
-- before the task, the run folders it is given are downloaded into it (and the source's ``inputs/``);
-  a task given no run folder (creating one, choosing which to work on, housekeeping) gets every
-  run folder's files as empty stand-ins carrying their modification time, which is all it reads;
+- before the task, the run folders its ``run_folders`` parameters name are downloaded into it (and
+  the source's ``inputs/``); a task declared with ``run_listing`` that is given none (creating a run
+  folder, choosing which to work on, housekeeping) gets every run folder's files as empty stand-ins
+  carrying their modification time, which is all it reads;
 - after the task, what it wrote under ``<source>/runs/`` is uploaded and what it removed is deleted.
   The run folder contract makes every task write files of its own (one error file per task part,
   one output per chunk), so no two tasks upload the same object;
