@@ -1,6 +1,8 @@
-"""A corpus of malformed source records, served by the replay next to the good ones and run through
-all three DAGs: each bad record is loaded correctly or listed with its reason, no task crashes, and
-no good record is lost."""
+"""Every source's bad-input corpus (``bad_corpora.py``: malformed records in the source's real shapes),
+served by the replay next to the good fixture and run through the source's three DAGs with an error
+budget of 1: no task crashes, each bad record is loaded with what can be read or listed with its
+reason, and no good record is lost. One run per source (a module-scoped fixture parametrized over the
+registered sources); the shared checks run for every source, a source's own checks name it."""
 
 from __future__ import annotations
 
@@ -9,142 +11,89 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_SNAPSHOT, fresh_world, start_replay
-from pipeline import run_dag, xcom
+from bad_corpora import CASES, CORPORA, HF, LEGACY_NAME, OML, ZOO
+from conftest import fresh_world, query, start_replay
+from pipeline import lines, run_dag, xcom
 
-HF = "https://huggingface.co/"
-GOOD = sorted(p.stem.replace("__", "/") for p in (FIXTURE_SNAPSHOT / "models").glob("*.json"))
-ALIAS_BOMB = "---\na: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n" \
-             "d: [*c, *c, *c, *c, *c, *c, *c, *c]\n---\n# bomb\n"
+from mlentory.fair4ml.jsonld import read_jsonld
+from mlentory.sources import SOURCES
 
-LEGACY_NAME = "legacy-" + "very-long-repository-name-" * 4 + "x" * 4  # bad/<this>: 119 characters
-# name -> (fields of the API record, card text or bytes or None)
-CASES: dict[str, tuple[dict[str, Any], str | bytes | None]] = {
-    "no-id": ({"id": None}, None),
-    "int-id": ({"id": 42}, None),
-    "spaced-id": ({"id": "bad id/with spaces"}, None),
-    "card-data-string": ({"cardData": "license: mit"}, None),
-    "card-data-list": ({"cardData": ["license", "mit"]}, None),
-    "last-modified": ({"lastModified": "last tuesday"}, None),
-    "created-at": ({"createdAt": 12345}, None),
-    "siblings": ({"siblings": [{"size": 1}]}, None),
-    "safetensors": ({"safetensors": {"parameters": "many", "total": "lots"}}, None),
-    "transformers-info": ({"transformersInfo": ["auto_model"]}, None),
-    "license-dict": ({"cardData": {"license": {"name": "mit"}}}, None),
-    "license-list-odd": ({"cardData": {"license": ["mit", "not-a-licence", 5, None, "apache-2.0 OR mit"]}}, None),
-    "license-names-mismatch": ({"cardData": {"license": "other", "license_name": ["a", "b"], "license_link": "LICENSE"}}, None),
-    "pipeline-tag-list": ({"pipeline_tag": ["text-classification", "fill-mask"]}, None),
-    "author-int": ({"author": 7}, None),
-    "base-model-invalid": ({"cardData": {"base_model": "not a/valid//id"}, "tags": ["base_model:not a/valid//id"]}, None),
-    "base-model-self": ({"tags": ["base_model:bad/base-model-self", "base_model:finetune:bad/base-model-self"]}, None),
-    "cycle-a": ({"tags": ["base_model:bad/cycle-b", "base_model:finetune:bad/cycle-b"]}, None),
-    "cycle-b": ({"tags": ["base_model:bad/cycle-a", "base_model:merge:bad/cycle-a"]}, None),
-    "base-model-empty-tag": ({"tags": ["base_model:", "base_model:finetune:"]}, None),
-    "tags-string": ({"tags": "nlp,bert"}, None),
-    "tags-odd-items": ({"tags": [1, None, {"a": 1}, "ok-tag"]}, None),
-    "thousands-of-tags": ({"tags": [f"tag-{i}" for i in range(3_000)]}, None),
-    "language-invalid": ({"cardData": {"language": ["xx-YY-ZZ", "english!", 5, "en"]}}, None),
-    "language-dict": ({"cardData": {"language": {"en": True}}}, None),
-    "datasets-odd": ({"cardData": {"datasets": [{"name": "x"}, 3, "ok/dataset"]}}, None),
-    "model-index-string": ({"cardData": {"model-index": "results"}}, None),
-    "model-index-results-dict": ({"cardData": {"model-index": [{"results": {"a": 1}}]}}, None),
-    "model-index-odd-metric": ({"cardData": {"model-index": [{"results": [{"dataset": "glue", "task": "x",
-                                                                           "metrics": [{"value": {"a": 1}}, {"type": 5, "value": True}]}]}]}}, None),
-    "config-string": ({"config": "bert"}, None),
-    "config-odd": ({"config": {"model_type": 5, "architectures": "Bert"}}, None),
-    "downloads-string": ({"downloads": "many", "likes": -3.5}, None),
-    "gated-odd": ({"gated": "sometimes"}, None),
-    "private-string": ({"private": "no"}, None),
-    "used-storage-string": ({"usedStorage": "big"}, None),
-    "relation-odd": ({"cardData": {"base_model": "acme-ai/base-lm", "base_model_relation": ["finetune"]}}, None),
-    "co2-string": ({"cardData": {"co2_eq_emissions": "a lot"}}, None),
-    "metrics-dict": ({"cardData": {"metrics": {"accuracy": 0.9}}}, None),
-    "doi-empty": ({"tags": ["doi:", "arxiv:notanid", "arxiv:"]}, None),
-    "sha-null": ({"sha": None}, None),
-    "library-odd": ({"library_name": ["transformers"], "cardData": {"library_name": 5}}, None),
-    "card-huge": ({}, "---\nlicense: mit\n---\n# huge\n\n" + ("A line of text about the model. " * 40 + "\n\n") * 4_000),
-    "card-binary": ({}, bytes(range(256)) * 200),
-    "card-invalid-utf8": ({}, b"---\nlicense: mit\n---\n# m\n\nCaf\xe9 \xff\xfe model description that is long enough to be prose here.\n"),
-    "card-alias-bomb": ({}, ALIAS_BOMB),
-    "card-python-tag": ({}, "---\nlicense: !!python/object/apply:os.system ['echo pwned']\n---\n# m\n"),
-    "card-unterminated": ({}, "---\nlicense: mit\ntags: [a, b\n# never closed\n"),
-    "card-list-front-matter": ({}, "---\n- a\n- b\n---\n# m\n"),
-    "card-headings-only": ({}, "#\n##\n###   \n## Usage\n## Limitations\n"),
-    "card-template-only": ({}, "---\nlicense: mit\n---\n# Model Card for Model ID\n\n## Uses\n\n[More Information Needed]\n"),
-    "card-empty": ({}, ""),
-    # The Hub lists older repositories with names longer than the 96 characters new names may have.
-    LEGACY_NAME: ({}, "---\nlicense: mit\n---\n# legacy\n\nA legacy model whose repository name is longer than new names may be today.\n"),
-    "placeholders": ({"cardData": {"license": "mit", "datasets": ["None"], "language": "N/A", "base_model": "-", "library_name": "TBD"}}, None),
-}
+SOURCE_KEYS = [source.key for source in SOURCES]
+SOURCE_OF = {source.key: source for source in SOURCES}
 
 
-def model_body(name: str, fields: dict[str, Any], index: int) -> dict[str, Any]:
-    model_id = f"bad/{name}"
-    body = {"_id": f"bad{index}", "id": model_id, "modelId": model_id, "author": "bad", "sha": f"{index:040d}",
-            "lastModified": f"2030-01-{1 + index % 28:02d}T00:00:00.000Z", "createdAt": "2024-01-01T00:00:00.000Z",
-            "private": False, "gated": False, "downloads": 1, "likes": 1, "tags": [], "library_name": "transformers",
-            "siblings": [{"rfilename": "README.md"}], "cardData": {"license": "mit"}}
-    return {**body, **fields}
+def for_source(key: str) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("bad_run", [key], indirect=True)
+
+
+for_every_source = pytest.mark.parametrize("bad_run", SOURCE_KEYS, indirect=True)
 
 
 @pytest.fixture(scope="module")
-def bad_run(stores, tmp_path_factory):
-    snapshot = fresh_world(stores, tmp_path_factory, "bad")
-    for index, (name, (fields, card)) in enumerate(CASES.items()):
-        (snapshot / "models" / f"bad__{name}.json").write_text(json.dumps(model_body(name, fields, index)))
-        if card is not None:
-            target = snapshot / "cards" / f"bad__{name}.md"
-            target.write_bytes(card) if isinstance(card, bytes) else target.write_text(card)
-    replay = start_replay(snapshot, page_size=20)
+def bad_run(request, stores, tmp_path_factory) -> dict[str, Any]:
+    key = request.param
+    corpus = CORPORA[key]
+    snapshot = fresh_world(stores, tmp_path_factory, f"bad-{key}")
+    corpus.add(snapshot)
+    replay = start_replay(snapshot, **corpus.replay)
     try:
-        conf = {"num_models": 500, "model_ids": GOOD, "ancestor_generations": 2, "max_error_rate": 1.0}
-        extraction = run_dag("hf_extraction", conf)
-        run_folder = xcom(extraction, "hf_run_folder")
-        run_dag("hf_transformation", {"run_folder": run_folder, "chunk_size": 100, "max_error_rate": 1.0})
-        run_dag("hf_loading", {"run_folder": run_folder, "max_error_rate": 1.0})
-        yield {"run_folder": Path(run_folder), "stores": stores}
+        run_folder = xcom(run_dag(f"{key}_extraction", {**corpus.extraction, "max_error_rate": 1.0}), f"{key}_run_folder")
+        run_dag(f"{key}_transformation", {"run_folder": run_folder, "max_error_rate": 1.0, **corpus.transformation})
+        run_dag(f"{key}_loading", {"run_folder": run_folder, "max_error_rate": 1.0})
     finally:
         replay.shutdown()
         replay.server_close()
+    return {"key": key, "source": SOURCE_OF[key], "corpus": corpus, "run_folder": Path(run_folder), "stores": stores}
 
 
 def transformed(run_folder: Path) -> dict[str, dict[str, Any]]:
-    return {r["identifier"]: r for path in (run_folder / "transformation" / "models").glob("*.jsonld")
-            for r in json.loads(path.read_text())["@graph"]}
+    """The run's normalized models, by identifier."""
+    return {record["identifier"]: record for path in (run_folder / "transformation" / "models").glob("*.jsonld") for record in read_jsonld(path)}
 
 
-def loaded_ids(stores, run_folder: Path) -> set[str]:
-    """The models of the run that are in the graph as full records (a stub has no creation date)."""
+def loaded_ids(bad_run: dict[str, Any]) -> set[str]:
+    """The run's models that are in the graph as full records of the source."""
+    records = transformed(bad_run["run_folder"])
+    rows = query(bad_run["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.uri IN $iris AND m.mlentory__source = $source RETURN m.uri AS uri",
+                 iris=[record["@id"] for record in records.values()], source=bad_run["source"].name)
+    in_graph = {row["uri"] for row in rows}
+    return {identifier for identifier, record in records.items() if record["@id"] in in_graph}
+
+
+def graph(stores, cypher: str, **params) -> list:  # noqa: ANN001
     with stores.driver() as driver, driver.session() as session:
-        in_graph = set(session.run("MATCH (m:fair4ml__MLModel) WHERE m.schema__dateCreated IS NOT NULL OR m.mlentory__sourceSha IS NOT NULL "
-                                   "RETURN m.schema__identifier").value())
-    return in_graph & set(transformed(run_folder))
+        return session.run(cypher, **params).value()
 
 
-def test_the_corpus_is_large_enough():
-    assert len(CASES) >= 50
+def test_every_registered_source_has_a_corpus_large_enough():
+    assert set(CORPORA) == set(SOURCE_KEYS)
+    assert {key: corpus.size >= corpus.minimum_size for key, corpus in CORPORA.items()} == dict.fromkeys(CORPORA, True)
 
 
+@for_every_source
 def test_no_good_record_is_lost(bad_run):
-    assert set(GOOD) <= loaded_ids(bad_run["stores"], bad_run["run_folder"])
+    good = bad_run["corpus"].good
+    assert good <= loaded_ids(bad_run)
     es = bad_run["stores"].es()
     es.indices.refresh(index="mlentory_models")
-    indexed = {h["_source"]["identifier"] for h in es.search(index="mlentory_models", size=500, query={"match_all": {}})["hits"]["hits"]}
-    assert set(GOOD) <= indexed
+    hits = es.search(index="mlentory_models", size=1000, query={"term": {"source": bad_run["source"].name}})["hits"]["hits"]
+    assert good <= {hit["_source"]["identifier"] for hit in hits}
 
 
+@for_every_source
 def test_every_bad_record_is_loaded_or_listed_with_its_reason(bad_run):
-    errors = [json.loads(line) for line in (bad_run["run_folder"] / "errors.jsonl").read_text().splitlines()]
-    assert all(e.get("reason") for e in errors)
-    listed = {e["id"] for e in errors if "id" in e}
-    loaded = loaded_ids(bad_run["stores"], bad_run["run_folder"])
-    by_position = {e["input"] for e in errors if "input" in e and e["input"].startswith("listing entry ")}
-    with_their_id = [name for name, (fields, _) in CASES.items() if "id" not in fields]
-    assert [name for name in with_their_id if f"bad/{name}" not in loaded | listed] == []
-    # Records without a usable id are listed by their position in the listing.
-    assert len(by_position) >= sum(1 for fields, _ in CASES.values() if "id" in fields)
+    errors = lines(bad_run["run_folder"] / "errors.jsonl")
+    assert errors and all(error.get("reason") for error in errors)
+    listed = {str(error["id"]) for error in errors if "id" in error}
+    loaded = loaded_ids(bad_run)
+    assert [record_id for record_id in bad_run["corpus"].bad_ids if record_id not in loaded | listed] == []
+    # Every row names its subject (a record id, an entity, a graph node, or a position in an input).
+    assert all({"id", "iri", "input"} & set(error) or {"kind", "key"} <= set(error) for error in errors), errors
 
 
+# The Hub's own.
+
+@for_source("hf")
 def test_loaded_bad_records_hold_only_sane_values(bad_run):
     records = transformed(bad_run["run_folder"])
     bomb = records.get("bad/card-alias-bomb")
@@ -156,6 +105,7 @@ def test_loaded_bad_records_hold_only_sane_values(bad_run):
     assert HF + "bad/base-model-self" not in records["bad/base-model-self"].get("isBasedOn", [])
 
 
+@for_source("hf")
 def test_what_loads_with_a_gap_is_a_warning(bad_run):
     warnings = {(w.get("id"), w["what"]) for w in map(json.loads, (bad_run["run_folder"] / "warnings.jsonl").read_text().splitlines())}
     assert ("bad/card-invalid-utf8", "model card") in warnings
@@ -164,21 +114,90 @@ def test_what_loads_with_a_gap_is_a_warning(bad_run):
             ("bad/model-index-odd-metric", "model-index")} <= warnings
 
 
+@for_source("hf")
 def test_a_legacy_id_longer_than_new_names_is_harvested_with_its_card(bad_run):
     model_id = f"bad/{LEGACY_NAME}"
     assert len(model_id) == 119
     record = transformed(bad_run["run_folder"])[model_id]
     assert record["description"].startswith("A legacy model whose repository name is longer")
-    assert model_id in loaded_ids(bad_run["stores"], bad_run["run_folder"])
+    assert model_id in loaded_ids(bad_run)
 
 
+@for_source("hf")
 def test_placeholders_are_no_values(bad_run):
     record = transformed(bad_run["run_folder"])["bad/placeholders"]
     assert not {"trainedOn", "inLanguage", "isBasedOn"} & set(record)
     assert record.get("softwareRequirements", []) == ["transformers"]
 
 
+@for_source("hf")
 def test_an_error_row_names_the_record_and_the_exception(bad_run):
     errors = [json.loads(line) for line in (bad_run["run_folder"] / "errors.jsonl").read_text().splitlines()]
     [spaced] = [e for e in errors if "bad id/with spaces" in e.get("reason", "")]
     assert spaced["reason"].startswith("ValueError: ") and "is not a Hub repo id" in spaced["reason"]
+
+
+@for_source("hf")
+def test_records_without_a_usable_id_are_listed_by_their_position_in_the_listing(bad_run):
+    errors = lines(bad_run["run_folder"] / "errors.jsonl")
+    by_position = {e["input"] for e in errors if "input" in e and e["input"].startswith("listing entry ")}
+    assert len(by_position) >= sum(1 for fields, _ in CASES.values() if "id" in fields)
+
+
+# OpenML's own.
+
+
+@for_source("openml")
+def test_unreadable_flows_are_listed_and_good_flows_keep_every_run(bad_run):
+    listed = {str(e.get("id")) for e in lines(bad_run["run_folder"] / "errors.jsonl")}
+    loaded = loaded_ids(bad_run)
+    for unreadable in ("9003", "9013", "9015"):
+        assert unreadable in listed and unreadable not in loaded
+    runs = graph(bad_run["stores"], "MATCH ({uri: $u})-[:fair4ml__hasEvaluation]->(e) RETURN e.uri", u=OML + "f/101")
+    assert sorted(runs) == [OML + "r/5001", OML + "r/5002"]
+
+@for_source("openml")
+def test_bad_values_are_left_out_not_invented(bad_run):
+    stores = bad_run["stores"]
+    values = graph(stores, "MATCH ({uri: $u})-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v) RETURN v.schema__value",
+                   u=OML + "f/102")
+    assert all(isinstance(v, (int, float)) and v == v and abs(v) != float("inf") for v in values)  # no text, NaN or infinity
+    # A task with an unknown procedure still evaluates; only a known procedure says what the model was trained on.
+    assert graph(stores, "MATCH ({uri: $u})-[:fair4ml__trainedOn]->(d) RETURN d.uri", u=OML + "f/9007") == []
+    assert graph(stores, "MATCH ({uri: $u})-[:fair4ml__trainedOn]->(d) RETURN d.uri", u=OML + "f/102") == [OML + "d/61"]
+    # The dataset of odd values keeps what it can: its papers, the same IRIs the Hub gives them.
+    papers = graph(stores, "MATCH ({uri: $u})-[:codemeta__referencePublication]->(p) RETURN p.uri ORDER BY p.uri", u=OML + "d/63")
+    assert papers == ["https://arxiv.org/abs/2101.00001", "https://doi.org/10.1000/odd"]
+    [many] = graph(stores, "MATCH (d {uri: $u}) RETURN d.schema__creditText", u=OML + "d/64")
+    assert len(many) == 50 and many[:2] == ["Person 0", "Person 1"]
+
+
+@for_source("openml")
+def test_failed_lookups_are_warnings_with_reasons(bad_run):
+    warnings = lines(bad_run["run_folder"] / "warnings.jsonl")
+    by_key = {(w.get("kind"), w.get("key")): w for w in warnings}
+    assert "not found" in by_key[("tasks", "99999")]["reason"]
+    assert "unreadable" in by_key[("tasks", "302")]["reason"] and "unreadable" in by_key[("datasets", "62")]["reason"]
+
+
+# The BioImage Model Zoo's own.
+
+
+@for_source("ai4life")
+def test_unreadable_descriptions_and_items_are_listed(bad_run):
+    errors = lines(bad_run["run_folder"] / "errors.jsonl")
+    listed, models = {e.get("id") for e in errors}, loaded_ids(bad_run)
+    for unreadable in ("not-yaml", "yaml-list", "alias-bomb", "python-tag", "empty", "huge", "missing-file"):
+        assert f"bioimage-io/{unreadable}" in listed and f"bioimage-io/{unreadable}" not in models
+    by_position = [e for e in errors if "input" in e and e["input"].startswith("index item")]
+    assert len(by_position) >= 2  # items without a usable id are named by their position
+    assert "bioimage-io/fixture-shark" not in listed  # listed again without versions: the first entry is kept
+
+@for_source("ai4life")
+def test_what_loads_holds_only_sane_values(bad_run):
+    stores = bad_run["stores"]
+    # The traversal is only a URL on the same server (never a file of this machine), and the bad date is left out.
+    [docs] = query(stores, "MATCH (m {uri: $u}) RETURN m.codemeta__readme AS readme", u=ZOO + "documentation-traversal") or [{"readme": None}]
+    assert docs["readme"] is None or docs["readme"].startswith("https://hypha.aicell.io/")
+    people = query(stores, "MATCH ({uri: $u})-[:schema__creator]->(p) RETURN p.uri AS uri", u=ZOO + "orcid-odd")
+    assert all(not row["uri"].startswith("https://orcid.org/not") for row in people)
