@@ -1,7 +1,6 @@
-"""OpenML over the real recorded responses in ../shared/realdata/openml (skipped when absent):
+"""OpenML's recorded records in ../shared/realdata/openml (skipped when absent), one by one (the whole
+pipeline over them is in test_realdata.py):
 
-- the whole pipeline (three DAGs, the real ``openml`` client, the graph and the index) over the
-  recorded flows, runs, tasks and datasets of ``openml-r``, served as they are;
 - every recorded task and dataset description, in every cache layout found there (``openml-r``,
   ``openml-python``'s test and staging caches), read by the client and linked into a valid record, or
   refused with OpenML's own "unknown" error;
@@ -12,13 +11,11 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import openml
 import pytest
-from conftest import SHARED_REALDATA, clear, query, start_replay, use_data_root
-from pipeline import run_dag, xcom
+from conftest import SHARED_REALDATA, start_replay
 
 from mlentory.sources.openml.client import OpenMLClient, OpenMLSettings, is_not_found
 from mlentory.sources.openml.linking import LINKERS
@@ -26,65 +23,6 @@ from mlentory.sources.openml.linking import LINKERS
 OPENML_DATA = SHARED_REALDATA / "openml"
 pytestmark = pytest.mark.skipif(not (OPENML_DATA / "openml-r").is_dir(),
                                 reason=f"real OpenML recordings not found at {OPENML_DATA} (they live beside the project in ../shared/realdata)")
-OML = "https://www.openml.org/"
-NS = {"oml": "http://openml.org/openml"}
-
-
-def recorded_ids(kind: str, name: str) -> list[int]:
-    return sorted(int(p.parent.name) for p in (OPENML_DATA / "openml-r" / kind).glob(f"*/{name}"))
-
-
-@pytest.fixture(scope="module")
-def real_openml(stores, tmp_path_factory):
-    clear(stores)
-    use_data_root(tmp_path_factory.mktemp("realdata-openml") / "data")
-    snapshot = tmp_path_factory.mktemp("realdata-openml-snapshot")
-    (snapshot / "openml").symlink_to(OPENML_DATA / "openml-r")
-    replay = start_replay(snapshot)
-    try:
-        extraction = run_dag("openml_extraction", {"num_flows": 1000, "max_error_rate": 1.0})
-        run_folder = Path(xcom(extraction, "openml_run_folder"))
-        run_dag("openml_transformation", {"run_folder": str(run_folder)})
-        run_dag("openml_loading", {"run_folder": str(run_folder)})
-        yield {"run_folder": run_folder, "stores": stores}
-    finally:
-        replay.shutdown()
-        replay.server_close()
-
-
-
-def test_every_recorded_flow_is_loaded_with_its_description(real_openml):
-    flows = recorded_ids("flows", "flow.xml")
-    rows = query(real_openml["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__source = 'openml' AND m.schema__version IS NOT NULL "
-                                        "RETURN m.schema__identifier AS id, m.schema__name AS name, m.schema__dateCreated AS created")
-    assert sorted(int(r["id"]) for r in rows) == flows
-    for row in rows:
-        flow = ET.parse(OPENML_DATA / "openml-r" / "flows" / row["id"] / "flow.xml").getroot()
-        assert row["name"] == (flow.findtext("oml:custom_name", namespaces=NS) or flow.findtext("oml:name", namespaces=NS)).strip()
-        assert row["created"] is not None
-
-
-def test_every_recorded_run_of_a_harvested_flow_is_an_evaluation_with_its_values(real_openml):
-    expected, flows = {}, set(recorded_ids("flows", "flow.xml"))
-    for path in (OPENML_DATA / "openml-r" / "runs").glob("*/run.xml"):
-        run = ET.parse(path).getroot()
-        if int(run.findtext("oml:flow_id", namespaces=NS)) not in flows:
-            continue  # a run of a flow that was not recorded: its flow is not harvested
-        values = {e.findtext("oml:name", namespaces=NS): float(e.findtext("oml:value", namespaces=NS))
-                  for e in run.findall("oml:output_data/oml:evaluation", NS) if "fold" not in e.attrib and e.findtext("oml:value", namespaces=NS)}
-        if "predictive_accuracy" in values:
-            expected[f"{OML}r/{int(run.findtext('oml:run_id', namespaces=NS))}"] = values["predictive_accuracy"]
-    rows = query(real_openml["stores"], "MATCH (:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->"
-                                        "(v {schema__name: 'predictive_accuracy'}) RETURN e.uri AS run, v.schema__value AS value")
-    assert expected and {r["run"]: r["value"] for r in rows} == pytest.approx(expected)
-    report = json.loads((real_openml["run_folder"] / "loading" / "report.json").read_text())
-    assert report["models_failed"] == 0 and report["errors"] == 0
-
-
-def test_the_tasks_and_datasets_the_runs_reference_are_described(real_openml):
-    rows = query(real_openml["stores"], "MATCH (:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationDataset]->(d) "
-                                        "MATCH (e)-[:fair4ml__mlTask]->(t) RETURN DISTINCT d.schema__name AS dataset, t.schema__name AS task")
-    assert rows and all(not r["dataset"].startswith("OpenML dataset") and not r["task"].startswith("OpenML task") for r in rows)
 
 
 def caches() -> list[Path]:
