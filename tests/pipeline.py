@@ -60,3 +60,17 @@ def run_source_chain(key: str, extraction_conf: dict[str, Any], max_error_rate: 
 def lines(path: Path) -> list[dict[str, Any]]:
     """The rows of a run folder's JSON-lines file (errors, warnings); none when it is not there."""
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def per_source(fixture: str) -> tuple[Any, Any]:
+    """For a module-scoped fixture parametrized by source key (one run per source): ``for_source(key)``
+    marks a test of that source's own, ``for_every_source`` one every registered source must pass.
+    pytest groups the tests by key, so each source's run happens once."""
+    import pytest
+
+    from mlentory.sources import SOURCES
+
+    def for_source(key: str) -> pytest.MarkDecorator:
+        return pytest.mark.parametrize(fixture, [key], indirect=True)
+
+    return for_source, pytest.mark.parametrize(fixture, [source.key for source in SOURCES], indirect=True)

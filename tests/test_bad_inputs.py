@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from bad_corpora import CASES, CORPORA, HF, LEGACY_NAME, OML, ZOO
 from conftest import fresh_world, query, start_replay
-from pipeline import lines, run_dag, xcom
+from pipeline import lines, per_source, run_dag, xcom
 
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.sources import SOURCES
@@ -21,12 +21,7 @@ from mlentory.sources import SOURCES
 SOURCE_KEYS = [source.key for source in SOURCES]
 SOURCE_OF = {source.key: source for source in SOURCES}
 
-
-def for_source(key: str) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("bad_run", [key], indirect=True)
-
-
-for_every_source = pytest.mark.parametrize("bad_run", SOURCE_KEYS, indirect=True)
+for_source, for_every_source = per_source("bad_run")  # one run per source, shared by its tests
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import SHARED_REALDATA, clear, evaluation_values, query, start_replay, use_data_root
-from pipeline import run_dag, xcom
+from pipeline import per_source, run_dag, xcom
 
 from devstack.replay.recordings import build_snapshot
 from mlentory.enrichment.languages import identify_language
@@ -87,12 +87,7 @@ RECORDINGS = {
 SOURCE_KEYS = [source.key for source in SOURCES]
 SOURCE_OF = {source.key: source for source in SOURCES}
 
-
-def for_source(key: str) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("real_run", [key], indirect=True)
-
-
-for_every_source = pytest.mark.parametrize("real_run", SOURCE_KEYS, indirect=True)
+for_source, for_every_source = per_source("real_run")  # one run per source, shared by its tests
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
-from pipeline import run_dag, xcom
+from pipeline import per_source, run_dag, xcom
 
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.sources import SOURCES
@@ -54,13 +54,7 @@ CHAINS = {
 SOURCE_KEYS = [source.key for source in SOURCES]
 SOURCE_OF = {source.key: source for source in SOURCES}
 
-
-def for_source(key: str) -> pytest.MarkDecorator:
-    """A test of one source's own: it shares that source's chain."""
-    return pytest.mark.parametrize("chain", [key], indirect=True)
-
-
-for_every_source = pytest.mark.parametrize("chain", SOURCE_KEYS, indirect=True)
+for_source, for_every_source = per_source("chain")  # one run per source, shared by its tests
 
 
 @pytest.fixture(scope="module")
