@@ -62,15 +62,33 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def normalized_records(run_folder: str | Path, by: str = "identifier") -> dict[str, dict[str, Any]]:
+    """The run's normalized model records (``transformation/models/*.jsonld``), by ``identifier`` or ``@id``."""
+    from mlentory.fair4ml.jsonld import read_jsonld
+
+    return {record[by]: record for path in sorted((Path(run_folder) / "transformation" / "models").glob("*.jsonld"))
+            for record in read_jsonld(path)}
+
+
+def source_keys() -> list[str]:
+    from mlentory.sources import SOURCES
+
+    return [source.key for source in SOURCES]
+
+
+def source_of(key: str) -> Any:  # mlentory.pipeline.source.Source
+    from mlentory.sources import SOURCES
+
+    return next(source for source in SOURCES if source.key == key)
+
+
 def per_source(fixture: str) -> tuple[Any, Any]:
     """For a module-scoped fixture parametrized by source key (one run per source): ``for_source(key)``
     marks a test of that source's own, ``for_every_source`` one every registered source must pass.
     pytest groups the tests by key, so each source's run happens once."""
     import pytest
 
-    from mlentory.sources import SOURCES
-
     def for_source(key: str) -> pytest.MarkDecorator:
         return pytest.mark.parametrize(fixture, [key], indirect=True)
 
-    return for_source, pytest.mark.parametrize(fixture, [source.key for source in SOURCES], indirect=True)
+    return for_source, pytest.mark.parametrize(fixture, source_keys(), indirect=True)

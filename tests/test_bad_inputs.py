@@ -13,13 +13,7 @@ from typing import Any
 import pytest
 from bad_corpora import CASES, CORPORA, HF, LEGACY_NAME, OML, ZOO
 from conftest import fresh_world, query, start_replay
-from pipeline import lines, per_source, run_dag, xcom
-
-from mlentory.fair4ml.jsonld import read_jsonld
-from mlentory.sources import SOURCES
-
-SOURCE_KEYS = [source.key for source in SOURCES]
-SOURCE_OF = {source.key: source for source in SOURCES}
+from pipeline import lines, normalized_records, per_source, run_dag, source_keys, source_of, xcom
 
 for_source, for_every_source = per_source("bad_run")  # one run per source, shared by its tests
 
@@ -38,12 +32,12 @@ def bad_run(request, stores, tmp_path_factory) -> dict[str, Any]:
     finally:
         replay.shutdown()
         replay.server_close()
-    return {"key": key, "source": SOURCE_OF[key], "corpus": corpus, "run_folder": Path(run_folder), "stores": stores}
+    return {"key": key, "source": source_of(key), "corpus": corpus, "run_folder": Path(run_folder), "stores": stores}
 
 
 def transformed(run_folder: Path) -> dict[str, dict[str, Any]]:
     """The run's normalized models, by identifier."""
-    return {record["identifier"]: record for path in (run_folder / "transformation" / "models").glob("*.jsonld") for record in read_jsonld(path)}
+    return normalized_records(run_folder)
 
 
 def loaded_ids(bad_run: dict[str, Any]) -> set[str]:
@@ -61,7 +55,7 @@ def graph(stores, cypher: str, **params) -> list:  # noqa: ANN001
 
 
 def test_every_registered_source_has_a_corpus_large_enough():
-    assert set(CORPORA) == set(SOURCE_KEYS)
+    assert set(CORPORA) == set(source_keys())
     assert {key: corpus.size >= corpus.minimum_size for key, corpus in CORPORA.items()} == dict.fromkeys(CORPORA, True)
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
-from pipeline import run_dag, run_pipeline, xcom
+from pipeline import normalized_records, run_dag, run_pipeline, xcom
 
 from devstack.replay.dump import dump_rows, write_dump
-from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl
 
 FIXTURE_MODELS = 8
@@ -67,8 +66,7 @@ def test_the_dump_is_read_file_by_file_in_a_few_requests(replay, tmp_path):
 
 
 def _models(run_folder: str) -> dict[str, dict]:
-    return {r["identifier"]: r for path in sorted((Path(run_folder) / "transformation" / "models").glob("*.jsonld"))
-            for r in read_jsonld(path)}
+    return normalized_records(run_folder)
 
 
 def test_models_from_the_dump_map_as_the_apis_do_and_the_listing_then_skips_the_unchanged(stores, dump_snapshot, tmp_path):

@@ -19,13 +19,11 @@ from typing import Any
 
 import pytest
 from conftest import SHARED_REALDATA, clear, evaluation_values, query, start_replay, use_data_root
-from pipeline import per_source, run_dag, xcom
+from pipeline import normalized_records, per_source, run_dag, source_keys, source_of, xcom
 
 from devstack.replay.recordings import build_snapshot
 from mlentory.enrichment.languages import identify_language
-from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.pipeline.run_folder import RunFolder
-from mlentory.sources import SOURCES
 from mlentory.sources.huggingface import properties
 from mlentory.sources.huggingface.cards import parse_card
 from mlentory.sources.huggingface.coverage import coverage_of_run
@@ -84,8 +82,6 @@ RECORDINGS = {
                                            if item["type"] == "model"),
                           lambda _: {"num_resources": 10_000}, 0.9, budget={"max_error_rate": 0.2}),
 }
-SOURCE_KEYS = [source.key for source in SOURCES]
-SOURCE_OF = {source.key: source for source in SOURCES}
 
 for_source, for_every_source = per_source("real_run")  # one run per source, shared by its tests
 
@@ -110,18 +106,17 @@ def real_run(request, stores, tmp_path_factory) -> dict[str, Any]:
     finally:
         replay.shutdown()
         replay.server_close()
-    return {"key": key, "source": SOURCE_OF[key], "run_folder": Path(run_folder), "stores": stores, "model_ids": model_ids,
+    return {"key": key, "source": source_of(key), "run_folder": Path(run_folder), "stores": stores, "model_ids": model_ids,
             "recorded": recordings.recorded_models(model_ids), "built": built, "stats": stats}
 
 
 def test_every_registered_source_has_recordings():
-    assert set(RECORDINGS) == set(SOURCE_KEYS)
+    assert set(RECORDINGS) == set(source_keys())
 
 
 def full_records_of(real_run: dict[str, Any]) -> set[str]:
     """The identifiers of the run's normalized models that are in the graph as models of the source."""
-    records = {record["@id"]: record["identifier"] for path in (real_run["run_folder"] / "transformation" / "models").glob("*.jsonld")
-               for record in read_jsonld(path)}
+    records = {iri: record["identifier"] for iri, record in normalized_records(real_run["run_folder"], by="@id").items()}
     rows = query(real_run["stores"], "MATCH (m:fair4ml__MLModel) WHERE m.uri IN $iris AND m.mlentory__source = $source RETURN m.uri AS uri",
                  iris=list(records), source=real_run["source"].name)
     return {records[row["uri"]] for row in rows}
@@ -194,7 +189,7 @@ def test_every_recorded_card_maps(readme: Path):
 
 
 def real_records(real_run) -> dict[str, dict]:
-    return {r["identifier"]: r for path in sorted((real_run["run_folder"] / "transformation" / "models").glob("*.jsonld")) for r in read_jsonld(path)}
+    return normalized_records(real_run["run_folder"])
 
 
 @for_source("hf")

@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
-from pipeline import per_source, run_dag, xcom
+from pipeline import normalized_records, per_source, run_dag, source_keys, source_of, xcom
 
-from mlentory.fair4ml.jsonld import read_jsonld
-from mlentory.sources import SOURCES
 from mlentory.stores.search_index import document_id
 
 HF = "https://huggingface.co/"
@@ -51,8 +49,6 @@ CHAINS = {
     # One of the three fixture models is rejected on purpose: above the default error budget.
     "ai4life": FixtureChain({"num_resources": 10, "max_error_rate": 0.5}),
 }
-SOURCE_KEYS = [source.key for source in SOURCES]
-SOURCE_OF = {source.key: source for source in SOURCES}
 
 for_source, for_every_source = per_source("chain")  # one run per source, shared by its tests
 
@@ -75,17 +71,16 @@ def chain(request, stores, tmp_path_factory) -> dict[str, Any]:
     finally:
         server.shutdown()
         server.server_close()
-    return {"source": SOURCE_OF[key], "run_folder": Path(run_folder), "again": Path(again), "stores": stores, "stats": stats,
+    return {"source": source_of(key), "run_folder": Path(run_folder), "again": Path(again), "stores": stores, "stats": stats,
             "stats_again": stats_again}
 
 
 def test_every_registered_source_has_a_fixture_chain():
-    assert set(CHAINS) == set(SOURCE_KEYS)
+    assert set(CHAINS) == set(source_keys())
 
 
 def normalized_models(run_folder: Path) -> dict[str, dict[str, Any]]:
-    return {record["@id"]: record for path in sorted((run_folder / "transformation" / "models").glob("*.jsonld"))
-            for record in read_jsonld(path)}
+    return normalized_records(run_folder, by="@id")
 
 
 @for_every_source
@@ -405,8 +400,7 @@ def test_an_existing_index_gets_new_mapping_fields(stores):
 
 @for_source("hf")
 def test_metadata_completeness_is_a_filter_and_counted_per_source_in_the_report(chain):
-    records = {r["identifier"]: r for path in (chain["run_folder"] / "transformation" / "models").glob("*.jsonld")
-               for r in json.loads(path.read_text())["@graph"]}
+    records = normalized_records(chain["run_folder"])
     with_minimum = {i for i, r in records.items() if r.get("license") and r.get("mlTask") and r.get("description")}
     assert 0 < len(with_minimum) < len(records)  # the fixture has both kinds
     es = chain["stores"].es()

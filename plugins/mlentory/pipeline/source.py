@@ -184,7 +184,3 @@ class Source:
             if kind.name == name:
                 return kind
         raise LookupError(f"the source {self.key} identifies no entity kind {name!r}")
-
-    def kinds_in_pool(self, pool: ApiPool) -> tuple[str, ...]:
-        """The entity kinds whose lookups call the API of ``pool``."""
-        return tuple(kind.name for kind in self.entity_kinds if kind.pool == pool)
