@@ -26,6 +26,14 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
 @extraction_dag(SOURCE, __doc__, {
     "num_models": Param(50, type="integer", minimum=0, maximum=1_000_000,
                         description="How many of the most recently modified models to harvest (one listing request per 1,000 models)."),
+    "every_listed_model": Param(False, type="boolean",
+                                description="Catalogue every model the Hub lists: the first run enumerates the whole listing (one request "
+                                            "per 1,000 models, some 2,900 for the whole Hub), later runs only the models modified since "
+                                            "(num_models is then not used). Their cards follow through the card backlog (max_card_fetches)."),
+    "max_card_fetches": Param(20_000, type="integer", minimum=0, maximum=10_000_000,
+                              description="Model cards to read through the file resolver this run (a free token allows 5,000 per "
+                                          "5 minutes), oldest-missing first; the others wait in the card backlog for later runs, and "
+                                          "their models are catalogued meanwhile without card text."),
     "model_ids": Param(None, type=["null", "array"], items={"type": "string", "maxLength": 200}, maxItems=10_000,
                        description="Model ids to harvest as well, e.g. google-bert/bert-base-uncased."),
     "model_ids_file": Param(None, type=["null", "string"], pattern=r"^[\w.-]+(/[\w.-]+)*$", maxLength=255,
@@ -53,7 +61,7 @@ def hf_extraction(run_folder: Any) -> Harvested:
     def hf_raw_models_latest(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
-        return extraction.harvest_latest_models(run_folder, hub(), params["num_models"])
+        return extraction.harvest_latest_models(run_folder, hub(), params["num_models"], params["every_listed_model"], params["full_refresh"])
 
     @harvest
     def hf_raw_models_from_file(run_folder: str, params: dict[str, Any] | None = None) -> int:
@@ -88,10 +96,10 @@ def hf_extraction(run_folder: Any) -> Harvested:
         return extraction.add_ancestor_models(run_folder, hub(), params["ancestor_generations"], params["full_refresh"])
 
     @harvest
-    def hf_model_cards(run_folder: str) -> int:
+    def hf_model_cards(run_folder: str, params: dict[str, Any] | None = None) -> int:
         from mlentory.sources.huggingface import extraction
 
-        return extraction.fetch_model_cards(run_folder, hub())
+        return extraction.fetch_model_cards(run_folder, hub(), params["max_card_fetches"])
 
     merged = hf_raw_models(run_folder)
     cards = hf_model_cards(run_folder)

@@ -289,7 +289,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     coverage: Counter[str] = Counter()
     quality = CompletenessCounts()
     changed = history.record_loads(run, loaded_models(), datetime.now(UTC))
-    LoadedRevisions(run).update(revisions, forget=rebuild)
+    catalogued = LoadedRevisions(run).update(revisions, forget=rebuild)
     RejectedRecords(run).forget(set(revisions))
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])
     record_errors = len(failed_to_load) + (transformed - counts["models"])
@@ -307,6 +307,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "statistics_refreshed": read_json(run.file(STAGE, STATISTICS_FILE), {}).get("models", 0),
         "withdrawn": read_json(run.file(STAGE, WITHDRAWN_REPORT), {}).get("models", 0),
         "models_changed": changed,
+        "models_catalogued": catalogued,  # of the source, in all runs: loaded completely, not withdrawn
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)

@@ -131,7 +131,21 @@ def build_report(run: RunFolder, loading_summary: dict[str, Any], coverage: Coun
         "field_coverage": {field: round(count / models, 4) for field, count in sorted(coverage.items(), key=lambda item: (-item[1], item[0]))}
         if models else {},
         "metadata_completeness": completeness or {},
+        "source_coverage": source_coverage(run, loading_summary.get("models_catalogued")),
     }
+
+
+def source_coverage(run: RunFolder, catalogued: int | None) -> dict[str, Any]:
+    """How much of the source the catalogue holds, when the source's extraction states it
+    (``extraction/coverage.json``: what its listing reported, the card backlog, ...): the models
+    catalogued (in every run), those with card text, against the count the listing reported."""
+    stated = read_json(run.file("extraction", "coverage.json"), None)
+    if stated is None:
+        return {}
+    coverage = {"models_catalogued": catalogued, **stated}
+    if catalogued is not None and "card_backlog" in stated:
+        coverage["with_card_text"] = max(0, catalogued - stated["card_backlog"] - stated.get("without_card", 0))
+    return coverage
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -154,7 +168,23 @@ def markdown(report: dict[str, Any]) -> str:
                   f"Mean score {counts['mean_score']:.0%}; {counts['minimum_metadata']} with licence, task and description.", "",
                   "| field | models |", "|---|---:|"]
         lines += [f"| {name} | {count} |" for name, count in counts["fields"].items()]
+    if coverage := report.get("source_coverage"):
+        lines += ["", "## Coverage of the source", "", "| | models |", "|---|---:|"]
+        lines += [f"| {COVERAGE_LABELS[key]} | {_number(coverage.get(key))} |" for key in COVERAGE_LABELS if coverage.get(key) is not None]
     return "\n".join(lines) + "\n"
+
+
+COVERAGE_LABELS = {
+    "listed": "listed by the last complete listing",
+    "models_catalogued": "catalogued (graph and index)",
+    "with_card_text": "with card text",
+    "card_backlog": "card backlog (catalogued, card not read yet)",
+    "without_card": "without a card (no README)",
+    "listed_this_run": "listed by this run",
+    "cards_read": "cards read this run",
+    "cards_from_dump": "cards from the dump this run",
+    "cards_from_backlog": "backlog cards read this run",
+}
 
 
 def _number(value: Any) -> str:

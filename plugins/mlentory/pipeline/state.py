@@ -65,13 +65,15 @@ class LoadedRevisions:
         revisions: dict[str, str] = read_json(storage.refresh(self.path), {})
         return revisions
 
-    def update(self, revisions: dict[str, str], forget: set[str] | frozenset[str] = frozenset()) -> None:
+    def update(self, revisions: dict[str, str], forget: set[str] | frozenset[str] = frozenset()) -> int:
         """Record ``revisions`` as loaded, and forget ``forget``: models loaded incompletely (a card
         or a lookup failed, or the stores refused them), whose earlier entry must not make the next
-        run skip them."""
+        run skip them. Returns how many models are recorded now."""
         with exclusive(self.path):  # which fetched the file afresh
             kept = {key: value for key, value in read_json(self.path, {}).items() if key not in forget}
-            write_json(self.path, {**kept, **revisions})
+            recorded = {**kept, **revisions}
+            write_json(self.path, recorded)
+        return len(recorded)
 
     def remove(self, ids: set[str]) -> None:
         """Forget models (withdrawn at the source): should one come back, it is processed again."""

@@ -27,7 +27,7 @@ from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, loads, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.pools import ARXIV_POOL
-from mlentory.sources.huggingface import HF_POOL
+from mlentory.sources.huggingface import HF_POOL, catalogue
 from mlentory.sources.huggingface import SOURCE as HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import (
@@ -47,10 +47,14 @@ CARD_FETCH_THREADS = 8
 
 
 
-def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
-    """The ``limit`` most recently modified models, in one paginated, expanded listing."""
+def harvest_latest_models(run_folder: str, hub: HubClient, limit: int, every_listed_model: bool = False, full_refresh: bool = False) -> int:
+    """The ``limit`` most recently modified models, in one paginated, expanded listing; with
+    ``every_listed_model``, every model the Hub lists the first time (and with ``full_refresh``),
+    then those modified since the last complete listing (``catalogue.listing_plan``)."""
     run = RunFolder(Path(run_folder))
-    progress = Progress("latest models listed", limit)
+    plan = catalogue.listing_plan(run, limit, every_listed_model, full_refresh)
+    progress = Progress(f"models listed ({plan.mode})", plan.limit)
+    newest: list[str] = []  # the newest modification listed: the next cursor
 
     def logged(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for index, record in enumerate(records, start=1):
@@ -62,10 +66,13 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
 
     def entries() -> Iterator[dict[str, Any]]:
         malformed.clear()  # a retry starts the listing again from the first page
-        for entry in hub.latest_models(limit) if limit > 0 else []:
+        newest.clear()
+        for entry in hub.latest_models(plan.limit, plan.since) if plan.limit is None or plan.limit > 0 else []:
             if isinstance(entry, MalformedEntry):
                 malformed.append(entry.error_row("listing entry"))
             else:
+                if not newest and entry.get("last_modified"):
+                    newest.append(entry["last_modified"])
                 yield entry
 
     # Streamed to disk; a retry (rate limit, network) rewrites the file from the first page.
@@ -73,6 +80,7 @@ def harvest_latest_models(run_folder: str, hub: HubClient, limit: int) -> int:
     malformed, known = scaffolding.rejected_once(run, malformed)
     run.write_errors(STAGE, "models_latest", malformed)
     run.write_warnings(STAGE, "models_latest", known)
+    catalogue.record_listing(run, plan, count + len(malformed), newest[0] if newest else None)
     log.info("listed %d latest models from %s (%d malformed entries listed as errors)", count, hub.endpoint, len(malformed))
     return count
 
@@ -251,12 +259,12 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
 def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> int:
     """Models loaded before that the whole dump no longer lists, asked for one by one (at most
     ``max_checks`` a run, in id order): those the Hub answers "not found" (deleted, or made private)
-    are withdrawn (``withdrawn.jsonl``). Only after a complete dump: a partial listing says nothing
-    of what it does not list."""
+    are withdrawn (``withdrawn.jsonl``). Only after a complete dump or a complete listing
+    (``every_listed_model``'s first): a partial listing says nothing of what it does not list."""
     from mlentory.pipeline.extraction import WITHDRAWN_FILE
 
     run = RunFolder(Path(run_folder))
-    if not run.file(STAGE, DUMP_COMPLETE).exists():
+    if not run.file(STAGE, DUMP_COMPLETE).exists() and not catalogue.listing_was_complete(run):
         return 0
     listed = {r["id"] for harvest in (DUMP, "latest", "by_id") for r in read_jsonl(scaffolding.raw_file(run, harvest))}
     candidates = sorted(set(LoadedRevisions(run).load()) - listed)
@@ -280,30 +288,50 @@ def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> i
     return len(withdrawn)
 
 
-def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
-    """README.md of every model that has one, at the harvested revision, via the file resolver;
-    a model from the dump has its card from the dump (no request)."""
+def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None = None) -> int:
+    """The card (README.md) of every model of the run that has one, and of models of earlier runs
+    still waiting for theirs (the backlog: ``catalogue``).
+
+    - A model from the dump has its card from the dump; a listed model whose dump row has the same
+      last modification too (no request).
+    - The others are read through the file resolver at the harvested revision, oldest-missing first,
+      at most ``max_fetches`` (None: all); the rest wait in the backlog, and their models are
+      catalogued without card text meanwhile.
+    - A backlog model whose card is read now joins this run's models, to be processed again with it.
+    """
     run = RunFolder(Path(run_folder))
+    plan = catalogue.CardPlan(run, max_fetches if max_fetches is not None else 1 << 62)
+    changes = catalogue.CardChanges(run)
     from_dump: set[str] = set()
-    models = []  # (id, sha) only: the records stay on disk
+    listed: dict[str, tuple[str | None, str | None]] = {}  # id -> (sha, last modification): the records stay on disk
+    without_readme: list[str] = []
     for model in read_jsonl(run.file(STAGE, "models.jsonl")):
         if model.get("from_dump"):
             from_dump.add(model["id"])
         elif model.get("siblings") is None or "README.md" in model["siblings"]:
-            models.append({"id": model["id"], "sha": model.get("sha")})
+            listed[model["id"]] = (model.get("sha"), model.get("last_modified"))
+        else:
+            without_readme.append(model["id"])
+    # A listed model the dump holds at the same modification: the dump's card is the current one.
+    in_dump = catalogue.dump_modifications(run, scaffolding.raw_file(run, DUMP), set(listed))
+    use_dump_card = from_dump | {i for i, modified in in_dump.items() if _not_older(modified, listed[i][1])}
+    this_run = set(listed) | from_dump | set(without_readme)
+    wanted = [catalogue.Wanted(i, sha, plan.since(i), from_backlog=False) for i, (sha, _) in listed.items() if i not in use_dump_card]
+    now, later = plan.choose(wanted, this_run)
     errors: list[dict[str, Any]] = []
     undecodable: list[dict[str, Any]] = []
-    progress = Progress("model cards", len(models))
+    progress = Progress("model cards", len(now))
 
-    def fetch(model: dict[str, Any]) -> dict[str, Any] | None:
+    def fetch(model: catalogue.Wanted) -> tuple[catalogue.Wanted, dict[str, Any] | None, bool]:
+        """(model, card record or None, whether the card is known: read, or the repository has none)."""
         try:
-            text = hub.model_card(model["id"], model.get("sha"))
-        except Exception as exc:  # a model without its card is still worth loading, and is retried by the next run
-            errors.append(error_record(model["id"], exc) | {"what": "model card", "retry": True})
-            return None
+            text = hub.model_card(model.id, model.sha)
+        except Exception as exc:  # a model without its card is still worth loading; the backlog keeps it
+            errors.append(error_record(model.id, exc) | {"what": "model card", "retry": True})
+            return model, None, False
         if text is not None and "\ufffd" in text:
-            undecodable.append({"id": model["id"], "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
-        return card_record(model["id"], model.get("sha"), text) if text is not None else None
+            undecodable.append({"id": model.id, "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
+        return model, (card_record(model.id, model.sha, text) if text is not None else None), True
 
     unread_metadata: list[dict[str, Any]] = []
 
@@ -313,19 +341,59 @@ def fetch_model_cards(run_folder: str, hub: HubClient) -> int:
             unread_metadata.append({"id": card["id"], "what": "card metadata",
                                     "reason": f"front matter not read: {card['metadata_error'][:300]}; the card's text is used"})
 
-    with jsonl_writer(run.file(STAGE, "cards.jsonl")) as writer:
+    unread: list[catalogue.Wanted] = list(later)  # waiting in the backlog after this run
+    backlog_read: set[str] = set()
+    with jsonl_writer(run.file(STAGE, "cards.jsonl")) as writer, changes.writer() as missing:
+        dump_cards: set[str] = set()
         for card in read_jsonl(scaffolding.raw_file(run, DUMP_CARDS)):
-            if card["id"] in from_dump:
+            if card["id"] in use_dump_card and card["id"] in this_run:
                 kept(card, writer)
+                dump_cards.add(card["id"])
+        changes.arrived += dump_cards
+        changes.counts["cards_from_dump"] = len(dump_cards)
         with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
-            for index, card in enumerate(pool.map(fetch, models), start=1):
+            for index, (model, card, known) in enumerate(pool.map(fetch, now), start=1):
                 if card:
                     kept(card, writer)
-                if index % 200 == 0 or index == len(models):
+                    changes.arrived.append(model.id)
+                    changes.counts["cards_read"] += 1
+                elif known:  # the repository has no README after all
+                    changes.without_card(missing, model.id, model.since)
+                else:
+                    unread.append(model)
+                if model.from_backlog and card:
+                    backlog_read.add(model.id)
+                if index % 200 == 0 or index == len(now):
                     progress.advance(index - progress.done)
+        for model_id in without_readme:
+            changes.without_card(missing, model_id, plan.now)
+        for model_id in from_dump - dump_cards:
+            changes.without_card(missing, model_id, plan.now)  # the dump has no card text for it
+        # The models left unread this run wait with their records (this run's from its models file;
+        # the backlog's keep their entries).
+        waiting = {model.id: model.since for model in unread if not model.from_backlog}
+        for model in read_jsonl(run.file(STAGE, "models.jsonl")):
+            if model["id"] in waiting:
+                changes.pending(missing, model, waiting[model["id"]])
+    changes.counts["cards_from_backlog"] = len(backlog_read)
+    changes.counts["left_for_later"] = len(unread)
+    if backlog_read:  # their models are processed again, with the card
+        with jsonl_writer(run.file(STAGE, "models.jsonl")) as models:
+            for model in read_jsonl(run.file(STAGE, "models.jsonl")):
+                models.write(model)
+            for model in plan.backlog_records(backlog_read):
+                models.write(model)
+    changes.save()
     run.write_errors(STAGE, "model_cards", errors)
     run.write_warnings(STAGE, "model_cards", undecodable + unread_metadata)
+    log.info("cards: %d read, %d from the dump, %d of them backlog models, %d left for later runs",
+             changes.counts["cards_read"], changes.counts["cards_from_dump"], len(backlog_read), len(unread))
     return writer.count
+
+
+def _not_older(modified: str | None, than: str | None) -> bool:
+    """Whether the modification ``modified`` is that of ``than`` or newer (ISO 8601, either may be missing)."""
+    return bool(modified and than) and datetime.fromisoformat(modified) >= datetime.fromisoformat(than)  # type: ignore[arg-type]
 
 
 class _CardId(msgspec.Struct):
@@ -411,10 +479,14 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
 
 
 def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    """The shared end of an extraction; then the run's listing cursor and card backlog are committed
+    to the source's state (``catalogue.commit``, which a retry repeats harmlessly): an extraction
+    over its error budget changes neither."""
     run = RunFolder(Path(run_folder))
     cards = sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl")))
-    return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest", "models_dump"),
-                                         counts={"cards": cards})
+    summary = scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest", "models_dump"),
+                                            counts={"cards": cards})
+    return {**summary, "coverage": catalogue.commit(run)}
 
 
 def identify_entities_with_connections(run_folder: str, kind: str) -> int:

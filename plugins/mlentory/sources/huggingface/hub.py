@@ -242,20 +242,27 @@ class HubClient:
     def endpoint(self) -> str:
         return self.api.endpoint
 
-    def latest_models(self, limit: int) -> Iterator[dict[str, Any] | MalformedEntry]:
-        """The ``limit`` most recently modified models, newest first, page by page (the caller retries).
+    def latest_models(self, limit: int | None, modified_since: str | None = None) -> Iterator[dict[str, Any] | MalformedEntry]:
+        """The most recently modified models, newest first, page by page (the caller retries): the
+        first ``limit`` (None: every model the Hub lists, in pages of 1,000), down to the first one
+        modified before ``modified_since`` (ISO 8601; None: no such bound).
 
         This is ``HfApi.list_models`` with each entry parsed on its own: the client parses a page's
         entries in one go, so one malformed entry (an odd date, a sibling without a name) would lose
         every good model of the harvest. A malformed entry is yielded as a ``MalformedEntry``.
         """
-        params = {"sort": "lastModified", "limit": limit, "expand": MODEL_EXPAND}
+        params: dict[str, Any] = {"sort": "lastModified", "expand": MODEL_EXPAND, **({"limit": limit} if limit is not None else {})}
         entries = paginate(f"{self.endpoint}/api/models", params=params, headers=self.api._build_hf_headers(), timeout=_read_timeout())
+        since = datetime.fromisoformat(modified_since) if modified_since else None
         for position, entry in enumerate(islice(entries, limit)):
             try:
-                yield raw_model_record(entry)
+                record = raw_model_record(entry)
             except Exception as exc:
                 yield MalformedEntry.of(position, entry, entry.get("id") if isinstance(entry, dict) else None, exc)
+                continue
+            if since is not None and record["last_modified"] and datetime.fromisoformat(record["last_modified"]) < since:
+                return  # sorted newest first: every later entry is older still
+            yield record
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:

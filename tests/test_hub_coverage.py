@@ -1,0 +1,149 @@
+"""Every model the Hub lists, catalogued from the first run: the whole listing enumerated once, later
+runs listing only what changed since; the cards read under a per-run cap, oldest-missing first, the
+rest waiting in a persisted backlog that later runs drain; the coverage stated in the run report.
+Served by the replay to the real client, in pages of 3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_SNAPSHOT, clear, use_data_root
+from pipeline import run_pipeline
+from test_rerun import Hub
+
+from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl
+
+LISTED = sorted(json.loads(p.read_text())["id"] for p in (FIXTURE_SNAPSHOT / "models").glob("*.json"))
+WITHOUT_README = ["acme-ai/vision-det"]  # its siblings have no README.md
+# Newest modification first, as the listing gives them (the fixture's lastModified).
+WITH_README_BY_MODIFICATION = ["jdoe/sentiment-lm-gguf", "lab-x/speech-asr", "lab-x/broken-card", "community/merged-lm",
+                               "acme-ai/sentiment-lm", "acme-ai/base-lm", "acme-ai/old-base"]
+
+
+@pytest.fixture
+def hub(tmp_path):
+    hub = Hub(tmp_path / "snapshot")
+    yield hub
+    hub.stop()
+
+
+def _extract(data_root: Path, hub: Hub, max_card_fetches: int | None) -> RunFolder:
+    """The Hub extraction's listing, merge, card and finishing steps (the DAG's task bodies), every listed model."""
+    from mlentory.pipeline.extraction import create_run_folder
+    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    client = HuggingFaceHubHook().get_conn()
+    run_folder = create_run_folder(str(data_root), "hf")
+    extraction.harvest_latest_models(run_folder, client, 0, every_listed_model=True)
+    extraction.merge_raw_models(run_folder, full_refresh=False)
+    extraction.fetch_model_cards(run_folder, client, max_card_fetches)
+    extraction.finish_extraction(run_folder, 1.0)
+    return RunFolder(Path(run_folder))
+
+
+def _backlog(data_root: Path) -> dict[str, dict]:
+    return {e["id"]: e for e in read_jsonl(data_root / "hf" / "state" / "cards_missing.jsonl")}
+
+
+def _loaded(run: RunFolder) -> None:
+    """Record the run's models as loaded, as its loading does: an unchanged model is not listed again."""
+    from mlentory.pipeline.state import LoadedRevisions
+
+    LoadedRevisions(run).update({r["id"]: r["sha"] for r in read_jsonl(run.file("extraction", "models.jsonl"))})
+
+
+def test_the_whole_listing_then_what_changed_and_the_card_backlog_drains_oldest_first(hub, tmp_path):
+    data_root = tmp_path / "data"
+    first = _extract(data_root, hub, max_card_fetches=2)
+    assert hub.server.stats["api"] == 3  # 8 models in pages of 3: three listing requests, none per model
+    assert hub.server.stats["resolve"] == 2  # the cap: two cards read, the newest models' first
+    assert sorted(r["id"] for r in read_jsonl(first.file("extraction", "models.jsonl"))) == LISTED
+    assert sorted(c["id"] for c in read_jsonl(first.file("extraction", "cards.jsonl"))) == sorted(WITH_README_BY_MODIFICATION[:2])
+    coverage = read_json(first.file("extraction", "coverage.json"))
+    assert coverage | {"listed_at": None} == {
+        "listed": 8, "listed_at": None, "listing": "every", "listed_this_run": 8, "cards_read": 2, "cards_from_dump": 0,
+        "cards_from_backlog": 0, "left_for_later": 5, "card_backlog": 5, "without_card": 1}
+    backlog = _backlog(data_root)
+    assert [i for i, e in backlog.items() if e["pending"]] == WITH_README_BY_MODIFICATION[2:]
+    assert [i for i, e in backlog.items() if not e["pending"]] == WITHOUT_README
+    assert backlog["acme-ai/old-base"]["model"]["sha"]  # the record waits with its card
+    _loaded(first)
+
+    # The oldest model is changed upstream: the next run lists back to the cursor only, and reads the
+    # two cards missing longest (a changed model keeps its place in the queue, its new record replaces the old).
+    record_path = hub.root / "models" / "acme-ai__old-base.json"
+    record = json.loads(record_path.read_text())
+    record.update(sha="f" * 40, lastModified="2026-06-01T00:00:00.000Z")
+    record_path.write_text(json.dumps(record))
+    hub.restart()
+    second = _extract(data_root, hub, max_card_fetches=2)
+    assert hub.server.stats["api"] == 1  # one page reaches past the cursor
+    listing = read_json(second.file("extraction", "catalogue", "listing.json"))
+    assert (listing["mode"], listing["listed"]) == ("since", 2)  # the changed model, and one within the overlap
+    assert sorted(c["id"] for c in read_jsonl(second.file("extraction", "cards.jsonl"))) == ["community/merged-lm", "lab-x/broken-card"]
+    models = [r["id"] for r in read_jsonl(second.file("extraction", "models.jsonl"))]
+    assert sorted(models) == ["acme-ai/old-base", "community/merged-lm", "lab-x/broken-card"]  # processed again, with their cards
+    backlog = _backlog(data_root)
+    assert [i for i, e in backlog.items() if e["pending"]] == ["acme-ai/sentiment-lm", "acme-ai/base-lm", "acme-ai/old-base"]
+    assert backlog["acme-ai/old-base"]["model"]["sha"] == "f" * 40
+    assert read_json(second.file("extraction", "coverage.json"))["listed"] == 8  # the last complete listing's count
+
+    third = _extract(data_root, hub, max_card_fetches=None)
+    assert sorted(c["id"] for c in read_jsonl(third.file("extraction", "cards.jsonl"))) == [
+        "acme-ai/base-lm", "acme-ai/old-base", "acme-ai/sentiment-lm"]
+    coverage = read_json(third.file("extraction", "coverage.json"))
+    assert (coverage["card_backlog"], coverage["without_card"], coverage["cards_from_backlog"]) == (0, 1, 2)
+
+
+def test_a_card_that_cannot_be_read_waits_in_the_backlog(hub, tmp_path):
+    data_root = tmp_path / "data"
+    (hub.root / "faults.json").write_text(json.dumps([{"path": "/lab-x/speech-asr/resolve/", "status": 403, "times": 100}]))
+    hub.restart()
+    first = _extract(data_root, hub, max_card_fetches=None)
+    errors = [e for e in first.errors("extraction") if e["part"] == "model_cards"]
+    assert [e["id"] for e in errors] == ["lab-x/speech-asr"]
+    assert [i for i, e in _backlog(data_root).items() if e["pending"]] == ["lab-x/speech-asr"]
+    _loaded(first)
+    (hub.root / "faults.json").unlink()
+    hub.restart()
+    second = _extract(data_root, hub, max_card_fetches=None)
+    assert [c["id"] for c in read_jsonl(second.file("extraction", "cards.jsonl"))] == ["lab-x/speech-asr"]
+    assert hub.server.stats["resolve"] == 1  # at the revision listed
+    assert not [e for e in _backlog(data_root).values() if e["pending"]]
+
+
+def _documents(stores) -> dict[str, dict]:
+    es = stores.es()
+    es.indices.refresh(index="mlentory_models")
+    hits = es.search(index="mlentory_models", size=100, query={"match_all": {}})["hits"]["hits"]
+    return {h["_source"]["identifier"]: h["_source"] for h in hits if h["_source"].get("source") == "huggingface"}
+
+
+def test_every_listed_model_is_in_the_graph_and_the_index_from_the_first_run(stores, hub, tmp_path):
+    from conftest import query
+
+    clear(stores)
+    use_data_root(tmp_path / "data")
+    conf = {"num_models": 0, "every_listed_model": True, "max_card_fetches": 2, "ancestor_generations": 0}
+    first = Path(run_pipeline(conf))
+    nodes = query(stores, "MATCH (m:fair4ml__MLModel) WHERE m.mlentory__sourceSha IS NOT NULL RETURN m.schema__identifier AS id")
+    assert sorted(n["id"] for n in nodes) == LISTED
+    documents = _documents(stores)
+    assert sorted(documents) == LISTED
+    coverage = read_json(first / "report.json")["source_coverage"]
+    assert {k: coverage[k] for k in ("listed", "models_catalogued", "with_card_text", "card_backlog", "without_card")} == {
+        "listed": 8, "models_catalogued": 8, "with_card_text": 2, "card_backlog": 5, "without_card": 1}
+    assert "| card backlog (catalogued, card not read yet) | 5 |" in (first / "report.md").read_text()
+    described = {i for i, d in documents.items() if d.get("description")}
+
+    conf["max_card_fetches"] = 100
+    second = Path(run_pipeline(conf))
+    coverage = read_json(second / "report.json")["source_coverage"]
+    assert (coverage["with_card_text"], coverage["card_backlog"], coverage["models_catalogued"]) == (7, 0, 8)
+    documents = _documents(stores)
+    assert sorted(documents) == LISTED
+    gained = {i for i, d in documents.items() if d.get("description")} - described
+    assert gained and gained <= set(WITH_README_BY_MODIFICATION[2:])  # the backlog's models gained their card text
