@@ -32,6 +32,8 @@ AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SOURCE_KEYS = ("hf", "openml", "ai4life")
 SHARED_REALDATA = ROOT.parent / "shared" / "realdata"
 
+DEFAULT_MODELS = 50  # of OpenML and the zoo, when --models is not given
+
 
 def say(message: str) -> None:
     print(f"[mlentory] {message}", flush=True)
@@ -305,12 +307,14 @@ def up(args: argparse.Namespace) -> None:
         earlier = {dag_id: run_ids(dag_id) for dag_id in dag_ids}
         # --from-dump: the Hub's models from the public dump of model cards (a few requests for any
         # number of models) instead of the API's listing; a later run without it lists what changed.
+        # Without --models: every model the Hub's listing names (a later run lists what changed since).
+        models = args.models if args.models is not None else DEFAULT_MODELS
         hub_models = ({"num_models": 0, "bootstrap_from_dump": True, "dump_rows": args.models} if args.from_dump
-                      else {"num_models": args.models})
+                      else {"num_models": args.models} if args.models is not None else {"num_models": 0, "every_listed_model": True})
         confs = {"hf": {**hub_models, "ancestor_generations": 2, "max_error_rate": 0.2},
-                 "openml": {"num_flows": args.models, "max_error_rate": 0.2},
+                 "openml": {"num_flows": models, "max_error_rate": 0.2},
                  # The fixture's zoo has one description the spec rejects on purpose, of three models.
-                 "ai4life": {"num_resources": args.models, "max_error_rate": 0.4}}
+                 "ai4life": {"num_resources": models, "max_error_rate": 0.4}}
         runs = {}
         for key in sources:
             runs[key] = trigger(client, f"{key}_extraction", confs[key])
@@ -337,7 +341,7 @@ def up(args: argparse.Namespace) -> None:
             return settled and stage_done(run_folders[key], stage) is not None
 
         # How long a stage may take before the job gives up: 20 minutes, and more for a big harvest.
-        stage_timeout = 1200 + args.models // 10
+        stage_timeout = 1200 + models // 10
         for stage in ("extraction", "transformation", "loading"):
             for key in sources:
                 wait_for(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s), timeout=stage_timeout, interval=3)
@@ -363,12 +367,24 @@ def stage_done(run_folder: str, stage: str) -> dict | None:
 
 
 def stage_summary(run_folder: str, stage: str) -> str:
-    """What a stage did with this job's run folder, from the summary the stage wrote there."""
+    """What a stage did with this job's run folder, from the summary the stage wrote there (after
+    the loading, with the source's coverage when the run report states it)."""
     done = stage_done(run_folder, stage)
     keys = {"extraction": ("models", "skipped_unchanged", "cards", "evaluations", "deferred_lookups", "errors", "warnings"),
             "transformation": ("models", "errors"),
             "loading": ("models_loaded", "models_failed", "models_retried_next_run", "errors", "warnings")}[stage]
-    return f"run folder {run_folder.rstrip('/').rsplit('/', 1)[-1]}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
+    summary = f"run folder {run_folder.rstrip('/').rsplit('/', 1)[-1]}: " + ", ".join(f"{key} {done[key]}" for key in keys if key in done)
+    return summary + (coverage_summary(run_folder) if stage == "loading" else "")
+
+
+def coverage_summary(run_folder: str) -> str:
+    """The source's coverage from the run report (the Hub's: listed, catalogued, with card text, backlog)."""
+    from mlentory.pipeline import storage
+    from mlentory.pipeline.report import COVERAGE_LABELS
+
+    coverage = (storage.read_json_at(run_folder, "report.json") or {}).get("source_coverage") or {}
+    shown = [f"{label} {coverage[key]:,}" for key, label in COVERAGE_LABELS.items() if isinstance(coverage.get(key), int)]
+    return "\n    coverage: " + "; ".join(shown) if shown else ""
 
 
 def summarize(ports: dict[str, int], password: str) -> None:
@@ -451,7 +467,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up_parser = sub.add_parser("up", help="start the stack and run the pipeline")
-    up_parser.add_argument("--models", type=int, default=50, help="how many latest models to harvest")
+    up_parser.add_argument("--models", type=int, default=None,
+                           help=f"how many latest models each source harvests (default: every model the Hub lists, "
+                                f"{DEFAULT_MODELS} of OpenML and of the zoo)")
     up_parser.add_argument("--snapshot", default="realdata" if (SHARED_REALDATA / "huggingface").is_dir() else "fixture",
                            help="fixture (the project's own), realdata (../shared/realdata) or a snapshot folder")
     up_parser.add_argument("--hub-api-budget", type=int, default=None,
