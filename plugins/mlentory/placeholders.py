@@ -18,6 +18,8 @@ PLACEHOLDER_WORDS = frozenset({
     "more info needed", "needs more information", "optional", "xxx", "your name", "your model name",
 })
 _AROUND = re.compile(r"^[\W_]+|[\W_]+$")
+_LEADING = re.compile(r"[\W_]*")
+LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDER_WORDS))
 
 
 def is_placeholder(value: Any) -> bool:
@@ -30,6 +32,12 @@ def is_placeholder(value: Any) -> bool:
     stripped = value.strip()
     if not stripped:
         return True
+    if len(stripped) > 2 * LONGEST_PLACEHOLDER:
+        # A long text (a whole card section) is judged by the length of what lies between its
+        # leading and trailing punctuation, without lower-casing and trimming all of it.
+        core_length = len(stripped) - _LEADING.match(stripped).end() - _LEADING.match(stripped[::-1]).end()  # type: ignore[union-attr]
+        if core_length > LONGEST_PLACEHOLDER:
+            return False
     core = _AROUND.sub("", stripped.lower())
     # "n/a" and "n.a." keep their inner punctuation; only what surrounds them is trimmed.
     return not core or core in PLACEHOLDER_WORDS or core.rstrip(".") in PLACEHOLDER_WORDS

@@ -47,20 +47,26 @@ class Section:
 
 def split_sections(body: str) -> list[Section]:
     """Sections in document order; headings inside code fences are code, not headings."""
-    sections: list[Section] = []
-    current_level, current_title, current_lines = 0, "", []
+    lines = body.splitlines()
+    sections = [Section(level, title, "\n".join(lines[first:end]).strip()) for level, title, first, end in section_spans(lines)]
+    return [s for s in sections if s.title or s.text]
+
+
+def section_spans(lines: list[str]) -> list[tuple[int, str, int, int]]:
+    """Each section as (level, title, first line, end line) of its text: the lines between its
+    heading and the next (the text before the first heading is a section of level 0 without title)."""
+    spans: list[tuple[int, str, int, int]] = []
+    level, title, first = 0, "", 0
     in_fence = False
-    for line in body.splitlines():
+    for number, line in enumerate(lines):
         if FENCE.match(line):
             in_fence = not in_fence
         heading = None if in_fence else HEADING.match(line)
         if heading:
-            sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
-            current_level, current_title, current_lines = len(heading.group(1)), heading.group(2).strip(), []
-        else:
-            current_lines.append(line)
-    sections.append(Section(current_level, current_title, "\n".join(current_lines).strip()))
-    return [s for s in sections if s.title or s.text]
+            spans.append((level, title, first, number))
+            level, title, first = len(heading.group(1)), heading.group(2).strip(), number + 1
+    spans.append((level, title, first, len(lines)))
+    return spans
 
 
 # A note of a card template to the card's reader or author, not about the model: "*This section

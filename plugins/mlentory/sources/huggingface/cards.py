@@ -193,16 +193,47 @@ def parse_card(content: str, metadata: dict[str, Any] | None = None, metadata_er
 
 
 def card_record(model_id: str, sha: str | None, text: str) -> dict[str, Any]:
-    """What the run folder keeps of a card: the text and its front matter, parsed once (the body is
-    read by the transformation)."""
+    """What the run folder keeps of a card, read once when the card arrives: the text, its front
+    matter parsed, and the body's layout (``card_layout``), from which the later steps (mentions,
+    transformation) rebuild the parsed card without reading it again."""
     metadata, error, _ = read_metadata(text)
-    return {"id": model_id, "sha": sha, "text": text, "metadata": metadata, "metadata_error": error}
+    return {"id": model_id, "sha": sha, "text": text, "metadata": metadata, "metadata_error": error, "layout": card_layout(text)}
+
+
+def card_layout(text: str) -> dict[str, Any]:
+    """Where the body starts (after the front matter), which of its lines (comments removed) are
+    template boilerplate, and its sections as (level, title, first, end) over the other lines:
+    line numbers, not a second copy of the text."""
+    start = match.end() if (match := _FRONT_MATTER.match(text)) else 0
+    lines = _COMMENT.sub("", text[start:]).splitlines()
+    boilerplate, kept = [], []
+    in_fence = False
+    for number, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if not in_fence and is_boilerplate(line):
+            boilerplate.append(number)
+        else:
+            kept.append(line)
+    return {"body_start": start, "boilerplate": boilerplate, "sections": readme.section_spans(kept)}
+
+
+def card_from_layout(text: str, metadata: dict[str, Any], metadata_error: str | None, layout: dict[str, Any]) -> ParsedCard:
+    """The card ``parse_card`` reads, rebuilt from its ``card_layout``: a split and a few joins."""
+    lines = _COMMENT.sub("", text[layout["body_start"]:]).splitlines()
+    removed = set(layout["boilerplate"])
+    kept = [line for number, line in enumerate(lines) if number not in removed]
+    sections = [Section(level, title, "\n".join(kept[first:end]).strip()) for level, title, first, end in layout["sections"]]
+    return ParsedCard(metadata=metadata, body="\n".join(kept).strip(), sections=[s for s in sections if s.title or s.text],
+                      metadata_error=metadata_error, boilerplate="\n".join(lines[number] for number in layout["boilerplate"]))
 
 
 def card_from_record(record: dict[str, Any] | None) -> ParsedCard | None:
     if record is None:
         return None
-    return parse_card(record["text"], record.get("metadata"), record.get("metadata_error"))
+    if record.get("layout") is not None:
+        return card_from_layout(record["text"], record.get("metadata") or {}, record.get("metadata_error"), record["layout"])
+    return parse_card(record["text"], record.get("metadata"), record.get("metadata_error"))  # a run folder of an earlier version
 
 
 def section_text(card: ParsedCard, title_pattern: re.Pattern[str], max_chars: int = 5_000, avoid: re.Pattern[str] | None = None) -> str | None:
