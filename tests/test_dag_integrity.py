@@ -93,8 +93,17 @@ def test_required_task_ids_exist():
         "hf_run_folder", "hf_raw_models_latest", "hf_raw_models_from_file", "hf_raw_models", "hf_add_ancestor_models",
         "hf_model_cards", "hf_datasets", "hf_articles", "hf_keywords", "hf_licenses", "hf_languages", "hf_tasks",
         "hf_organisations", "hf_properties", "hf_entity_linking", "hf_models_normalized", "hf_rdf_store_ready",
-        "hf_load_entities", "hf_load_models", "hf_index_models_elasticsearch", "hf_graph_nodes",
+        "hf_load_entities", "hf_load_models", "hf_index_models_elasticsearch", "hf_graph_nodes", "hf_normalize_chunk",
     } <= tasks
+
+
+def test_the_transformation_fans_out_per_chunk_in_its_property_groups_and_its_normalization():
+    transformation = dag_bag().get_dag("hf_transformation")
+    mapped = {t.task_id for t in transformation.tasks if getattr(t, "_is_mapped", False)}
+    assert {"hf_properties", "hf_normalize_chunk"} <= mapped
+    normalize = transformation.get_task("hf_normalize_chunk")
+    assert normalize.upstream_task_ids == {"hf_entity_linking", "hf_property_chunks"}  # after the linking, over the chunks planned
+    assert normalize.downstream_task_ids == {"hf_models_normalized"}
 
 
 def test_ruff_airflow_rules_pass():

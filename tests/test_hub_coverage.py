@@ -147,3 +147,33 @@ def test_every_listed_model_is_in_the_graph_and_the_index_from_the_first_run(sto
     assert sorted(documents) == LISTED
     gained = {i for i, d in documents.items() if d.get("description")} - described
     assert gained and gained <= set(WITH_README_BY_MODIFICATION[2:])  # the backlog's models gained their card text
+
+
+def test_listed_models_take_their_cards_from_the_dump_of_the_same_modification(hub, tmp_path):
+    from devstack.replay.dump import dump_rows, write_dump
+    from mlentory.pipeline.extraction import create_run_folder
+    from mlentory.sources.huggingface import DUMP_DATASET, extraction
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    write_dump(hub.root, dump_rows(hub.root), rows_per_file=4)
+    # One model changed after the dump was made: its card may have too, so it is read afresh.
+    record_path = hub.root / "models" / "lab-x__speech-asr.json"
+    record = json.loads(record_path.read_text())
+    record.update(sha="e" * 40, lastModified="2026-06-01T00:00:00.000Z")
+    record_path.write_text(json.dumps(record))
+    hub.restart()
+    client = HuggingFaceHubHook().get_conn()
+    run_folder = create_run_folder(str(tmp_path / "data"), "hf")
+    extraction.harvest_dump(run_folder, client, DUMP_DATASET, "main", None)
+    extraction.harvest_latest_models(run_folder, client, 0, every_listed_model=True)
+    extraction.merge_raw_models(run_folder, full_refresh=False)
+    before = hub.server.stats["resolve"]
+    extraction.fetch_model_cards(run_folder, client, None)
+    run = RunFolder(Path(run_folder))
+    assert hub.server.stats["resolve"] - before == 1  # the changed model's card only
+    cards = {c["id"]: c for c in read_jsonl(run.file("extraction", "cards.jsonl"))}
+    assert sorted(cards) == sorted(WITH_README_BY_MODIFICATION)
+    assert cards["lab-x/speech-asr"]["sha"] == "e" * 40 and cards["acme-ai/base-lm"]["sha"] is None  # read afresh / from the dump
+    extraction.finish_extraction(run_folder, 1.0)
+    coverage = read_json(run.file("extraction", "coverage.json"))
+    assert (coverage["cards_from_dump"], coverage["cards_read"], coverage["card_backlog"], coverage["without_card"]) == (6, 1, 0, 1)

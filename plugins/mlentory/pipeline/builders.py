@@ -132,7 +132,8 @@ def extraction_ready_task(source: Source) -> Any:  # an Airflow task
 
 def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
     """``<key>_transformation``: every run folder its ``raw`` asset events name -> FAIR4ML JSON-LD,
-    (run folder x chunk) in parallel mapped tasks, each running every property group; emits ``normalized``."""
+    (run folder x chunk) in parallel mapped tasks, each running every property group, then (after the
+    linking) each normalizing its chunk's models; emits ``normalized``."""
     key, assets = source.key, source.assets
 
     @dag(schedule=[assets.raw], **dag_arguments(source, "transformation", doc_md, {
@@ -159,6 +160,12 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             return stage.link_entities(source, run_folder)
 
+        @staged_task(run_folders=("run_folder",), task_id=f"{key}_normalize_chunk", max_active_tis_per_dag=4)
+        def normalize_chunk(run_folder: str, chunk: int) -> int:
+            from mlentory.pipeline import transformation as stage
+
+            return stage.normalize_chunk(source, run_folder, chunk)
+
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_models_normalized", outlets=[assets.normalized])
         def models_normalized(run_folder: str, params: Any = None, outlet_events: Any = None,
                               triggering_asset_events: Any = None) -> dict[str, Any]:
@@ -171,8 +178,10 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
             return summary
 
         folders = run_folders_task(source, assets.raw, "extraction", "transformation")()
-        partials = properties.expand_kwargs(property_jobs(folders))
-        partials >> entity_linking.expand(run_folder=folders) >> models_normalized.expand(run_folder=folders)
+        jobs = property_jobs(folders)
+        partials = properties.expand_kwargs(jobs)
+        linked = entity_linking.expand(run_folder=folders)
+        partials >> linked >> normalize_chunk.expand_kwargs(jobs) >> models_normalized.expand(run_folder=folders)
 
     return transformation()
 

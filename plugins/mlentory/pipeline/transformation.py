@@ -208,36 +208,63 @@ def normalize_record(model_iri: str, partials: list[dict[str, Any]], links: dict
     return MLModel.model_validate({"@id": model_iri, **merged, **(provenance or {})})
 
 
+def normalized_chunk_file(run: RunFolder, chunk: int) -> Path:
+    """What ``normalize_chunk`` did with a chunk: the revisions of the models it could not normalize."""
+    return run.file(STAGE, "normalized", f"{chunk:05d}.json")
+
+
+def _failed_in_property_groups(run: RunFolder) -> tuple[list[dict[str, Any]], set[str]]:
+    """Errors of the property groups and linking (not of a normalization), and the records they name."""
+    earlier = [e for e in run.errors(STAGE) if not e["part"].startswith("normalization")]
+    return earlier, {e["id"] for e in earlier if "id" in e}
+
+
+def normalize_chunk(source: Source, run_folder: str, chunk: int) -> int:
+    """One chunk's partials merged per model, mentions resolved, validated as FAIR4ML: the chunk's
+    models file. A mapped task each (N workers divide the stage's time); ``normalize_models`` ends the
+    stage. Returns the models written."""
+    run = RunFolder(Path(run_folder))
+    links = read_json(run.file(STAGE, "links.json"), {})
+    failed = _failed_in_property_groups(run)[1]
+    partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for group in source.mapping.property_groups:
+        for row in read_jsonl(partial_file(run, group, chunk)):
+            partials[row["id"]].append(row["properties"])
+    records, errors, revisions_of_failed = [], [], {}
+    revisions = chunk_revisions(run, chunk)
+    for model_id in sorted(revisions):
+        if model_id in failed:
+            revisions_of_failed[model_id] = revisions[model_id]
+            continue
+        provenance = {"identifier": model_id, "source": source.name, "sourceSha": revisions[model_id]}
+        try:
+            records.append(normalize_record(source.mapping.model_iri(model_id), partials[model_id], links, provenance).to_jsonld())
+        except ValidationError as exc:
+            errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
+            revisions_of_failed[model_id] = revisions[model_id]
+    written = write_jsonld(models_file(run, chunk), records)
+    run.write_errors(STAGE, f"normalization_{chunk:05d}", errors)
+    write_json(normalized_chunk_file(run, chunk), {"models": written, "failed_revisions": revisions_of_failed})
+    return written
+
+
 def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> dict[str, Any]:
+    """The stage's end: every chunk normalized (those no mapped task did are done here, in turn),
+    the records that failed remembered, the error budget checked, the stage marked done."""
     run = RunFolder(Path(run_folder))
     plan = read_json(run.file(STAGE, "plan.json"))
-    links = read_json(run.file(STAGE, "links.json"), {})
     progress = Progress("normalized models", plan["models"])
-    # Records that failed a property group (linking errors name entities, not records); a retried
-    # task's own earlier normalization errors are recomputed below.
-    earlier = [e for e in run.errors(STAGE) if e["part"] != "normalization"]
-    failed = {e["id"] for e in earlier if "id" in e}
-    errors, written, revisions_of_failed = [], 0, {}
+    written, revisions_of_failed = 0, {}
     for chunk in range(plan["chunks"]):
-        partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for group in source.mapping.property_groups:
-            for row in read_jsonl(partial_file(run, group, chunk)):
-                partials[row["id"]].append(row["properties"])
-        records = []
-        revisions = chunk_revisions(run, chunk)
-        for model_id in sorted(revisions):
-            if model_id in failed:
-                revisions_of_failed[model_id] = revisions[model_id]
-                continue
-            provenance = {"identifier": model_id, "source": source.name, "sourceSha": revisions[model_id]}
-            try:
-                records.append(normalize_record(source.mapping.model_iri(model_id), partials[model_id], links, provenance).to_jsonld())
-            except ValidationError as exc:
-                errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
-                revisions_of_failed[model_id] = revisions[model_id]
-        written += write_jsonld(models_file(run, chunk), records)
-        progress.advance(len(records))
-    run.write_errors(STAGE, "normalization", errors)
+        done = read_json(normalized_chunk_file(run, chunk))
+        if done is None:
+            normalize_chunk(source, run_folder, chunk)
+            done = read_json(normalized_chunk_file(run, chunk))
+        written += done["models"]
+        revisions_of_failed.update(done["failed_revisions"])
+        progress.advance(done["models"])
+    earlier, failed = _failed_in_property_groups(run)
+    errors = [e for e in run.errors(STAGE) if e["part"].startswith("normalization")]
     failed_models = failed | {e["id"] for e in errors}
     # A record the mapping cannot turn into FAIR4ML fails the same way until it changes: later runs
     # do not take it again (``merge_harvests``), so it does not count against their budgets.

@@ -95,18 +95,29 @@ def is_boilerplate(line: str) -> bool:
     return "**" in stripped and bool(_EMPTY_LABEL.match(stripped))
 
 
-def strip_boilerplate(body: str) -> tuple[str, str]:
-    """(the body without template and placeholder lines, the removed lines). Code blocks are kept whole."""
-    kept, removed = [], []
+def boilerplate_lines(lines: list[str]) -> list[int]:
+    """The numbers of the template and placeholder lines. Code blocks are kept whole."""
+    numbers = []
     in_fence = False
-    for line in body.splitlines():
+    for number, line in enumerate(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
         if not in_fence and is_boilerplate(line):
-            removed.append(line)
-        else:
-            kept.append(line)
-    return "\n".join(kept), "\n".join(removed)
+            numbers.append(number)
+    return numbers
+
+
+def _split_out(lines: list[str], numbers: list[int]) -> tuple[list[str], str]:
+    """(the lines but ``numbers``, those lines as text)."""
+    removed = set(numbers)
+    return [line for number, line in enumerate(lines) if number not in removed], "\n".join(lines[number] for number in numbers)
+
+
+def strip_boilerplate(body: str) -> tuple[str, str]:
+    """(the body without template and placeholder lines, the removed lines). Code blocks are kept whole."""
+    lines = body.splitlines()
+    kept, removed = _split_out(lines, boilerplate_lines(lines))
+    return "\n".join(kept), removed
 
 
 @dataclass(frozen=True)
@@ -206,26 +217,16 @@ def card_layout(text: str) -> dict[str, Any]:
     line numbers, not a second copy of the text."""
     start = match.end() if (match := _FRONT_MATTER.match(text)) else 0
     lines = _COMMENT.sub("", text[start:]).splitlines()
-    boilerplate, kept = [], []
-    in_fence = False
-    for number, line in enumerate(lines):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        if not in_fence and is_boilerplate(line):
-            boilerplate.append(number)
-        else:
-            kept.append(line)
-    return {"body_start": start, "boilerplate": boilerplate, "sections": readme.section_spans(kept)}
+    boilerplate = boilerplate_lines(lines)
+    return {"body_start": start, "boilerplate": boilerplate, "sections": readme.section_spans(_split_out(lines, boilerplate)[0])}
 
 
 def card_from_layout(text: str, metadata: dict[str, Any], metadata_error: str | None, layout: dict[str, Any]) -> ParsedCard:
     """The card ``parse_card`` reads, rebuilt from its ``card_layout``: a split and a few joins."""
-    lines = _COMMENT.sub("", text[layout["body_start"]:]).splitlines()
-    removed = set(layout["boilerplate"])
-    kept = [line for number, line in enumerate(lines) if number not in removed]
+    kept, boilerplate = _split_out(_COMMENT.sub("", text[layout["body_start"]:]).splitlines(), layout["boilerplate"])
     sections = [Section(level, title, "\n".join(kept[first:end]).strip()) for level, title, first, end in layout["sections"]]
     return ParsedCard(metadata=metadata, body="\n".join(kept).strip(), sections=[s for s in sections if s.title or s.text],
-                      metadata_error=metadata_error, boilerplate="\n".join(lines[number] for number in layout["boilerplate"]))
+                      metadata_error=metadata_error, boilerplate=boilerplate)
 
 
 def card_from_record(record: dict[str, Any] | None) -> ParsedCard | None:
