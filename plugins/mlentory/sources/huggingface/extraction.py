@@ -44,6 +44,8 @@ from mlentory.sources.huggingface.properties import OPENML_DATASET_KEY, base_mod
 log = logging.getLogger(__name__)
 
 CARD_FETCH_THREADS = 8
+# Card reads whose resolver requests are reserved at once (``HubClient.reserve_resolver``).
+CARD_BATCH = 200
 
 
 
@@ -341,6 +343,14 @@ def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None =
             unread_metadata.append({"id": card["id"], "what": "card metadata",
                                     "reason": f"front matter not read: {card['metadata_error'][:300]}; the card's text is used"})
 
+    def fetched() -> Iterator[tuple[catalogue.Wanted, dict[str, Any] | None, bool]]:
+        """The cards to read now, in batches whose resolver requests are reserved at once."""
+        with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
+            for start in range(0, len(now), CARD_BATCH):
+                batch = now[start:start + CARD_BATCH]
+                hub.reserve_resolver(len(batch))
+                yield from pool.map(fetch, batch)
+
     unread: list[catalogue.Wanted] = list(later)  # waiting in the backlog after this run
     backlog_read: set[str] = set()
     with jsonl_writer(run.file(STAGE, "cards.jsonl")) as writer, changes.writer() as missing:
@@ -351,20 +361,19 @@ def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None =
                 dump_cards.add(card["id"])
         changes.arrived += dump_cards
         changes.counts["cards_from_dump"] = len(dump_cards)
-        with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
-            for index, (model, card, known) in enumerate(pool.map(fetch, now), start=1):
-                if card:
-                    kept(card, writer)
-                    changes.arrived.append(model.id)
-                    changes.counts["cards_read"] += 1
-                elif known:  # the repository has no README after all
-                    changes.without_card(missing, model.id, model.since)
-                else:
-                    unread.append(model)
-                if model.from_backlog and card:
-                    backlog_read.add(model.id)
-                if index % 200 == 0 or index == len(now):
-                    progress.advance(index - progress.done)
+        for index, (model, card, known) in enumerate(fetched(), start=1):
+            if card:
+                kept(card, writer)
+                changes.arrived.append(model.id)
+                changes.counts["cards_read"] += 1
+            elif known:  # the repository has no README after all
+                changes.without_card(missing, model.id, model.since)
+            else:
+                unread.append(model)
+            if model.from_backlog and card:
+                backlog_read.add(model.id)
+            if index % 200 == 0 or index == len(now):
+                progress.advance(index - progress.done)
         for model_id in without_readme:
             changes.without_card(missing, model_id, plan.now)
         for model_id in from_dump - dump_cards:

@@ -35,7 +35,7 @@ class HuggingFaceHubHook(ConnectionHook, connection=SOURCE.connection):
         budgets = request_budgets(conn.extra_dejson if conn is not None else {})
         api = HfApi() if conn is None else HfApi(endpoint=base_url(conn), token=conn.password or False)
         use_http_timeouts(budgets=budgets, endpoint=api.endpoint, origins=hub_origins(api.endpoint, self.conn_id))
-        return HubClient(api, budgets[API])
+        return HubClient(api, budgets[API], budgets[RESOLVER])
 
     def get_conn(self) -> HubClient:
         return self.client

@@ -218,9 +218,17 @@ def is_not_found(exc: BaseException) -> bool:
 
 
 class HubClient:
-    def __init__(self, api: HfApi, budget: RequestBudget | None = None) -> None:
+    def __init__(self, api: HfApi, budget: RequestBudget | None = None, resolver_budget: RequestBudget | None = None) -> None:
         self.api = api
         self.budget = budget  # the API's, for lookups that can wait (``lookup_room``)
+        self.resolver_budget = resolver_budget  # the file resolver's (cards)
+
+    def reserve_resolver(self, requests: int) -> None:
+        """Take room for ``requests`` card reads from the resolver's budget in one go: each read then
+        spends it without locking and rewriting the shared budget (a millisecond a request). What the
+        window has no room for is waited for request by request, as before."""
+        if self.resolver_budget is not None and requests > 0:
+            self.resolver_budget.reserve(requests)
 
     # Requests an account lookup may cost: the organisation's overview answers 404 for a user.
     ACCOUNT_REQUESTS = 2
