@@ -141,6 +141,14 @@ def test_the_index_holds_the_graphs_models_of_the_source(real_run):
 
 
 @for_every_source
+def test_the_report_counts_the_catalogued_models_as_the_index_holds_them(real_run):
+    """Models with no revision at their source (recorded cards without a model record) count too."""
+    report = json.loads((real_run["run_folder"] / "loading" / "report.json").read_text())
+    retried = report["models_retried_next_run"]  # loaded, not recorded: the next run takes them again
+    assert report["models_catalogued"] + retried == len(full_records_of(real_run)), (report["models_catalogued"], retried)
+
+
+@for_every_source
 def test_graph_and_index_hold_the_same_evaluation_values(real_run):
     graph, index = evaluation_values(real_run["stores"])
     differing = {model: (sorted(set(graph.get(model, [])) - set(index.get(model, []))), sorted(set(index.get(model, [])) - set(graph.get(model, []))))

@@ -278,7 +278,9 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
                 quality.add(model)
             incomplete = retry.incomplete(loaded)
             counts["incomplete"] += len(incomplete)
-            revisions.update({m["identifier"]: m["sourceSha"] for m in loaded if m.get("sourceSha") and m["identifier"] not in incomplete})
+            # Every model loaded completely, its revision "" where the source gives none (compared
+            # with nothing: such a model is processed again whenever harvested), so the count is the catalogue's.
+            revisions.update({m["identifier"]: m.get("sourceSha") or "" for m in loaded if m.get("identifier") and m["identifier"] not in incomplete})
             # Loaded incompletely, or not at all: an earlier clean load's entry would make the next
             # run skip the model and keep the gap for good (a full_refresh of the same revision).
             rebuild.update(incomplete | {m["identifier"] for m in models if m["@id"] in failed_to_load and m.get("identifier")})
