@@ -264,9 +264,7 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
 
     run = RunFolder(Path(run_folder))
     driver, es, steps = graph_store(), search_client(), {}
-    with driver.session() as session:
-        while session.run("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c").single()["c"]:
-            pass
+    empty_graph(driver)
     models = [r for path in run.stage_dir("transformation").glob("models/*.jsonld") for r in read_jsonld(path)]
     entities = [r for path in run.stage_dir("transformation").glob("entities/*.jsonld") for r in read_jsonld(path)]
     rows = [row for record in [*entities, *models] for row in graph_rows(record)]
@@ -318,14 +316,19 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
     return steps
 
 
+def empty_graph(driver: Any) -> None:  # a neo4j Driver or the project's GraphStore
+    """Every node and relationship deleted, in batches (one transaction of the whole graph is too big)."""
+    with driver.session() as session:
+        while session.run("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c").single()["c"]:
+            pass
+
+
 def reset_stores() -> dict[str, float]:
     """Empty graph and index: each round of loading and baselines starts from the same (empty) state."""
     from mlentory.settings import ES_MODELS_INDEX
     from mlentory.stores.clients import graph_store, search_client
 
-    with graph_store().session() as session:
-        while session.run("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c").single()["c"]:
-            pass
+    empty_graph(graph_store())
     es = search_client()
     for index in (ES_MODELS_INDEX, "mlentory_models_baseline"):
         es.indices.delete(index=index, ignore_unavailable=True)

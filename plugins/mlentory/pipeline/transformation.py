@@ -219,13 +219,20 @@ def _failed_in_property_groups(run: RunFolder) -> tuple[list[dict[str, Any]], se
     return earlier, {e["id"] for e in earlier if "id" in e}
 
 
+def _failed_in_chunk(source: Source, run: RunFolder, chunk: int) -> set[str]:
+    """The records of one chunk that failed a property group (its own error files only: a mapped
+    task does not read every other chunk's)."""
+    return {e["id"] for group in source.mapping.property_groups
+            for e in read_jsonl(run.error_file(STAGE, f"{group}_{chunk:05d}")) if "id" in e}
+
+
 def normalize_chunk(source: Source, run_folder: str, chunk: int) -> int:
     """One chunk's partials merged per model, mentions resolved, validated as FAIR4ML: the chunk's
     models file. A mapped task each (N workers divide the stage's time); ``normalize_models`` ends the
     stage. Returns the models written."""
     run = RunFolder(Path(run_folder))
     links = read_json(run.file(STAGE, "links.json"), {})
-    failed = _failed_in_property_groups(run)[1]
+    failed = _failed_in_chunk(source, run, chunk)
     partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for group in source.mapping.property_groups:
         for row in read_jsonl(partial_file(run, group, chunk)):

@@ -166,7 +166,7 @@ def _read_front_matter(content: str) -> tuple[dict[str, Any], str]:
     return metadata, content[match.end():]
 
 
-class _SAFE_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # noqa: N801 - libyaml's where installed
+class _SAFE_LOADER(safe_yaml.SafeLoader):  # noqa: N801 - libyaml's where installed
     """A safe loader whose floats are exact: one a float cannot hold (``1.0e-400`` would read as 0.0)
     stays text, for the mapping to keep and report."""
 

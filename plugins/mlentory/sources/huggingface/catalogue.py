@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -41,6 +41,7 @@ STAGE = "extraction"
 CURSOR_OVERLAP = timedelta(hours=1)
 LISTING_STATE = "hub_listing.json"
 MISSING_STATE = "cards_missing.jsonl"
+_T = TypeVar("_T")
 COVERAGE_FILE = "coverage.json"  # in the run's extraction folder: the coverage the run report states
 
 
@@ -114,14 +115,8 @@ class CardPlan:
         self.run = run
         self.max_fetches = max_fetches
         self.now = datetime.now(UTC).isoformat()
-        self.backlog: dict[str, _Missing] = {}  # id -> entry: ids and dates only, the records stay on disk
-        path = storage.refresh(_state(run, MISSING_STATE))
-        if path.exists():
-            with path.open("rb") as handle:
-                for line in handle:
-                    if line.strip():
-                        entry = msgspec.json.decode(line, type=_Missing)
-                        self.backlog[entry.id] = entry
+        # id -> entry: ids and dates only, the records stay on disk
+        self.backlog: dict[str, _Missing] = {e.id: e for e in _typed_lines(storage.refresh(_state(run, MISSING_STATE)), _Missing)}
 
     def since(self, model_id: str) -> str:
         """When the model's card went missing: a model listed again keeps its place in the queue."""
@@ -143,17 +138,9 @@ class CardPlan:
                     yield entry["model"]
 
 
-def dump_modifications(run: RunFolder, dump_file: Path, ids: set[str]) -> dict[str, str | None]:
+def dump_modifications(dump_file: Path, ids: set[str]) -> dict[str, str | None]:
     """The dump's last modification of each of ``ids`` it holds (read for the ids and dates only)."""
-    found: dict[str, str | None] = {}
-    if ids and dump_file.exists():
-        with dump_file.open("rb") as handle:
-            for line in handle:
-                if line.strip():
-                    row = msgspec.json.decode(line, type=_DumpRow)
-                    if row.id in ids:
-                        found[row.id] = row.last_modified
-    return found
+    return {row.id: row.last_modified for row in _typed_lines(dump_file, _DumpRow) if row.id in ids} if ids else {}
 
 
 class CardChanges:
@@ -205,7 +192,7 @@ def commit(run: RunFolder) -> dict[str, Any]:
             replaced = set(changes["ids"]) | {e["id"] for e in read_jsonl(_run_file(run, "missing.jsonl"))}
             kept = (e for e in read_jsonl(missing_path) if e["id"] not in replaced)
             _rewrite(missing_path, [kept, read_jsonl(_run_file(run, "missing.jsonl"))])
-        for entry in _entries(missing_path):
+        for entry in _typed_lines(missing_path, _Missing):
             pending += entry.pending
             without_card += not entry.pending
     coverage = {
@@ -222,12 +209,13 @@ def commit(run: RunFolder) -> dict[str, Any]:
     return coverage
 
 
-def _entries(path: Path) -> Iterator[_Missing]:
+def _typed_lines(path: Path, kind: type[_T]) -> Iterator[_T]:
+    """The JSON Lines of ``path`` decoded as ``kind`` (a msgspec struct: only its fields are read)."""
     if path.exists():
         with path.open("rb") as handle:
             for line in handle:
                 if line.strip():
-                    yield msgspec.json.decode(line, type=_Missing)
+                    yield msgspec.json.decode(line, type=kind)
 
 
 def _rewrite(path: Path, parts: Iterable[Iterable[dict[str, Any]]]) -> None:

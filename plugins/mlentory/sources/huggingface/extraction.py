@@ -315,7 +315,7 @@ def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None =
         else:
             without_readme.append(model["id"])
     # A listed model the dump holds at the same modification: the dump's card is the current one.
-    in_dump = catalogue.dump_modifications(run, scaffolding.raw_file(run, DUMP), set(listed))
+    in_dump = catalogue.dump_modifications(scaffolding.raw_file(run, DUMP), set(listed))
     use_dump_card = from_dump | {i for i, modified in in_dump.items() if _not_older(modified, listed[i][1])}
     this_run = set(listed) | from_dump | set(without_readme)
     wanted = [catalogue.Wanted(i, sha, plan.since(i), from_backlog=False) for i, (sha, _) in listed.items() if i not in use_dump_card]
@@ -381,7 +381,7 @@ def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None =
         # The models left unread this run wait with their records (this run's from its models file;
         # the backlog's keep their entries).
         waiting = {model.id: model.since for model in unread if not model.from_backlog}
-        for model in read_jsonl(run.file(STAGE, "models.jsonl")):
+        for model in read_jsonl(run.file(STAGE, "models.jsonl")) if waiting else ():
             if model["id"] in waiting:
                 changes.pending(missing, model, waiting[model["id"]])
     changes.counts["cards_from_backlog"] = len(backlog_read)
