@@ -95,16 +95,30 @@ def hf_extraction(run_folder: Any) -> Harvested:
 
         return extraction.add_ancestor_models(run_folder, hub(), params["ancestor_generations"], params["full_refresh"])
 
-    @harvest
-    def hf_model_cards(run_folder: str, params: dict[str, Any] | None = None) -> int:
+    @staged_task(run_folders=("run_folder",))
+    def hf_model_card_chunks(run_folder: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         from mlentory.sources.huggingface import extraction
 
-        return extraction.fetch_model_cards(run_folder, hub(), params["max_card_fetches"])
+        return extraction.plan_model_cards(run_folder, params["max_card_fetches"])
+
+    @staged_task(run_folders=("run_folder",), pool=HF_POOL.name, max_active_tis_per_dag=4)
+    def hf_model_cards(run_folder: str, chunk: int) -> int:
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.read_card_chunk(run_folder, hub(), chunk)
+
+    @staged_task(run_folders=("run_folder",))
+    def hf_model_cards_done(run_folder: str) -> int:
+        from mlentory.sources.huggingface import extraction
+
+        return extraction.finish_model_cards(run_folder)
 
     merged = hf_raw_models(run_folder)
-    cards = hf_model_cards(run_folder)
+    card_chunks = hf_model_card_chunks(run_folder)
+    cards = hf_model_cards_done(run_folder)
+    card_chunks >> hf_model_cards.expand_kwargs(card_chunks) >> cards
     withdrawn = hf_withdrawn_models(run_folder)
     [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder), hf_raw_models_dump(run_folder)] >> merged
-    merged >> hf_add_ancestor_models(run_folder) >> cards
+    merged >> hf_add_ancestor_models(run_folder) >> card_chunks
     merged >> withdrawn
     return Harvested(records=cards, also_before_finish=[withdrawn])

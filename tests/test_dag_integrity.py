@@ -91,7 +91,7 @@ def test_required_task_ids_exist():
     tasks = {t.task_id for d in DAG_IDS for t in dag_bag().get_dag(d).tasks}
     assert {
         "hf_run_folder", "hf_raw_models_latest", "hf_raw_models_from_file", "hf_raw_models", "hf_add_ancestor_models",
-        "hf_model_cards", "hf_datasets", "hf_articles", "hf_keywords", "hf_licenses", "hf_languages", "hf_tasks",
+        "hf_model_card_chunks", "hf_model_cards", "hf_model_cards_done", "hf_datasets", "hf_articles", "hf_keywords", "hf_licenses", "hf_languages", "hf_tasks",
         "hf_organisations", "hf_properties", "hf_entity_linking", "hf_models_normalized", "hf_rdf_store_ready",
         "hf_load_entities", "hf_load_models", "hf_index_models_elasticsearch", "hf_graph_nodes", "hf_normalize_chunk",
     } <= tasks
@@ -104,6 +104,15 @@ def test_the_transformation_fans_out_per_chunk_in_its_property_groups_and_its_no
     normalize = transformation.get_task("hf_normalize_chunk")
     assert normalize.upstream_task_ids == {"hf_entity_linking", "hf_property_chunks"}  # after the linking, over the chunks planned
     assert normalize.downstream_task_ids == {"hf_models_normalized"}
+
+
+def test_the_cards_are_read_in_mapped_tasks_in_the_hub_pool_between_a_plan_and_an_end():
+    extraction = dag_bag().get_dag("hf_extraction")
+    cards = extraction.get_task("hf_model_cards")
+    assert getattr(cards, "_is_mapped", False) and cards.pool == "huggingface_api"
+    assert cards.upstream_task_ids == {"hf_model_card_chunks"}
+    assert cards.downstream_task_ids == {"hf_model_cards_done"}
+    assert "hf_mentions" in extraction.get_task("hf_model_cards_done").downstream_task_ids  # mentions read the joined cards
 
 
 def test_ruff_airflow_rules_pass():

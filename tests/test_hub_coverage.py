@@ -103,7 +103,7 @@ def test_a_card_that_cannot_be_read_waits_in_the_backlog(hub, tmp_path):
     (hub.root / "faults.json").write_text(json.dumps([{"path": "/lab-x/speech-asr/resolve/", "status": 403, "times": 100}]))
     hub.restart()
     first = _extract(data_root, hub, max_card_fetches=None)
-    errors = [e for e in first.errors("extraction") if e["part"] == "model_cards"]
+    errors = [e for e in first.errors("extraction") if e["part"].startswith("model_cards")]
     assert [e["id"] for e in errors] == ["lab-x/speech-asr"]
     assert [i for i, e in _backlog(data_root).items() if e["pending"]] == ["lab-x/speech-asr"]
     _loaded(first)
@@ -177,3 +177,34 @@ def test_listed_models_take_their_cards_from_the_dump_of_the_same_modification(h
     extraction.finish_extraction(run_folder, 1.0)
     coverage = read_json(run.file("extraction", "coverage.json"))
     assert (coverage["cards_from_dump"], coverage["cards_read"], coverage["card_backlog"], coverage["without_card"]) == (6, 1, 0, 1)
+
+
+def test_the_cards_are_read_in_chunks_each_task_its_own_and_the_end_joins_them_once(hub, tmp_path):
+    """The DAG's card tasks: a plan of chunks, one mapped task per chunk (here two of three chunks;
+    the end reads the one no task did), then the end. The same cards and backlog as one call, and a
+    retried end changes nothing."""
+    from mlentory.pipeline.extraction import create_run_folder
+    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    client = HuggingFaceHubHook().get_conn()
+    run_folder = create_run_folder(str(tmp_path / "data"), "hf")
+    extraction.harvest_latest_models(run_folder, client, 0, every_listed_model=True)
+    extraction.merge_raw_models(run_folder, full_refresh=False)
+    jobs = extraction.plan_model_cards(run_folder, max_fetches=5, chunk_size=2)
+    assert [job["chunk"] for job in jobs] == [0, 1, 2]  # five of the seven cards, two a chunk
+    run = RunFolder(Path(run_folder))
+    for job in jobs[:2]:
+        assert extraction.read_card_chunk(run_folder, client, job["chunk"]) == 2
+    assert hub.server.stats["resolve"] == 4
+    assert extraction.finish_model_cards(run_folder, client) == 5
+    assert hub.server.stats["resolve"] == 5  # the third chunk, read by the end
+    cards = sorted(c["id"] for c in read_jsonl(run.file("extraction", "cards.jsonl")))
+    assert cards == sorted(WITH_README_BY_MODIFICATION[:5])  # all missing since this run: in listing order
+    models = [m["id"] for m in read_jsonl(run.file("extraction", "models.jsonl"))]
+    assert extraction.finish_model_cards(run_folder, client) == 5  # retried: nothing read again, nothing added twice
+    assert hub.server.stats["resolve"] == 5
+    assert [m["id"] for m in read_jsonl(run.file("extraction", "models.jsonl"))] == models
+    extraction.finish_extraction(run_folder, 1.0)
+    coverage = read_json(run.file("extraction", "coverage.json"))
+    assert (coverage["cards_read"], coverage["card_backlog"], coverage["without_card"], coverage["left_for_later"]) == (5, 2, 1, 2)

@@ -116,7 +116,7 @@ class CardPlan:
         self.max_fetches = max_fetches
         self.now = datetime.now(UTC).isoformat()
         # id -> entry: ids and dates only, the records stay on disk
-        self.backlog: dict[str, _Missing] = {e.id: e for e in _typed_lines(storage.refresh(_state(run, MISSING_STATE)), _Missing)}
+        self.backlog: dict[str, _Missing] = {e.id: e for e in typed_lines(storage.refresh(_state(run, MISSING_STATE)), _Missing)}
 
     def since(self, model_id: str) -> str:
         """When the model's card went missing: a model listed again keeps its place in the queue."""
@@ -129,18 +129,20 @@ class CardPlan:
         queue = sorted([*waiting, *wanted_this_run], key=lambda w: w.since)
         return queue[: self.max_fetches], queue[self.max_fetches:]
 
-    def backlog_records(self, ids: set[str]) -> Iterator[dict[str, Any]]:
-        """The raw model records the backlog keeps for ``ids`` (one pass over its file)."""
-        path = _state(self.run, MISSING_STATE)
-        if ids and path.exists():
-            for entry in read_jsonl(path):
-                if entry["id"] in ids and entry.get("model"):
-                    yield entry["model"]
+
+
+def backlog_records(run: RunFolder, ids: set[str]) -> Iterator[dict[str, Any]]:
+    """The raw model records the backlog keeps for ``ids`` (one pass over its file)."""
+    path = _state(run, MISSING_STATE)
+    if ids and path.exists():
+        for entry in read_jsonl(path):
+            if entry["id"] in ids and entry.get("model"):
+                yield entry["model"]
 
 
 def dump_modifications(dump_file: Path, ids: set[str]) -> dict[str, str | None]:
     """The dump's last modification of each of ``ids`` it holds (read for the ids and dates only)."""
-    return {row.id: row.last_modified for row in _typed_lines(dump_file, _DumpRow) if row.id in ids} if ids else {}
+    return {row.id: row.last_modified for row in typed_lines(dump_file, _DumpRow) if row.id in ids} if ids else {}
 
 
 class CardChanges:
@@ -192,7 +194,7 @@ def commit(run: RunFolder) -> dict[str, Any]:
             replaced = set(changes["ids"]) | {e["id"] for e in read_jsonl(_run_file(run, "missing.jsonl"))}
             kept = (e for e in read_jsonl(missing_path) if e["id"] not in replaced)
             _rewrite(missing_path, [kept, read_jsonl(_run_file(run, "missing.jsonl"))])
-        for entry in _typed_lines(missing_path, _Missing):
+        for entry in typed_lines(missing_path, _Missing):
             pending += entry.pending
             without_card += not entry.pending
     coverage = {
@@ -209,7 +211,7 @@ def commit(run: RunFolder) -> dict[str, Any]:
     return coverage
 
 
-def _typed_lines(path: Path, kind: type[_T]) -> Iterator[_T]:
+def typed_lines(path: Path, kind: type[_T]) -> Iterator[_T]:
     """The JSON Lines of ``path`` decoded as ``kind`` (a msgspec struct: only its fields are read)."""
     if path.exists():
         with path.open("rb") as handle:

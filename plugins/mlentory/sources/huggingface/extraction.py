@@ -6,11 +6,13 @@ Each public function is the body of one task of the ``hf_extraction`` DAG.
 from __future__ import annotations
 
 import logging
+import math
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,10 @@ from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
-from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, inside, jsonl_writer, loads, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, dumps, inside, jsonl_writer, loads, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.pools import ARXIV_POOL
+from mlentory.settings import MAX_MAPPED_TASKS
 from mlentory.sources.huggingface import HF_POOL, catalogue
 from mlentory.sources.huggingface import SOURCE as HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
@@ -290,39 +293,99 @@ def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> i
     return len(withdrawn)
 
 
-def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None = None) -> int:
-    """The card (README.md) of every model of the run that has one, and of models of earlier runs
-    still waiting for theirs (the backlog: ``catalogue``).
+# Cards one mapped card task reads (``read_card_chunk``): the resolver's budget, not the CPU, paces
+# them, so a chunk is large; the chunks grow when there would be more than Airflow maps.
+CARD_CHUNK = 2_000
+CARDS_DIR = "cards"  # the card tasks' files: plan.json, dump.jsonl, fetch/<chunk>.jsonl, <chunk>.jsonl, <chunk>.outcome.json
+CARDS_FILE = "cards.jsonl"
+
+
+class _Listed(msgspec.Struct):
+    id: str
+    sha: str | None = None
+    last_modified: str | None = None
+    siblings: list[str] | None = None
+    from_dump: bool = False
+
+
+class _CardNote(msgspec.Struct):
+    id: str
+    metadata_error: str | None = None
+
+
+def _cards_file(run: RunFolder, *parts: str) -> Path:
+    return run.file(STAGE, CARDS_DIR, *parts)
+
+
+def _unread_metadata(model_id: str, metadata_error: str) -> dict[str, Any]:
+    return {"id": model_id, "what": "card metadata", "reason": f"front matter not read: {metadata_error[:300]}; the card's text is used"}
+
+
+def plan_model_cards(run_folder: str, max_fetches: int | None = None, chunk_size: int = CARD_CHUNK) -> list[dict[str, Any]]:
+    """Which cards the run reads, as chunks for the mapped card tasks (``read_card_chunk``); the
+    cards the dump holds are kept at once (``cards/dump.jsonl``).
 
     - A model from the dump has its card from the dump; a listed model whose dump row has the same
       last modification too (no request).
     - The others are read through the file resolver at the harvested revision, oldest-missing first,
       at most ``max_fetches`` (None: all); the rest wait in the backlog, and their models are
       catalogued without card text meanwhile.
-    - A backlog model whose card is read now joins this run's models, to be processed again with it.
     """
     run = RunFolder(Path(run_folder))
+    shutil.rmtree(run.file(STAGE, CARDS_DIR), ignore_errors=True)  # a plan starts the card tasks afresh
+    for kind in ("errors", "warnings"):
+        for stale in (run.path / kind).glob(f"{STAGE}__model_cards_*.jsonl"):
+            stale.unlink()
     plan = catalogue.CardPlan(run, max_fetches if max_fetches is not None else 1 << 62)
-    changes = catalogue.CardChanges(run)
     from_dump: set[str] = set()
     listed: dict[str, tuple[str | None, str | None]] = {}  # id -> (sha, last modification): the records stay on disk
     without_readme: list[str] = []
-    for model in read_jsonl(run.file(STAGE, "models.jsonl")):
-        if model.get("from_dump"):
-            from_dump.add(model["id"])
-        elif model.get("siblings") is None or "README.md" in model["siblings"]:
-            listed[model["id"]] = (model.get("sha"), model.get("last_modified"))
+    for model in catalogue.typed_lines(run.file(STAGE, scaffolding.MODELS_FILE), _Listed):
+        if model.from_dump:
+            from_dump.add(model.id)
+        elif model.siblings is None or "README.md" in model.siblings:
+            listed[model.id] = (model.sha, model.last_modified)
         else:
-            without_readme.append(model["id"])
+            without_readme.append(model.id)
     # A listed model the dump holds at the same modification: the dump's card is the current one.
     in_dump = catalogue.dump_modifications(scaffolding.raw_file(run, DUMP), set(listed))
     use_dump_card = from_dump | {i for i, modified in in_dump.items() if _not_older(modified, listed[i][1])}
     this_run = set(listed) | from_dump | set(without_readme)
     wanted = [catalogue.Wanted(i, sha, plan.since(i), from_backlog=False) for i, (sha, _) in listed.items() if i not in use_dump_card]
     now, later = plan.choose(wanted, this_run)
+    dump_cards: list[str] = []
+    unread_metadata: list[dict[str, Any]] = []
+    dump_file = scaffolding.raw_file(run, DUMP_CARDS)
+    _cards_file(run).mkdir(parents=True)
+    with _cards_file(run, "dump.jsonl").open("wb") as kept:  # the dump's lines copied as they are: read for the id only
+        for line in dump_file.open("rb") if dump_file.exists() else ():
+            if line.strip() and (note := msgspec.json.decode(line, type=_CardNote)).id in use_dump_card and note.id in this_run:
+                kept.write(line if line.endswith(b"\n") else line + b"\n")
+                dump_cards.append(note.id)
+                if note.metadata_error:
+                    unread_metadata.append(_unread_metadata(note.id, note.metadata_error))
+    chunk_size = max(chunk_size, math.ceil(len(now) / MAX_MAPPED_TASKS))
+    chunks = max(1, math.ceil(len(now) / chunk_size))  # one, though empty: the task after the mapped ones runs only after one
+    for chunk in range(chunks):
+        write_jsonl(_cards_file(run, "fetch", f"{chunk:05d}.jsonl"), (asdict(w) for w in now[chunk * chunk_size:(chunk + 1) * chunk_size]))
+    write_jsonl(_cards_file(run, "later.jsonl"), (asdict(w) for w in later))
+    without = [*without_readme, *sorted(from_dump - set(dump_cards))]  # no README; the dump has no card text for it
+    write_json(_cards_file(run, "plan.json"), {"chunks": chunks, "now": plan.now, "to_read": len(now), "from_dump": dump_cards,
+                                               "without_card": without, "dump_warnings": unread_metadata})
+    log.info("cards: %d to read in %d chunks, %d from the dump, %d left for later runs", len(now), chunks, len(dump_cards), len(later))
+    return [{"run_folder": run_folder, "chunk": chunk} for chunk in range(chunks)]
+
+
+def read_card_chunk(run_folder: str, hub: HubClient, chunk: int) -> int:
+    """The cards of one chunk of the plan, read through the resolver (``CARD_FETCH_THREADS`` at a
+    time, their requests reserved ``CARD_BATCH`` at once) and parsed once: ``cards/<chunk>.jsonl``,
+    and what became of each (``cards/<chunk>.outcome.json``) for ``finish_model_cards``. Returns the
+    cards read."""
+    run = RunFolder(Path(run_folder))
+    to_read = [catalogue.Wanted(**row) for row in read_jsonl(_cards_file(run, "fetch", f"{chunk:05d}.jsonl"))]
     errors: list[dict[str, Any]] = []
-    undecodable: list[dict[str, Any]] = []
-    progress = Progress("model cards", len(now))
+    warnings: list[dict[str, Any]] = []
+    progress = Progress(f"model cards, chunk {chunk}", len(to_read))
 
     def fetch(model: catalogue.Wanted) -> tuple[catalogue.Wanted, dict[str, Any] | None, bool]:
         """(model, card record or None, whether the card is known: read, or the repository has none)."""
@@ -332,72 +395,101 @@ def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None =
             errors.append(error_record(model.id, exc) | {"what": "model card", "retry": True})
             return model, None, False
         if text is not None and "\ufffd" in text:
-            undecodable.append({"id": model.id, "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
+            warnings.append({"id": model.id, "what": "model card", "reason": "README is not valid UTF-8; undecodable bytes replaced"})
         return model, (card_record(model.id, model.sha, text) if text is not None else None), True
 
-    unread_metadata: list[dict[str, Any]] = []
-
-    def kept(card: dict[str, Any], writer: JsonlWriter) -> None:
-        writer.write(card)
-        if card.get("metadata_error"):
-            unread_metadata.append({"id": card["id"], "what": "card metadata",
-                                    "reason": f"front matter not read: {card['metadata_error'][:300]}; the card's text is used"})
-
     def fetched() -> Iterator[tuple[catalogue.Wanted, dict[str, Any] | None, bool]]:
-        """The cards to read now, in batches whose resolver requests are reserved at once."""
         with ThreadPoolExecutor(CARD_FETCH_THREADS) as pool:
-            for start in range(0, len(now), CARD_BATCH):
-                batch = now[start:start + CARD_BATCH]
+            for start in range(0, len(to_read), CARD_BATCH):
+                batch = to_read[start:start + CARD_BATCH]
                 hub.reserve_resolver(len(batch))
                 yield from pool.map(fetch, batch)
 
-    unread: list[catalogue.Wanted] = list(later)  # waiting in the backlog after this run
-    backlog_read: set[str] = set()
-    with jsonl_writer(run.file(STAGE, "cards.jsonl")) as writer, changes.writer() as missing:
-        dump_cards: set[str] = set()
-        for card in read_jsonl(scaffolding.raw_file(run, DUMP_CARDS)):
-            if card["id"] in use_dump_card and card["id"] in this_run:
-                kept(card, writer)
-                dump_cards.add(card["id"])
-        changes.arrived += dump_cards
-        changes.counts["cards_from_dump"] = len(dump_cards)
+    outcome: dict[str, list[Any]] = {"arrived": [], "without_card": [], "unread": [], "backlog_read": []}
+    with jsonl_writer(_cards_file(run, f"{chunk:05d}.jsonl")) as writer:
         for index, (model, card, known) in enumerate(fetched(), start=1):
             if card:
-                kept(card, writer)
-                changes.arrived.append(model.id)
-                changes.counts["cards_read"] += 1
+                writer.write(card)
+                outcome["arrived"].append(model.id)
+                if model.from_backlog:
+                    outcome["backlog_read"].append(model.id)
+                if card.get("metadata_error"):
+                    warnings.append(_unread_metadata(model.id, card["metadata_error"]))
             elif known:  # the repository has no README after all
-                changes.without_card(missing, model.id, model.since)
+                outcome["without_card"].append([model.id, model.since])
             else:
-                unread.append(model)
-            if model.from_backlog and card:
-                backlog_read.add(model.id)
-            if index % 200 == 0 or index == len(now):
+                outcome["unread"].append(asdict(model))
+            if index % 200 == 0 or index == len(to_read):
                 progress.advance(index - progress.done)
-        for model_id in without_readme:
-            changes.without_card(missing, model_id, plan.now)
-        for model_id in from_dump - dump_cards:
-            changes.without_card(missing, model_id, plan.now)  # the dump has no card text for it
+    run.write_errors(STAGE, f"model_cards_{chunk:05d}", errors)
+    run.write_warnings(STAGE, f"model_cards_{chunk:05d}", warnings)
+    write_json(_cards_file(run, f"{chunk:05d}.outcome.json"), outcome)
+    return writer.count
+
+
+def finish_model_cards(run_folder: str, hub: HubClient | None = None) -> int:
+    """The card tasks' end: every chunk's cards and the dump's in ``cards.jsonl`` (the chunks no
+    mapped task read are read here, in turn, with ``hub``), and the backlog's changes written for
+    ``catalogue.commit``: the cards that arrived, the models without a card, the models left
+    waiting with their records. A backlog model whose card arrived joins this run's models, to be
+    processed again with it. Returns the cards the run has."""
+    run = RunFolder(Path(run_folder))
+    plan = read_json(_cards_file(run, "plan.json"))
+    changes = catalogue.CardChanges(run)
+    changes.arrived += plan["from_dump"]
+    changes.counts["cards_from_dump"] = len(plan["from_dump"])
+    outcomes = []
+    for chunk in range(plan["chunks"]):
+        if (outcome := read_json(_cards_file(run, f"{chunk:05d}.outcome.json"))) is None:
+            if hub is None:
+                raise RuntimeError(f"card chunk {chunk} of {run_folder} was not read")
+            read_card_chunk(run_folder, hub, chunk)
+            outcome = read_json(_cards_file(run, f"{chunk:05d}.outcome.json"))
+        outcomes.append(outcome)
+    with run.file(STAGE, CARDS_FILE).open("wb") as joined:  # byte copies: the records were written once, by their task
+        for part in [_cards_file(run, "dump.jsonl"), *(_cards_file(run, f"{chunk:05d}.jsonl") for chunk in range(plan["chunks"]))]:
+            with part.open("rb") as handle:
+                shutil.copyfileobj(handle, joined)
+    backlog_read = {model_id for outcome in outcomes for model_id in outcome["backlog_read"]}
+    unread = [catalogue.Wanted(**row) for outcome in outcomes for row in outcome["unread"]]
+    with changes.writer() as missing:
+        for outcome in outcomes:
+            changes.arrived += outcome["arrived"]
+            changes.counts["cards_read"] += len(outcome["arrived"])
+            for model_id, since in outcome["without_card"]:
+                changes.without_card(missing, model_id, since)
+        for model_id in plan["without_card"]:
+            changes.without_card(missing, model_id, plan["now"])
         # The models left unread this run wait with their records (this run's from its models file;
         # the backlog's keep their entries).
         waiting = {model.id: model.since for model in unread if not model.from_backlog}
-        for model in read_jsonl(run.file(STAGE, "models.jsonl")) if waiting else ():
+        waiting |= {row["id"]: row["since"] for row in read_jsonl(_cards_file(run, "later.jsonl")) if not row["from_backlog"]}
+        for model in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if waiting else ():
             if model["id"] in waiting:
                 changes.pending(missing, model, waiting[model["id"]])
+    later = sum(1 for _ in read_jsonl(_cards_file(run, "later.jsonl")))
     changes.counts["cards_from_backlog"] = len(backlog_read)
-    changes.counts["left_for_later"] = len(unread)
-    if backlog_read:  # their models are processed again, with the card
-        with jsonl_writer(run.file(STAGE, "models.jsonl")) as models:
-            for model in read_jsonl(run.file(STAGE, "models.jsonl")):
-                models.write(model)
-            for model in plan.backlog_records(backlog_read):
-                models.write(model)
+    changes.counts["left_for_later"] = len(unread) + later
+    # Their models are processed again, with the card (appended once: a retried task finds them there).
+    if fresh := backlog_read - {m.id for m in catalogue.typed_lines(run.file(STAGE, scaffolding.MODELS_FILE), _CardId)} if backlog_read else set():
+        with run.file(STAGE, scaffolding.MODELS_FILE).open("a", encoding="utf-8") as models:
+            for model in catalogue.backlog_records(run, fresh):
+                models.write(dumps(model) + "\n")
     changes.save()
-    run.write_errors(STAGE, "model_cards", errors)
-    run.write_warnings(STAGE, "model_cards", undecodable + unread_metadata)
+    run.write_warnings(STAGE, "model_cards", plan["dump_warnings"])
+    cards = len(plan["from_dump"]) + changes.counts["cards_read"]
     log.info("cards: %d read, %d from the dump, %d of them backlog models, %d left for later runs",
-             changes.counts["cards_read"], changes.counts["cards_from_dump"], len(backlog_read), len(unread))
-    return writer.count
+             changes.counts["cards_read"], len(plan["from_dump"]), len(backlog_read), changes.counts["left_for_later"])
+    return cards
+
+
+def fetch_model_cards(run_folder: str, hub: HubClient, max_fetches: int | None = None) -> int:
+    """The card (README.md) of every model of the run that has one, and of models of earlier runs
+    still waiting for theirs (the backlog: ``catalogue``), as the DAG's card tasks do it, in one
+    call: the plan, each chunk in turn, the end. Returns the cards the run has."""
+    for job in plan_model_cards(run_folder, max_fetches):
+        read_card_chunk(run_folder, hub, job["chunk"])
+    return finish_model_cards(run_folder, hub)
 
 
 def _not_older(modified: str | None, than: str | None) -> bool:
@@ -413,7 +505,7 @@ def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any],
     """Every extracted model with its card record (None when it has no card). The cards are found
     by their place in the file (read only for their ids first), never held all at once: a full-Hub
     run's cards are gigabytes."""
-    path = run.file(STAGE, "cards.jsonl")
+    path = run.file(STAGE, CARDS_FILE)
     offsets: dict[str, int] = {}
     if path.exists():
         with path.open("rb") as handle:
@@ -492,7 +584,7 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     to the source's state (``catalogue.commit``, which a retry repeats harmlessly): an extraction
     over its error budget changes neither."""
     run = RunFolder(Path(run_folder))
-    cards = sum(1 for _ in read_jsonl(run.file(STAGE, "cards.jsonl")))
+    cards = sum(1 for _ in read_jsonl(run.file(STAGE, CARDS_FILE)))
     summary = scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest", "models_dump"),
                                             counts={"cards": cards})
     return {**summary, "coverage": catalogue.commit(run)}
