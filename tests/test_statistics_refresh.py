@@ -72,3 +72,26 @@ def test_a_models_state_at_a_past_date_is_read_back_from_its_history(stores, tmp
     changed = [row["changed"] for path in sorted((root / "history").glob("*.jsonl")) for row in read_jsonl(path) if not row.get("new")]
     # Only what the commit changed: the revision, the links pinned to it, and the count.
     assert [sorted(row) for row in changed] == [["archivedAt", "likes", "readme", "sourceSha", "version"]]
+
+
+def test_each_model_chunk_task_makes_its_share_of_the_report_and_the_end_adds_them_up_once(stores, tmp_path):
+    """The loading's mapped chunk tasks account for their own models (counts, coverage, revisions,
+    history digests); the report adds the chunks up and records the history once: run again, it
+    records nothing twice, and a chunk whose account is missing is accounted for by the end itself."""
+    from mlentory.pipeline import loading
+
+    clear(stores)
+    use_data_root(tmp_path / "data")
+    run = _run(FIXTURE_SNAPSHOT)
+    chunks = read_json(run / "transformation" / "plan.json")["chunks"]
+    accounts = [read_json(run / "loading" / "accounts" / f"{chunk:05d}.json") for chunk in range(chunks)]
+    assert chunks == 2 and all(accounts)  # five models in chunks of 3, each accounted for by its task
+    report = read_json(run / "loading" / "report.json")
+    assert sum(a["loaded"] for a in accounts) == report["models_loaded"] == report["models_changed"] == 5
+    assert not (run / "loading" / "history").exists()  # the chunks' digests, recorded and removed
+    history = sorted((tmp_path / "data" / "hf" / "history").glob("*.jsonl"))
+    rows = [row for path in history for row in read_jsonl(path)]
+    (run / "loading" / "accounts" / "00001.json").unlink()
+    again = loading.finish_loading(str(run), 1.0)
+    assert (again["models_loaded"], again["models_catalogued"], again["models_changed"]) == (5, 5, 0)
+    assert [row for path in history for row in read_jsonl(path)] == rows  # nothing recorded twice

@@ -188,7 +188,8 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
 
 def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
     """``<key>_loading``: every run folder its ``normalized`` asset events name -> the graph and the
-    index, entity kinds and model chunks in parallel mapped tasks; emits ``loaded``."""
+    index, entity kinds and model chunks in parallel mapped tasks (a model chunk's task loads it into
+    the graph and the index and makes its share of the report); emits ``loaded``."""
     key, assets = source.key, source.assets
 
     @dag(schedule=[assets.normalized], **dag_arguments(source, "loading", doc_md, {
@@ -233,16 +234,16 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.load_entities(run_folder, kind, graph_store())
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_load_models", max_active_tis_per_dag=2)
-        def load_models(run_folder: str, chunk: int) -> int:
+        def load_models(run_folder: str, chunk: int, params: Any = None) -> int:
             from mlentory.pipeline import loading as stage
 
-            return stage.load_models(run_folder, chunk, graph_store())
+            return stage.load_model_chunk(run_folder, chunk, graph_store(), search_client(), params["index"])
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_index_models_elasticsearch", outlets=[assets.index])
         def index_models(run_folder: str, params: Any = None, outlet_events: Any = None) -> int:
             from mlentory.pipeline import loading as stage
 
-            documents = stage.index_run_models(run_folder, search_client(), params["index"])
+            documents = stage.finish_index(run_folder, search_client(), params["index"])
             outlet_events[assets.index].extra = {"run_folder": run_folder, "index": params["index"], "documents": documents}
             return documents
 

@@ -20,7 +20,7 @@ import hashlib
 import json
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,46 +57,72 @@ def _append(root: Path, rows: list[dict[str, Any]], at: datetime) -> None:
         handle.write("".join(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) + "\n" for row in rows))
 
 
-def record_loads(run: RunFolder, records: Iterable[dict[str, Any]], at: datetime) -> int:
-    """The loaded records (JSON-LD, with their ``identifier``) compared term by term with each
-    model's last load; a row of the changed terms for each model that changed. Returns the rows.
-
-    The records are streamed: first spilled into one file per digest shard, then each shard is
-    compared on its own, so a load of any size holds one record and one shard's digests at a time."""
-    spill = run.path / "history_spill"
-    shutil.rmtree(spill, ignore_errors=True)
+def spill_loads(run: RunFolder, records: Iterable[dict[str, Any]], part: str) -> None:
+    """The loaded records (JSON-LD, with their ``identifier``) of one part of a load (a chunk, one
+    task each), with their terms' digests, into one file per digest shard (``loading/history/<shard>/
+    <part>.jsonl``) for ``record_spilled``: the digests, most of the cost, are made by the tasks
+    that fan out, and the records are streamed, never held."""
+    folder = _spill_dir(run)
+    for stale in folder.glob(f"*/{part}.jsonl"):  # a retried part starts afresh
+        stale.unlink()
     writers: dict[int, Any] = {}
     try:
-        spill.mkdir(parents=True)
         for record in records:
             shard = _shard(record["identifier"])
             if shard not in writers:
-                writers[shard] = (spill / f"{shard:02d}.jsonl").open("w", encoding="utf-8")
-            writers[shard].write(dumps({"id": record["identifier"], "values": {t: v for t, v in record.items() if t not in UNTRACKED}}) + "\n")
-        for handle in writers.values():
-            handle.close()
-        by_shard = {shard: ((row["id"], row["values"]) for row in read_jsonl(spill / f"{shard:02d}.jsonl")) for shard in writers}
-        return _record(run, by_shard, at, whole_records=True)
+                (folder / f"{shard:02d}").mkdir(parents=True, exist_ok=True)
+                writers[shard] = (folder / f"{shard:02d}" / f"{part}.jsonl").open("w", encoding="utf-8")
+            values = {t: v for t, v in record.items() if t not in UNTRACKED}
+            writers[shard].write(dumps({"id": record["identifier"], "values": values,
+                                        "digests": {term: _digest(value) for term, value in values.items()}}) + "\n")
     finally:
         for handle in writers.values():
             handle.close()
-        shutil.rmtree(spill, ignore_errors=True)
+
+
+def record_spilled(run: RunFolder, at: datetime) -> int:
+    """Every part ``spill_loads`` wrote compared, shard by shard, with each model's last load; a
+    row of the changed terms for each model that changed. Returns the rows. The spill is removed:
+    a retry finds nothing left to record twice."""
+    folder = _spill_dir(run)
+
+    def rows(shard: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
+        for part in sorted(shard.glob("*.jsonl")):
+            for row in read_jsonl(part):
+                yield row["id"], row["values"], row["digests"]
+
+    by_shard = {int(shard.name): rows(shard) for shard in sorted(folder.glob("[0-9][0-9]"))}
+    recorded = _record(run, by_shard, at, whole_records=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    return recorded
+
+
+def record_loads(run: RunFolder, records: Iterable[dict[str, Any]], at: datetime) -> int:
+    """The loaded records compared term by term with each model's last load, in one call
+    (``spill_loads`` and ``record_spilled``). Returns the rows."""
+    spill_loads(run, records, "all")
+    return record_spilled(run, at)
+
+
+def _spill_dir(run: RunFolder) -> Path:
+    return run.file("loading", "history")
 
 
 def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime) -> int:
     """Changes made in place, by model id: counts refreshed (``{id: {"downloads": 3}}``) or a
     withdrawal (``{id: {"withdrawn": date}}``). Values equal to the last ones add no row."""
-    by_shard: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    by_shard: dict[int, list[tuple[str, dict[str, Any], None]]] = defaultdict(list)
     for model_id, values in changes.items():
-        by_shard[_shard(model_id)].append((model_id, values))
+        by_shard[_shard(model_id)].append((model_id, values, None))
     return _record(run, by_shard, at, whole_records=False)
 
 
-def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str, Any]]]], at: datetime, whole_records: bool) -> int:
+def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str, Any], dict[str, str] | None]]], at: datetime,
+            whole_records: bool) -> int:
     """A row per model whose values differ from its last digests, and the digests updated; each
     shard's rows appended as it is done. With ``whole_records`` the values are the model's whole
     record (a term not among them is gone, and a model never seen is new); else only these terms
-    changed."""
+    changed. The values' digests come with them where made already."""
     root = source_dir(run)
     rows = 0
     # The lock guards the digests and the day's history file (all a load reads and rewrites).
@@ -104,9 +130,9 @@ def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str,
         for shard in sorted(by_shard):
             digests = read_json(_digest_file(root, shard), {})
             shard_rows = []
-            for model_id, values in by_shard[shard]:
+            for model_id, values, made in by_shard[shard]:
                 before = digests.get(model_id)
-                now, known = {term: _digest(value) for term, value in values.items()}, before or {}
+                now, known = made if made is not None else {term: _digest(value) for term, value in values.items()}, before or {}
                 terms = set(now) | set(known) if whole_records else set(now)
                 changed = {term: values.get(term) for term in sorted(terms) if now.get(term) != known.get(term)}
                 digests[model_id] = now if whole_records else {**known, **now}

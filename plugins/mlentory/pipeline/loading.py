@@ -89,12 +89,34 @@ def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore) -> i
 
 
 def plan_model_loads(run_folders: list[str]) -> list[dict[str, Any]]:
-    """The model jobs of one loading run, (run folder, model chunk), for mapped tasks."""
+    """The model jobs of one loading run, (run folder, model chunk), for mapped tasks; what each
+    chunk's task needs of its whole run folder is written once (``chunk_inputs``)."""
     jobs = [{"run_folder": str(run.path), "chunk": chunk} for run in _oldest_first(run_folders) for chunk in _model_chunks(run)]
     if len(jobs) > MAX_MAPPED_TASKS:
         raise InvalidInput(f"{len(run_folders)} run folders need {len(jobs)} model chunk loads, more than Airflow maps "
                            f"({MAX_MAPPED_TASKS}): load them in several runs (the run_folder param)")
+    for run in _oldest_first(run_folders):
+        write_chunk_inputs(run)
     return jobs
+
+
+CHUNK_INPUTS = "chunk_inputs.json"
+
+
+def write_chunk_inputs(run: RunFolder) -> dict[str, Any]:
+    """What every model chunk's task needs of the whole run folder, found once: the labels of the
+    entities (for the search documents) and what failed transiently (``RetryMarkers``)."""
+    retry = RetryMarkers(run.errors(), run.warnings(), read_json(run.file(TRANSFORMATION, "links.json"), {}))
+    inputs = {"labels": entity_labels(run), "retry_record_ids": sorted(retry.record_ids), "retry_iris": sorted(retry.iris)}
+    write_json(run.file(STAGE, CHUNK_INPUTS), inputs)
+    return inputs
+
+
+def _chunk_inputs(run: RunFolder) -> tuple[dict[str, EntityLabel], RetryMarkers]:
+    inputs = read_json(run.file(STAGE, CHUNK_INPUTS)) or write_chunk_inputs(run)
+    retry = RetryMarkers([], [], {})
+    retry.record_ids, retry.iris = set(inputs["retry_record_ids"]), set(inputs["retry_iris"])
+    return {iri: EntityLabel(*label) for iri, label in inputs["labels"].items()}, retry
 
 
 def _oldest_first(run_folders: list[str]) -> list[RunFolder]:
@@ -128,6 +150,7 @@ def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore) -> in
 
 def load_models(run_folder: str, chunk: int, driver: Driver | GraphStore) -> int:
     run = RunFolder(Path(run_folder))
+    _account_file(run, chunk).unlink(missing_ok=True)  # made again after this load (``account_chunk``)
     records = _current(read_jsonld(models_file(run, chunk)), run)
     progress = Progress(f"graph models chunk {chunk}", len(records))
     loaded, errors = GraphLoader(driver).load(records)
@@ -136,27 +159,104 @@ def load_models(run_folder: str, chunk: int, driver: Driver | GraphStore) -> int
     return loaded
 
 
-def entity_labels(run: RunFolder) -> dict[str, EntityLabel]:
-    """IRI -> (code, name) of every entity the run's models link to, for the search documents."""
-    return {record["@id"]: entity_label(record) for kind in LOADED_ENTITY_KINDS for record in read_jsonld(_entity_file(run, kind))}
+def load_model_chunk(run_folder: str, chunk: int, driver: Driver | GraphStore, es: Elasticsearch, index: str) -> int:
+    """One chunk of models into the graph and the index, and its share of the run's report
+    (``account_chunk``): the mapped task of a model chunk, so N workers divide all three. Returns
+    the models loaded into the graph."""
+    loaded = load_models(run_folder, chunk, driver)
+    index_chunk(run_folder, chunk, es, index)
+    account_chunk(run_folder, chunk)
+    return loaded
+
+
+def _checked_index(index: str) -> str:
+    if not re.match(ES_INDEX_PATTERN, index or ""):
+        raise InvalidInput(f"index must be {ES_MODELS_INDEX} or {ES_MODELS_INDEX}_<suffix> (lowercase letters, digits, _ and -)")
+    return index
+
+
+def _indexed_file(run: RunFolder, chunk: int) -> Path:
+    return run.file(STAGE, "indexed", f"{chunk:05d}.json")
+
+
+def index_chunk(run_folder: str, chunk: int, es: Elasticsearch, index: str) -> int:
+    """One chunk's model documents into the index, not yet refreshed (``finish_index`` refreshes
+    once: each refresh makes a new segment). Returns the documents indexed."""
+    _checked_index(index)
+    run = RunFolder(Path(run_folder))
+    _account_file(run, chunk).unlink(missing_ok=True)  # made again after this load (``account_chunk``)
+    ensure_index(es, index)
+    labels, _ = _chunk_inputs(run)
+    indexed, errors = index_models(es, index, _current(read_jsonld(models_file(run, chunk)), run), labels, refresh=False)
+    run.write_errors(STAGE, f"index_{chunk:05d}", errors)
+    write_json(_indexed_file(run, chunk), {"index": index, "documents": indexed})
+    log.info("index %s: chunk %d -> %d documents (%d errors)", index, chunk, indexed, len(errors))
+    return indexed
+
+
+def finish_index(run_folder: str, es: Elasticsearch, index: str) -> int:
+    """The index's part of the run done: chunks no mapped task indexed into ``index`` are indexed
+    here, in turn; then one refresh. Returns the run's documents."""
+    _checked_index(index)
+    run = RunFolder(Path(run_folder))
+    ensure_index(es, index)
+    total = 0
+    for chunk in _model_chunks(run):
+        done = read_json(_indexed_file(run, chunk))
+        total += done["documents"] if done and done["index"] == index else index_chunk(run_folder, chunk, es, index)
+    es.indices.refresh(index=index)
+    return total
 
 
 def index_run_models(run_folder: str, es: Elasticsearch, index: str) -> int:
-    if not re.match(ES_INDEX_PATTERN, index or ""):
-        raise InvalidInput(f"index must be {ES_MODELS_INDEX} or {ES_MODELS_INDEX}_<suffix> (lowercase letters, digits, _ and -)")
+    """Every model chunk of the run into the index, in one call (``index_chunk`` each, then ``finish_index``)."""
+    _checked_index(index)
     run = RunFolder(Path(run_folder))
-    ensure_index(es, index)
-    labels = entity_labels(run)
-    total, errors = 0, []
-    for path in _model_chunk_files(run):
-        records = _current(read_jsonld(path), run)
-        indexed, chunk_errors = index_models(es, index, records, labels, refresh=False)
-        total += indexed
-        errors += chunk_errors
-        log.info("index %s: %s -> %d documents (%d errors)", index, path.name, indexed, len(chunk_errors))
-    es.indices.refresh(index=index)  # once: each refresh makes a new segment
-    run.write_errors(STAGE, "index", errors)
-    return total
+    for chunk in _model_chunks(run):
+        index_chunk(run_folder, chunk, es, index)
+    return finish_index(run_folder, es, index)
+
+
+def _account_file(run: RunFolder, chunk: int) -> Path:
+    return run.file(STAGE, "accounts", f"{chunk:05d}.json")
+
+
+def account_chunk(run_folder: str, chunk: int) -> dict[str, Any]:
+    """One chunk's share of the run's report, made by the chunk's own task: counts, field coverage
+    and completeness of the models it loaded, the revisions to remember (loaded completely) and to
+    forget (loaded incompletely or not at all), and its models' history digests (``history.spill_loads``).
+    ``finish_loading`` adds the chunks up."""
+    run = RunFolder(Path(run_folder))
+    failed = {e["iri"] for part in (f"graph_models_{chunk:05d}", f"index_{chunk:05d}")
+              for e in read_jsonl(run.error_file(STAGE, part)) if e.get("iri")}
+    newer = superseded(run)
+    _, retry = _chunk_inputs(run)
+    models = read_jsonld(models_file(run, chunk))
+    loaded = [m for m in models if m["@id"] not in failed and m["@id"] not in newer]
+    coverage: Counter[str] = Counter()
+    quality = CompletenessCounts()
+    for model in loaded:
+        coverage.update(field for field, value in model.items() if not field.startswith("@") and value not in (None, "", [], {}))
+        quality.add(model)
+    incomplete = retry.incomplete(loaded)
+    history.spill_loads(run, loaded, f"{chunk:05d}")
+    account = {
+        "models": len(models), "superseded": sum(1 for m in models if m["@id"] in newer), "loaded": len(loaded), "incomplete": len(incomplete),
+        "coverage": dict(coverage), "quality": quality.state(),
+        # Every model loaded completely, its revision "" where the source gives none (compared
+        # with nothing: such a model is processed again whenever harvested), so the count is the catalogue's.
+        "revisions": {m["identifier"]: m.get("sourceSha") or "" for m in loaded if m.get("identifier") and m["identifier"] not in incomplete},
+        # Loaded incompletely, or not at all: an earlier clean load's entry would make the next
+        # run skip the model and keep the gap for good (a full_refresh of the same revision).
+        "rebuild": sorted(incomplete | {m["identifier"] for m in models if m["@id"] in failed and m.get("identifier")}),
+    }
+    write_json(_account_file(run, chunk), account)
+    return account
+
+
+def entity_labels(run: RunFolder) -> dict[str, EntityLabel]:
+    """IRI -> (code, name) of every entity the run's models link to, for the search documents."""
+    return {record["@id"]: entity_label(record) for kind in LOADED_ENTITY_KINDS for record in read_jsonld(_entity_file(run, kind))}
 
 
 def _iris_in(value: Any) -> Iterator[str]:
@@ -247,6 +347,18 @@ class CompletenessCounts:
         self.minimum[source] += found["minimum"]
         self.scores[source] += found["score"]
 
+    def state(self) -> dict[str, Any]:
+        """What ``merge`` adds up (JSON)."""
+        return {"models": dict(self.models), "fields": {source: dict(c) for source, c in self.fields.items()},
+                "minimum": dict(self.minimum), "scores": dict(self.scores)}
+
+    def merge(self, state: dict[str, Any]) -> None:
+        self.models.update(state["models"])
+        for source, fields in state["fields"].items():
+            self.fields[source].update(fields)
+        self.minimum.update(state["minimum"])
+        self.scores.update(state["scores"])
+
     def by_source(self) -> dict[str, dict[str, Any]]:
         return {source: {"models": count, "minimum_metadata": self.minimum[source], "mean_score": round(self.scores[source] / count, 4),
                          "fields": {name: self.fields[source][name] for name in FIELDS}}
@@ -261,36 +373,19 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     warnings = run.warnings()
     write_jsonl(run.path / "warnings.jsonl", warnings)
     failed_to_load = {e["iri"] for e in all_errors if e["stage"] == STAGE}
-    newer = superseded(run)
-    retry = RetryMarkers(all_errors, warnings, read_json(run.file(TRANSFORMATION, "links.json"), {}))
     counts: Counter[str] = Counter()
-
-    def loaded_models() -> Iterator[dict[str, Any]]:
-        """The models this folder loaded, chunk by chunk (a run's models are never all in memory)."""
-        for path in _model_chunk_files(run):
-            models = read_jsonld(path)
-            counts["models"] += len(models)
-            counts["superseded"] += sum(1 for m in models if m["@id"] in newer)
-            loaded = [m for m in models if m["@id"] not in failed_to_load and m["@id"] not in newer]
-            counts["loaded"] += len(loaded)
-            for model in loaded:
-                coverage.update(field for field, value in model.items() if not field.startswith("@") and value not in (None, "", [], {}))
-                quality.add(model)
-            incomplete = retry.incomplete(loaded)
-            counts["incomplete"] += len(incomplete)
-            # Every model loaded completely, its revision "" where the source gives none (compared
-            # with nothing: such a model is processed again whenever harvested), so the count is the catalogue's.
-            revisions.update({m["identifier"]: m.get("sourceSha") or "" for m in loaded if m.get("identifier") and m["identifier"] not in incomplete})
-            # Loaded incompletely, or not at all: an earlier clean load's entry would make the next
-            # run skip the model and keep the gap for good (a full_refresh of the same revision).
-            rebuild.update(incomplete | {m["identifier"] for m in models if m["@id"] in failed_to_load and m.get("identifier")})
-            yield from loaded
-
     revisions: dict[str, str] = {}
     rebuild: set[str] = set()
     coverage: Counter[str] = Counter()
     quality = CompletenessCounts()
-    changed = history.record_loads(run, loaded_models(), datetime.now(UTC))
+    for chunk in _model_chunks(run):  # each chunk's account, made by its task (here, for a chunk no task accounted for)
+        account = read_json(_account_file(run, chunk)) or account_chunk(run_folder, chunk)
+        counts.update({key: account[key] for key in ("models", "superseded", "loaded", "incomplete")})
+        coverage.update(account["coverage"])
+        quality.merge(account["quality"])
+        revisions.update(account["revisions"])
+        rebuild.update(account["rebuild"])
+    changed = history.record_spilled(run, datetime.now(UTC))
     catalogued = LoadedRevisions(run).update(revisions, forget=rebuild)
     RejectedRecords(run).forget(set(revisions))
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])

@@ -46,8 +46,13 @@ def ensure_index(es: Elasticsearch, index: str) -> str:
     """
     body = json.loads(ES_MODELS_MAPPING_FILE.read_text())
     if not es.indices.exists(index=index):
-        es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
-        return "created"
+        try:
+            es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
+            return "created"
+        except BadRequestError:
+            if not es.indices.exists(index=index):
+                raise
+            # another task (a parallel chunk's) created it meanwhile: its mapping is checked below
     current = es.indices.get_mapping(index=index)[index]["mappings"].get("properties", {})
     if all(current.get(name) == spec for name, spec in body["mappings"]["properties"].items()):
         return "unchanged"
