@@ -188,7 +188,7 @@ def peak_rss_mb() -> float:
 
 
 def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str, float]:
-    from mlentory.pipeline.extraction import collect_mentions
+    from mlentory.pipeline.extraction import collect_chunk_mentions, plan_record_chunks
     from mlentory.sources import HUGGINGFACE
     from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
     from mlentory.sources.huggingface import extraction
@@ -204,7 +204,8 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
     for job in timed(steps, "card plan", extraction.plan_model_cards, run_folder, None):
         timed(steps, "card chunks", extraction.read_card_chunk, job["run_folder"], hub, job["chunk"])
     timed(steps, "card end", extraction.finish_model_cards, run_folder)
-    timed(steps, "mentions", collect_mentions, HUGGINGFACE, run_folder)
+    for job in timed(steps, "record chunks", plan_record_chunks, HUGGINGFACE, run_folder):
+        timed(steps, "mentions", collect_chunk_mentions, HUGGINGFACE, job["run_folder"], job["chunk"])
     for kind in ("datasets", "articles", "keywords", "tasks", "licenses", "languages", "organisations"):
         timed(steps, f"identify {kind}", extraction.identify_entities_with_connections, run_folder, kind)
     timed(steps, "finish", extraction.finish_extraction, run_folder, 1.0)
@@ -602,7 +603,7 @@ def _median_spread(values: list[float]) -> str:
 
 # The steps that run as mapped tasks, one per chunk of models: N Celery workers divide their time.
 # Every other step is one task whatever the number of models (a kind's lookups are one task each).
-FANS_OUT = {("extraction", "card chunks"), ("transformation", "property groups"), ("transformation", "normalize chunks"),
+FANS_OUT = {("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"), ("transformation", "normalize chunks"),
             ("loading", "graph models"), ("loading", "index chunks"), ("loading", "report chunks")}
 HUB_MODELS = 2_900_000
 WORKERS = (1, 2, 8, 32)

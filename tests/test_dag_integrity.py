@@ -112,7 +112,14 @@ def test_the_cards_are_read_in_mapped_tasks_in_the_hub_pool_between_a_plan_and_a
     assert getattr(cards, "_is_mapped", False) and cards.pool == "huggingface_api"
     assert cards.upstream_task_ids == {"hf_model_card_chunks"}
     assert cards.downstream_task_ids == {"hf_model_cards_done"}
-    assert "hf_mentions" in extraction.get_task("hf_model_cards_done").downstream_task_ids  # mentions read the joined cards
+    assert "hf_record_chunks" in extraction.get_task("hf_model_cards_done").downstream_task_ids  # the records joined with their cards
+
+
+def test_the_records_are_joined_into_chunks_once_and_their_mentions_found_per_chunk():
+    extraction = dag_bag().get_dag("hf_extraction")
+    mentions = extraction.get_task("hf_mentions")
+    assert getattr(mentions, "_is_mapped", False) and mentions.upstream_task_ids == {"hf_record_chunks"}
+    assert {"hf_datasets", "hf_organisations", "hf_licenses"} <= mentions.downstream_task_ids
 
 
 def test_ruff_airflow_rules_pass():

@@ -208,3 +208,25 @@ def test_the_cards_are_read_in_chunks_each_task_its_own_and_the_end_joins_them_o
     extraction.finish_extraction(run_folder, 1.0)
     coverage = read_json(run.file("extraction", "coverage.json"))
     assert (coverage["cards_read"], coverage["card_backlog"], coverage["without_card"], coverage["left_for_later"]) == (5, 2, 1, 2)
+
+
+def test_the_records_are_joined_once_into_chunks_that_the_mentions_and_the_transformation_read(hub, tmp_path):
+    """The extraction joins each model with its card record once, into chunks; each chunk's
+    mentions are found by a task of its own, and together they are those of one pass over the
+    records; the transformation's chunks are the same records, re-chunked without being joined again."""
+    from mlentory.pipeline import extraction as scaffolding
+    from mlentory.pipeline import transformation
+    from mlentory.sources.huggingface import SOURCE
+
+    run = _extract(tmp_path / "data", hub, max_card_fetches=None)
+    joined = [json.dumps(record, sort_keys=True) for record in SOURCE.mapping.records(run)]
+    jobs = scaffolding.plan_record_chunks(SOURCE, str(run.path), chunk_size=3)
+    assert [job["chunk"] for job in jobs] == [0, 1, 2]  # eight models, three a chunk
+    for job in jobs[1:]:  # the first chunk's task did not run: its mentions are found when asked for
+        scaffolding.collect_chunk_mentions(SOURCE, str(run.path), job["chunk"])
+    for kind in SOURCE.mapping.groups_mentioning:
+        assert scaffolding.mentioned_keys(SOURCE, run, kind) == scaffolding._mentions(SOURCE, SOURCE.mapping.records(run), (kind,))[kind]
+    assert scaffolding.mentioned_keys(SOURCE, run, "licenses")  # the fixture's models name licences
+    assert transformation.plan_chunks(SOURCE, str(run.path), chunk_size=5) == [0, 1]
+    rechunked = [json.dumps(row, sort_keys=True) for chunk in (0, 1) for row in read_jsonl(transformation.chunk_file(run, chunk))]
+    assert rechunked == joined

@@ -81,7 +81,7 @@ def test_the_fourth_source_runs_its_three_dags_into_the_graph_and_the_index(stor
     assert {"toy_extraction", "toy_transformation", "toy_loading", "hf_extraction"} <= set(found["dag_ids"])
     # The shared tail, from the manifest: mentions, one identification task per entity kind in its pool, the end.
     assert found["extraction_tasks"] == {"toy_run_folder": "default_pool", "toy_raw_catalogue": "toy_api", "toy_raw_models": "default_pool",
-                                         "toy_mentions": "default_pool", "toy_licenses": "default_pool", "toy_keywords": "toy_api",
+                                         "toy_record_chunks": "default_pool", "toy_mentions": "default_pool", "toy_licenses": "default_pool", "toy_keywords": "toy_api",
                                          "toy_raw_models_ready": "default_pool"}
     assert "toy_api" in found["pools"] and "toy" in found["connection_types"]
     assert found["states"] == {"toy_extraction": "success", "toy_transformation": "success", "toy_loading": "success"}

@@ -32,7 +32,8 @@ class Harvested:
 
 def extraction_dag(source: Source, doc_md: str | None, params: dict[str, Param]) -> Callable[[Callable[[Any], Harvested]], DAG]:
     """``<key>_extraction``, around the source's own harvest tasks: the decorated function is given the
-    run folder (an XComArg of ``<key>_run_folder``) and wires the harvests; then ``<key>_mentions``,
+    run folder (an XComArg of ``<key>_run_folder``) and wires the harvests; then ``<key>_record_chunks``
+    and ``<key>_mentions`` (mapped over the chunks),
     one identification task per entity kind of the manifest (in its pool), and ``<key>_raw_models_ready``
     (the source's ``finish_extraction``), whose ``raw`` asset event starts the transformation."""
 
@@ -42,8 +43,9 @@ def extraction_dag(source: Source, doc_md: str | None, params: dict[str, Param])
             run_folder = run_folder_task(source)()
             harvested = harvests(run_folder)
             ready = extraction_ready_task(source)(run_folder)
-            mentions = mentions_task(source)(run_folder)
-            harvested.records >> mentions
+            chunks = record_chunks_task(source)(run_folder)
+            harvested.records >> chunks
+            mentions = mentions_task(source).expand_kwargs(chunks)
             for waited in harvested.also_before_finish:
                 waited >> ready
             for kind in source.entity_kinds:
@@ -87,15 +89,28 @@ def run_folders_task(source: Source, asset: Asset, after_stage: str, stage: str)
     return run_folders
 
 
-def mentions_task(source: Source) -> Any:  # an Airflow task
-    """``<key>_mentions``: every entity the run's records mention, per kind, in one pass, for the
-    identification tasks that follow."""
+def record_chunks_task(source: Source) -> Any:  # an Airflow task
+    """``<key>_record_chunks``: the run's records, joined as the mapping reads them, written once
+    into chunks for the mapped mentions and the transformation."""
 
-    @staged_task(run_folders=("run_folder",), task_id=f"{source.key}_mentions")
-    def mentions(run_folder: str) -> dict[str, int]:
+    @staged_task(run_folders=("run_folder",), task_id=f"{source.key}_record_chunks")
+    def record_chunks(run_folder: str) -> list[dict[str, Any]]:
         from mlentory.pipeline import extraction
 
-        return extraction.collect_mentions(source, run_folder)
+        return extraction.plan_record_chunks(source, run_folder)
+
+    return record_chunks
+
+
+def mentions_task(source: Source) -> Any:  # an Airflow task, mapped over the record chunks
+    """``<key>_mentions``: every entity one chunk's records mention, per kind, for the
+    identification tasks that follow."""
+
+    @staged_task(run_folders=("run_folder",), task_id=f"{source.key}_mentions", max_active_tis_per_dag=4)
+    def mentions(run_folder: str, chunk: int) -> dict[str, int]:
+        from mlentory.pipeline import extraction
+
+        return extraction.collect_chunk_mentions(source, run_folder, chunk)
 
     return mentions
 

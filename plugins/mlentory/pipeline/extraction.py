@@ -9,10 +9,14 @@ Files, under ``<run folder>/extraction/``: ``raw/<harvest>.jsonl`` (one per harv
 from __future__ import annotations
 
 import logging
+import math
+import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +24,10 @@ from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mentions_in
 from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json
+from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_writer, read_json, read_jsonl, write_chunks, write_json
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions, RejectedRecords
+from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
 
 if TYPE_CHECKING:
     import arxiv
@@ -268,44 +273,95 @@ def identify_articles(run: RunFolder, keys: list[str], arxiv_client: arxiv.Clien
     return {k: cache.get(k) or {"found": False} for k in keys}
 
 
-MENTIONS_FILE = "mentions.json"
+RECORD_CHUNKS = "chunks"  # extraction/chunks/<chunk>.jsonl: the records as the mapping gives them, read by chunk
+MENTIONS = "mentions"  # extraction/mentions/<chunk>.json: the entities each chunk's records mention, per kind
 
 
-def collect_mentions(source: Source, run_folder: str) -> dict[str, int]:
-    """Every entity the extracted records mention, per kind, in one pass over the records (each
-    read, its card parsed, and each group that mentions anything run once), for the identification
-    tasks (``mentions.json``). Where an entity comes from is answered by the mapping alone."""
+def record_chunk_file(run: RunFolder, chunk: int) -> Path:
+    return run.file(STAGE, RECORD_CHUNKS, f"{chunk:05d}.jsonl")
+
+
+def plan_record_chunks(source: Source, run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[dict[str, Any]]:
+    """The extracted records, as the source's mapping gives them (a Hub model joined with its card
+    record), written once into chunk files: the mentions (``collect_chunk_mentions``, a mapped task
+    per chunk) and the transformation's chunks read them instead of joining them again. The chunks
+    grow when there would be more than Airflow maps."""
     run = RunFolder(Path(run_folder))
-    keys = _mentions(source, run, tuple(source.mapping.groups_mentioning))
-    write_json(run.file(STAGE, MENTIONS_FILE), keys)
+    for folder in (RECORD_CHUNKS, MENTIONS):
+        shutil.rmtree(run.file(STAGE, folder), ignore_errors=True)
+    estimate = _lines(run.file(STAGE, MODELS_FILE))
+    chunk_size = max(chunk_size, math.ceil(estimate / MAX_MAPPED_TASKS))
+    chunks, total = write_chunks((dumps(record) for record in source.mapping.records(run)), lambda chunk: record_chunk_file(run, chunk),
+                                 chunk_size)
+    write_json(run.file(STAGE, RECORD_CHUNKS, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "records": total})
+    log.info("%d records in %d chunks of up to %d", total, chunks, chunk_size)
+    return [{"run_folder": run_folder, "chunk": chunk} for chunk in range(chunks)]
+
+
+def _lines(path: Path) -> int:
+    """How many lines a file has (counted in its bytes, not decoded)."""
+    if not path.exists():
+        return 0
+    with path.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(partial(handle.read, 1 << 20), b""))
+
+
+def record_chunks(run: RunFolder) -> int | None:
+    """How many record chunks ``plan_record_chunks`` wrote (None: it did not run)."""
+    plan = read_json(run.file(STAGE, RECORD_CHUNKS, "plan.json"))
+    return plan["chunks"] if plan else None
+
+
+def collect_chunk_mentions(source: Source, run_folder: str, chunk: int) -> dict[str, int]:
+    """Every entity one chunk's records mention, per kind (each group that mentions anything run
+    once on each record), for the identification tasks (``mentioned_keys``). Where an entity comes
+    from is answered by the mapping alone."""
+    run = RunFolder(Path(run_folder))
+    keys = _mentions(source, read_jsonl(record_chunk_file(run, chunk)), tuple(source.mapping.groups_mentioning))
+    write_json(run.file(STAGE, MENTIONS, f"{chunk:05d}.json"), keys)
     return {kind: len(found) for kind, found in keys.items()}
 
 
-def _mentions(source: Source, run: RunFolder, kinds: tuple[str, ...]) -> dict[str, list[str]]:
+def collect_mentions(source: Source, run_folder: str) -> dict[str, int]:
+    """The records' chunks and every chunk's mentions in one call, as the DAG's tasks make them."""
+    counts: Counter[str] = Counter()
+    for job in plan_record_chunks(source, run_folder):
+        counts.update(collect_chunk_mentions(source, run_folder, job["chunk"]))
+    return dict(counts)
+
+
+def _mentions(source: Source, rows: Iterable[dict[str, Any]], kinds: tuple[str, ...]) -> dict[str, list[str]]:
     mapping = source.mapping
     wanted = {kind: mapping.groups_mentioning.get(kind, ()) for kind in kinds}
     groups = sorted({group for kind_groups in wanted.values() for group in kind_groups})
     keys: dict[str, dict[str, None]] = {kind: {} for kind in kinds}
-    for row in mapping.records(run) if groups else ():
+    for row in rows if groups else ():
         arguments = mapping.record_arguments(row)
         for group in groups:
             try:
-                partial = mapping.property_groups[group](*arguments)
+                partial_record = mapping.property_groups[group](*arguments)
             except Exception:  # reported by the transformation stage, which owns the record
                 continue
             for kind, kind_groups in wanted.items():
                 if group in kind_groups:
-                    keys[kind].update(dict.fromkeys(m["key"] for m in mentions_in(partial, kind)))
+                    keys[kind].update(dict.fromkeys(m["key"] for m in mentions_in(partial_record, kind)))
     return {kind: list(found) for kind, found in keys.items()}
 
 
 def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
-    """Every ``kind`` entity the extracted records mention: from ``collect_mentions`` when it ran,
-    else found now."""
-    collected: dict[str, list[str]] | None = read_json(run.file(STAGE, MENTIONS_FILE))
-    if collected is not None:
-        return collected.get(kind, [])
-    return _mentions(source, run, (kind,))[kind]
+    """Every ``kind`` entity the extracted records mention, in the order first mentioned: from the
+    chunks' mentions (a chunk no task did is done now), else found now over all records."""
+    chunks = record_chunks(run)
+    if chunks is None:
+        return _mentions(source, source.mapping.records(run), (kind,))[kind]
+    keys: dict[str, None] = {}
+    for chunk in range(chunks):
+        found = read_json(run.file(STAGE, MENTIONS, f"{chunk:05d}.json"))
+        if found is None:
+            collect_chunk_mentions(source, str(run.path), chunk)
+            found = read_json(run.file(STAGE, MENTIONS, f"{chunk:05d}.json"))
+        keys.update(dict.fromkeys(found.get(kind, [])))
+    return list(keys)
 
 
 def identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ entity a record mentions), ``iri`` (a graph node or index document) or ``input``
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import logging
 import os
@@ -35,7 +36,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -202,6 +203,38 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
         for record in records:
             writer.write(record)
     return writer.count
+
+
+def write_chunks(lines: Iterable[str | bytes], chunk_path: Callable[[int], Path], chunk_size: int) -> tuple[int, int]:
+    """``lines`` (JSON documents, one a line, without the newline) into chunk files of
+    ``chunk_size`` lines, ``chunk_path(0)``, ``chunk_path(1)``, ..., streamed (a chunk is never held
+    whole); at least one, though empty. Returns (chunks, lines)."""
+    chunks, total, lines = 0, 0, iter(lines)
+    while True:
+        path = chunk_path(chunks)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            written = 0
+            for line in itertools.islice(lines, chunk_size):
+                handle.write(line.encode() if isinstance(line, str) else line)
+                handle.write(b"\n")
+                written += 1
+        if not written and chunks:
+            path.unlink()
+            break
+        chunks, total = chunks + 1, total + written
+        if written < chunk_size:
+            break
+    return chunks, total
+
+
+def jsonl_lines(path: Path) -> Iterator[bytes]:
+    """The JSON documents of a JSON Lines file as they are (bytes, without the newline), not decoded."""
+    if path.exists():
+        with path.open("rb") as handle:
+            for line in handle:
+                if stripped := line.strip():
+                    yield stripped
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

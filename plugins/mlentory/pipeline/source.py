@@ -51,6 +51,10 @@ class SourceMapping:
     # Entity records the source harvests on its own, not only as mentions (e.g. every dataset of a
     # collection): (kind, record) pairs; they replace a stub of the same IRI.
     entities: Callable[[RunFolder], Iterable[tuple[str, FAIR4MLRecord]]] | None = None
+    # Whether ``records`` reads what the identification found (OpenML's evaluations carry their
+    # task's estimation procedure): the record chunks the extraction joined for the mentions, before
+    # the identification, are then joined again by the transformation instead of being reused.
+    records_read_entities: bool = False
 
 
 @runtime_checkable
@@ -61,7 +65,7 @@ class SourceExtraction(Protocol):
     one of them merges those into the run's records (``pipeline.extraction.merge_harvests``)."""
 
     def identify_entities_with_connections(self, run_folder: str, kind: str) -> int:
-        """Identify every ``kind`` entity the run's records mention (``mentions.json``), with the
+        """Identify every ``kind`` entity the run's records mention (``mentioned_keys``), with the
         clients the kind's lookups need, made from the Airflow connections; the count identified."""
         ...
 

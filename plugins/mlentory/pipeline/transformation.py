@@ -14,7 +14,6 @@ What is the source's own (its property groups, linkers and IRIs) comes from its 
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -29,8 +28,9 @@ from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, mention, unique
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
+from mlentory.pipeline.extraction import record_chunk_file, record_chunks
 from mlentory.pipeline.quality import Progress, check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, jsonl_writer, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_lines, read_json, read_jsonl, write_chunks, write_json, write_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
 from mlentory.pipeline.state import RejectedRecords
 from mlentory.placeholders import is_placeholder
@@ -56,23 +56,18 @@ def plan_property_jobs(source: Source, run_folders: list[str], chunk_size: int =
 
 
 def plan_chunks(source: Source, run_folder: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[int]:
-    """Split the extracted records (as the source's ``records`` gives them) into chunk files, one per
-    mapped task, so that each task reads only its own records. A plan starts the stage afresh: what an earlier
+    """Split the extracted records (as the source's ``records`` gives them, joined once by the
+    extraction's ``plan_record_chunks`` where it ran) into chunk files, one per mapped task, so that
+    each task reads only its own records. A plan starts the stage afresh: what an earlier
     transformation of the folder left (other chunks, partials, models, errors) is removed."""
     run = RunFolder(Path(run_folder))
     run.clear_stage(STAGE)
-    records = iter(source.mapping.records(run))
-    chunks, total = 0, 0
-    while True:
-        with jsonl_writer(chunk_file(run, chunks)) as writer:  # streamed: a chunk is never held whole
-            for record in itertools.islice(records, chunk_size):
-                writer.write(record)
-        if not writer.count and chunks:
-            chunk_file(run, chunks).unlink()
-            break
-        chunks, total = chunks + 1, total + writer.count
-        if writer.count < chunk_size:
-            break
+    extracted = None if source.mapping.records_read_entities else record_chunks(run)
+    if extracted is not None:  # the extraction's chunks of the joined records, re-chunked as they are (not decoded)
+        lines: Iterator[bytes | str] = (line for chunk in range(extracted) for line in jsonl_lines(record_chunk_file(run, chunk)))
+    else:
+        lines = (dumps(record) for record in source.mapping.records(run))
+    chunks, total = write_chunks(lines, lambda chunk: chunk_file(run, chunk), chunk_size)
     write_json(run.file(STAGE, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "models": total})
     log.info("%d models in %d chunks of up to %d", total, chunks, chunk_size)
     return list(range(chunks))

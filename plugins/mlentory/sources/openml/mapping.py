@@ -38,4 +38,5 @@ MAPPING = SourceMapping(
     record_arguments=lambda row: (row["flow"], row["evaluations"]),
     model_iri=iris.openml_flow_iri,
     linkers=LINKERS,
+    records_read_entities=True,  # the task descriptions of entities/tasks.json
 )
