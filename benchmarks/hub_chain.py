@@ -375,6 +375,9 @@ def main() -> None:
                         help="every synthetic model a full copy of a recorded one (card, tags, model-index), not the Hub's shape")
     parser.add_argument("--store-rounds", type=int, default=3,
                         help="rounds of loading and the stores' ceilings, each into empty stores: the ratios are their median")
+    parser.add_argument("--warmup-rounds", type=int, default=1,
+                        help="rounds of loading and the stores' ceilings run first and not counted (the first round into "
+                             "just-started stores was the slowest in every run)")
     parser.add_argument("--unbudgeted", action="store_true",
                         help="no request budget (a free token's: 1,000 API and 5,000 resolver requests per 5 minutes, lookups beyond deferred)")
     parser.add_argument("--airflow", action="store_true", help="through Airflow: the main job's stack runs the three DAGs")
@@ -440,9 +443,13 @@ def main() -> None:
 
         for stage in ("extraction", "transformation"):
             stages[stage] = measured(stage)
-        for _ in range(max(1, args.store_rounds)):
+        for number in range(max(0, args.warmup_rounds) + max(1, args.store_rounds)):
             run_stage("reset", run_folder, args.models, args.from_dump, env)
-            rounds.append({"loading": measured("loading"), "baselines": measured("baselines")})
+            this_round = {"loading": measured("loading"), "baselines": measured("baselines")}
+            if number >= args.warmup_rounds:
+                rounds.append(this_round)
+            else:
+                print("(a warm-up round: not counted)", flush=True)
         stages.update(rounds[0])  # the first round's steps in the table; every round's ratios below it
         report(args.models, stages, rounds)
     finally:

@@ -32,6 +32,7 @@ def test_a_small_benchmark_run_loads_every_model_and_reports_each_stage():
     drawn = re.search(r"60 synthetic models written .*: (\d+) with card, (\d+) with tags, (\d+) with model-index", out)
     assert drawn and 5 <= int(drawn.group(1)) <= 30, out
     # The stores' ceilings, measured in the same run on the same records, a round each into empty stores.
+    assert out.count("(a warm-up round: not counted)") == 1, out  # the first round into just-started stores
     assert len(re.findall(r"^round \d: graph load [\d.]+s, bare UNWIND MERGE [\d.]+s: \d+%; index load", out, re.MULTILINE)) == 2, out
     assert re.search(r"^graph load: \d+% \(\d+%-\d+%\) of the store's ceiling \(median of 2 rounds", out, re.MULTILINE), out
     assert re.search(r"^index load: \d+% \(\d+%-\d+%\) of the store's ceiling \(median of 2 rounds", out, re.MULTILINE), out
