@@ -13,7 +13,7 @@
   its model again with it. Models whose repository has no README are kept there too (``pending``
   false), so the coverage can tell "no card" from "card not read yet".
 
-The card task writes what changes to the run folder (``catalogue/``); the extraction's last task
+The card tasks write what changes to the run folder (``catalogue/``); the extraction's last task
 commits it to the source's state (``commit``): a run whose extraction fails changes neither the
 cursor nor the backlog, and one whose transformation fails is taken up by the next (its run folder
 waits).
