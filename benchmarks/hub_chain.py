@@ -145,6 +145,8 @@ def synthetic_snapshot(target: Path, models: int, shape: dict[str, float] = HUB_
         (target / "models" / f"{file_name}.json").write_text(json.dumps(synthetic), encoding="utf-8")
         if card:
             (target / "cards" / f"{file_name}.md").write_text(card, encoding="utf-8")
+    if source.is_relative_to(tempfile.gettempdir()):  # the realdata snapshot built for this run
+        shutil.rmtree(source.parent, ignore_errors=True)
     return counts
 
 
