@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -320,14 +319,6 @@ def collect_chunk_mentions(source: Source, run_folder: str, chunk: int) -> dict[
     keys = _mentions(source, read_jsonl(record_chunk_file(run, chunk)), tuple(source.mapping.groups_mentioning))
     write_json(run.file(STAGE, MENTIONS, f"{chunk:05d}.json"), keys)
     return {kind: len(found) for kind, found in keys.items()}
-
-
-def collect_mentions(source: Source, run_folder: str) -> dict[str, int]:
-    """The records' chunks and every chunk's mentions in one call, as the DAG's tasks make them."""
-    counts: Counter[str] = Counter()
-    for job in plan_record_chunks(source, run_folder):
-        counts.update(collect_chunk_mentions(source, run_folder, job["chunk"]))
-    return dict(counts)
 
 
 def _mentions(source: Source, rows: Iterable[dict[str, Any]], kinds: tuple[str, ...]) -> dict[str, list[str]]:

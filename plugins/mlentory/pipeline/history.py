@@ -97,13 +97,6 @@ def record_spilled(run: RunFolder, at: datetime) -> int:
     return recorded
 
 
-def record_loads(run: RunFolder, records: Iterable[dict[str, Any]], at: datetime) -> int:
-    """The loaded records compared term by term with each model's last load, in one call
-    (``spill_loads`` and ``record_spilled``). Returns the rows."""
-    spill_loads(run, records, "all")
-    return record_spilled(run, at)
-
-
 def _spill_dir(run: RunFolder) -> Path:
     return run.file("loading", "history")
 

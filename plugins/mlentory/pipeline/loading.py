@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,7 @@ CHUNK_INPUTS = "chunk_inputs.json"
 def write_chunk_inputs(run: RunFolder) -> dict[str, Any]:
     """What every model chunk's task needs of the whole run folder, found once: the labels of the
     entities (for the search documents) and what failed transiently (``RetryMarkers``)."""
-    retry = RetryMarkers(run.errors(), run.warnings(), read_json(run.file(TRANSFORMATION, "links.json"), {}))
+    retry = RetryMarkers.of_run(run)
     inputs = {"labels": entity_labels(run), "retry_record_ids": sorted(retry.record_ids), "retry_iris": sorted(retry.iris)}
     write_json(run.file(STAGE, CHUNK_INPUTS), inputs)
     return inputs
@@ -114,9 +114,8 @@ def write_chunk_inputs(run: RunFolder) -> dict[str, Any]:
 
 def _chunk_inputs(run: RunFolder) -> tuple[dict[str, EntityLabel], RetryMarkers]:
     inputs = read_json(run.file(STAGE, CHUNK_INPUTS)) or write_chunk_inputs(run)
-    retry = RetryMarkers([], [], {})
-    retry.record_ids, retry.iris = set(inputs["retry_record_ids"]), set(inputs["retry_iris"])
-    return {iri: EntityLabel(*label) for iri, label in inputs["labels"].items()}, retry
+    labels = {iri: EntityLabel(*label) for iri, label in inputs["labels"].items()}
+    return labels, RetryMarkers(inputs["retry_record_ids"], inputs["retry_iris"])
 
 
 def _oldest_first(run_folders: list[str]) -> list[RunFolder]:
@@ -150,8 +149,12 @@ def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore) -> in
 
 def load_models(run_folder: str, chunk: int, driver: Driver | GraphStore) -> int:
     run = RunFolder(Path(run_folder))
+    return _load_graph(run, chunk, read_jsonld(models_file(run, chunk)), driver)
+
+
+def _load_graph(run: RunFolder, chunk: int, models: list[dict[str, Any]], driver: Driver | GraphStore) -> int:
     _account_file(run, chunk).unlink(missing_ok=True)  # made again after this load (``account_chunk``)
-    records = _current(read_jsonld(models_file(run, chunk)), run)
+    records = _current(models, run)
     progress = Progress(f"graph models chunk {chunk}", len(records))
     loaded, errors = GraphLoader(driver).load(records)
     progress.advance(loaded)
@@ -161,18 +164,22 @@ def load_models(run_folder: str, chunk: int, driver: Driver | GraphStore) -> int
 
 def load_model_chunk(run_folder: str, chunk: int, driver: Driver | GraphStore, es: Elasticsearch, index: str) -> int:
     """One chunk of models into the graph and the index, and its share of the run's report
-    (``account_chunk``): the mapped task of a model chunk, so N workers divide all three. Returns
-    the models loaded into the graph."""
-    loaded = load_models(run_folder, chunk, driver)
-    index_chunk(run_folder, chunk, es, index)
-    account_chunk(run_folder, chunk)
+    (``account_chunk``): the mapped task of a model chunk, so N workers divide all three; the
+    chunk's models and the run's chunk inputs are read once for the three. Returns the models
+    loaded into the graph."""
+    _checked_index(index)
+    run = RunFolder(Path(run_folder))
+    models = read_jsonld(models_file(run, chunk))
+    labels, retry = _chunk_inputs(run)
+    loaded = _load_graph(run, chunk, models, driver)
+    _index(run, chunk, models, labels, es, index)
+    _account(run, chunk, models, retry)
     return loaded
 
 
-def _checked_index(index: str) -> str:
+def _checked_index(index: str) -> None:
     if not re.match(ES_INDEX_PATTERN, index or ""):
         raise InvalidInput(f"index must be {ES_MODELS_INDEX} or {ES_MODELS_INDEX}_<suffix> (lowercase letters, digits, _ and -)")
-    return index
 
 
 def _indexed_file(run: RunFolder, chunk: int) -> Path:
@@ -184,10 +191,13 @@ def index_chunk(run_folder: str, chunk: int, es: Elasticsearch, index: str) -> i
     once: each refresh makes a new segment). Returns the documents indexed."""
     _checked_index(index)
     run = RunFolder(Path(run_folder))
+    return _index(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_inputs(run)[0], es, index)
+
+
+def _index(run: RunFolder, chunk: int, models: list[dict[str, Any]], labels: dict[str, EntityLabel], es: Elasticsearch, index: str) -> int:
     _account_file(run, chunk).unlink(missing_ok=True)  # made again after this load (``account_chunk``)
     ensure_index(es, index)
-    labels, _ = _chunk_inputs(run)
-    indexed, errors = index_models(es, index, _current(read_jsonld(models_file(run, chunk)), run), labels, refresh=False)
+    indexed, errors = index_models(es, index, _current(models, run), labels, refresh=False)
     run.write_errors(STAGE, f"index_{chunk:05d}", errors)
     write_json(_indexed_file(run, chunk), {"index": index, "documents": indexed})
     log.info("index %s: chunk %d -> %d documents (%d errors)", index, chunk, indexed, len(errors))
@@ -227,11 +237,13 @@ def account_chunk(run_folder: str, chunk: int) -> dict[str, Any]:
     forget (loaded incompletely or not at all), and its models' history digests (``history.spill_loads``).
     ``finish_loading`` adds the chunks up."""
     run = RunFolder(Path(run_folder))
+    return _account(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_inputs(run)[1])
+
+
+def _account(run: RunFolder, chunk: int, models: list[dict[str, Any]], retry: RetryMarkers) -> dict[str, Any]:
     failed = {e["iri"] for part in (f"graph_models_{chunk:05d}", f"index_{chunk:05d}")
               for e in read_jsonl(run.error_file(STAGE, part)) if e.get("iri")}
     newer = superseded(run)
-    _, retry = _chunk_inputs(run)
-    models = read_jsonld(models_file(run, chunk))
     loaded = [m for m in models if m["@id"] not in failed and m["@id"] not in newer]
     coverage: Counter[str] = Counter()
     quality = CompletenessCounts()
@@ -275,9 +287,15 @@ class RetryMarkers:
     card, a linked dataset, account or paper) are loaded as they are but not recorded as loaded, so
     the next run builds them again instead of skipping them with the gap for good."""
 
-    def __init__(self, errors: list[dict[str, Any]], warnings: list[dict[str, Any]], links: dict[str, dict[str, list[str]]]) -> None:
-        self.record_ids = {e["id"] for e in errors if e["stage"] == "extraction" and e.get("retry")}
-        self.iris = {iri for w in warnings if w.get("retry") and "key" in w for iri in links.get(w["kind"], {}).get(w["key"], [])}
+    def __init__(self, record_ids: Iterable[str], iris: Iterable[str]) -> None:
+        self.record_ids, self.iris = set(record_ids), set(iris)
+
+    @classmethod
+    def of_run(cls, run: RunFolder) -> RetryMarkers:
+        """From the run's errors, warnings and links (the transformation's mention -> IRIs table)."""
+        links: dict[str, dict[str, list[str]]] = read_json(run.file(TRANSFORMATION, "links.json"), {})
+        return cls({e["id"] for e in run.errors() if e["stage"] == "extraction" and e.get("retry")},
+                   {iri for w in run.warnings() if w.get("retry") and "key" in w for iri in links.get(w["kind"], {}).get(w["key"], [])})
 
     def incomplete(self, records: list[dict[str, Any]]) -> set[str]:
         """Identifiers of the ``records`` to build again."""

@@ -238,12 +238,8 @@ def jsonl_lines(path: Path) -> Iterator[bytes]:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.strip():
-                yield loads(line)
+    for line in jsonl_lines(path):
+        yield loads(line)
 
 
 @dataclass(frozen=True)

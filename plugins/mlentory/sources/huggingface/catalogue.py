@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from mlentory.pipeline import storage
-from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, jsonl_writer, read_json, read_jsonl, write_json
+from mlentory.pipeline.run_folder import JsonlWriter, RunFolder, jsonl_lines, jsonl_writer, read_json, read_jsonl, write_json
 from mlentory.pipeline.state import exclusive, source_dir
 
 log = logging.getLogger(__name__)
@@ -213,11 +213,8 @@ def commit(run: RunFolder) -> dict[str, Any]:
 
 def typed_lines(path: Path, kind: type[_T]) -> Iterator[_T]:
     """The JSON Lines of ``path`` decoded as ``kind`` (a msgspec struct: only its fields are read)."""
-    if path.exists():
-        with path.open("rb") as handle:
-            for line in handle:
-                if line.strip():
-                    yield msgspec.json.decode(line, type=kind)
+    for line in jsonl_lines(path):
+        yield msgspec.json.decode(line, type=kind)
 
 
 def _rewrite(path: Path, parts: Iterable[Iterable[dict[str, Any]]]) -> None:
