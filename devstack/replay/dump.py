@@ -17,12 +17,15 @@ The parquet files have the dump's schema: ``modelId``, ``author``, ``last_modifi
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from devstack.replay.models import snapshot_models
 
 DUMPS = "dumps"
 DUMP_DATASET = "librarian-bots/model_cards_with_metadata"
@@ -32,24 +35,31 @@ def _timestamp(text: Any) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) and text else None
 
 
+def _row(model: dict[str, Any], card: bytes | None) -> dict[str, Any]:
+    return {
+        "modelId": model.get("id") or model.get("modelId"), "author": model.get("author"),
+        "last_modified": _timestamp(model.get("lastModified")), "downloads": model.get("downloads"), "likes": model.get("likes"),
+        "library_name": model.get("library_name"), "tags": model.get("tags") or [], "pipeline_tag": model.get("pipeline_tag"),
+        "createdAt": _timestamp(model.get("createdAt")),
+        "card": card.decode("utf-8", errors="replace") if card is not None else None,
+    }
+
+
+def iter_dump_rows(snapshot: Path) -> Iterator[dict[str, Any]]:
+    """One dump row per model of the snapshot (its recorded files or its ``models.sqlite``), one at a time."""
+    for model, card in snapshot_models(snapshot):
+        yield _row(model, card)
+
+
 def dump_rows(snapshot: Path) -> list[dict[str, Any]]:
     """One dump row per recorded model of the snapshot (``models/*.json``, ``cards/*.md``)."""
-    rows = []
-    for path in sorted((snapshot / "models").glob("*.json")):
-        model = json.loads(path.read_text(encoding="utf-8"))
-        card = snapshot / "cards" / f"{path.stem}.md"
-        rows.append({
-            "modelId": model.get("id") or model.get("modelId"), "author": model.get("author"),
-            "last_modified": _timestamp(model.get("lastModified")), "downloads": model.get("downloads"), "likes": model.get("likes"),
-            "library_name": model.get("library_name"), "tags": model.get("tags") or [], "pipeline_tag": model.get("pipeline_tag"),
-            "createdAt": _timestamp(model.get("createdAt")),
-            "card": card.read_bytes().decode("utf-8", errors="replace") if card.exists() else None,
-        })
-    return rows
+    return list(iter_dump_rows(snapshot))
 
 
-def write_dump(snapshot: Path, rows: list[dict[str, Any]], dataset: str = DUMP_DATASET, rows_per_file: int = 100_000) -> list[Path]:
-    """``rows`` as the dump's parquet files (``data/train-0000k-of-0000n.parquet``) in the snapshot."""
+def write_dump(snapshot: Path, rows: Iterable[dict[str, Any]], dataset: str = DUMP_DATASET, rows_per_file: int = 100_000,
+               row_group_size: int = 10_000) -> list[Path]:
+    """``rows`` as the dump's parquet files (``data/train-0000k-of-0000n.parquet``) in the snapshot,
+    written a row group at a time (a million rows with their cards do not fit in memory at once)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -60,13 +70,27 @@ def write_dump(snapshot: Path, rows: list[dict[str, Any]], dataset: str = DUMP_D
     ])
     folder = snapshot / DUMPS / dataset.replace("/", "__") / "data"
     folder.mkdir(parents=True, exist_ok=True)
-    parts = [rows[start:start + rows_per_file] for start in range(0, len(rows), rows_per_file)] or [[]]
-    written = []
-    for number, part in enumerate(parts):
-        path = folder / f"train-{number:05d}-of-{len(parts):05d}.parquet"
-        pq.write_table(pa.Table.from_pylist(part, schema=schema), path, row_group_size=10_000)
+    # The files are named for their count, known at the end: written under their number first.
+    written: list[Path] = []
+    rows = iter(rows)
+    while True:
+        path = folder / f"part-{len(written):05d}.parquet"
+        in_file = 0
+        with pq.ParquetWriter(path, schema) as writer:
+            while in_file < rows_per_file:
+                group = list(islice(rows, min(row_group_size, rows_per_file - in_file)))
+                if not group:
+                    break
+                writer.write_table(pa.Table.from_pylist(group, schema=schema), row_group_size=row_group_size)
+                in_file += len(group)
+        if in_file == 0 and written:
+            path.unlink()
+            break
         written.append(path)
-    return written
+        if in_file < rows_per_file:
+            break
+    named = [path.rename(folder / f"train-{number:05d}-of-{len(written):05d}.parquet") for number, path in enumerate(written)]
+    return named
 
 
 class DumpSnapshot:
@@ -87,7 +111,7 @@ class DumpSnapshot:
         with self.lock:
             if self.made is None:
                 made = Path(tempfile.mkdtemp(prefix="mlentory-replay-dump-"))
-                write_dump(made, dump_rows(self.snapshot), dataset)
+                write_dump(made, iter_dump_rows(self.snapshot), dataset)
                 self.made = made / DUMPS / dataset.replace("/", "__")
         return self.made
 

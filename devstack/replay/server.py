@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from devstack.replay import bioimageio, dump, openml
+from devstack.replay.models import snapshot_models
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,10 @@ ATOM_HEAD = (
 )
 
 
-def repo_file_name(repo_id: str) -> str:
-    return repo_id.replace("/", "__")
-
-
 class Snapshot:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.models = self._load_json_dir("models")
+        self.models = snapshot_models(root)
         self.datasets = self._load_json_dir("datasets")
         self.accounts = self._load_json_dir("accounts")
         self.openml = openml.OpenMLSnapshot(root / "openml")
@@ -75,11 +72,6 @@ class Snapshot:
             key = record.get("id") or record.get("name") or path.stem.replace("__", "/")
             records[key] = record
         return records
-
-    def card(self, repo_id: str) -> bytes | None:
-        """The README as stored: bytes, since a recorded README need not be valid UTF-8."""
-        path = self.root / "cards" / f"{repo_file_name(repo_id)}.md"
-        return path.read_bytes() if path.exists() else None
 
     def arxiv_entry(self, arxiv_id: str) -> str | None:
         base = arxiv_id.split("v")[0] if arxiv_id[:4].isdigit() else arxiv_id
@@ -211,12 +203,12 @@ class ReplayHandler(BaseHTTPRequestHandler):
         elif "/resolve/" in path and path.endswith("/README.md"):
             self._count("resolve")
             repo_id = path.lstrip("/").split("/resolve/")[0]
-            card = snapshot.card(repo_id) if repo_id in snapshot.models else None
+            card = snapshot.models.card(repo_id)
             if card is None:
                 self._not_found("EntryNotFound", f"README.md not found in {repo_id}")
             else:
                 self._send(200, card, "text/markdown; charset=utf-8",
-                           {"X-Repo-Commit": snapshot.models[repo_id].get("sha", ""), "ETag": '"card"'})
+                           {"X-Repo-Commit": (snapshot.models.get(repo_id) or {}).get("sha", ""), "ETag": '"card"'})
         else:
             self._count("unknown")
             self._not_found("NotFound", f"no route for {path}")
@@ -226,7 +218,24 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.server.stats[route] += 1
 
     def _list_models(self, query: dict[str, list[str]], expand: list[str]) -> None:
-        self._list(list(self.server.snapshot.models.values()), "/api/models", query, expand)
+        """The model listing, as ``_list`` pages it; its cursor is the models served so far and
+        where the next page starts (``<served>:<position>``)."""
+        limit = int(query["limit"][0]) if "limit" in query else None
+        served_text, _, position = query.get("cursor", [""])[0].partition(":")
+        served = int(served_text or 0)
+        size = self.server.page_size if limit is None else max(0, min(self.server.page_size, limit - served))
+        try:
+            page, following = self.server.snapshot.models.page(query.get("sort", [None])[0], position or None, size)
+        except ValueError as exc:
+            self._json(400, {"error": str(exc)})
+            return
+        headers = {}
+        if following is not None and size and (limit is None or served + len(page) < limit):
+            params = [(k, v) for k, values in query.items() if k != "cursor" for v in values]
+            params.append(("cursor", f"{served + len(page)}:{following}"))
+            host = self.headers.get("Host", f"127.0.0.1:{self.server.server_port}")
+            headers["Link"] = f'<http://{host}/api/models?{urlencode(params)}>; rel="next"'
+        self._json(200, [project(m, expand) for m in page], headers)
 
     def _list(self, records: list[dict[str, Any]], path: str, query: dict[str, list[str]], expand: list[str]) -> None:
         """A listing as the Hub pages it: ``limit`` in all (all when not given), pages of at most the

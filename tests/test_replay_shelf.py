@@ -1,0 +1,87 @@
+"""The replay's models shelved in SQLite (the benchmark's million-model snapshots): the Hub client
+lists them newest first page by page, looks one up, reads its card, and the dump made from them holds
+every one; the shelved and the recorded snapshot answer alike. Served on loopback to the real client."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import FIXTURE_SNAPSHOT, start_replay
+
+from devstack.replay.dump import iter_dump_rows, write_dump
+from devstack.replay.models import SHELF_FILE, RecordedModels, ShelvedModels, shelve
+
+MODELS = 2_345  # more than two pages of 1,000, the last one short
+
+
+def _model(i: int) -> tuple[dict, str | None]:
+    # Two models share each modification time: the listing's key must tell them apart by id.
+    modified = f"2026-10-{1 + (MODELS - i) // 200:02d}T{(i // 2) % 24:02d}:00:00.000Z"
+    return {"_id": f"{i:024x}", "id": f"org-{i % 7}/m-{i:05d}", "sha": f"{i:040x}", "lastModified": modified,
+            "tags": ["text-classification"], "siblings": [{"rfilename": "README.md"}]}, (f"# m-{i}\n" if i % 3 == 0 else None)
+
+
+@pytest.fixture
+def shelf(tmp_path: Path) -> Iterator[Path]:
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    assert shelve(snapshot, (_model(i) for i in range(MODELS)), batch=500) == MODELS
+    server = start_replay(snapshot, page_size=1_000)
+    yield snapshot
+    server.shutdown()
+    server.server_close()
+
+
+def _client():  # noqa: ANN202
+    from mlentory.sources.huggingface.hook import HuggingFaceHubHook
+
+    return HuggingFaceHubHook().get_conn()
+
+
+def test_the_whole_listing_newest_first_then_a_limited_one(shelf):
+    expected = sorted((_model(i)[0] for i in range(MODELS)), key=lambda m: (m["lastModified"], m["id"]), reverse=True)
+    listed = [m["id"] for m in _client().latest_models(None)]
+    assert listed == [m["id"] for m in expected]
+    assert [m["id"] for m in _client().latest_models(1_500)] == [m["id"] for m in expected[:1_500]]
+
+
+def test_a_model_its_card_and_a_model_without_one(shelf):
+    client = _client()
+    assert client.model("org-3/m-00003")["sha"] == f"{3:040x}"
+    assert client.model_card("org-3/m-00003", f"{3:040x}") == "# m-3\n"
+    assert client.model_card("org-1/m-00001", None) is None
+
+
+def test_the_dump_made_from_the_shelf_holds_every_model(shelf, tmp_path):
+    written = write_dump(tmp_path / "dump", iter_dump_rows(shelf), rows_per_file=1_000, row_group_size=300)
+    assert [p.name for p in written] == [f"train-{n:05d}-of-00003.parquet" for n in range(3)]
+    rows = [row for path in written for row in pq.read_table(path).to_pylist()]
+    assert len(rows) == MODELS and len({r["modelId"] for r in rows}) == MODELS
+    assert sum(r["card"] is not None for r in rows) == len(range(0, MODELS, 3))
+    assert pq.ParquetFile(written[0]).metadata.num_row_groups == 4  # 1,000 rows in groups of 300
+
+
+def test_a_shelved_and_a_recorded_snapshot_answer_alike(tmp_path):
+    recorded = RecordedModels(FIXTURE_SNAPSHOT)
+    snapshot = tmp_path / "shelved"
+    shutil.copytree(FIXTURE_SNAPSHOT, snapshot, ignore=shutil.ignore_patterns("models", "cards"))
+    shelve(snapshot, iter(recorded))
+    shelved = ShelvedModels(snapshot / SHELF_FILE)
+    assert len(shelved) == len(recorded)
+    for model, card in recorded:
+        assert shelved.get(model["id"]) == json.loads(json.dumps(model)) and shelved.card(model["id"]) == card
+    pages = []
+    for models in (recorded, shelved):
+        cursor, ids = None, []
+        while True:
+            page, cursor = models.page("lastModified", cursor, 3)
+            ids += [m["id"] for m in page]
+            if cursor is None:
+                break
+        pages.append(ids)
+    assert pages[0] == pages[1] and len(pages[0]) == len(recorded)
