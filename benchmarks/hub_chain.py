@@ -205,6 +205,7 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
     from mlentory.pipeline.extraction import collect_chunk_mentions, plan_record_chunks
     from mlentory.sources import HUGGINGFACE
     from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
+    from mlentory.sources.huggingface import MAX_CARD_FETCHES
     from mlentory.sources.huggingface import extraction
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
@@ -215,7 +216,7 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
         timed(steps, "listing", extraction.harvest_latest_models, run_folder, hub, models)
     timed(steps, "merge", extraction.merge_raw_models, run_folder, False)
     timed(steps, "ancestors", extraction.add_ancestor_models, run_folder, hub, 1, False)
-    for job in timed(steps, "card plan", extraction.plan_model_cards, run_folder, None):
+    for job in timed(steps, "card plan", extraction.plan_model_cards, run_folder, MAX_CARD_FETCHES):  # the DAG's default
         timed(steps, "card chunks", extraction.read_card_chunk, job["run_folder"], hub, job["chunk"])
     timed(steps, "card end", extraction.finish_model_cards, run_folder)
     for job in timed(steps, "record chunks", plan_record_chunks, HUGGINGFACE, run_folder):

@@ -14,7 +14,7 @@ from airflow.sdk import Param
 
 from mlentory.pipeline.builders import Harvested, extraction_dag
 from mlentory.pipeline.storage import staged_task
-from mlentory.sources.huggingface import DUMP_DATASET, HF_POOL, SOURCE
+from mlentory.sources.huggingface import DUMP_DATASET, HF_POOL, MAX_CARD_FETCHES, SOURCE
 
 
 def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
@@ -30,7 +30,7 @@ def hub():  # noqa: ANN201 - mlentory.sources.huggingface.hub.HubClient
                                 description="Catalogue every model the Hub lists: the first run enumerates the whole listing (one request "
                                             "per 1,000 models, some 2,900 for the whole Hub), later runs only the models modified since "
                                             "(num_models is then not used). Their cards follow through the card backlog (max_card_fetches)."),
-    "max_card_fetches": Param(20_000, type="integer", minimum=0, maximum=10_000_000,
+    "max_card_fetches": Param(MAX_CARD_FETCHES, type="integer", minimum=0, maximum=10_000_000,
                               description="Model cards to read through the file resolver this run (a free token allows 5,000 per "
                                           "5 minutes), oldest-missing first; the others wait in the card backlog for later runs, and "
                                           "their models are catalogued meanwhile without card text."),

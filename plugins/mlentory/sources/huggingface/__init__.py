@@ -13,6 +13,9 @@ API_REQUESTS, RESOLVER_REQUESTS, WINDOW_SECONDS = 1_000, 5_000, 300
 HF_POOL = ApiPool("huggingface_api", 4, "Tasks that call the HuggingFace Hub (API and file resolver)")
 # The Hub dataset holding the public daily dump of model cards with metadata (the bulk first harvest).
 DUMP_DATASET = "librarian-bots/model_cards_with_metadata"
+# Cards a run reads through the file resolver by default: four budget windows of a free token (5,000
+# requests per 5 minutes); the rest wait in the card backlog for later runs.
+MAX_CARD_FETCHES = 20_000
 TASKS_FILE = SCHEMAS_DIR / "hf_tasks.json"
 CARD_TEMPLATES_FILE = SCHEMAS_DIR / "hf_card_templates.json"
 
