@@ -205,8 +205,7 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
     from mlentory.pipeline.extraction import collect_chunk_mentions, plan_record_chunks
     from mlentory.sources import HUGGINGFACE
     from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
-    from mlentory.sources.huggingface import MAX_CARD_FETCHES
-    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface import MAX_CARD_FETCHES, extraction
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
     hub, steps = HuggingFaceHubHook().get_conn(), {}
@@ -242,7 +241,7 @@ def transformation_stage(run_folder: str) -> dict[str, float]:
     return steps
 
 
-def loading_stage(run_folder: str) -> dict[str, float]:
+def loading_stage(run_folder: str, index: bool = True) -> dict[str, float]:
     from mlentory.pipeline import loading
     from mlentory.settings import ES_MODELS_INDEX
     from mlentory.stores.clients import graph_store, search_client
@@ -256,9 +255,11 @@ def loading_stage(run_folder: str) -> dict[str, float]:
     es = search_client()
     for job in timed(steps, "plan", loading.plan_model_loads, [run_folder]):  # the mapped task of a chunk: its three steps
         timed(steps, "graph models", loading.load_models, job["run_folder"], job["chunk"], driver)
-        timed(steps, "index chunks", loading.index_chunk, job["run_folder"], job["chunk"], es, ES_MODELS_INDEX)
+        if index:
+            timed(steps, "index chunks", loading.index_chunk, job["run_folder"], job["chunk"], es, ES_MODELS_INDEX)
         timed(steps, "report chunks", loading.account_chunk, job["run_folder"], job["chunk"])
-    timed(steps, "index end", loading.finish_index, run_folder, es, ES_MODELS_INDEX)
+    if index:
+        timed(steps, "index end", loading.finish_index, run_folder, es, ES_MODELS_INDEX)
     summary = timed(steps, "report", loading.finish_loading, run_folder, 1.0)
     steps["models loaded"] = (summary["models_loaded"], 0)  # a count, not a time: reported apart
     return steps
@@ -356,20 +357,21 @@ def reset_stores() -> dict[str, float]:
     return {}
 
 
-def child(stage: str, run_folder: str, models: int, from_dump: bool) -> None:
+def child(stage: str, run_folder: str, models: int, from_dump: bool, index: bool = True) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     steps = {"extraction": lambda: extraction_stage(run_folder, models, from_dump), "transformation": lambda: transformation_stage(run_folder),
-             "loading": lambda: loading_stage(run_folder), "baselines": lambda: baselines_stage(run_folder),
+             "loading": lambda: loading_stage(run_folder, index), "baselines": lambda: baselines_stage(run_folder),
              "reset": reset_stores}[stage]()
     print(json.dumps({"steps": steps, "detail": STEP_DETAIL, "peak_rss_mb": peak_rss_mb()}))
 
 
-def run_stage(stage: str, run_folder: str, models: int, from_dump: bool, env: dict[str, str]) -> dict[str, Any]:
+def run_stage(stage: str, run_folder: str, models: int, from_dump: bool, env: dict[str, str], index: bool = True) -> dict[str, Any]:
     """A stage in a child process: its steps' times, its wall time, CPU time and peak RSS."""
     started = time.perf_counter()
-    command = [sys.executable, __file__, "--child", stage, "--run-folder", run_folder, "--models", str(models), *(["--from-dump"] if from_dump else [])]
+    command = [sys.executable, __file__, "--child", stage, "--run-folder", run_folder, "--models", str(models), *(["--from-dump"] if from_dump else []),
+               *([] if index else ["--no-index"])]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -396,6 +398,9 @@ def main() -> None:
                              "just-started stores was the slowest in every run)")
     parser.add_argument("--unbudgeted", action="store_true",
                         help="no request budget (a free token's: 1,000 API and 5,000 resolver requests per 5 minutes, lookups beyond deferred)")
+    parser.add_argument("--no-index", action="store_true",
+                        help="with --store-rounds 0: load the graph, not the search index (the local stand-in's bulk indexing "
+                             "slows with its size: a million models would take it hours; the graph, the report and the rest run)")
     parser.add_argument("--airflow", action="store_true", help="through Airflow: the main job's stack runs the three DAGs")
     parser.add_argument("--celery", action="store_true", help="with --airflow: the CeleryExecutor with two workers, Postgres and Redis")
     parser.add_argument("--object-storage", action="store_true", help="with --celery: the data root in the stack's S3-API server")
@@ -404,8 +409,10 @@ def main() -> None:
     parser.add_argument("--child", choices=("extraction", "transformation", "loading", "baselines", "reset"), help=argparse.SUPPRESS)
     parser.add_argument("--run-folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_index and not args.child and (args.store_rounds > 0 or args.airflow):
+        parser.error("--no-index goes with --store-rounds 0 (the ceilings' rounds compare the index too), and not with --airflow")
     if args.child:
-        child(args.child, args.run_folder, args.models, args.from_dump)
+        child(args.child, args.run_folder, args.models, args.from_dump, not args.no_index)
         return
 
     from devstack import servers
@@ -451,7 +458,7 @@ def main() -> None:
 
         def measured(stage: str) -> dict[str, Any]:
             before = dict(replay.stats)
-            result = run_stage(stage, run_folder, args.models, args.from_dump, env)
+            result = run_stage(stage, run_folder, args.models, args.from_dump, env, not args.no_index)
             result["api"] = replay.stats["api"] - before.get("api", 0)
             result["resolve"] = replay.stats["resolve"] - before.get("resolve", 0)
             print(f"{stage} done in {result['wall']:.1f}s", flush=True)
@@ -604,6 +611,8 @@ def report(models: int, stages: dict[str, dict[str, Any]], rounds: list[dict[str
             print(f"  {step:<32}{seconds:>10.2f}{(models / seconds if seconds else 0):>12,.0f}{cpu:>9.2f}{(models / cpu if cpu else 0):>14,.0f}"
                   f"{rss_after:>13.0f}{'':>15}{'':>14}" + (f"  ({calls} partitions)" if calls > 1 else ""))
     print(f"{'whole chain':<34}{total:>10.1f}{models / total:>12,.0f}")
+    if "index chunks" not in stages["loading"]["steps"]:
+        print("(--no-index: the search index not loaded, its time and CPU not in the figures)")
     print(f"models loaded: {loaded:,} of {models:,}")
     transformation = stages["transformation"]["steps"]
     transformation_cpu = sum(cpu for _, cpu in transformation.values())
@@ -676,7 +685,8 @@ def targets(models: int, stages: dict[str, dict[str, Any]], transformation_rate:
     for stage, step in sorted(FANS_OUT):
         if stage in stages and step in stages[stage]["steps"]:
             calls = stages[stage]["detail"].get(step, (1, 0.0))[0]
-            print(f"  {stage + ': ' + step:<34}{calls:>6} partitions of {models / calls:>9,.0f} models, "
+            items = (stages["extraction"]["resolve"], "cards") if step == "card chunks" else (models, "models")
+            print(f"  {stage + ': ' + step:<34}{calls:>6} partitions of {items[0] / calls:>9,.0f} {items[1]:<6}, "
                   f"{stages[stage]['steps'][step][1] / calls:>7.2f} CPU-s each")
     per_model = (serial_cpu / models, parallel / models)
     print(f"\nthe full Hub ({HUB_MODELS:,} models) at these per-model costs: serial {per_model[0] * 1e3:.2f} ms, "
