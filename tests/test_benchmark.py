@@ -39,6 +39,9 @@ def test_a_small_benchmark_run_loads_every_model_and_reports_each_stage():
     assert re.search(r"^transformation in its steps \(no process start\): [\d,]+ models per CPU-second$", out, re.MULTILINE), out
     # Issue 21's targets, each met or not with its figure; the serial fraction; the full Hub's time.
     for target in ("transformation, models per CPU-second", "graph load, share of bare", "index load, share of raw helpers.bulk",
-                   "peak RSS of a stage's process", "serial fraction"):
+                   "peak RSS of a task (a step's own)", "serial fraction"):
         assert re.search(rf"^{re.escape(target)}.*\s(yes|NO)\s", out, re.MULTILINE), out
+    # What a mapped task costs: each step that fans out, its partitions and the CPU of one.
+    assert re.search(r"^  transformation: property groups\s+1 partitions of\s+60 models,\s+[\d.]+ CPU-s each$", out, re.MULTILINE), out
+    assert re.search(r"^  loading: graph nodes\s+1 partitions of\s+60 models", out, re.MULTILINE), out
     assert re.search(r"^\s+32 worker\(s\):\s+[\d.]+ CPU-bound hours$", out, re.MULTILINE), out

@@ -97,6 +97,14 @@ def test_required_task_ids_exist():
     } <= tasks
 
 
+def test_the_graph_nodes_are_made_in_mapped_tasks_before_the_parallel_loads():
+    loading = dag_bag().get_dag("hf_loading")
+    nodes = loading.get_task("hf_graph_nodes")
+    assert getattr(nodes, "_is_mapped", False)
+    assert {"hf_graph_node_tasks", "hf_rdf_store_ready"} <= nodes.upstream_task_ids  # planned, after the schema
+    assert "hf_load_entities" in nodes.downstream_task_ids
+
+
 def test_the_transformation_fans_out_per_chunk_in_its_property_groups_and_its_normalization():
     transformation = dag_bag().get_dag("hf_transformation")
     mapped = {t.task_id for t in transformation.tasks if getattr(t, "_is_mapped", False)}

@@ -53,3 +53,8 @@ ES_INDEX_PATTERN = rf"^{ES_MODELS_INDEX}(_[a-z0-9][a-z0-9_-]{{0,63}})?$"
 DEFAULT_CHUNK_SIZE = 2_000
 # Airflow's default [core] max_map_length: a planning task never asks for more mapped tasks.
 MAX_MAPPED_TASKS = 1_024
+# The graph's nodes are made first, before the parallel loads, in this many partitions of their IRIs
+# (a hash): the lists are written per model chunk in as many partitions, and a loading run maps one
+# node task over a group of them per ``NODES_PER_NODE_TASK`` of its models (1 for a small run).
+GRAPH_NODE_PARTITIONS = 8
+NODES_PER_NODE_TASK = 50_000

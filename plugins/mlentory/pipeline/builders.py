@@ -224,11 +224,17 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             stage.prepare_graph(graph_store())
 
-        @staged_task(run_folders=("folders",), task_id=f"{key}_graph_nodes")
-        def graph_nodes(folders: list[str]) -> int:
+        @staged_task(run_folders=("folders",), task_id=f"{key}_graph_node_tasks")
+        def node_jobs(folders: list[str]) -> list[dict[str, Any]]:
             from mlentory.pipeline import loading as stage
 
-            return stage.create_graph_nodes(folders, graph_store())
+            return [{"partitions": partitions} for partitions in stage.plan_node_tasks(folders)]
+
+        @staged_task(run_folders=("folders",), task_id=f"{key}_graph_nodes", max_active_tis_per_dag=2)
+        def graph_nodes(folders: list[str], partitions: list[int]) -> int:
+            from mlentory.pipeline import loading as stage
+
+            return stage.create_graph_nodes(folders, graph_store(), partitions)
 
         @staged_task(run_folders=("folders",), task_id=f"{key}_loading_plan")
         def entity_jobs(folders: list[str]) -> list[dict[str, Any]]:
@@ -293,6 +299,7 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         refreshed = freshness.expand(run_folder=folders)
         exports = export.expand(run_folder=folders)
         reports = loading_report.expand(run_folder=folders)  # the last task: its log shows the run's report
-        rdf_store_ready() >> graph_nodes(folders) >> entities >> models >> indexed >> refreshed >> exports >> reports
+        nodes = graph_nodes.partial(folders=folders).expand_kwargs(node_jobs(folders))
+        rdf_store_ready() >> nodes >> entities >> models >> indexed >> refreshed >> exports >> reports
 
     return loading()

@@ -22,7 +22,7 @@ from mlentory.fair4ml.completeness import FIELDS, completeness
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
-from mlentory.pipeline import history, report
+from mlentory.pipeline import graph_nodes, history, report
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
@@ -30,8 +30,8 @@ from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import LoadedRevisions, RejectedRecords
 from mlentory.pipeline.transformation import models_file
-from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, MAX_MAPPED_TASKS
-from mlentory.stores.graph import GraphLoader, GraphStore, linked_nodes
+from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, GRAPH_NODE_PARTITIONS, MAX_MAPPED_TASKS
+from mlentory.stores.graph import GraphLoader, GraphStore
 from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
@@ -74,17 +74,27 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
     return [{"run_folder": str(run.path), "kind": kind} for run in folders for kind in LOADED_ENTITY_KINDS]
 
 
-def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore) -> int:
-    """Every node the loading run writes or links to (records and the resources they name, not the
-    records they embed), created first by this one task, so that the parallel entity and model loads
-    never create the same node in two transactions. Returns the count of nodes made sure of."""
+def plan_node_tasks(run_folders: list[str]) -> list[list[int]]:
+    """The node partitions of each of the run's node tasks (``create_graph_nodes``): one task for a
+    small run, more as it grows (``graph_nodes.node_task_partitions``)."""
+    models = sum(read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", 0) for run in _oldest_first(run_folders))
+    return graph_nodes.node_task_partitions(models)
+
+
+def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, partitions: list[int] | None = None) -> int:
+    """Every node of ``partitions`` (all: None) the loading run writes or links to (records and the
+    resources they name, not the records they embed), made before the parallel entity and model loads,
+    so that those never create the same node in two transactions; no two node tasks make the same node
+    either (a node is in one partition). The models' nodes come from the lists the transformation's
+    chunk tasks wrote. Returns the count of nodes made sure of."""
+    partitions = list(range(GRAPH_NODE_PARTITIONS)) if partitions is None else partitions
     nodes: set[str] = set()
     for run in _oldest_first(run_folders):
-        for path in [*(_entity_file(run, kind) for kind in LOADED_ENTITY_KINDS), *_model_chunk_files(run)]:
-            for record in read_jsonld(path):
-                nodes |= linked_nodes(record)
+        nodes.update(graph_nodes.record_nodes((_entity_file(run, kind) for kind in LOADED_ENTITY_KINDS), partitions))
+        for chunk in _model_chunks(run):
+            nodes.update(graph_nodes.chunk_nodes(run, chunk, partitions, models_file(run, chunk)))
     count = GraphLoader(driver).create_nodes(nodes)
-    log.info("graph: %d nodes made sure of before the parallel loads", count)
+    log.info("graph: %d nodes of partitions %s made sure of before the parallel loads", count, partitions)
     return count
 
 

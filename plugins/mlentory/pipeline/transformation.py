@@ -29,6 +29,7 @@ from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, mention, unique
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
 from mlentory.pipeline.extraction import record_chunk_file, record_chunks
+from mlentory.pipeline.graph_nodes import write_node_lists
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_lines, read_json, read_jsonl, write_chunks, write_json, write_jsonl
 from mlentory.pipeline.source import Source, SourceMapping
@@ -245,6 +246,7 @@ def normalize_chunk(source: Source, run_folder: str, chunk: int) -> int:
             errors.append({"id": model_id, "reason": f"FAIR4ML validation: {exc.error_count()} errors: {json.dumps(exc.errors(include_url=False), default=str)[:800]}"})
             revisions_of_failed[model_id] = revisions[model_id]
     written = write_jsonld(models_file(run, chunk), records)
+    write_node_lists(run, chunk, records)  # for the loading's node tasks: they need not read every record
     run.write_errors(STAGE, f"normalization_{chunk:05d}", errors)
     write_json(normalized_chunk_file(run, chunk), {"models": written, "failed_revisions": revisions_of_failed})
     return written

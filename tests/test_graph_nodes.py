@@ -1,0 +1,68 @@
+"""The graph's nodes listed per model chunk by IRI partition (by the transformation's chunk tasks), and
+made by the loading's node tasks from those lists: every node once, in exactly one partition, the same
+nodes as from the records themselves; a chunk transformed before the lists falls back to its records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlentory.fair4ml.jsonld import write_jsonld
+from mlentory.pipeline.graph_nodes import chunk_nodes, node_partition, node_task_partitions, record_nodes, write_node_lists
+from mlentory.pipeline.run_folder import RunFolder
+from mlentory.settings import GRAPH_NODE_PARTITIONS, NODES_PER_NODE_TASK
+from mlentory.stores.graph import linked_nodes
+
+
+def _chunk(tag: str, size: int) -> list[dict]:
+    """Models sharing 13 keywords and 17 base models, each with an embedded evaluation (not a node of its own)."""
+    return [{"@id": f"https://huggingface.co/{tag}/m{i}", "@type": "MLModel", "name": f"{tag}/m{i}",
+             "keywords": [f"https://w3id.org/mlentory/keyword/k{i % 13}"],
+             "isBasedOn": [f"https://huggingface.co/base/b{i % 17}"]} for i in range(size)]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> RunFolder:
+    return RunFolder.create(tmp_path / "data", "hf")
+
+
+def _models_file(run: RunFolder, chunk: int, records: list[dict]) -> Path:
+    path = run.file("transformation", "models", f"{chunk:05d}.jsonld")
+    write_jsonld(path, records)
+    return path
+
+
+def test_the_lists_hold_every_node_once_in_its_own_partition(run):
+    chunks = {0: _chunk("a", 300), 1: _chunk("b", 200)}
+    expected = {iri for records in chunks.values() for record in records for iri in linked_nodes(record)}
+    assert len(expected) == 500 + 13 + 17
+    for chunk, records in chunks.items():
+        write_node_lists(run, chunk, records)
+    made: list[str] = []
+    for partition in range(GRAPH_NODE_PARTITIONS):
+        for chunk, records in chunks.items():
+            listed = list(chunk_nodes(run, chunk, [partition], _models_file(run, chunk, records)))
+            assert all(node_partition(iri) == partition for iri in listed)
+            made += listed
+    # A shared node is listed once per chunk linking to it, and made once (a set per node task).
+    assert set(made) == expected
+    assert sum(1 for p in range(GRAPH_NODE_PARTITIONS) for _ in chunk_nodes(run, 0, [p], Path("unused"))) == 300 + 13 + 17
+
+
+def test_a_chunk_without_its_lists_gives_the_same_nodes_from_its_records(run):
+    records = _chunk("c", 120)
+    path = _models_file(run, 3, records)
+    from_records = {p: set(chunk_nodes(run, 3, [p], path)) for p in range(GRAPH_NODE_PARTITIONS)}
+    write_node_lists(run, 3, records)
+    from_lists = {p: set(chunk_nodes(run, 3, [p], path)) for p in range(GRAPH_NODE_PARTITIONS)}
+    assert from_records == from_lists
+    assert set(record_nodes([path], list(range(GRAPH_NODE_PARTITIONS)))) == set().union(*from_lists.values())
+
+
+def test_one_node_task_for_a_small_run_and_disjoint_partitions_for_a_large_one():
+    assert node_task_partitions(0) == node_task_partitions(NODES_PER_NODE_TASK) == [list(range(GRAPH_NODE_PARTITIONS))]
+    large = node_task_partitions(3 * NODES_PER_NODE_TASK)
+    assert len(large) == 3
+    assert sorted(p for task in large for p in task) == list(range(GRAPH_NODE_PARTITIONS))
+    assert len(node_task_partitions(100 * NODES_PER_NODE_TASK)) == GRAPH_NODE_PARTITIONS
