@@ -57,6 +57,15 @@ def test_a_model_its_card_and_a_model_without_one(shelf):
     assert client.model_card("org-1/m-00001", None) is None
 
 
+def test_the_replay_makes_its_dump_from_the_shelf(shelf):
+    from devstack.replay.dump import DUMP_DATASET, DumpSnapshot
+
+    dumps = DumpSnapshot(shelf)
+    info = dumps.info(DUMP_DATASET)
+    assert info is not None and info["siblings"] == [{"rfilename": "data/train-00000-of-00001.parquet"}]
+    assert pq.read_metadata(dumps.file(DUMP_DATASET, "data/train-00000-of-00001.parquet")).num_rows == MODELS
+
+
 def test_the_dump_made_from_the_shelf_holds_every_model(shelf, tmp_path):
     written = write_dump(tmp_path / "dump", iter_dump_rows(shelf), rows_per_file=1_000, row_group_size=300)
     assert [p.name for p in written] == [f"train-{n:05d}-of-00003.parquet" for n in range(3)]

@@ -25,7 +25,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from devstack.replay.models import snapshot_models
+from devstack.replay.models import SHELF_FILE, snapshot_models
 
 DUMPS = "dumps"
 DUMP_DATASET = "librarian-bots/model_cards_with_metadata"
@@ -106,7 +106,7 @@ class DumpSnapshot:
         folder = self.root / dataset.replace("/", "__")
         if folder.is_dir():
             return folder
-        if dataset != DUMP_DATASET or not (self.snapshot / "models").is_dir():
+        if dataset != DUMP_DATASET or not ((self.snapshot / "models").is_dir() or (self.snapshot / SHELF_FILE).exists()):
             return None
         with self.lock:
             if self.made is None:
