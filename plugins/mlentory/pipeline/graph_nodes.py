@@ -63,11 +63,3 @@ def chunk_nodes(run: RunFolder, chunk: int, partitions: list[int], records: Path
     wanted = set(partitions)
     for record in read_jsonld(records):
         yield from (iri for iri in linked_nodes(record) if node_partition(iri) in wanted)
-
-
-def record_nodes(paths: Iterable[Path], partitions: list[int]) -> Iterator[str]:
-    """The IRIs in ``partitions`` that the records of ``paths`` write or link to."""
-    wanted = set(partitions)
-    for path in paths:
-        for record in read_jsonld(path):
-            yield from (iri for iri in linked_nodes(record) if node_partition(iri) in wanted)

@@ -31,7 +31,7 @@ from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import LoadedRevisions, RejectedRecords
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, GRAPH_NODE_PARTITIONS, MAX_MAPPED_TASKS
-from mlentory.stores.graph import GraphLoader, GraphStore
+from mlentory.stores.graph import GraphLoader, GraphStore, linked_nodes
 from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
@@ -86,16 +86,40 @@ def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, part
     resources they name, not the records they embed), made before the parallel entity and model loads,
     so that those never create the same node in two transactions; no two node tasks make the same node
     either (a node is in one partition). The models' nodes come from the lists the transformation's
-    chunk tasks wrote. Returns the count of nodes made sure of."""
+    chunk tasks wrote. On the way, each model chunk's labels of the entities it links to in these
+    partitions are written for its task (``_chunk_labels``): no chunk task reads every entity's.
+    Returns the count of nodes made sure of."""
     partitions = list(range(GRAPH_NODE_PARTITIONS)) if partitions is None else partitions
+    wanted = set(partitions)
     nodes: set[str] = set()
     for run in _oldest_first(run_folders):
-        nodes.update(graph_nodes.record_nodes((_entity_file(run, kind) for kind in LOADED_ENTITY_KINDS), partitions))
+        labels: dict[str, EntityLabel] = {}  # of this run's entities in the partitions
+        for kind in LOADED_ENTITY_KINDS:
+            for record in read_jsonld(_entity_file(run, kind)):
+                nodes.update(iri for iri in linked_nodes(record) if graph_nodes.node_partition(iri) in wanted)
+                if graph_nodes.node_partition(record["@id"]) in wanted:
+                    labels[record["@id"]] = entity_label(record)
         for chunk in _model_chunks(run):
-            nodes.update(graph_nodes.chunk_nodes(run, chunk, partitions, models_file(run, chunk)))
+            for partition in partitions:
+                linked = list(graph_nodes.chunk_nodes(run, chunk, [partition], models_file(run, chunk)))
+                nodes.update(linked)
+                write_json(_labels_file(run, chunk, partition), {iri: labels[iri] for iri in linked if iri in labels})
     count = GraphLoader(driver).create_nodes(nodes)
     log.info("graph: %d nodes of partitions %s made sure of before the parallel loads", count, partitions)
     return count
+
+
+def _labels_file(run: RunFolder, chunk: int, partition: int) -> Path:
+    return run.file(STAGE, "labels", f"{chunk:05d}", f"{partition:02d}.json")
+
+
+def _chunk_labels(run: RunFolder, chunk: int) -> dict[str, EntityLabel]:
+    """The labels of the entities the chunk's models link to, as the node tasks wrote them; every
+    entity's when they did not (a run folder loaded before the node tasks wrote labels)."""
+    parts = [read_json(_labels_file(run, chunk, partition)) for partition in range(GRAPH_NODE_PARTITIONS)]
+    if any(part is None for part in parts):
+        return entity_labels(run)
+    return {iri: EntityLabel(*label) for part in parts for iri, label in part.items()}
 
 
 def plan_model_loads(run_folders: list[str]) -> list[dict[str, Any]]:
@@ -114,18 +138,18 @@ CHUNK_INPUTS = "chunk_inputs.json"
 
 
 def write_chunk_inputs(run: RunFolder) -> dict[str, Any]:
-    """What every model chunk's task needs of the whole run folder, found once: the labels of the
-    entities (for the search documents) and what failed transiently (``RetryMarkers``)."""
+    """What every model chunk's task needs of the whole run folder, found once: what failed
+    transiently (``RetryMarkers``). (The labels of the entities a chunk links to are its own:
+    ``_chunk_labels``.)"""
     retry = RetryMarkers.of_run(run)
-    inputs = {"labels": entity_labels(run), "retry_record_ids": sorted(retry.record_ids), "retry_iris": sorted(retry.iris)}
+    inputs = {"retry_record_ids": sorted(retry.record_ids), "retry_iris": sorted(retry.iris)}
     write_json(run.file(STAGE, CHUNK_INPUTS), inputs)
     return inputs
 
 
-def _chunk_inputs(run: RunFolder) -> tuple[dict[str, EntityLabel], RetryMarkers]:
+def _retry_markers(run: RunFolder) -> RetryMarkers:
     inputs = read_json(run.file(STAGE, CHUNK_INPUTS)) or write_chunk_inputs(run)
-    labels = {iri: EntityLabel(*label) for iri, label in inputs["labels"].items()}
-    return labels, RetryMarkers(inputs["retry_record_ids"], inputs["retry_iris"])
+    return RetryMarkers(inputs["retry_record_ids"], inputs["retry_iris"])
 
 
 def _oldest_first(run_folders: list[str]) -> list[RunFolder]:
@@ -180,10 +204,9 @@ def load_model_chunk(run_folder: str, chunk: int, driver: Driver | GraphStore, e
     _checked_index(index)
     run = RunFolder(Path(run_folder))
     models = read_jsonld(models_file(run, chunk))
-    labels, retry = _chunk_inputs(run)
     loaded = _load_graph(run, chunk, models, driver)
-    _index(run, chunk, models, labels, es, index)
-    _account(run, chunk, models, retry)
+    _index(run, chunk, models, _chunk_labels(run, chunk), es, index)
+    _account(run, chunk, models, _retry_markers(run))
     return loaded
 
 
@@ -201,7 +224,7 @@ def index_chunk(run_folder: str, chunk: int, es: Elasticsearch, index: str) -> i
     once: each refresh makes a new segment). Returns the documents indexed."""
     _checked_index(index)
     run = RunFolder(Path(run_folder))
-    return _index(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_inputs(run)[0], es, index)
+    return _index(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_labels(run, chunk), es, index)
 
 
 def _index(run: RunFolder, chunk: int, models: list[dict[str, Any]], labels: dict[str, EntityLabel], es: Elasticsearch, index: str) -> int:
@@ -247,7 +270,7 @@ def account_chunk(run_folder: str, chunk: int) -> dict[str, Any]:
     forget (loaded incompletely or not at all), and its models' history digests (``history.spill_loads``).
     ``finish_loading`` adds the chunks up."""
     run = RunFolder(Path(run_folder))
-    return _account(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_inputs(run)[1])
+    return _account(run, chunk, read_jsonld(models_file(run, chunk)), _retry_markers(run))
 
 
 def _account(run: RunFolder, chunk: int, models: list[dict[str, Any]], retry: RetryMarkers) -> dict[str, Any]:
