@@ -99,11 +99,14 @@ def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, part
                 nodes.update(iri for iri in linked_nodes(record) if graph_nodes.node_partition(iri) in wanted)
                 if graph_nodes.node_partition(record["@id"]) in wanted:
                     labels[record["@id"]] = entity_label(record)
-        for chunk in _model_chunks(run):
-            for partition in partitions:
-                linked = list(graph_nodes.chunk_nodes(run, chunk, [partition], models_file(run, chunk)))
-                nodes.update(linked)
-                write_json(_labels_file(run, chunk, partition), {iri: labels[iri] for iri in linked if iri in labels})
+        for chunk in _model_chunks(run):  # one read of the chunk's lists (or, without them, of its records)
+            linked: dict[int, dict[str, EntityLabel]] = {partition: {} for partition in partitions}
+            for iri in graph_nodes.chunk_nodes(run, chunk, partitions, models_file(run, chunk)):
+                nodes.add(iri)
+                if iri in labels:
+                    linked[graph_nodes.node_partition(iri)][iri] = labels[iri]
+            for partition, chunk_labels in linked.items():
+                write_json(_labels_file(run, chunk, partition), chunk_labels)
     count = GraphLoader(driver).create_nodes(nodes)
     log.info("graph: %d nodes of partitions %s made sure of before the parallel loads", count, partitions)
     return count
