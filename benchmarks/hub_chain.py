@@ -49,7 +49,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "plugins")]
 
 ACCOUNTS = 997
 
-from mlentory.settings import GRAPH_NODE_PARTITIONS  # noqa: E402 - the project's plugins are on the path from here
+from mlentory.settings import GRAPH_NODE_PARTITIONS, LINK_PARTITIONS  # noqa: E402 - the project's plugins are on the path from here
 
 
 def recorded_snapshot() -> Path:
@@ -252,16 +252,20 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
 
 
 def transformation_stage(run_folder: str) -> dict[str, float]:
-    from mlentory.pipeline import transformation
+    from mlentory.pipeline import entity_links, transformation
     from mlentory.sources import HUGGINGFACE
 
     steps: dict[str, float] = {}
     jobs = timed(steps, "plan", transformation.plan_property_jobs, HUGGINGFACE, [run_folder])
     for job in jobs:
         timed(steps, "property groups", transformation.extract_properties, HUGGINGFACE, job["run_folder"], job["chunk"])
-    timed(steps, "linking", transformation.link_entities, HUGGINGFACE, run_folder)
+    link_jobs = timed(steps, "plan", entity_links.plan_link_tasks, [run_folder])
+    for job in link_jobs:
+        timed(steps, "linking", transformation.link_entities, HUGGINGFACE, job["run_folder"], job["partitions"])
     for job in jobs:
         timed(steps, "normalize chunks", transformation.normalize_chunk, HUGGINGFACE, job["run_folder"], job["chunk"])
+    for job in link_jobs:
+        timed(steps, "entity merge", entity_links.merge_entities, job["run_folder"], job["partitions"])
     timed(steps, "normalize end", transformation.normalize_models, HUGGINGFACE, run_folder, 1.0)
     return steps
 
@@ -305,6 +309,7 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
 
     from mlentory.fair4ml.jsonld import read_jsonld
     from mlentory.pipeline import loading
+    from mlentory.pipeline.entity_links import LINKED_KINDS, read_entities
     from mlentory.pipeline.run_folder import RunFolder
     from mlentory.stores.clients import graph_store, search_client
     from mlentory.stores.graph import graph_rows
@@ -314,7 +319,7 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
     driver, es, steps = graph_store(), search_client(), {}
     empty_graph(driver)
     models = [r for path in run.stage_dir("transformation").glob("models/*.jsonld") for r in read_jsonld(path)]
-    entities = [r for path in run.stage_dir("transformation").glob("entities/*.jsonld") for r in read_jsonld(path)]
+    entities = [r for kind in LINKED_KINDS for r in read_entities(run, kind)]
     rows = [row for record in [*entities, *models] for row in graph_rows(record)]
     nodes = {row.uri: row for row in rows}  # one write per node, the last record's (as a reload would)
     targets = sorted({t for row in rows for ts in row.relationships.values() for t in ts} - set(nodes))
@@ -669,10 +674,13 @@ def _median_spread(values: list[float]) -> str:
 
 # The steps that run as mapped tasks, one per chunk of models: N Celery workers divide their time.
 # Every other step is one task whatever the number of models (a kind's lookups are one task each).
-FANS_OUT = {("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"), ("transformation", "normalize chunks"),
+FANS_OUT = {("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"),
+            ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
             ("loading", "graph nodes"), ("loading", "graph models"), ("loading", "index chunks"), ("loading", "report chunks")}
-# A step that fans out over a bounded number of tasks whatever N: the graph's node tasks, one per IRI partition.
-FAN_BOUND = {("loading", "graph nodes"): GRAPH_NODE_PARTITIONS}
+# A step that fans out over a bounded number of tasks whatever N: one task per partition at most (of
+# the mentions' keys, of the entities' IRIs, of the graph's nodes).
+FAN_BOUND = {("transformation", "linking"): LINK_PARTITIONS, ("transformation", "entity merge"): GRAPH_NODE_PARTITIONS,
+             ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS}
 HUB_MODELS = 2_900_000
 WORKERS = (1, 2, 8, 32)
 

@@ -105,13 +105,20 @@ def test_the_graph_nodes_are_made_in_mapped_tasks_before_the_parallel_loads():
     assert "hf_load_entities" in nodes.downstream_task_ids
 
 
-def test_the_transformation_fans_out_per_chunk_in_its_property_groups_and_its_normalization():
+def test_the_transformation_fans_out_per_chunk_and_per_partition():
     transformation = dag_bag().get_dag("hf_transformation")
     mapped = {t.task_id for t in transformation.tasks if getattr(t, "_is_mapped", False)}
-    assert {"hf_properties", "hf_normalize_chunk"} <= mapped
+    assert {"hf_properties", "hf_entity_linking", "hf_normalize_chunk", "hf_entity_merge"} <= mapped
     normalize = transformation.get_task("hf_normalize_chunk")
     assert normalize.upstream_task_ids == {"hf_entity_linking", "hf_property_chunks"}  # after the linking, over the chunks planned
     assert normalize.downstream_task_ids == {"hf_models_normalized"}
+    # The linking tasks over the planned partitions of the mentions' keys, after every chunk's property
+    # groups; the records merged beside the normalization, both before the stage's end.
+    linking = transformation.get_task("hf_entity_linking")
+    assert linking.upstream_task_ids == {"hf_link_tasks", "hf_properties"}
+    assert transformation.get_task("hf_link_tasks").upstream_task_ids == {"hf_property_chunks", "hf_transformation_run_folders"}
+    merge = transformation.get_task("hf_entity_merge")
+    assert merge.upstream_task_ids == {"hf_entity_linking", "hf_link_tasks"} and merge.downstream_task_ids == {"hf_models_normalized"}
 
 
 def test_the_cards_are_read_in_mapped_tasks_in_the_hub_pool_between_a_plan_and_an_end():

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mlentory.fair4ml.jsonld import write_jsonld
-from mlentory.pipeline.graph_nodes import chunk_nodes, node_partition, node_task_partitions, write_node_lists
+from mlentory.pipeline.graph_nodes import chunk_nodes, node_partition, task_partitions, write_node_lists
 from mlentory.pipeline.run_folder import RunFolder, write_json
-from mlentory.settings import GRAPH_NODE_PARTITIONS, NODES_PER_NODE_TASK
+from mlentory.settings import GRAPH_NODE_PARTITIONS, MODELS_PER_PARTITION_TASK
 from mlentory.stores.graph import linked_nodes
 
 
@@ -61,11 +61,11 @@ def test_a_chunk_without_its_lists_gives_the_same_nodes_from_its_records(run):
 
 
 def test_one_node_task_for_a_small_run_and_disjoint_partitions_for_a_large_one():
-    assert node_task_partitions(0) == node_task_partitions(NODES_PER_NODE_TASK) == [list(range(GRAPH_NODE_PARTITIONS))]
-    large = node_task_partitions(3 * NODES_PER_NODE_TASK)
+    assert task_partitions(0) == task_partitions(MODELS_PER_PARTITION_TASK) == [list(range(GRAPH_NODE_PARTITIONS))]
+    large = task_partitions(3 * MODELS_PER_PARTITION_TASK)
     assert len(large) == 3
     assert sorted(p for task in large for p in task) == list(range(GRAPH_NODE_PARTITIONS))
-    assert len(node_task_partitions(100 * NODES_PER_NODE_TASK)) == GRAPH_NODE_PARTITIONS
+    assert len(task_partitions(100 * MODELS_PER_PARTITION_TASK)) == GRAPH_NODE_PARTITIONS
 
 
 def test_node_tasks_make_every_node_once_and_give_each_chunk_the_labels_it_links_to(empty_stores, run):

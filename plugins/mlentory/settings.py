@@ -54,7 +54,10 @@ DEFAULT_CHUNK_SIZE = 2_000
 # Airflow's default [core] max_map_length: a planning task never asks for more mapped tasks.
 MAX_MAPPED_TASKS = 1_024
 # The graph's nodes are made first, before the parallel loads, in this many partitions of their IRIs
-# (a hash): the lists are written per model chunk in as many partitions, and a loading run maps one
-# node task over a group of them per ``NODES_PER_NODE_TASK`` of its models (1 for a small run).
+# (a hash): the lists are written per model chunk in as many partitions. The entity records are
+# merged in the same partitions, and the mentions linked in ``LINK_PARTITIONS`` of their keys. A run
+# maps one task over a group of partitions per ``MODELS_PER_PARTITION_TASK`` of its models (1 for a
+# small run, whose every mapped task costs seconds).
 GRAPH_NODE_PARTITIONS = 8
-NODES_PER_NODE_TASK = 50_000
+LINK_PARTITIONS = 8
+MODELS_PER_PARTITION_TASK = 50_000

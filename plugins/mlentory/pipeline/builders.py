@@ -147,8 +147,9 @@ def extraction_ready_task(source: Source) -> Any:  # an Airflow task
 
 def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
     """``<key>_transformation``: every run folder its ``raw`` asset events name -> FAIR4ML JSON-LD,
-    (run folder x chunk) in parallel mapped tasks, each running every property group, then (after the
-    linking) each normalizing its chunk's models; emits ``normalized``."""
+    (run folder x chunk) in parallel mapped tasks, each running every property group, then the
+    mentions linked in mapped tasks over partitions of their keys, then each chunk's models normalized
+    while the entity records are merged in partitions of their IRIs; emits ``normalized``."""
     key, assets = source.key, source.assets
 
     @dag(schedule=[assets.raw], **dag_arguments(source, "transformation", doc_md, {
@@ -169,11 +170,23 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             return stage.extract_properties(source, run_folder, chunk)
 
-        @staged_task(run_folders=("run_folder",), task_id=f"{key}_entity_linking")
-        def entity_linking(run_folder: str) -> dict[str, int]:
+        @staged_task(run_folders=("folders",), task_id=f"{key}_link_tasks")
+        def link_jobs(folders: list[str]) -> list[dict[str, Any]]:
+            from mlentory.pipeline import entity_links
+
+            return entity_links.plan_link_tasks(folders)
+
+        @staged_task(run_folders=("run_folder",), task_id=f"{key}_entity_linking", max_active_tis_per_dag=4)
+        def entity_linking(run_folder: str, partitions: list[int]) -> dict[str, int]:
             from mlentory.pipeline import transformation as stage
 
-            return stage.link_entities(source, run_folder)
+            return stage.link_entities(source, run_folder, partitions)
+
+        @staged_task(run_folders=("run_folder",), task_id=f"{key}_entity_merge", max_active_tis_per_dag=4)
+        def entity_merge(run_folder: str, partitions: list[int]) -> dict[str, int]:
+            from mlentory.pipeline import entity_links
+
+            return entity_links.merge_entities(run_folder, partitions)
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_normalize_chunk", max_active_tis_per_dag=4)
         def normalize_chunk(run_folder: str, chunk: int) -> int:
@@ -195,8 +208,10 @@ def transformation_dag(source: Source, doc_md: str | None = None) -> DAG:
         folders = run_folders_task(source, assets.raw, "extraction", "transformation")()
         jobs = property_jobs(folders)
         partials = properties.expand_kwargs(jobs)
-        linked = entity_linking.expand(run_folder=folders)
-        partials >> linked >> normalize_chunk.expand_kwargs(jobs) >> models_normalized.expand(run_folder=folders)
+        links = link_jobs(folders)
+        jobs >> links
+        linked = entity_linking.expand_kwargs(links)
+        partials >> linked >> [normalize_chunk.expand_kwargs(jobs), entity_merge.expand_kwargs(links)] >> models_normalized.expand(run_folder=folders)
 
     return transformation()
 

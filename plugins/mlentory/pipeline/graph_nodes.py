@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.pipeline.run_folder import RunFolder, read_json, write_json
-from mlentory.settings import GRAPH_NODE_PARTITIONS, NODES_PER_NODE_TASK
+from mlentory.settings import GRAPH_NODE_PARTITIONS, MODELS_PER_PARTITION_TASK
 from mlentory.stores.graph import linked_nodes
 
 TRANSFORMATION = "transformation"
@@ -30,36 +30,67 @@ def node_partition(iri: str) -> int:
     return zlib.crc32(iri.encode("utf-8")) % GRAPH_NODE_PARTITIONS
 
 
-def _list_file(run: RunFolder, partition: int, chunk: int) -> Path:
-    return run.file(TRANSFORMATION, NODES_DIR, f"{partition:02d}", f"{chunk:05d}.json")
+def _list_file(run: RunFolder, partition: int, name: str) -> Path:
+    return run.file(TRANSFORMATION, NODES_DIR, f"{partition:02d}", f"{name}.json")
 
 
-def write_node_lists(run: RunFolder, chunk: int, records: Iterable[dict[str, Any]]) -> int:
-    """The IRIs the chunk's ``records`` write or link to, a list per partition (every partition's,
-    though empty: a missing list means a chunk transformed before the lists). Returns the IRIs."""
+def _chunk_lists(chunk: int) -> str:
+    return f"{chunk:05d}"
+
+
+def _entity_lists(iri_partition: int) -> str:
+    return f"entities-{iri_partition:02d}"
+
+
+def _write_lists(run: RunFolder, name: str, records: Iterable[dict[str, Any]]) -> int:
     by_partition: list[set[str]] = [set() for _ in range(GRAPH_NODE_PARTITIONS)]
     for record in records:
         for iri in linked_nodes(record):
             by_partition[node_partition(iri)].add(iri)
     for partition, iris in enumerate(by_partition):
-        write_json(_list_file(run, partition, chunk), sorted(iris))
+        write_json(_list_file(run, partition, name), sorted(iris))
     return sum(map(len, by_partition))
 
 
-def node_task_partitions(models: int) -> list[list[int]]:
-    """The partitions each of a loading run's node tasks makes: one task per ``NODES_PER_NODE_TASK``
-    models, at most one per partition."""
-    tasks = min(GRAPH_NODE_PARTITIONS, max(1, math.ceil(models / NODES_PER_NODE_TASK)))
-    return [list(range(task, GRAPH_NODE_PARTITIONS, tasks)) for task in range(tasks)]
+def write_node_lists(run: RunFolder, chunk: int, records: Iterable[dict[str, Any]]) -> int:
+    """The IRIs the chunk's ``records`` write or link to, a list per partition (every partition's,
+    though empty: a missing list means a chunk transformed before the lists). Returns the IRIs."""
+    return _write_lists(run, _chunk_lists(chunk), records)
 
 
-def chunk_nodes(run: RunFolder, chunk: int, partitions: list[int], records: Path) -> Iterator[str]:
-    """The chunk's IRIs in ``partitions``, from its lists; from its ``records`` where a list is missing."""
-    lists = [read_json(_list_file(run, partition, chunk)) for partition in partitions]
+def write_entity_node_lists(run: RunFolder, iri_partition: int, records: Iterable[dict[str, Any]]) -> int:
+    """The same for the entity records of one IRI partition (written by its merge task): an entity
+    links to nodes of other partitions too (a dataset to its creator)."""
+    return _write_lists(run, _entity_lists(iri_partition), records)
+
+
+def task_partitions(models: int, partitions: int = GRAPH_NODE_PARTITIONS) -> list[list[int]]:
+    """The partitions each of a run's tasks over ``partitions`` takes (the node tasks, the linking
+    and merge tasks): one task per ``MODELS_PER_PARTITION_TASK`` models, at most one per partition."""
+    tasks = min(partitions, max(1, math.ceil(models / MODELS_PER_PARTITION_TASK)))
+    return [list(range(task, partitions, tasks)) for task in range(tasks)]
+
+
+def _listed(run: RunFolder, names: list[str], partitions: list[int], records: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[str]:
+    """The IRIs in ``partitions`` the lists ``names`` hold; where one is missing (a folder transformed
+    before the lists), those ``records`` link to."""
+    lists = [read_json(_list_file(run, partition, name)) for name in names for partition in partitions]
     if all(found is not None for found in lists):
         for found in lists:
             yield from found
         return
     wanted = set(partitions)
-    for record in read_jsonld(records):
+    for record in records():
         yield from (iri for iri in linked_nodes(record) if node_partition(iri) in wanted)
+
+
+def chunk_nodes(run: RunFolder, chunk: int, partitions: list[int], records: Path) -> Iterator[str]:
+    """The chunk's IRIs in ``partitions``, from its lists; from its ``records`` where a list is missing."""
+    return _listed(run, [_chunk_lists(chunk)], partitions, lambda: read_jsonld(records))
+
+
+def entity_nodes(run: RunFolder, partitions: list[int], entity_files: list[Path]) -> Iterator[str]:
+    """The IRIs in ``partitions`` the run's entity records write or link to, from their lists; from
+    every entity record (in ``entity_files``) where a list is missing."""
+    return _listed(run, [_entity_lists(q) for q in range(GRAPH_NODE_PARTITIONS)], partitions,
+                   lambda: (record for path in entity_files for record in read_jsonld(path)))

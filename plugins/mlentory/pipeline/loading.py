@@ -23,6 +23,7 @@ from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.pipeline import graph_nodes, history, report
+from mlentory.pipeline.entity_links import entity_counts, entity_files, links_of, read_entities
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.quality import Progress, check_error_rate
@@ -31,7 +32,7 @@ from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import LoadedRevisions, RejectedRecords
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, GRAPH_NODE_PARTITIONS, MAX_MAPPED_TASKS
-from mlentory.stores.graph import GraphLoader, GraphStore, linked_nodes
+from mlentory.stores.graph import GraphLoader, GraphStore
 from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ def _model_chunk_files(run: RunFolder) -> list[Path]:
     return [models_file(run, chunk) for chunk in _model_chunks(run)]
 
 
-def _entity_file(run: RunFolder, kind: str) -> Path:
-    return run.file(TRANSFORMATION, "entities", f"{kind}.jsonld")
+def _entity_files(run: RunFolder) -> list[Path]:
+    return [path for kind in LOADED_ENTITY_KINDS for path in entity_files(run, kind)]
 
 
 def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
@@ -67,8 +68,7 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
     folders = _oldest_first(run_folders)
     newer: set[str] = set()
     for run in reversed(folders):
-        iris = {r["@id"] for path in [*_model_chunk_files(run), *(_entity_file(run, k) for k in LOADED_ENTITY_KINDS)]
-                for r in read_jsonld(path)}
+        iris = {r["@id"] for path in [*_model_chunk_files(run), *_entity_files(run)] for r in read_jsonld(path)}
         write_json(run.file(STAGE, "superseded.json"), sorted(iris & newer))
         newer |= iris
     return [{"run_folder": str(run.path), "kind": kind} for run in folders for kind in LOADED_ENTITY_KINDS]
@@ -76,9 +76,9 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
 
 def plan_node_tasks(run_folders: list[str]) -> list[list[int]]:
     """The node partitions of each of the run's node tasks (``create_graph_nodes``): one task for a
-    small run, more as it grows (``graph_nodes.node_task_partitions``)."""
+    small run, more as it grows (``graph_nodes.task_partitions``)."""
     models = sum(read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", 0) for run in _oldest_first(run_folders))
-    return graph_nodes.node_task_partitions(models)
+    return graph_nodes.task_partitions(models)
 
 
 def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, partitions: list[int] | None = None) -> int:
@@ -93,12 +93,10 @@ def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, part
     wanted = set(partitions)
     nodes: set[str] = set()
     for run in _oldest_first(run_folders):
-        labels: dict[str, EntityLabel] = {}  # of this run's entities in the partitions
-        for kind in LOADED_ENTITY_KINDS:
-            for record in read_jsonld(_entity_file(run, kind)):
-                nodes.update(iri for iri in linked_nodes(record) if graph_nodes.node_partition(iri) in wanted)
-                if graph_nodes.node_partition(record["@id"]) in wanted:
-                    labels[record["@id"]] = entity_label(record)
+        labels = {record["@id"]: entity_label(record)  # of this run's entities in the partitions
+                  for kind in LOADED_ENTITY_KINDS for record in read_entities(run, kind, partitions)
+                  if graph_nodes.node_partition(record["@id"]) in wanted}
+        nodes.update(graph_nodes.entity_nodes(run, partitions, _entity_files(run)))
         for chunk in _model_chunks(run):  # one read of the chunk's lists (or, without them, of its records)
             linked: dict[int, dict[str, EntityLabel]] = {partition: {} for partition in partitions}
             for iri in graph_nodes.chunk_nodes(run, chunk, partitions, models_file(run, chunk)):
@@ -171,7 +169,7 @@ def _current(records: list[dict[str, Any]], run: RunFolder) -> list[dict[str, An
 
 def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore) -> int:
     run = RunFolder(Path(run_folder))
-    records = _current(read_jsonld(_entity_file(run, kind)), run)
+    records = _current(list(read_entities(run, kind)), run)
     loader = GraphLoader(driver)
     if kind in NAMED_BY_MANY:
         # Names an earlier run gave the same resource stay (as one name and alternateName), so the
@@ -304,7 +302,7 @@ def _account(run: RunFolder, chunk: int, models: list[dict[str, Any]], retry: Re
 
 def entity_labels(run: RunFolder) -> dict[str, EntityLabel]:
     """IRI -> (code, name) of every entity the run's models link to, for the search documents."""
-    return {record["@id"]: entity_label(record) for kind in LOADED_ENTITY_KINDS for record in read_jsonld(_entity_file(run, kind))}
+    return {record["@id"]: entity_label(record) for kind in LOADED_ENTITY_KINDS for record in read_entities(run, kind)}
 
 
 def _iris_in(value: Any) -> Iterator[str]:
@@ -329,9 +327,10 @@ class RetryMarkers:
     @classmethod
     def of_run(cls, run: RunFolder) -> RetryMarkers:
         """From the run's errors, warnings and links (the transformation's mention -> IRIs table)."""
-        links: dict[str, dict[str, list[str]]] = read_json(run.file(TRANSFORMATION, "links.json"), {})
+        retried = [w for w in run.warnings() if w.get("retry") and "key" in w]
+        links = links_of(run, {(w["kind"], w["key"]) for w in retried})
         return cls({e["id"] for e in run.errors() if e["stage"] == "extraction" and e.get("retry")},
-                   {iri for w in run.warnings() if w.get("retry") and "key" in w for iri in links.get(w["kind"], {}).get(w["key"], [])})
+                   {iri for w in retried for iri in links[(w["kind"], w["key"])]})
 
     def incomplete(self, records: list[dict[str, Any]]) -> set[str]:
         """Identifiers of the ``records`` to build again."""
@@ -450,7 +449,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "max_error_rate": max_error_rate,
         "models_failed": record_errors,
         "models_superseded": counts["superseded"],
-        "entities": {kind: len(read_jsonld(_entity_file(run, kind))) for kind in LOADED_ENTITY_KINDS},
+        "entities": entity_counts(run, LOADED_ENTITY_KINDS),
         "errors": len(all_errors),
         "errors_by_part": dict(Counter(f"{e['stage']}/{e['part']}" for e in all_errors)),
         "warnings": len(warnings),
@@ -493,7 +492,7 @@ def export_run(run_folder: str, driver: Driver | GraphStore, rdf_format: str) ->
 
     run = RunFolder(Path(run_folder))
     failed = {e["iri"] for e in run.errors(STAGE) if e.get("iri")}
-    files = [_entity_file(run, kind) for kind in LOADED_ENTITY_KINDS] + _model_chunk_files(run)
+    files = _entity_files(run) + _model_chunk_files(run)
     target = run.path / "export"
     target.mkdir(exist_ok=True)
     serializer, suffix = EXPORT_FORMATS[rdf_format]

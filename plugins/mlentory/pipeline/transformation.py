@@ -7,9 +7,11 @@ What is the source's own (its property groups, linkers and IRIs) comes from its 
    that each read one file.
 2. ``extract_properties``: every property group on one chunk, each record read and its arguments
    built (a card parsed) once -> ``partial/<group>/<chunk>.jsonl`` per group.
-3. ``link_entities``: every mention -> IRIs, every linked entity -> a FAIR4ML record.
-4. ``normalize_models``: merge the partials per model, resolve mentions, validate with pydantic,
+3. ``link_entities``: every mention -> IRIs, every linked entity -> a FAIR4ML record, in partitions
+   of the mentions' keys, then the records merged in partitions of their IRIs (``entity_links``).
+4. ``normalize_chunk``: merge the partials per model, resolve mentions, validate with pydantic,
    write ``models/<chunk>.jsonld``; a record that fails anywhere is listed in errors/, not written.
+   ``normalize_models`` ends the stage.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
-from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
-from mlentory.fair4ml.mentions import WARNINGS, is_mention, iter_mentions, mention, unique
-from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS, MLModel
+from mlentory.fair4ml.jsonld import write_jsonld
+from mlentory.fair4ml.mentions import WARNINGS, is_mention, unique
+from mlentory.fair4ml.models import MLModel
+from mlentory.pipeline import entity_links
 from mlentory.pipeline.extraction import record_chunk_file, record_chunks
 from mlentory.pipeline.graph_nodes import write_node_lists
 from mlentory.pipeline.quality import Progress, check_error_rate
@@ -35,13 +37,11 @@ from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_lines, read_jso
 from mlentory.pipeline.source import Source, SourceMapping
 from mlentory.pipeline.state import RejectedRecords
 from mlentory.placeholders import is_placeholder
-from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
+from mlentory.settings import DEFAULT_CHUNK_SIZE, GRAPH_NODE_PARTITIONS, LINK_PARTITIONS, MAX_MAPPED_TASKS
 
 log = logging.getLogger(__name__)
 
 STAGE = "transformation"
-EXTRACTION = "extraction"
-LINKED_KINDS = (*ENTITY_MODELS, *STUB_KINDS)
 
 
 def plan_property_jobs(source: Source, run_folders: list[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[dict[str, Any]]:
@@ -105,6 +105,7 @@ def extract_properties(source: Source, run_folder: str, chunk: int) -> int:
     rows: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
     errors: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
     warnings: dict[str, list[dict[str, Any]]] = {group: [] for group in extractors}
+    mentions = entity_links.ChunkMentions()  # for the linking tasks: they need not read every partial
     records = 0
     for record_id, arguments in iter_chunk(source.mapping, run, chunk):
         records += 1
@@ -116,6 +117,8 @@ def extract_properties(source: Source, run_folder: str, chunk: int) -> int:
                 continue
             warnings[group] += [{"id": record_id, **note} for note in properties.pop(WARNINGS, [])]
             rows[group].append({"id": record_id, "properties": properties})
+            mentions.add(properties)
+    mentions.write(run, chunk)
     for group in extractors:
         run.write_errors(STAGE, f"{group}_{chunk:05d}", errors[group])
         run.write_warnings(STAGE, f"{group}_{chunk:05d}", warnings[group])
@@ -124,54 +127,14 @@ def extract_properties(source: Source, run_folder: str, chunk: int) -> int:
     return records
 
 
-def link_entities(source: Source, run_folder: str) -> dict[str, int]:
-    """Resolve every mention in the partial records; write entity records and the mention -> IRI table."""
-    run = RunFolder(Path(run_folder))
-    linkers = source.mapping.linkers
-    identified = {
-        kind: read_json(run.file(EXTRACTION, "entities", f"{kind}.json"), {}) for kind in set(ENTITY_MODELS)
-    }
-    links: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    records: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    errors = []
-
-    def link(m: dict[str, Any], info: dict[str, Any]) -> list[str]:
-        """The mention's IRIs, its entities' records kept; a record that fails is an error and links nothing."""
-        try:
-            target_iris, entity_records = linkers[m["kind"]](m, info)
-        except (ValidationError, ValueError) as exc:
-            errors.append({"kind": m["kind"], "key": m["key"], "reason": f"linking: {exc}"})
-            return []
-        for entity_kind, record in entity_records:
-            keep(entity_kind, record.to_jsonld())
-        return target_iris
-
-    def keep(entity_kind: str, record: dict[str, Any]) -> None:
-        earlier = records[entity_kind].get(record["@id"])
-        records[entity_kind][record["@id"]] = with_names_merged(record, earlier) if earlier and entity_kind in NAMED_BY_MANY else record
-
-    for path in sorted(run.stage_dir(STAGE).glob("partial/*/*.jsonl")):
-        for row in read_jsonl(path):
-            for m in iter_mentions(row["properties"]):
-                if m["key"] not in links[m["kind"]]:
-                    links[m["kind"]][m["key"]] = link(m, identified.get(m["kind"], {}).get(m["key"]) or {})
-    # Entities identified though no record of this run mentions them: lookups an earlier run
-    # deferred (its API budget spent), completed now; their nodes, named stubs until now, get the record.
-    for kind, infos in identified.items():
-        for key, info in infos.items():
-            if key not in links[kind] and kind in linkers:
-                link(mention(kind, key), info)
-    for entity_kind, record in source.mapping.entities(run) if source.mapping.entities else ():
-        keep(entity_kind, record.to_jsonld())
-    write_json(run.file(STAGE, "links.json"), links)
-    described = {iri for kind in ENTITY_MODELS for iri in records[kind]}
-    records[STUBS] = {iri: record for iri, record in records[STUBS].items() if iri not in described}
-    counts = {}
-    for kind in LINKED_KINDS:
-        counts[kind] = write_jsonld(run.file(STAGE, "entities", f"{kind}.jsonld"), sorted(records[kind].values(), key=lambda r: r["@id"]))
-    run.write_errors(STAGE, "linking", errors)
-    log.info("linked entities: %s", counts)
-    return counts
+def link_entities(source: Source, run_folder: str, partitions: list[int] | None = None) -> dict[str, int]:
+    """Resolve the mentions of the partial records in ``partitions`` of their keys: the mention -> IRIs
+    tables and the entity records (``entity_links``). With ``partitions`` None, every partition in
+    turn, then the records merged: the whole step in one call."""
+    if partitions is not None:
+        return entity_links.link_partitions(source, run_folder, partitions)
+    entity_links.link_partitions(source, run_folder, list(range(LINK_PARTITIONS)))
+    return entity_links.merge_entities(run_folder, list(range(GRAPH_NODE_PARTITIONS)))
 
 
 def _resolved(value: Any, links: dict[str, dict[str, list[str]]]) -> Any:
@@ -227,7 +190,7 @@ def normalize_chunk(source: Source, run_folder: str, chunk: int) -> int:
     models file. A mapped task each (N workers divide the stage's time); ``normalize_models`` ends the
     stage. Returns the models written."""
     run = RunFolder(Path(run_folder))
-    links = read_json(run.file(STAGE, "links.json"), {})
+    links = entity_links.chunk_links(run, chunk)
     failed = _failed_in_chunk(source, run, chunk)
     partials: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for group in source.mapping.property_groups:
@@ -277,6 +240,6 @@ def normalize_models(source: Source, run_folder: str, max_error_rate: float) -> 
     check_error_rate(STAGE, len(failed_models), plan["models"], max_error_rate)
     summary = {"run_folder": run_folder, "models": written, "chunks": plan["chunks"], "errors": len(earlier) + len(errors),
                "max_error_rate": max_error_rate,
-               "entities": {k: len(read_jsonld(run.file(STAGE, "entities", f"{k}.jsonld"))) for k in LINKED_KINDS}}
+               "entities": entity_links.entity_counts(run)}
     run.mark_done(STAGE, summary)
     return summary

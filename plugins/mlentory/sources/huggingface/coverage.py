@@ -18,6 +18,7 @@ from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.papers import normalize_doi
+from mlentory.pipeline.entity_links import read_entities
 from mlentory.pipeline.run_folder import RunFolder
 from mlentory.sources.huggingface import properties as p
 from mlentory.sources.huggingface.cards import ParsedCard
@@ -138,5 +139,5 @@ def coverage_of_run(run_folder: str | Path) -> Coverage:
     """Coverage of a transformed run folder: its raw models and cards against its FAIR4ML records."""
     run = RunFolder(Path(run_folder))
     records = {r["@id"]: r for path in sorted(run.stage_dir("transformation").glob("models/*.jsonld")) for r in read_jsonld(path)}
-    licences = {r["@id"]: r for r in read_jsonld(run.file("transformation", "entities", "licenses.jsonld"))}
+    licences = {r["@id"]: r for r in read_entities(run, "licenses")}
     return coverage_of_models(iter_models_with_cards(run), records, licences)
