@@ -4,8 +4,9 @@ Before the parallel entity and model loads, every node a loading run writes or l
 one writer per IRI, so that no two transactions ever create the same node. Reading every record of
 the run for that took one task time in proportion to the run (13 CPU-s per 100,000 models): the
 transformation's chunk tasks, which hold the records anyway, list each chunk's nodes by IRI partition
-(``transformation/nodes/<partition>/<chunk>.json``), and the loading's node tasks each make the nodes
-of their partitions, reading those lists only: no two tasks make the same node.
+(``transformation/nodes/<partition>/<chunk>.json``), as do the merge tasks of the entity records
+(``entities-<IRI partition>.json``), and the loading's node tasks each make the nodes of their
+partitions, reading those lists only: no two tasks make the same node.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
         runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
             extraction/      raw/<harvest>.jsonl, models.jsonl, skipped_unchanged.jsonl,
                              entities/<kind>.json, the source's own files (the Hub: cards.jsonl), SUCCESS.json
-            transformation/  plan.json, chunks/<chunk>.jsonl, partial/<group>/<chunk>.jsonl, links.json,
-                             entities/<kind>.jsonld, models/<chunk>.jsonld, SUCCESS.json
+            transformation/  plan.json, chunks/<chunk>.jsonl, partial/<group>/<chunk>.jsonl,
+                             mentions/<partition>/<chunk>.json, links/<partition>.json,
+                             links/chunks/<chunk>/<partition>.json, entities/<kind>/<IRI partition>.jsonld,
+                             nodes/<IRI partition>/<chunk>.json, models/<chunk>.jsonld, SUCCESS.json
             loading/         superseded.json, report.json, SUCCESS.json
             claims/<stage>.json   a run took the folder for that stage (so it is not taken as waiting again)
             errors/<stage>__<part>.jsonl    records that failed, one file per task (parallel tasks never share a file)
