@@ -288,6 +288,8 @@ def loading_stage(run_folder: str, index: bool = True) -> dict[str, float]:
         if index:
             timed(steps, "index chunks", loading.index_chunk, job["run_folder"], job["chunk"], es, ES_MODELS_INDEX)
         timed(steps, "report chunks", loading.account_chunk, job["run_folder"], job["chunk"])
+    for partitions in loading.plan_node_tasks([run_folder]):  # the node tasks' plan, timed above
+        timed(steps, "history", loading.record_history, [run_folder], partitions)
     if index:
         timed(steps, "index end", loading.finish_index, run_folder, es, ES_MODELS_INDEX)
     summary = timed(steps, "report", loading.finish_loading, run_folder, 1.0)
@@ -676,11 +678,12 @@ def _median_spread(values: list[float]) -> str:
 # Every other step is one task whatever the number of models (a kind's lookups are one task each).
 FANS_OUT = {("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"),
             ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
-            ("loading", "graph nodes"), ("loading", "graph models"), ("loading", "index chunks"), ("loading", "report chunks")}
+            ("loading", "graph nodes"), ("loading", "graph models"), ("loading", "index chunks"), ("loading", "report chunks"),
+            ("loading", "history")}
 # A step that fans out over a bounded number of tasks whatever N: one task per partition at most (of
 # the mentions' keys, of the entities' IRIs, of the graph's nodes).
 FAN_BOUND = {("transformation", "linking"): LINK_PARTITIONS, ("transformation", "entity merge"): GRAPH_NODE_PARTITIONS,
-             ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS}
+             ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS, ("loading", "history"): GRAPH_NODE_PARTITIONS}
 HUB_MODELS = 2_900_000
 WORKERS = (1, 2, 8, 32)
 

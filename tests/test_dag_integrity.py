@@ -103,6 +103,10 @@ def test_the_graph_nodes_are_made_in_mapped_tasks_before_the_parallel_loads():
     assert getattr(nodes, "_is_mapped", False)
     assert {"hf_graph_node_tasks", "hf_rdf_store_ready"} <= nodes.upstream_task_ids  # planned, after the schema
     assert "hf_load_entities" in nodes.downstream_task_ids
+    # The history recorded in the same partitions, after the model loads, before the run's report.
+    histories = loading.get_task("hf_history")
+    assert getattr(histories, "_is_mapped", False)
+    assert {"hf_graph_node_tasks", "hf_load_models"} <= histories.upstream_task_ids and histories.downstream_task_ids == {"hf_freshness"}
 
 
 def test_the_transformation_fans_out_per_chunk_and_per_partition():

@@ -54,7 +54,7 @@ def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stor
     hits = es.search(index="mlentory_models", query={"term": {"identifier": model_id}})["hits"]["hits"]
     assert [(h["_source"]["downloads"], h["_source"]["likes"], h["_source"]["name"]) for h in hits] == [(987654, 4321, model_id)]
     # The history has the first load of each model and, since, only the counts of this one.
-    history = [row for path in sorted((tmp_path / "data" / "hf" / "history").glob("*.jsonl")) for row in read_jsonl(path)]
+    history = [row for path in sorted((tmp_path / "data" / "hf" / "history").rglob("*.jsonl")) for row in read_jsonl(path)]
     assert sum(1 for row in history if row.get("new")) == 5
     assert [row["changed"] for row in history if not row.get("new")] == [{"downloads": 987654, "likes": 4321}]
 
@@ -69,15 +69,15 @@ def test_a_models_state_at_a_past_date_is_read_back_from_its_history(stores, tmp
     assert before["version"] == record["sha"] and before["likes"] == record["likes"] and before["name"] == model_id
     assert now["version"] == "f" * 40 and now["likes"] == 7 and now["name"] == model_id
     assert state_at(root, model_id, datetime(2020, 1, 1, tzinfo=UTC)) is None  # not loaded yet then
-    changed = [row["changed"] for path in sorted((root / "history").glob("*.jsonl")) for row in read_jsonl(path) if not row.get("new")]
+    changed = [row["changed"] for path in sorted((root / "history").rglob("*.jsonl")) for row in read_jsonl(path) if not row.get("new")]
     # Only what the commit changed: the revision, the links pinned to it, and the count.
     assert [sorted(row) for row in changed] == [["archivedAt", "likes", "readme", "sourceSha", "version"]]
 
 
 def test_each_model_chunk_task_makes_its_share_of_the_report_and_the_end_adds_them_up_once(stores, tmp_path):
     """The loading's mapped chunk tasks account for their own models (counts, coverage, revisions,
-    history digests); the report adds the chunks up and records the history once: run again, it
-    records nothing twice, and a chunk whose account is missing is accounted for by the end itself."""
+    history digests), the history tasks record the history once, the report adds the chunks up: run
+    again, it records nothing twice, and a chunk whose account is missing is accounted for by the end itself."""
     from mlentory.pipeline import loading
 
     clear(stores)
@@ -89,9 +89,11 @@ def test_each_model_chunk_task_makes_its_share_of_the_report_and_the_end_adds_th
     report = read_json(run / "loading" / "report.json")
     assert sum(a["loaded"] for a in accounts) == report["models_loaded"] == report["models_changed"] == 5
     assert not (run / "loading" / "history").exists()  # the chunks' digests, recorded and removed
-    history = sorted((tmp_path / "data" / "hf" / "history").glob("*.jsonl"))
+    history = sorted((tmp_path / "data" / "hf" / "history").rglob("*.jsonl"))
     rows = [row for path in history for row in read_jsonl(path)]
     (run / "loading" / "accounts" / "00001.json").unlink()
     again = loading.finish_loading(str(run), 1.0)
-    assert (again["models_loaded"], again["models_catalogued"], again["models_changed"]) == (5, 5, 0)
+    # The run's report: what its history tasks recorded (5 changed), the chunk accounted for again adding nothing.
+    assert (again["models_loaded"], again["models_catalogued"], again["models_changed"]) == (5, 5, 5)
+    assert sorted((tmp_path / "data" / "hf" / "history").rglob("*.jsonl")) == history
     assert [row for path in history for row in read_jsonl(path)] == rows  # nothing recorded twice

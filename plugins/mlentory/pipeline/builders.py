@@ -275,6 +275,12 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             return stage.load_model_chunk(run_folder, chunk, graph_store(), search_client(), params["index"])
 
+        @staged_task(run_folders=("folders",), task_id=f"{key}_history", max_active_tis_per_dag=2)
+        def record_history(folders: list[str], partitions: list[int]) -> int:
+            from mlentory.pipeline import loading as stage
+
+            return stage.record_history(folders, partitions)
+
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_index_models_elasticsearch", outlets=[assets.index])
         def index_models(run_folder: str, params: Any = None, outlet_events: Any = None) -> int:
             from mlentory.pipeline import loading as stage
@@ -314,7 +320,10 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         refreshed = freshness.expand(run_folder=folders)
         exports = export.expand(run_folder=folders)
         reports = loading_report.expand(run_folder=folders)  # the last task: its log shows the run's report
-        nodes = graph_nodes.partial(folders=folders).expand_kwargs(node_jobs(folders))
+        partitions = node_jobs(folders)
+        nodes = graph_nodes.partial(folders=folders).expand_kwargs(partitions)
+        histories = record_history.partial(folders=folders).expand_kwargs(partitions)  # in the node tasks' partitions
         rdf_store_ready() >> nodes >> entities >> models >> indexed >> refreshed >> exports >> reports
+        models >> histories >> refreshed
 
     return loading()

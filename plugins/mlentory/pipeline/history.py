@@ -2,20 +2,24 @@
 can be read back (``state_at``), at a cost that follows the changes, not the catalogue.
 
 Per source, under its data root folder:
-- ``history/<YYYY-MM-DD>.jsonl``: one row per model a load (or a refresh) changed: ``{"id", "at",
-  "changed": {term: new value or null when the term is gone}, "new": true}`` for a first load,
+- ``history/<YYYY-MM-DD>/<shard>.jsonl``: one row per model a load (or a refresh) changed: ``{"id",
+  "at", "changed": {term: new value or null when the term is gone}, "new": true}`` for a first load,
   ``{"id", "at", "changed": {...}}`` afterwards (only the terms whose value changed: a reloaded model
   whose record is the same adds nothing); counts refreshed in place and withdrawals are rows with
   ``changed`` holding only them (``withdrawn``: the date);
 - ``state/digests/<shard>.json``: each model's last value digest per term (what the next load
-  compares with), in 64 shards so a load rewrites only the shards of the models it touched.
+  compares with).
 
-Reading back folds a model's rows up to the date asked. Appending is the only write to the
-history itself; the rows of one day are one file.
+Both in 64 shards of the model ids, each with a lock of its own, so that a load rewrites only the
+shards of the models it touched, and the loading's history tasks record their shards in parallel
+(``record_spilled``). Reading back folds a model's rows up to the date asked, from its shard's files
+(and a day's single file, ``history/<YYYY-MM-DD>.jsonl``, as loads wrote it before the shards).
+Appending is the only write to the history itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -48,10 +52,13 @@ def _digest_file(root: Path, shard: int) -> Path:
     return root / "state" / "digests" / f"{shard:02d}.json"
 
 
-def _append(root: Path, rows: list[dict[str, Any]], at: datetime) -> None:
+def _day_file(root: Path, at: datetime, shard: int) -> Path:
+    return _history_dir(root) / at.date().isoformat() / f"{shard:02d}.jsonl"
+
+
+def _append(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    path = _history_dir(root) / f"{at.date().isoformat()}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:  # appended whole rows; the lock keeps writers apart
         handle.write("".join(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) + "\n" for row in rows))
@@ -80,25 +87,51 @@ def spill_loads(run: RunFolder, records: Iterable[dict[str, Any]], part: str) ->
             handle.close()
 
 
-def record_spilled(run: RunFolder, at: datetime) -> int:
-    """Every part ``spill_loads`` wrote compared, shard by shard, with each model's last load; a
-    row of the changed terms for each model that changed. Returns the rows. The spill is removed:
-    a retry finds nothing left to record twice."""
+def record_spilled(run: RunFolder, at: datetime, shards: Iterable[int] | None = None) -> int:
+    """Every part ``spill_loads`` wrote to ``shards`` (all: None) compared, shard by shard, with
+    each model's last load; a row of the changed terms for each model that changed. Returns the
+    rows, and leaves their count per shard for ``changes_recorded``. A shard's spill is removed once
+    recorded: a retry finds nothing left to record twice."""
     folder = _spill_dir(run)
+    wanted = None if shards is None else set(shards)
 
     def rows(shard: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
         for part in sorted(shard.glob("*.jsonl")):
             for row in read_jsonl(part):
                 yield row["id"], row["values"], row["digests"]
 
-    by_shard = {int(shard.name): rows(shard) for shard in sorted(folder.glob("[0-9][0-9]"))}
-    recorded = _record(run, by_shard, at, whole_records=True)
-    shutil.rmtree(folder, ignore_errors=True)
+    recorded = 0
+    for spilled in sorted(folder.glob("[0-9][0-9]")):
+        shard = int(spilled.name)
+        if wanted is None or shard in wanted:
+            rows_recorded = _record(run, {shard: rows(spilled)}, at, whole_records=True)
+            # Added to what the run recorded of the shard before (a chunk accounted for again by the
+            # report's end spills its models again: they record nothing new).
+            write_json(_recorded_file(run, shard), read_json(_recorded_file(run, shard), 0) + rows_recorded)
+            shutil.rmtree(spilled, ignore_errors=True)
+            recorded += rows_recorded
+    with contextlib.suppress(OSError):  # the last shard's task removes the emptied folder (not a folder another still fills)
+        folder.rmdir()
     return recorded
+
+
+def changes_recorded(run: RunFolder) -> int:
+    """The rows ``record_spilled`` recorded for the run, in all its shards."""
+    return sum(read_json(path, 0) for path in run.file("loading", "history_recorded").glob("*.json"))
+
+
+def shards_of(partitions: Iterable[int], partition_count: int) -> list[int]:
+    """The history's shards a task over ``partitions`` (of ``partition_count``) records."""
+    wanted = set(partitions)
+    return [shard for shard in range(SHARDS) if shard % partition_count in wanted]
 
 
 def _spill_dir(run: RunFolder) -> Path:
     return run.file("loading", "history")
+
+
+def _recorded_file(run: RunFolder, shard: int) -> Path:
+    return run.file("loading", "history_recorded", f"{shard:02d}.json")
 
 
 def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime) -> int:
@@ -118,9 +151,10 @@ def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str,
     changed. The values' digests come with them where made already."""
     root = source_dir(run)
     rows = 0
-    # The lock guards the digests and the day's history file (all a load reads and rewrites).
-    with exclusive(root / "state" / "history.lock", root / "state" / "digests", _history_dir(root) / f"{at.date().isoformat()}.jsonl"):
-        for shard in sorted(by_shard):
+    for shard in sorted(by_shard):
+        # The shard's lock guards its digests and its file of the day (all a load reads and rewrites
+        # of it): tasks recording other shards go on meanwhile.
+        with exclusive(_digest_file(root, shard), _digest_file(root, shard), _day_file(root, at, shard)):
             digests = read_json(_digest_file(root, shard), {})
             shard_rows = []
             for model_id, values, made in by_shard[shard]:
@@ -133,8 +167,8 @@ def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str,
                     shard_rows.append({"id": model_id, "at": at.isoformat(), "changed": changed,
                                        **({"new": True} if whole_records and before is None else {})})
             write_json(_digest_file(root, shard), digests)
-            _append(root, shard_rows, at)
-            rows += len(shard_rows)
+            _append(_day_file(root, at, shard), shard_rows)
+        rows += len(shard_rows)
     return rows
 
 
@@ -142,9 +176,12 @@ def state_at(source_root: Path, model_id: str, when: datetime) -> dict[str, Any]
     """The model's record as the graph held it at ``when`` (its JSON-LD terms), with ``withdrawn``
     when it had been withdrawn by then; None when it had not been loaded yet."""
     state: dict[str, Any] | None = None
-    for path in sorted(_history_dir(source_root).glob("*.jsonl")):
-        if path.stem > when.date().isoformat():
-            break
+    history, shard = _history_dir(source_root), _shard(model_id)
+    days = sorted({path.name.removesuffix(".jsonl") for path in history.glob("*")}) if history.is_dir() else []
+    # A day's single file (as loads wrote it before the shards) comes before the day's shard files.
+    paths = [path for day in days if day <= when.date().isoformat()
+             for path in (history / f"{day}.jsonl", history / day / f"{shard:02d}.jsonl") if path.is_file()]
+    for path in paths:
         for row in read_jsonl(path):
             if row["id"] != model_id or datetime.fromisoformat(row["at"]) > when:
                 continue

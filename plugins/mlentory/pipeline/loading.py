@@ -110,6 +110,16 @@ def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, part
     return count
 
 
+def record_history(run_folders: list[str], partitions: list[int]) -> int:
+    """The history of the models the chunk tasks loaded, in the shards of ``partitions`` (grouped as
+    the node tasks: ``plan_node_tasks``): each model's values compared with its last load, a row for
+    each that changed. A mapped task each, after the model loads; the report only adds up the counts.
+    Returns the rows recorded."""
+    shards = history.shards_of(partitions, GRAPH_NODE_PARTITIONS)
+    at = datetime.now(UTC)
+    return sum(history.record_spilled(run, at, shards) for run in _oldest_first(run_folders))
+
+
 def _labels_file(run: RunFolder, chunk: int, partition: int) -> Path:
     return run.file(STAGE, "labels", f"{chunk:05d}", f"{partition:02d}.json")
 
@@ -438,7 +448,8 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         quality.merge(account["quality"])
         revisions.update(account["revisions"])
         rebuild.update(account["rebuild"])
-    changed = history.record_spilled(run, datetime.now(UTC))
+    history.record_spilled(run, datetime.now(UTC))  # the shards no history task recorded (none: all were)
+    changed = history.changes_recorded(run)
     catalogued = LoadedRevisions(run).update(revisions, forget=rebuild)
     RejectedRecords(run).forget(set(revisions))
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])
