@@ -230,14 +230,15 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
     from mlentory.pipeline.extraction import collect_chunk_mentions, plan_record_chunks
     from mlentory.sources import HUGGINGFACE
     from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
-    from mlentory.sources.huggingface import MAX_CARD_FETCHES, extraction
+    from mlentory.sources.huggingface import MAX_CARD_FETCHES, extraction, listing
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
     hub, steps = HuggingFaceHubHook().get_conn(), {}
     if from_dump:
         timed(steps, "dump", extraction.harvest_dump, run_folder, hub, HF_DUMP_DATASET, "main", models)
     else:
-        timed(steps, "listing", extraction.harvest_latest_models, run_folder, hub, models)
+        for job in timed(steps, "listing", listing.list_latest_pages, run_folder, hub, models):
+            timed(steps, "listing parse", listing.parse_listed_pages, job["run_folder"], job["pages"])
     timed(steps, "merge", extraction.merge_raw_models, run_folder, False)
     timed(steps, "ancestors", extraction.add_ancestor_models, run_folder, hub, 1, False)
     for job in timed(steps, "card plan", extraction.plan_model_cards, run_folder, MAX_CARD_FETCHES):  # the DAG's default
@@ -281,7 +282,7 @@ def loading_stage(run_folder: str, index: bool = True) -> dict[str, float]:
     for partitions in timed(steps, "plan", loading.plan_node_tasks, [run_folder]):
         timed(steps, "graph nodes", loading.create_graph_nodes, [run_folder], driver, partitions)
     for job in timed(steps, "plan", loading.plan_loading, [run_folder]):
-        timed(steps, "graph entities", loading.load_entities, job["run_folder"], job["kind"], driver)
+        timed(steps, "graph entities", loading.load_entities, job["run_folder"], job["kind"], driver, job["partitions"])
     es = search_client()
     for job in timed(steps, "plan", loading.plan_model_loads, [run_folder]):  # the mapped task of a chunk: its three steps
         timed(steps, "graph models", loading.load_models, job["run_folder"], job["chunk"], driver)
@@ -676,14 +677,16 @@ def _median_spread(values: list[float]) -> str:
 
 # The steps that run as mapped tasks, one per chunk of models: N Celery workers divide their time.
 # Every other step is one task whatever the number of models (a kind's lookups are one task each).
-FANS_OUT = {("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"),
+FANS_OUT = {("extraction", "listing parse"), ("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"),
             ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
-            ("loading", "graph nodes"), ("loading", "graph models"), ("loading", "index chunks"), ("loading", "report chunks"),
-            ("loading", "history")}
+            ("loading", "graph nodes"), ("loading", "graph entities"), ("loading", "graph models"), ("loading", "index chunks"),
+            ("loading", "report chunks"), ("loading", "history")}
 # A step that fans out over a bounded number of tasks whatever N: one task per partition at most (of
-# the mentions' keys, of the entities' IRIs, of the graph's nodes).
+# the mentions' keys, of the entities' IRIs, of the graph's nodes; the entities' loads, a task per kind
+# and partition, counted as 8: their largest kind, the stubs, bounds them).
 FAN_BOUND = {("transformation", "linking"): LINK_PARTITIONS, ("transformation", "entity merge"): GRAPH_NODE_PARTITIONS,
-             ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS, ("loading", "history"): GRAPH_NODE_PARTITIONS}
+             ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS, ("loading", "graph entities"): GRAPH_NODE_PARTITIONS,
+             ("loading", "history"): GRAPH_NODE_PARTITIONS}
 HUB_MODELS = 2_900_000
 WORKERS = (1, 2, 8, 32)
 

@@ -58,10 +58,16 @@ def hf_extraction(run_folder: Any) -> Harvested:
     harvest = staged_task(run_folders=("run_folder",), pool=HF_POOL.name)
 
     @harvest
-    def hf_raw_models_latest(run_folder: str, params: dict[str, Any] | None = None) -> int:
-        from mlentory.sources.huggingface import extraction
+    def hf_raw_models_latest(run_folder: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        from mlentory.sources.huggingface import listing
 
-        return extraction.harvest_latest_models(run_folder, hub(), params["num_models"], params["every_listed_model"], params["full_refresh"])
+        return listing.list_latest_pages(run_folder, hub(), params["num_models"], params["every_listed_model"], params["full_refresh"])
+
+    @staged_task(run_folders=("run_folder",), max_active_tis_per_dag=4)
+    def hf_listed_models(run_folder: str, pages: list[int]) -> int:
+        from mlentory.sources.huggingface import listing
+
+        return listing.parse_listed_pages(run_folder, pages)
 
     @harvest
     def hf_raw_models_from_file(run_folder: str, params: dict[str, Any] | None = None) -> int:
@@ -118,7 +124,8 @@ def hf_extraction(run_folder: Any) -> Harvested:
     cards = hf_model_cards_done(run_folder)
     card_chunks >> hf_model_cards.expand_kwargs(card_chunks) >> cards
     withdrawn = hf_withdrawn_models(run_folder)
-    [hf_raw_models_latest(run_folder), hf_raw_models_from_file(run_folder), hf_raw_models_dump(run_folder)] >> merged
+    listed = hf_listed_models.expand_kwargs(hf_raw_models_latest(run_folder))  # the listing's pages, parsed in parallel
+    [listed, hf_raw_models_from_file(run_folder), hf_raw_models_dump(run_folder)] >> merged
     merged >> hf_add_ancestor_models(run_folder) >> card_chunks
     merged >> withdrawn
     return Harvested(records=cards, also_before_finish=[withdrawn])

@@ -134,6 +134,14 @@ def test_the_cards_are_read_in_mapped_tasks_in_the_hub_pool_between_a_plan_and_a
     assert "hf_record_chunks" in extraction.get_task("hf_model_cards_done").downstream_task_ids  # the records joined with their cards
 
 
+def test_the_listing_is_paged_by_one_task_and_parsed_in_mapped_tasks_before_the_merge():
+    extraction = dag_bag().get_dag("hf_extraction")
+    parsed = extraction.get_task("hf_listed_models")
+    assert getattr(parsed, "_is_mapped", False) and parsed.upstream_task_ids == {"hf_raw_models_latest"}
+    assert parsed.downstream_task_ids == {"hf_raw_models"}
+    assert "hf_raw_models_latest" not in extraction.get_task("hf_raw_models").upstream_task_ids
+
+
 def test_the_records_are_joined_into_chunks_once_and_their_mentions_found_per_chunk():
     extraction = dag_bag().get_dag("hf_extraction")
     mentions = extraction.get_task("hf_mentions")

@@ -14,7 +14,7 @@ from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.mentions import iter_mentions
 from mlentory.pipeline import entity_links, transformation
 from mlentory.pipeline.entity_links import LINKED_KINDS, mention_partition
-from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.settings import GRAPH_NODE_PARTITIONS, LINK_PARTITIONS
 from mlentory.sources import HUGGINGFACE
 
@@ -134,3 +134,15 @@ def test_the_linking_tasks_grow_with_the_run(tmp_path, models, tasks):
     jobs = entity_links.plan_link_tasks([str(run.path)])
     assert len(jobs) == tasks
     assert sorted(p for job in jobs for p in job["partitions"]) == list(range(LINK_PARTITIONS))
+
+
+def test_the_entity_loads_cover_every_kind_and_partition_once_and_one_folder_is_not_read_for_superseded_records(tmp_path):
+    from mlentory.pipeline import loading
+
+    run = RunFolder.create(tmp_path, "hf")
+    write_json(run.file("transformation", "plan.json"), {"chunk_size": 2_000, "chunks": 60, "models": 120_000})
+    jobs = loading.plan_loading([str(run.path)])  # no model file exists: a single folder's are not read
+    assert read_json(run.file("loading", "superseded.json")) == []
+    covered = sorted((job["kind"], p) for job in jobs for p in job["partitions"])
+    assert covered == sorted((kind, p) for kind in LINKED_KINDS for p in range(GRAPH_NODE_PARTITIONS))
+    assert len(jobs) == 3 * len(LINKED_KINDS)  # 120,000 models: three groups of partitions per kind

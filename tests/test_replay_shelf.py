@@ -94,3 +94,23 @@ def test_a_shelved_and_a_recorded_snapshot_answer_alike(tmp_path):
                 break
         pages.append(ids)
     assert pages[0] == pages[1] and len(pages[0]) == len(recorded)
+
+
+def test_the_listing_task_keeps_the_pages_and_parse_tasks_in_any_order_give_the_listing(shelf, tmp_path, monkeypatch):
+    from mlentory.pipeline.extraction import raw_records
+    from mlentory.pipeline.run_folder import RunFolder, read_json
+    from mlentory.sources.huggingface import listing
+
+    monkeypatch.setattr(listing, "PAGES_PER_PARSE_TASK", 1)  # a parse task per page (50 a task otherwise)
+    expected = [m["id"] for m in _client().latest_models(None)]
+    for limit, every in ((0, True), (1_500, False)):  # the whole listing (a first complete one), then the newest 1,500
+        run = RunFolder.create(tmp_path / f"data-{limit}", "hf")
+        jobs = listing.list_latest_pages(str(run.path), _client(), limit, every_listed_model=every)
+        assert [job["pages"] for job in jobs] == ([[0], [1], [2]] if every else [[0], [1]])
+        parsed = {job["pages"][0]: listing.parse_listed_pages(job["run_folder"], job["pages"]) for job in reversed(jobs)}  # any order
+        assert parsed == ({0: 1_000, 1: 1_000, 2: 345} if every else {0: 1_000, 1: 500})  # the second page cut where the limit falls
+        wanted = expected if every else expected[:1_500]
+        assert [r["id"] for r in raw_records(run, "latest")] == wanted
+        newest = max(_model(i)[0]["lastModified"] for i in range(MODELS)).replace(".000Z", "+00:00")
+        recorded = read_json(run.file("extraction", "catalogue", "listing.json"))
+        assert (recorded["listed"], recorded["newest"]) == (len(wanted), newest)

@@ -33,7 +33,7 @@ def test_a_full_then_read_only_data_root(hub_replay, tmp_path):
     seen = json.loads(result.stdout.strip().splitlines()[-1])
 
     full = seen["full"]
-    assert full["errno"] == 28 and "the data root is full" in full["error"] and "latest.jsonl" in full["error"]
+    assert full["errno"] == 28 and "the data root is full" in full["error"] and "raw/latest/" in full["error"]
     assert not [f for f in full["files"] if f.endswith(".tmp")], full["files"]  # no half-written file left
     assert not [f for f in full["files"] if f.endswith("SUCCESS.json")]
     assert full["taken_as_finished"] is None and full["waiting"] == []  # no stage takes the unfinished folder

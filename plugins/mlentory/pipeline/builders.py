@@ -264,10 +264,10 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
             return stage.plan_model_loads(folders)
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_load_entities", max_active_tis_per_dag=2)
-        def load_entities(run_folder: str, kind: str) -> int:
+        def load_entities(run_folder: str, kind: str, partitions: list[int]) -> int:
             from mlentory.pipeline import loading as stage
 
-            return stage.load_entities(run_folder, kind, graph_store())
+            return stage.load_entities(run_folder, kind, graph_store(), partitions)
 
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_load_models", max_active_tis_per_dag=2)
         def load_models(run_folder: str, chunk: int, params: Any = None) -> int:

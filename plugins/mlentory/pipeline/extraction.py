@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,6 +70,19 @@ def raw_file(run: RunFolder, harvest: str) -> Path:
     return run.file(STAGE, "raw", f"{harvest}.jsonl")
 
 
+def raw_part_file(run: RunFolder, harvest: str, part: int) -> Path:
+    """One part of a harvest written by several tasks (the Hub's listing, parsed in parallel)."""
+    return run.file(STAGE, "raw", harvest, f"{part:06d}.jsonl")
+
+
+def raw_records(run: RunFolder, harvest: str) -> Iterator[dict[str, Any]]:
+    """A harvest's records: its parts in order where tasks wrote it in parts, else its one file."""
+    folder = run.file(STAGE, "raw", harvest)
+    parts = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    for path in parts or [raw_file(run, harvest)]:
+        yield from read_jsonl(path)
+
+
 def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[[dict[str, Any]], str | None],
                    full_refresh: bool, same_revision: Callable[[dict[str, Any]], str | None] | None = None,
                    statistics: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, int]:
@@ -90,7 +103,7 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
     with jsonl_writer(run.file(STAGE, MODELS_FILE)) as fresh, jsonl_writer(run.file(STAGE, SKIPPED_FILE)) as skipped:
         for harvest in harvests:
             seen_in_harvest: set[str] = set()
-            for record in read_jsonl(raw_file(run, harvest)):
+            for record in raw_records(run, harvest):
                 record_id = record["id"]
                 if record_id in seen_in_harvest:
                     repeated[record_id] = repeated.get(record_id, 1) + 1

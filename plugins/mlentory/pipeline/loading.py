@@ -60,25 +60,35 @@ def _entity_files(run: RunFolder) -> list[Path]:
 
 
 def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
-    """Plan one loading run; returns its entity jobs, (run folder, entity kind), for mapped tasks.
+    """Plan one loading run; returns its entity jobs, (run folder, entity kind, IRI partitions: one
+    group for a small run, more as it grows), for mapped tasks.
 
     Several run folders load in parallel. A record that a newer folder of the same run also carries
     is *superseded* in the older one (listed in its ``loading/superseded.json``) and loaded from the
-    newer one only, so that an older revision never overwrites a newer one."""
+    newer one only, so that an older revision never overwrites a newer one. A run of one folder has
+    nothing superseded: its records are not read here."""
     folders = _oldest_first(run_folders)
     newer: set[str] = set()
     for run in reversed(folders):
+        if len(folders) == 1:
+            write_json(run.file(STAGE, "superseded.json"), [])
+            break
         iris = {r["@id"] for path in [*_model_chunk_files(run), *_entity_files(run)] for r in read_jsonld(path)}
         write_json(run.file(STAGE, "superseded.json"), sorted(iris & newer))
         newer |= iris
-    return [{"run_folder": str(run.path), "kind": kind} for run in folders for kind in LOADED_ENTITY_KINDS]
+    return [{"run_folder": str(run.path), "kind": kind, "partitions": partitions} for run in folders
+            for partitions in graph_nodes.task_partitions(_models_of(run)) for kind in LOADED_ENTITY_KINDS]
+
+
+def _models_of(run: RunFolder) -> int:
+    models: int = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", 0)
+    return models
 
 
 def plan_node_tasks(run_folders: list[str]) -> list[list[int]]:
     """The node partitions of each of the run's node tasks (``create_graph_nodes``): one task for a
     small run, more as it grows (``graph_nodes.task_partitions``)."""
-    models = sum(read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", 0) for run in _oldest_first(run_folders))
-    return graph_nodes.task_partitions(models)
+    return graph_nodes.task_partitions(sum(_models_of(run) for run in _oldest_first(run_folders)))
 
 
 def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, partitions: list[int] | None = None) -> int:
@@ -177,9 +187,10 @@ def _current(records: list[dict[str, Any]], run: RunFolder) -> list[dict[str, An
     return [r for r in records if r["@id"] not in skipped] if skipped else records
 
 
-def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore) -> int:
+def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore, partitions: list[int] | None = None) -> int:
+    """The run's ``kind`` entities of the IRI ``partitions`` (all: None) into the graph."""
     run = RunFolder(Path(run_folder))
-    records = _current(list(read_entities(run, kind)), run)
+    records = _current(list(read_entities(run, kind, partitions)), run)
     loader = GraphLoader(driver)
     if kind in NAMED_BY_MANY:
         # Names an earlier run gave the same resource stay (as one name and alternateName), so the
@@ -187,8 +198,8 @@ def load_entities(run_folder: str, kind: str, driver: Driver | GraphStore) -> in
         held = loader.read_terms((r["@id"] for r in records), ("name", "alternateName"))
         records = [with_names_merged(r, held[r["@id"]]) if r["@id"] in held else r for r in records]
     loaded, errors = loader.load(records, stubs=kind in STUB_KINDS)
-    run.write_errors(STAGE, f"graph_{kind}", errors)
-    log.info("graph: %d/%d %s loaded, %d errors", loaded, len(records), kind, len(errors))
+    run.write_errors(STAGE, f"graph_{kind}" if partitions is None else f"graph_{kind}_{min(partitions, default=0):02d}", errors)
+    log.info("graph: %d/%d %s of partitions %s loaded, %d errors", loaded, len(records), kind, partitions, len(errors))
     return loaded
 
 

@@ -8,7 +8,8 @@ as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
         state/         loaded_revisions.json (incremental runs), with its lock
         cache/         cross-run API caches (<name>.json)
         runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
-            extraction/      raw/<harvest>.jsonl, models.jsonl, skipped_unchanged.jsonl,
+            extraction/      raw/<harvest>.jsonl (or raw/<harvest>/<part>.jsonl: the Hub's listing, parsed by
+                             several tasks from its pages, raw/latest/pages/), models.jsonl, skipped_unchanged.jsonl,
                              entities/<kind>.json, the source's own files (the Hub: cards.jsonl), SUCCESS.json
             transformation/  plan.json, chunks/<chunk>.jsonl, partial/<group>/<chunk>.jsonl,
                              mentions/<partition>/<chunk>.json, links/<partition>.json,
@@ -171,6 +172,12 @@ def write_json(path: Path, value: Any) -> None:
     """Atomic write: a reader never sees half a file, a retried task never appends twice."""
     with _atomic(path) as tmp:
         tmp.write(msgspec.json.format(dumps(value), indent=2))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomic write of a text file as it is (a page as the source sent it)."""
+    with _atomic(path) as tmp:
+        tmp.write(text)
 
 
 def read_json(path: Path, default: Any = None) -> Any:

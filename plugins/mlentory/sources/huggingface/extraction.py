@@ -22,7 +22,6 @@ import msgspec
 
 from mlentory.enrichment.licenses import identify_license
 from mlentory.errors import InvalidInput
-from mlentory.http_retry import with_retries
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
@@ -30,7 +29,7 @@ from mlentory.pipeline.run_folder import RunFolder, dumps, inside, jsonl_writer,
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.pools import ARXIV_POOL
 from mlentory.settings import MAX_MAPPED_TASKS
-from mlentory.sources.huggingface import HF_POOL, catalogue
+from mlentory.sources.huggingface import HF_POOL, catalogue, listing
 from mlentory.sources.huggingface import SOURCE as HUGGINGFACE
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record, card_record
 from mlentory.sources.huggingface.hub import (
@@ -55,39 +54,10 @@ CARD_BATCH = 200
 def harvest_latest_models(run_folder: str, hub: HubClient, limit: int, every_listed_model: bool = False, full_refresh: bool = False) -> int:
     """The ``limit`` most recently modified models, in one paginated, expanded listing; with
     ``every_listed_model``, every model the Hub lists the first time (and with ``full_refresh``),
-    then those modified since the last complete listing (``catalogue.listing_plan``)."""
-    run = RunFolder(Path(run_folder))
-    plan = catalogue.listing_plan(run, limit, every_listed_model, full_refresh)
-    progress = Progress(f"models listed ({plan.mode})", plan.limit)
-    newest: list[str] = []  # the newest modification listed: the next cursor
-
-    def logged(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for index, record in enumerate(records, start=1):
-            if index % 1_000 == 0:
-                progress.advance(1_000)
-            yield record
-
-    malformed: list[dict[str, Any]] = []
-
-    def entries() -> Iterator[dict[str, Any]]:
-        malformed.clear()  # a retry starts the listing again from the first page
-        newest.clear()
-        for entry in hub.latest_models(plan.limit, plan.since) if plan.limit is None or plan.limit > 0 else []:
-            if isinstance(entry, MalformedEntry):
-                malformed.append(entry.error_row("listing entry"))
-            else:
-                if not newest and entry.get("last_modified"):
-                    newest.append(entry["last_modified"])
-                yield entry
-
-    # Streamed to disk; a retry (rate limit, network) rewrites the file from the first page.
-    count = with_retries()(write_jsonl)(scaffolding.raw_file(run, "latest"), logged(entries()))
-    malformed, known = scaffolding.rejected_once(run, malformed)
-    run.write_errors(STAGE, "models_latest", malformed)
-    run.write_warnings(STAGE, "models_latest", known)
-    catalogue.record_listing(run, plan, count + len(malformed), newest[0] if newest else None)
-    log.info("listed %d latest models from %s (%d malformed entries listed as errors)", count, hub.endpoint, len(malformed))
-    return count
+    then those modified since the last complete listing (``catalogue.listing_plan``). The listing
+    task and its parse tasks (``listing``) in one call; returns the records."""
+    jobs = listing.list_latest_pages(run_folder, hub, limit, every_listed_model, full_refresh)
+    return sum(listing.parse_listed_pages(job["run_folder"], job["pages"]) for job in jobs)
 
 
 MAX_IDS_FILE_BYTES = 10_000_000
@@ -271,7 +241,7 @@ def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> i
     run = RunFolder(Path(run_folder))
     if not run.file(STAGE, DUMP_COMPLETE).exists() and not catalogue.listing_was_complete(run):
         return 0
-    listed = {r["id"] for harvest in (DUMP, "latest", "by_id") for r in read_jsonl(scaffolding.raw_file(run, harvest))}
+    listed = {r["id"] for harvest in (DUMP, "latest", "by_id") for r in scaffolding.raw_records(run, harvest)}
     candidates = sorted(set(LoadedRevisions(run).load()) - listed)
     withdrawn, still_there, unknown = [], 0, []
     checked_at = datetime.now(UTC).isoformat()

@@ -25,7 +25,7 @@ import httpx2
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.hf_api import DatasetInfo, ModelInfo
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, set_client_factory
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status, http_backoff, set_client_factory
 from huggingface_hub.utils._http import default_client_factory
 from huggingface_hub.utils._pagination import paginate
 
@@ -271,6 +271,21 @@ class HubClient:
             if since is not None and record["last_modified"] and datetime.fromisoformat(record["last_modified"]) < since:
                 return  # sorted newest first: every later entry is older still
             yield record
+
+    def latest_model_pages(self, limit: int | None) -> Iterator[bytes]:
+        """The same listing (``latest_models``), each page as the Hub sent it, not decoded: the
+        caller reads what it needs of a page (its entries' modification times) and leaves the
+        entries' parsing to tasks that fan out. The caller stops when it has read enough (retries:
+        the caller's). ``huggingface_hub``'s ``paginate``, without its decoding."""
+        params: dict[str, Any] = {"sort": "lastModified", "expand": MODEL_EXPAND, **({"limit": limit} if limit is not None else {})}
+        headers = self.api._build_hf_headers()
+        response = http_backoff("GET", f"{self.endpoint}/api/models", params=params, headers=headers, timeout=_read_timeout())
+        hf_raise_for_status(response)
+        yield response.content
+        while (next_page := response.links.get("next", {}).get("url")) is not None:
+            response = http_backoff("GET", next_page, headers=headers, timeout=_read_timeout())
+            hf_raise_for_status(response)
+            yield response.content
 
     @with_retries()
     def model(self, model_id: str) -> dict[str, Any]:
