@@ -41,6 +41,8 @@ for path in (ROOT, ROOT / "plugins", ROOT / "dags"):  # devstack/, mlentory, the
 from devstack import servers  # noqa: E402
 from devstack.replay.server import ReplayServer  # noqa: E402
 
+# The modules that start a whole stack (Airflow's components, the stores, the replay; Celery workers).
+STACK_MODULES = frozenset({"test_local_stack.py", "test_celery_stack.py"})
 # Fixtures that start servers the fast lane does without: the stand-in stores, Redis.
 SYSTEM_FIXTURES = frozenset({"stores", "redis_port"})
 
@@ -57,6 +59,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.system)
+        # Under pytest-xdist (``--dist loadgroup``, ``scripts/test.sh``) a module's tests run in one
+        # worker (its module fixtures built once), and the two whole-stack modules, each many processes
+        # at once, in one worker one after the other, first: beside each other they took twice as long.
+        item.add_marker(pytest.mark.xdist_group("stacks" if item.path.name in STACK_MODULES else item.path.name))
+    items.sort(key=lambda item: item.path.name not in STACK_MODULES)  # stable: the rest keep their order
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
