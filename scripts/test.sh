@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests: install what they need, then run the whole suite (--fast: lint and the fast lane only). The tests start (and stop, by PID) their
 # own graph and index servers on free loopback ports, and their own Airflow database. They run in two pytest-xdist workers (the
-# machine's two cores; MLENTORY_TEST_WORKERS to change), a test module's tests in one worker (its module fixtures built once), the
-# two whole-stack modules first and in one worker (tests/conftest.py groups them; the order is kept); each worker has its own
+# machine's two cores; MLENTORY_TEST_WORKERS to change), a test module's tests in one worker (its module fixtures built once), in
+# the order tests/conftest.py gives (the two whole-stack modules first and last, never beside each other); each worker has its own
 # Airflow home, database and stores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ if [ "${1:-}" = "--fast" ]; then
   shift
   .venv/bin/ruff check plugins tests dags devstack scripts benchmarks
   .venv/bin/mypy  # strict on fair4ml/ and pipeline/ (pyproject.toml)
-  exec .venv/bin/python -m pytest -p no:cacheprovider -q -n "${MLENTORY_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder -m "not system" "$@"
+  exec .venv/bin/python -m pytest -p no:cacheprovider -q -n "${MLENTORY_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder -m "not system" "$@"
 fi
 # Debian's packages the tests start: Chromium (the UI test drives it through Playwright, no browser
 # download), redis-server and PostgreSQL (the Celery stack test, the budgets shared through Redis).
@@ -30,4 +30,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "[test] ${missing[*]} not installed and cannot be (not root, or no apt-get): the tests that need them will fail" >&2
   fi
 fi
-exec .venv/bin/python -m pytest -p no:cacheprovider -q -n "${MLENTORY_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder --durations=20 "$@"
+exec .venv/bin/python -m pytest -p no:cacheprovider -q -n "${MLENTORY_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=20 "$@"

@@ -41,8 +41,9 @@ for path in (ROOT, ROOT / "plugins", ROOT / "dags"):  # devstack/, mlentory, the
 from devstack import servers  # noqa: E402
 from devstack.replay.server import ReplayServer  # noqa: E402
 
-# The modules that start a whole stack (Airflow's components, the stores, the replay; Celery workers).
-STACK_MODULES = frozenset({"test_local_stack.py", "test_celery_stack.py"})
+# The modules that start a whole stack (Airflow's components, the stores, the replay; Celery workers),
+# with their place in the run: first and last (``pytest_collection_modifyitems``).
+STACK_MODULES = {"test_local_stack.py": 0, "test_celery_stack.py": 2}
 # Fixtures that start servers the fast lane does without: the stand-in stores, Redis.
 SYSTEM_FIXTURES = frozenset({"stores", "redis_port"})
 
@@ -59,11 +60,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.system)
-        # Under pytest-xdist (``--dist loadgroup``, ``scripts/test.sh``) a module's tests run in one
-        # worker (its module fixtures built once), and the two whole-stack modules, each many processes
-        # at once, in one worker one after the other, first: beside each other they took twice as long.
-        item.add_marker(pytest.mark.xdist_group("stacks" if item.path.name in STACK_MODULES else item.path.name))
-    items.sort(key=lambda item: item.path.name not in STACK_MODULES)  # stable: the rest keep their order
+    # Under pytest-xdist (``scripts/test.sh``: ``--dist loadfile --no-loadscope-reorder``) a module
+    # runs whole in one worker, in this order: the main job's stack first, the Celery stack last, so
+    # that the two whole stacks (many processes each) never run beside each other, which took twice
+    # as long; by default xdist ran modules with the most tests first, the stacks (one test each) last.
+    items.sort(key=lambda item: STACK_MODULES.get(item.path.name, 1))  # stable: the rest keep their order
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
