@@ -69,13 +69,12 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
     nothing superseded: its records are not read here."""
     folders = _oldest_first(run_folders)
     newer: set[str] = set()
-    for run in reversed(folders):
-        if len(folders) == 1:
-            write_json(run.file(STAGE, "superseded.json"), [])
-            break
+    for run in reversed(folders if len(folders) > 1 else []):
         iris = {r["@id"] for path in [*_model_chunk_files(run), *_entity_files(run)] for r in read_jsonld(path)}
         write_json(run.file(STAGE, "superseded.json"), sorted(iris & newer))
         newer |= iris
+    if len(folders) == 1:
+        write_json(folders[0].file(STAGE, "superseded.json"), [])
     return [{"run_folder": str(run.path), "kind": kind, "partitions": partitions} for run in folders
             for partitions in graph_nodes.task_partitions(_models_of(run)) for kind in LOADED_ENTITY_KINDS]
 
