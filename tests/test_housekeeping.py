@@ -42,8 +42,7 @@ def test_old_folders_go_and_those_in_use_or_newest_stay(tmp_path):
     recent = run_folder(root, "hf", 2, stages=("extraction",))
     openml_old = run_folder(root, "openml", 40)
     openml_new = run_folder(root, "openml", 1)
-    (root / "hf" / "state").mkdir()
-    write_json(root / "hf" / "state" / "loaded_revisions.json", {})
+    write_json(root / "hf" / "state" / "loaded_revisions" / "00.json", {})
 
     dry = remove_old_run_folders(root, 14, dry_run=True, now=NOW)
     assert sorted(dry["removed"]["hf"]) == sorted([old_finished.name, old_failed.name])
@@ -54,7 +53,7 @@ def test_old_folders_go_and_those_in_use_or_newest_stay(tmp_path):
     assert summary["removed"]["openml"] == [openml_old.name]
     assert not old_finished.exists() and not old_failed.exists() and not openml_old.exists()
     assert in_use.exists() and newest_loaded.exists() and recent.exists() and openml_new.exists()
-    assert (root / "hf" / "state" / "loaded_revisions.json").exists()  # the state is no run folder
+    assert (root / "hf" / "state" / "loaded_revisions" / "00.json").exists()  # the state is no run folder
     assert summary["kept"] == {"hf": 3, "openml": 1}
 
 

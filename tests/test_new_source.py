@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, clear, use_data_root
 
-from mlentory.pipeline.run_folder import write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, write_jsonl
+from mlentory.pipeline.state import LoadedRevisions
 from mlentory.sources import SOURCES
 
 TOY = ROOT / "tests" / "toy"
@@ -100,4 +101,4 @@ def test_the_fourth_source_runs_its_three_dags_into_the_graph_and_the_index(stor
     run = Path(found["run_folder"])
     report = json.loads((run / "loading" / "report.json").read_text())
     assert (report["models_loaded"], report["models_failed"]) == (2, 0)
-    assert json.loads((data_root / "toy" / "state" / "loaded_revisions.json").read_text()) == {"m1": "1", "m2": "3"}
+    assert LoadedRevisions(RunFolder(run)).load() == {"m1": "1", "m2": "3"}

@@ -17,7 +17,7 @@ from devstack import servers
 from mlentory.errors import PermanentFailure
 from mlentory.pipeline import housekeeping, storage
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json
-from mlentory.pipeline.state import LoadedRevisions
+from mlentory.pipeline.state import ID_SHARDS, LoadedRevisions
 
 pytestmark = pytest.mark.system  # the Airflow database, servers or a whole stack: not in the fast lane
 
@@ -158,7 +158,8 @@ def test_two_workers_updating_the_shared_state_never_lose_an_update(bucket, redi
     for worker in workers:
         worker.join(timeout=300)
     assert [worker.exitcode for worker in workers] == [0, 0]
-    revisions = storage.read_json_at(root, "hf/state/loaded_revisions.json")
+    revisions = {model_id: revision for shard in range(ID_SHARDS)
+                 for model_id, revision in storage.read_json_at(root, f"hf/state/loaded_revisions/{shard:02d}.json", {}).items()}
     assert len(revisions) == 24 and revisions["w1/model-11"] == "sha11"
     assert not any(path.is_file() for n in range(2) for path in (tmp_path / f"worker{n}").rglob("*"))
 
@@ -209,7 +210,7 @@ def test_housekeeping_removes_old_run_folders_from_object_storage(bucket):
         put(root, f"hf/runs/{name}/loading/SUCCESS.json", '{"models_loaded": 1}')
         put(root, f"hf/runs/{name}/extraction/models.jsonl", "{}\n")
     put(root, f"hf/runs/{waiting}/extraction/SUCCESS.json", "{}")
-    put(root, "hf/state/loaded_revisions.json", "{}")
+    put(root, "hf/state/loaded_revisions/00.json", "{}")
     later = datetime.now(UTC) + timedelta(days=30)  # everything was written "30 days ago"
 
     @storage.staged(lambda: root, run_listing=True)
@@ -220,6 +221,6 @@ def test_housekeeping_removes_old_run_folders_from_object_storage(bucket):
     assert len(objects(root)) == 6  # a dry run removes nothing
     assert remove(False)["removed"] == {"hf": [old, waiting]}
     assert objects(root) == {f"hf/runs/{newest_loaded}/loading/SUCCESS.json", f"hf/runs/{newest_loaded}/extraction/models.jsonl",
-                             "hf/state/loaded_revisions.json"}
+                             "hf/state/loaded_revisions/00.json"}
     # The kept folder's files were not replaced by the empty stand-ins the listing worked on.
     assert storage.read_json_at(f"{root}/hf/runs/{newest_loaded}", "loading/SUCCESS.json") == {"models_loaded": 1}

@@ -30,18 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from mlentory.pipeline.run_folder import RunFolder, dumps, read_json, read_jsonl, write_json
-from mlentory.pipeline.state import exclusive, source_dir
+from mlentory.pipeline.state import ID_SHARDS, exclusive, id_shard, source_dir
 
-SHARDS = 64
+SHARDS = ID_SHARDS  # the shards of the loaded revisions: a history task records both of its shards
 UNTRACKED = {"@id", "@type"}
 
 
 def _digest(value: Any) -> str:
     return hashlib.sha1(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
-
-
-def _shard(model_id: str) -> int:
-    return int(hashlib.sha1(model_id.encode()).hexdigest()[:4], 16) % SHARDS
 
 
 def _history_dir(root: Path) -> Path:
@@ -75,7 +71,7 @@ def spill_loads(run: RunFolder, records: Iterable[dict[str, Any]], part: str) ->
     writers: dict[int, Any] = {}
     try:
         for record in records:
-            shard = _shard(record["identifier"])
+            shard = id_shard(record["identifier"])
             if shard not in writers:
                 (folder / f"{shard:02d}").mkdir(parents=True, exist_ok=True)
                 writers[shard] = (folder / f"{shard:02d}" / f"{part}.jsonl").open("w", encoding="utf-8")
@@ -139,7 +135,7 @@ def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datet
     withdrawal (``{id: {"withdrawn": date}}``). Values equal to the last ones add no row."""
     by_shard: dict[int, list[tuple[str, dict[str, Any], None]]] = defaultdict(list)
     for model_id, values in changes.items():
-        by_shard[_shard(model_id)].append((model_id, values, None))
+        by_shard[id_shard(model_id)].append((model_id, values, None))
     return _record(run, by_shard, at, whole_records=False)
 
 
@@ -176,7 +172,7 @@ def state_at(source_root: Path, model_id: str, when: datetime) -> dict[str, Any]
     """The model's record as the graph held it at ``when`` (its JSON-LD terms), with ``withdrawn``
     when it had been withdrawn by then; None when it had not been loaded yet."""
     state: dict[str, Any] | None = None
-    history, shard = _history_dir(source_root), _shard(model_id)
+    history, shard = _history_dir(source_root), id_shard(model_id)
     days = sorted({path.name.removesuffix(".jsonl") for path in history.glob("*")}) if history.is_dir() else []
     # A day's single file (as loads wrote it before the shards) comes before the day's shard files.
     paths = [path for day in days if day <= when.date().isoformat()

@@ -122,11 +122,19 @@ def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, part
 def record_history(run_folders: list[str], partitions: list[int]) -> int:
     """The history of the models the chunk tasks loaded, in the shards of ``partitions`` (grouped as
     the node tasks: ``plan_node_tasks``): each model's values compared with its last load, a row for
-    each that changed. A mapped task each, after the model loads; the report only adds up the counts.
-    Returns the rows recorded."""
+    each that changed; and the revisions loaded, for the next incremental run. A mapped task each,
+    after the model loads; the report only adds up the counts. Returns the history's rows recorded."""
     shards = history.shards_of(partitions, GRAPH_NODE_PARTITIONS)
     at = datetime.now(UTC)
-    return sum(history.record_spilled(run, at, shards) for run in _oldest_first(run_folders))
+    return sum(_record_shards(run, shards, at) for run in _oldest_first(run_folders))
+
+
+def _record_shards(run: RunFolder, shards: list[int] | None, at: datetime) -> int:
+    """What the chunk tasks spilled to ``shards`` (all: None): the models' history, and their
+    revisions as loaded (no longer rejected, if an earlier run rejected them). Returns the history's rows."""
+    rows = history.record_spilled(run, at, shards)
+    RejectedRecords(run).forget(LoadedRevisions(run).record_spilled(shards))
+    return rows
 
 
 def _labels_file(run: RunFolder, chunk: int, partition: int) -> Path:
@@ -306,15 +314,17 @@ def _account(run: RunFolder, chunk: int, models: list[dict[str, Any]], retry: Re
         quality.add(model)
     incomplete = retry.incomplete(loaded)
     history.spill_loads(run, loaded, f"{chunk:05d}")
+    LoadedRevisions(run).spill(
+        f"{chunk:05d}",
+        # Every model loaded completely, its revision "" where the source gives none (compared
+        # with nothing: such a model is processed again whenever harvested), so the count is the catalogue's.
+        {m["identifier"]: m.get("sourceSha") or "" for m in loaded if m.get("identifier") and m["identifier"] not in incomplete},
+        # Loaded incompletely, or not at all: an earlier clean load's entry would make the next
+        # run skip the model and keep the gap for good (a full_refresh of the same revision).
+        incomplete | {m["identifier"] for m in models if m["@id"] in failed and m.get("identifier")})
     account = {
         "models": len(models), "superseded": sum(1 for m in models if m["@id"] in newer), "loaded": len(loaded), "incomplete": len(incomplete),
         "coverage": dict(coverage), "quality": quality.state(),
-        # Every model loaded completely, its revision "" where the source gives none (compared
-        # with nothing: such a model is processed again whenever harvested), so the count is the catalogue's.
-        "revisions": {m["identifier"]: m.get("sourceSha") or "" for m in loaded if m.get("identifier") and m["identifier"] not in incomplete},
-        # Loaded incompletely, or not at all: an earlier clean load's entry would make the next
-        # run skip the model and keep the gap for good (a full_refresh of the same revision).
-        "rebuild": sorted(incomplete | {m["identifier"] for m in models if m["@id"] in failed and m.get("identifier")}),
     }
     write_json(_account_file(run, chunk), account)
     return account
@@ -447,8 +457,6 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     write_jsonl(run.path / "warnings.jsonl", warnings)
     failed_to_load = {e["iri"] for e in all_errors if e["stage"] == STAGE}
     counts: Counter[str] = Counter()
-    revisions: dict[str, str] = {}
-    rebuild: set[str] = set()
     coverage: Counter[str] = Counter()
     quality = CompletenessCounts()
     for chunk in _model_chunks(run):  # each chunk's account, made by its task (here, for a chunk no task accounted for)
@@ -456,12 +464,11 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         counts.update({key: account[key] for key in ("models", "superseded", "loaded", "incomplete")})
         coverage.update(account["coverage"])
         quality.merge(account["quality"])
-        revisions.update(account["revisions"])
-        rebuild.update(account["rebuild"])
-    history.record_spilled(run, datetime.now(UTC))  # the shards no history task recorded (none: all were)
+        if "revisions" in account:  # an account made before the revisions were spilled by shard
+            LoadedRevisions(run).spill(f"{chunk:05d}", account["revisions"], account["rebuild"])
+    _record_shards(run, None, datetime.now(UTC))  # the shards no history task recorded (none: all were)
     changed = history.changes_recorded(run)
-    catalogued = LoadedRevisions(run).update(revisions, forget=rebuild)
-    RejectedRecords(run).forget(set(revisions))
+    catalogued = LoadedRevisions(run).count()
     transformed = read_json(run.file(TRANSFORMATION, "plan.json"), {}).get("models", counts["models"])
     record_errors = len(failed_to_load) + (transformed - counts["models"])
     summary = {

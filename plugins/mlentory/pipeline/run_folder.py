@@ -5,7 +5,7 @@ as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
 
     <data_root>/<key>/
         inputs/        id files a run may name (``model_ids_file``)
-        state/         loaded_revisions.json (incremental runs), with its lock
+        state/         loaded_revisions/<shard>.json (incremental runs), each with its count and lock
         cache/         cross-run API caches (<name>.json)
         runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
             extraction/      raw/<harvest>.jsonl (or raw/<harvest>/<part>.jsonl: the Hub's listing, parsed by
@@ -15,7 +15,8 @@ as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
                              mentions/<partition>/<chunk>.json, links/<partition>.json,
                              links/chunks/<chunk>/<partition>.json, entities/<kind>/<IRI partition>.jsonld,
                              nodes/<IRI partition>/<chunk>.json, models/<chunk>.jsonld, SUCCESS.json
-            loading/         superseded.json, report.json, SUCCESS.json
+            loading/         superseded.json, history/<shard>/ and revisions/<shard>/ (the chunks' loads,
+                             until the history tasks record them), report.json, SUCCESS.json
             claims/<stage>.json   a run took the folder for that stage (so it is not taken as waiting again)
             errors/<stage>__<part>.jsonl    records that failed, one file per task (parallel tasks never share a file)
             warnings/<stage>__<part>.jsonl  what failed without losing a record (a lookup, an unreadable field)

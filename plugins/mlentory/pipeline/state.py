@@ -7,10 +7,12 @@ the lock is a Redis lock and the files are downloaded under it and uploaded afte
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,33 +54,140 @@ def source_dir(run: RunFolder) -> Path:
     return run.path.parent.parent
 
 
-class LoadedRevisions:
-    """Model id -> the source revision (sha) last loaded into the graph and the index.
+ID_SHARDS = 64
 
-    Written only by a successful loading stage, so a failed run never causes a later skip.
+
+def id_shard(key: str) -> int:
+    """The shard (of ``ID_SHARDS``) of a record id, in every per-id state file kept in shards."""
+    return int(hashlib.sha1(key.encode()).hexdigest()[:4], 16) % ID_SHARDS
+
+
+class LoadedRevisions:
+    """Model id -> the source revision (sha) last loaded into the graph and the index, in 64 shards
+    of the ids (``state/loaded_revisions/<shard>.json``, each with its count and its own lock): a
+    load rewrites only the shards of its models, and the loading's history tasks record theirs in
+    parallel (``spill``, ``record_spilled``); the report only adds up the counts.
+
+    Written only for models a load put completely into both stores, so a failed load never causes a
+    later skip. A single ``state/loaded_revisions.json``, as runs wrote it before the shards, is
+    split into them by the first write, and read beneath them until then.
     """
 
     def __init__(self, run: RunFolder) -> None:
-        self.path = source_dir(run) / "state" / "loaded_revisions.json"
+        self.root = source_dir(run) / "state"
+        self.folder = self.root / "loaded_revisions"
+        self.legacy = self.root / "loaded_revisions.json"
+        self.spill_dir = run.file("loading", "revisions")
+
+    def _shard_file(self, shard: int) -> Path:
+        return self.folder / f"{shard:02d}.json"
+
+    def _count_file(self, shard: int) -> Path:
+        return self.folder / f"{shard:02d}.count.json"
 
     def load(self) -> dict[str, str]:
-        revisions: dict[str, str] = read_json(storage.refresh(self.path), {})
+        """Every model's revision (all shards: for a whole-catalogue pass, e.g. the incremental merge)."""
+        revisions: dict[str, str] = read_json(storage.refresh(self.legacy), {})
+        storage.refresh(self.folder)
+        for shard in range(ID_SHARDS):
+            revisions.update(read_json(self._shard_file(shard), {}))
         return revisions
 
-    def update(self, revisions: dict[str, str], forget: set[str] | frozenset[str] = frozenset()) -> int:
+    def ids(self) -> Iterator[str]:
+        """Every model id recorded, a shard at a time (never all revisions held at once)."""
+        yield from read_json(storage.refresh(self.legacy), {})
+        storage.refresh(self.folder)
+        for shard in range(ID_SHARDS):
+            yield from read_json(self._shard_file(shard), {})
+
+    def among(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` recorded (read a shard at a time)."""
+        wanted = set(ids)
+        return {model_id for model_id in self.ids() if model_id in wanted}
+
+    def count(self) -> int:
+        """How many models are recorded, from the shards' counts (their entries are not read)."""
+        self._split_legacy()
+        storage.refresh(self.folder)
+        return sum(read_json(self._count_file(shard), 0) for shard in range(ID_SHARDS))
+
+    def update(self, revisions: dict[str, str], forget: Iterable[str] = ()) -> int:
         """Record ``revisions`` as loaded, and forget ``forget``: models loaded incompletely (a card
         or a lookup failed, or the stores refused them), whose earlier entry must not make the next
         run skip them. Returns how many models are recorded now."""
-        with exclusive(self.path):  # which fetched the file afresh
-            kept = {key: value for key, value in read_json(self.path, {}).items() if key not in forget}
-            recorded = {**kept, **revisions}
-            write_json(self.path, recorded)
-        return len(recorded)
+        by_shard: dict[int, tuple[dict[str, str], set[str]]] = {}
+        for model_id, revision in revisions.items():
+            by_shard.setdefault(id_shard(model_id), ({}, set()))[0][model_id] = revision
+        for model_id in forget:
+            by_shard.setdefault(id_shard(model_id), ({}, set()))[1].add(model_id)
+        self._apply(by_shard)
+        return self.count()
 
     def remove(self, ids: set[str]) -> None:
         """Forget models (withdrawn at the source): should one come back, it is processed again."""
-        with exclusive(self.path):
-            write_json(self.path, {k: v for k, v in read_json(self.path, {}).items() if k not in ids})
+        self.update({}, forget=ids)
+
+    def _apply(self, by_shard: dict[int, tuple[dict[str, str], set[str]]]) -> None:
+        self._split_legacy()
+        for shard, (loaded, forget) in sorted(by_shard.items()):
+            path, count = self._shard_file(shard), self._count_file(shard)
+            with exclusive(path, path, count):
+                recorded = {key: value for key, value in read_json(path, {}).items() if key not in forget}
+                recorded.update(loaded)
+                write_json(path, recorded)
+                write_json(count, len(recorded))
+
+    def _split_legacy(self) -> None:
+        """The single file of before, split into the shards (its entries beneath theirs: older)."""
+        if not storage.refresh(self.legacy).exists():
+            return
+        with exclusive(self.legacy, self.legacy, self.folder):
+            legacy = read_json(self.legacy, None)
+            if legacy is None:  # split by another writer meanwhile
+                return
+            by_shard: dict[int, dict[str, str]] = {}
+            for model_id, revision in legacy.items():
+                by_shard.setdefault(id_shard(model_id), {})[model_id] = revision
+            for shard in range(ID_SHARDS):
+                path = self._shard_file(shard)
+                recorded = {**by_shard.get(shard, {}), **read_json(path, {})}
+                write_json(path, recorded)
+                write_json(self._count_file(shard), len(recorded))
+            self.legacy.unlink()
+
+    # A load's models, recorded by the tasks of their shards ---------------------------------------
+    def spill(self, part: str, loaded: dict[str, str], forget: Iterable[str]) -> None:
+        """One part of a load (a chunk, a task each): its models loaded completely (id -> revision)
+        and those to forget, into one file per shard (``loading/revisions/<shard>/<part>.json`` of
+        the run) for ``record_spilled``."""
+        by_shard: dict[int, dict[str, Any]] = {}
+        for model_id, revision in loaded.items():
+            by_shard.setdefault(id_shard(model_id), {"loaded": {}, "forget": []})["loaded"][model_id] = revision
+        for model_id in forget:
+            by_shard.setdefault(id_shard(model_id), {"loaded": {}, "forget": []})["forget"].append(model_id)
+        for stale in self.spill_dir.glob(f"*/{part}.json"):  # a retried part starts afresh
+            stale.unlink()
+        for shard, entries in by_shard.items():
+            write_json(self.spill_dir / f"{shard:02d}" / f"{part}.json", entries)
+
+    def record_spilled(self, shards: Iterable[int] | None = None) -> set[str]:
+        """Every part ``spill`` wrote to ``shards`` (all: None) recorded, shard by shard; a shard's
+        spill is removed once recorded. Returns the ids recorded as loaded."""
+        wanted = None if shards is None else set(shards)
+        by_shard: dict[int, tuple[dict[str, str], set[str]]] = {}
+        spilled = [folder for folder in sorted(self.spill_dir.glob("[0-9][0-9]")) if wanted is None or int(folder.name) in wanted]
+        for folder in spilled:
+            loaded, forget = by_shard.setdefault(int(folder.name), ({}, set()))
+            for part in sorted(folder.glob("*.json")):
+                entries = read_json(part, {})
+                forget.update(entries.get("forget", ()))
+                loaded.update(entries.get("loaded", {}))
+        self._apply(by_shard)
+        for folder in spilled:
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the last shard's task removes the emptied folder
+            self.spill_dir.rmdir()
+        return {model_id for loaded, _ in by_shard.values() for model_id in loaded}
 
 
 def entry_digest(entry: Any) -> str:

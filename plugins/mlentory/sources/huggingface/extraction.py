@@ -204,7 +204,7 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
     for model in read_jsonl(models_file):
         harvested.add(model["id"])
         bases.update(base for base, _ in base_models(model))
-    known = harvested | (set() if full_refresh else set(LoadedRevisions(run).load()))
+    known = harvested | (set() if full_refresh else LoadedRevisions(run).among(bases - harvested))
     added, missing = [], []
     for generation in range(1, generations + 1):
         wanted = sorted(bases - known)
@@ -242,7 +242,7 @@ def find_withdrawn_models(run_folder: str, hub: HubClient, max_checks: int) -> i
     if not run.file(STAGE, DUMP_COMPLETE).exists() and not catalogue.listing_was_complete(run):
         return 0
     listed = {r["id"] for harvest in (DUMP, "latest", "by_id") for r in scaffolding.raw_records(run, harvest)}
-    candidates = sorted(set(LoadedRevisions(run).load()) - listed)
+    candidates = sorted(model_id for model_id in LoadedRevisions(run).ids() if model_id not in listed)
     withdrawn, still_there, unknown = [], 0, []
     checked_at = datetime.now(UTC).isoformat()
     for model_id in candidates[:max_checks]:
