@@ -227,7 +227,7 @@ def process_peak_rss_mb() -> float:
 
 
 def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str, float]:
-    from mlentory.pipeline.extraction import collect_chunk_mentions, plan_record_chunks
+    from mlentory.pipeline.extraction import collect_chunk_mentions, plan_lookup_tasks, plan_record_chunks
     from mlentory.sources import HUGGINGFACE
     from mlentory.sources.huggingface import DUMP_DATASET as HF_DUMP_DATASET
     from mlentory.sources.huggingface import MAX_CARD_FETCHES, extraction, listing
@@ -246,8 +246,10 @@ def extraction_stage(run_folder: str, models: int, from_dump: bool) -> dict[str,
     timed(steps, "card end", extraction.finish_model_cards, run_folder)
     for job in timed(steps, "record chunks", plan_record_chunks, HUGGINGFACE, run_folder):
         timed(steps, "mentions", collect_chunk_mentions, HUGGINGFACE, job["run_folder"], job["chunk"])
-    for kind in ("datasets", "articles", "keywords", "tasks", "licenses", "languages", "organisations"):
+    for kind in ("datasets", "articles", "keywords", "tasks", "licenses", "languages"):
         timed(steps, f"identify {kind}", extraction.identify_entities_with_connections, run_folder, kind)
+    for job in timed(steps, "lookup plan", plan_lookup_tasks, run_folder):  # the accounts: mapped over partitions of their keys
+        timed(steps, "identify organisations", extraction.identify_entities_with_connections, job["run_folder"], "organisations", job["partitions"])
     timed(steps, "finish", extraction.finish_extraction, run_folder, 1.0)
     return steps
 
@@ -676,15 +678,17 @@ def _median_spread(values: list[float]) -> str:
 
 
 # The steps that run as mapped tasks, one per chunk of models: N Celery workers divide their time.
-# Every other step is one task whatever the number of models (a kind's lookups are one task each).
-FANS_OUT = {("extraction", "listing parse"), ("extraction", "card chunks"), ("extraction", "mentions"), ("transformation", "property groups"),
-            ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
+# Every other step is one task whatever the number of models (a kind's lookups are one task each,
+# but the accounts', mentioned in proportion to the models).
+FANS_OUT = {("extraction", "listing parse"), ("extraction", "card chunks"), ("extraction", "mentions"), ("extraction", "identify organisations"),
+            ("transformation", "property groups"), ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
             ("loading", "graph nodes"), ("loading", "graph entities"), ("loading", "graph models"), ("loading", "index chunks"),
             ("loading", "report chunks"), ("loading", "history")}
 # A step that fans out over a bounded number of tasks whatever N: one task per partition at most (of
 # the mentions' keys, of the entities' IRIs, of the graph's nodes; the entities' loads, a task per kind
 # and partition, counted as 8: their largest kind, the stubs, bounds them).
-FAN_BOUND = {("transformation", "linking"): LINK_PARTITIONS, ("transformation", "entity merge"): GRAPH_NODE_PARTITIONS,
+FAN_BOUND = {("extraction", "identify organisations"): LINK_PARTITIONS, ("transformation", "linking"): LINK_PARTITIONS,
+             ("transformation", "entity merge"): GRAPH_NODE_PARTITIONS,
              ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS, ("loading", "graph entities"): GRAPH_NODE_PARTITIONS,
              ("loading", "history"): GRAPH_NODE_PARTITIONS}
 HUB_MODELS = 2_900_000

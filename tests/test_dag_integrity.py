@@ -146,7 +146,13 @@ def test_the_records_are_joined_into_chunks_once_and_their_mentions_found_per_ch
     extraction = dag_bag().get_dag("hf_extraction")
     mentions = extraction.get_task("hf_mentions")
     assert getattr(mentions, "_is_mapped", False) and mentions.upstream_task_ids == {"hf_record_chunks"}
-    assert {"hf_datasets", "hf_organisations", "hf_licenses"} <= mentions.downstream_task_ids
+    assert {"hf_datasets", "hf_lookup_tasks", "hf_licenses"} <= mentions.downstream_task_ids
+    # The accounts, mentioned in proportion to the models, are looked up by mapped tasks over
+    # partitions of their keys; the other kinds by one task each.
+    organisations = extraction.get_task("hf_organisations")
+    assert getattr(organisations, "_is_mapped", False) and organisations.upstream_task_ids == {"hf_lookup_tasks"}
+    assert not getattr(extraction.get_task("hf_datasets"), "_is_mapped", False)
+    assert "hf_raw_models_ready" in organisations.downstream_task_ids
 
 
 def test_ruff_airflow_rules_pass():

@@ -23,6 +23,7 @@ from pipeline import normalized_records, per_source, run_dag, source_keys, sourc
 
 from devstack.replay.recordings import build_snapshot
 from mlentory.enrichment.languages import identify_language
+from mlentory.pipeline.extraction import read_identified
 from mlentory.pipeline.run_folder import RunFolder
 from mlentory.sources.huggingface import properties
 from mlentory.sources.huggingface.cards import parse_card
@@ -308,7 +309,7 @@ def test_every_failed_lookup_is_listed(real_run):
     assert all(w.get("reason") and w.get("what") for w in warnings)
     entities = real_run["run_folder"] / "extraction" / "entities"
     not_found = {("datasets lookup", k) for k, v in json.loads((entities / "datasets.json").read_text()).items() if not v.get("found")}
-    not_found |= {("accounts lookup", k) for k, v in json.loads((entities / "organisations.json").read_text()).items() if not v.get("found")}
+    not_found |= {("accounts lookup", k) for k, v in read_identified(RunFolder(real_run["run_folder"]), "organisations").items() if not v.get("found")}
     not_found |= {("arXiv lookup", k) for k, v in json.loads((entities / "articles.json").read_text()).items()
                   if not v.get("found") and not k.startswith("doi:")}
     assert not_found and not_found <= {(w["what"], w["key"]) for w in warnings if "key" in w}

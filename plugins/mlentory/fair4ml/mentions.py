@@ -10,9 +10,12 @@ IRIs. A partial may carry notes on what could not be read (``[{"what", "reason"}
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from mlentory.settings import LINK_PARTITIONS
 
 Partial = dict[str, Any]
 Mention = dict[str, Any]
@@ -21,6 +24,12 @@ WARNINGS = "_warnings"
 
 def mention(kind: str, key: str, **extra: Any) -> Mention:
     return {"kind": kind, "key": key, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def mention_partition(kind: str, key: str) -> int:
+    """The mention's partition (of ``LINK_PARTITIONS``), for the lookups of a partitioned kind and the
+    linking: the same in every process and run (not Python's salted ``hash``)."""
+    return zlib.crc32(f"{kind}\n{key}".encode()) % LINK_PARTITIONS
 
 
 def is_mention(value: Any) -> bool:

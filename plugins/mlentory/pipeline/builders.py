@@ -48,8 +48,12 @@ def extraction_dag(source: Source, doc_md: str | None, params: dict[str, Param])
             mentions = mentions_task(source).expand_kwargs(chunks)
             for waited in harvested.also_before_finish:
                 waited >> ready
+            lookup_jobs = lookup_tasks_task(source)(run_folder) if any(kind.partitioned for kind in source.entity_kinds) else None
             for kind in source.entity_kinds:
-                mentions >> entity_identification_task(source, kind)(run_folder) >> ready
+                if kind.partitioned:  # mapped over partitions of the mentioned keys
+                    mentions >> lookup_jobs >> entity_identification_task(source, kind).expand_kwargs(lookup_jobs) >> ready
+                else:
+                    mentions >> entity_identification_task(source, kind)(run_folder) >> ready
 
         return extraction()
 
@@ -115,17 +119,33 @@ def mentions_task(source: Source) -> Any:  # an Airflow task, mapped over the re
     return mentions
 
 
+def lookup_tasks_task(source: Source) -> Any:  # an Airflow task
+    """``<key>_lookup_tasks``: the tasks of the partitioned kinds' lookups (``plan_lookup_tasks``)."""
+
+    @staged_task(run_folders=("run_folder",), task_id=f"{source.key}_lookup_tasks")
+    def lookup_tasks(run_folder: str) -> list[dict[str, Any]]:
+        from mlentory.pipeline import extraction
+
+        return extraction.plan_lookup_tasks(run_folder)
+
+    return lookup_tasks
+
+
 def entity_identification_task(source: Source, kind: EntityKind) -> Any:  # an Airflow task
     """``<key>_<kind>``: the extraction's identification of one entity kind (the source's
     ``identify_entities_with_connections``), emitting the kind's asset with its count; in the pool
-    of the API it calls, if any."""
+    of the API it calls, if any. A partitioned kind's is mapped: each task over some ``partitions``
+    of the mentioned keys."""
     entities = source.assets.entities(kind.name)
 
     @staged_task(task_id=f"{source.key}_{kind.name}", run_folders=("run_folder",), outlets=[entities],
                  pool=kind.pool.name if kind.pool else None)
-    def identify(run_folder: str, outlet_events: Any = None) -> int:
-        count = source.extraction.identify_entities_with_connections(run_folder, kind.name)
-        outlet_events[entities].extra = {"run_folder": run_folder, "count": count}
+    def identify(run_folder: str, partitions: list[int] | None = None, outlet_events: Any = None) -> int:
+        if partitions is None:
+            count = source.extraction.identify_entities_with_connections(run_folder, kind.name)
+        else:
+            count = source.extraction.identify_entities_with_connections(run_folder, kind.name, partitions)
+        outlet_events[entities].extra = {"run_folder": run_folder, "count": count, **({} if partitions is None else {"partitions": partitions})}
         return count
 
     return identify

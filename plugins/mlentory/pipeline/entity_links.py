@@ -20,7 +20,6 @@ The tasks are one per ``MODELS_PER_PARTITION_TASK`` models, each taking every so
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -30,8 +29,9 @@ from pydantic import ValidationError
 
 from mlentory.fair4ml.jsonld import read_jsonld, write_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
-from mlentory.fair4ml.mentions import Mention, iter_mentions, mention
+from mlentory.fair4ml.mentions import Mention, iter_mentions, mention, mention_partition
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS
+from mlentory.pipeline.extraction import read_identified
 from mlentory.pipeline.graph_nodes import node_partition, task_partitions, write_entity_node_lists
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source
@@ -40,14 +40,8 @@ from mlentory.settings import GRAPH_NODE_PARTITIONS, LINK_PARTITIONS
 log = logging.getLogger(__name__)
 
 STAGE = "transformation"
-EXTRACTION = "extraction"
 LINKED_KINDS = (*ENTITY_MODELS, *STUB_KINDS)
 Links = dict[str, dict[str, list[str]]]  # kind -> mention key -> IRIs
-
-
-def mention_partition(kind: str, key: str) -> int:
-    """The mention's partition: the same in every process and run (not Python's salted ``hash``)."""
-    return zlib.crc32(f"{kind}\n{key}".encode()) % LINK_PARTITIONS
 
 
 def _mentions_file(run: RunFolder, partition: int, chunk: int) -> Path:
@@ -103,11 +97,7 @@ def plan_link_tasks(run_folders: list[str]) -> list[dict[str, Any]]:
 
 def _identified(run: RunFolder, partitions: set[int]) -> dict[str, dict[str, Any]]:
     """What the extraction's lookups found of each entity kind, keys of ``partitions`` only."""
-    found = {}
-    for kind in set(ENTITY_MODELS):
-        infos = read_json(run.file(EXTRACTION, "entities", f"{kind}.json"), {})
-        found[kind] = {key: info for key, info in infos.items() if mention_partition(kind, key) in partitions}
-    return found
+    return {kind: read_identified(run, kind, partitions) for kind in set(ENTITY_MODELS)}
 
 
 def link_partitions(source: Source, run_folder: str, partitions: list[int]) -> dict[str, int]:

@@ -19,14 +19,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from mlentory.enrichment.languages import identify_language
-from mlentory.fair4ml.mentions import mentions_in
+from mlentory.fair4ml.mentions import mention_partition, mentions_in
 from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_writer, read_json, read_jsonl, write_chunks, write_json
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions, RejectedRecords
-from mlentory.settings import DEFAULT_CHUNK_SIZE, MAX_MAPPED_TASKS
+from mlentory.settings import DEFAULT_CHUNK_SIZE, LINK_PARTITIONS, MAX_MAPPED_TASKS
 
 if TYPE_CHECKING:
     import arxiv
@@ -185,12 +187,15 @@ class CachedLookups:
     threads: int = 1
     room: Callable[[int], int | None] | None = None
     listing: Listing | None = None
+    partitions: tuple[int, ...] | None = None  # a partitioned kind's task: the keys of these (the queue's too)
 
     def look_up(self, keys: list[str]) -> dict[str, Any]:
         """Every key's answer (the deferred ones and transient failures left out), with this run's warnings written."""
         cache = ApiCache(self.run, self.name, self.ttl)
         queue = DeferredLookups(self.run, self.name) if self.room is not None else None
         queued = queue.keys() if queue is not None else []
+        if self.partitions is not None:
+            queued = [key for key in queued if in_partitions(self.kind, key, self.partitions)]
         mentioned = set(keys)
         keys = [*(key for key in queued if key not in mentioned), *keys]  # what waited longest first
         cached = {key: value for key in keys if (value := cache.get(key)) is not None}
@@ -219,7 +224,7 @@ class CachedLookups:
             queue.update(deferred, [key for key in queued if key in found])
             if deferred:
                 log.info("%s: %d lookups deferred to later runs (the API budget of this window is spent)", self.name, len(deferred))
-        self.run.write_warnings(STAGE, f"entities_{self.name}", warnings)
+        self.run.write_warnings(STAGE, f"entities_{self.name}" + partitions_part(self.partitions), warnings)
         return found
 
     def _ask(self, missing: list[str]) -> tuple[dict[str, tuple[dict[str, Any] | None, Exception | None]], list[str]]:
@@ -352,20 +357,78 @@ def _mentions(source: Source, rows: Iterable[dict[str, Any]], kinds: tuple[str, 
     return {kind: list(found) for kind, found in keys.items()}
 
 
-def mentioned_keys(source: Source, run: RunFolder, kind: str) -> list[str]:
-    """Every ``kind`` entity the extracted records mention, in the order first mentioned: from the
-    chunks' mentions (a chunk no task did is done now), else found now over all records."""
+def mentioned_keys(source: Source, run: RunFolder, kind: str, partitions: Iterable[int] | None = None) -> list[str]:
+    """Every ``kind`` entity the extracted records mention (of ``partitions`` only, if given: a
+    partitioned kind's task), in the order first mentioned: from the chunks' mentions (a chunk no
+    task did is done now), else found now over all records."""
+    wanted = None if partitions is None else tuple(partitions)
     chunks = record_chunks(run)
     if chunks is None:
-        return _mentions(source, source.mapping.records(run), (kind,))[kind]
+        found_now = _mentions(source, source.mapping.records(run), (kind,))[kind]
+        return found_now if wanted is None else [key for key in found_now if in_partitions(kind, key, wanted)]
     keys: dict[str, None] = {}
     for chunk in range(chunks):
-        found = read_json(run.file(STAGE, MENTIONS, f"{chunk:05d}.json"))
-        if found is None:
+        path = run.file(STAGE, MENTIONS, f"{chunk:05d}.json")
+        if not path.exists():
             collect_chunk_mentions(source, str(run.path), chunk)
-            found = read_json(run.file(STAGE, MENTIONS, f"{chunk:05d}.json"))
-        keys.update(dict.fromkeys(found.get(kind, [])))
+        # Only this kind's list is decoded (a partitioned kind's tasks each read every chunk's file).
+        raw = _KIND_LISTS.decode(path.read_bytes()).get(kind)
+        chunk_keys = _KEYS.decode(raw) if raw is not None else []
+        keys.update(dict.fromkeys(chunk_keys if wanted is None else (key for key in chunk_keys if in_partitions(kind, key, wanted))))
     return list(keys)
+
+
+_KIND_LISTS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_KEYS = msgspec.json.Decoder(list[str])
+
+
+def in_partitions(kind: str, key: str, partitions: tuple[int, ...]) -> bool:
+    return mention_partition(kind, key) in partitions
+
+
+def partitions_part(partitions: Iterable[int] | None) -> str:
+    """The suffix of a partitioned task's error and warning parts (each task writes its own)."""
+    return "" if partitions is None else "_p" + "-".join(f"{p:02d}" for p in partitions)
+
+
+def plan_lookup_tasks(run_folder: str) -> list[dict[str, Any]]:
+    """The tasks of a partitioned kind's lookups: (run folder, its partitions of the mentions' keys),
+    one per ``MODELS_PER_PARTITION_TASK`` of the run's records, as the linking's."""
+    from mlentory.pipeline.graph_nodes import task_partitions
+
+    run = RunFolder(Path(run_folder))
+    records = (read_json(run.file(STAGE, RECORD_CHUNKS, "plan.json")) or {}).get("records") or _lines(run.file(STAGE, MODELS_FILE))
+    return [{"run_folder": run_folder, "partitions": partitions} for partitions in task_partitions(records, LINK_PARTITIONS)]
+
+
+def write_identified(run: RunFolder, kind: str, found: dict[str, Any], partitions: Iterable[int] | None = None) -> None:
+    """What a kind's identification found: ``entities/<kind>.json``, or for a partitioned kind's
+    task a file per partition it did (``entities/<kind>/<partition>.json``, each written, though
+    empty: the linking reads the partitions of its own)."""
+    if partitions is None:
+        write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
+        return
+    by_partition: dict[int, dict[str, Any]] = {partition: {} for partition in partitions}
+    for key, value in found.items():
+        by_partition.setdefault(mention_partition(kind, key), {})[key] = value
+    for partition, entries in by_partition.items():
+        write_json(identified_file(run, kind, partition), entries)
+
+
+def identified_file(run: RunFolder, kind: str, partition: int) -> Path:
+    return run.file(STAGE, "entities", kind, f"{partition:02d}.json")
+
+
+def read_identified(run: RunFolder, kind: str, partitions: Iterable[int] | None = None) -> dict[str, Any]:
+    """What the identification of ``kind`` found (``write_identified``), of ``partitions`` only if given."""
+    wanted = range(LINK_PARTITIONS) if partitions is None else partitions
+    if run.file(STAGE, "entities", kind).is_dir():  # a partitioned kind's: the partitions' own files
+        return {key: info for partition in wanted for key, info in read_json(identified_file(run, kind, partition), {}).items()}
+    found: dict[str, Any] = read_json(run.file(STAGE, "entities", f"{kind}.json"), {})
+    if partitions is None:
+        return found
+    kept = set(wanted)
+    return {key: info for key, info in found.items() if mention_partition(kind, key) in kept}
 
 
 def identify_languages(run: RunFolder, keys: list[str]) -> dict[str, Any]:

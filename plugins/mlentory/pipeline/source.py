@@ -64,9 +64,10 @@ class SourceExtraction(Protocol):
     are the source's own tasks in its extraction DAG file; each writes ``raw/<harvest>.jsonl`` and
     one of them merges those into the run's records (``pipeline.extraction.merge_harvests``)."""
 
-    def identify_entities_with_connections(self, run_folder: str, kind: str) -> int:
+    def identify_entities_with_connections(self, run_folder: str, kind: str, partitions: list[int] | None = None) -> int:
         """Identify every ``kind`` entity the run's records mention (``mentioned_keys``), with the
-        clients the kind's lookups need, made from the Airflow connections; the count identified."""
+        clients the kind's lookups need, made from the Airflow connections; the count identified.
+        With ``partitions`` (a partitioned kind's task): only the keys of those (``write_identified``)."""
         ...
 
     def finish_extraction(self, run_folder: str, max_error_rate: float) -> dict[str, Any]:
@@ -78,10 +79,14 @@ class SourceExtraction(Protocol):
 @dataclass(frozen=True)
 class EntityKind:
     """An entity kind a source's extraction identifies, and the pool of the API its lookups call
-    (None: answered without a request, e.g. from a vocabulary)."""
+    (None: answered without a request, e.g. from a vocabulary). A ``partitioned`` kind, mentioned in
+    proportion to the models (the Hub's accounts), is identified by mapped tasks, each over some
+    partitions of the mentioned keys (the linking's, ``mentions.mention_partition``): the source's
+    ``identify_entities_with_connections`` takes them."""
 
     name: str
     pool: ApiPool | None = None
+    partitioned: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from mlentory.outbound import RefusedURL
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
-from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, entry_digest
 from mlentory.pools import ARXIV_POOL
 from mlentory.sources.bioimageio import SOURCE as AI4LIFE
@@ -461,13 +461,13 @@ def merge_resources(run_folder: str, full_refresh: bool) -> dict[str, int]:
     return {**counts, "models": len(models), "collection": len(others)}
 
 
-def identify_entities(run_folder: str, kind: str, arxiv_client: Any = None) -> int:
+def identify_entities(run_folder: str, kind: str, arxiv_client: Any = None, partitions: list[int] | None = None) -> int:
     """The papers the descriptions cite are looked up on arXiv (as every source's are); the
     applications and notebooks the models link to are the collection's own records; the other
     entities need no lookup: the collection's datasets are harvested as resources, people,
     licences and keywords are what the descriptions say."""
     run = RunFolder(Path(run_folder))
-    keys = scaffolding.mentioned_keys(AI4LIFE, run, kind)
+    keys = scaffolding.mentioned_keys(AI4LIFE, run, kind, partitions)
     if kind == "articles":
         found = scaffolding.identify_articles(run, keys, arxiv_client)
     elif kind == "software":
@@ -477,7 +477,7 @@ def identify_entities(run_folder: str, kind: str, arxiv_client: Any = None) -> i
         found = scaffolding.identify_languages(run, keys)
     else:
         found = {key: {"name": key} for key in keys}
-    write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
+    scaffolding.write_identified(run, kind, found, partitions)
     log.info("%s: %d identified", kind, len(found))
     return len(found)
 
@@ -503,8 +503,9 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     return scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=(HARVEST,), counts=counts)
 
 
-def identify_entities_with_connections(run_folder: str, kind: str) -> int:
+def identify_entities_with_connections(run_folder: str, kind: str, partitions: list[int] | None = None) -> int:
     """``identify_entities`` with the arXiv client from its connection, for the papers."""
     from mlentory.enrichment.arxiv_papers import ArxivHook
 
-    return identify_entities(run_folder, kind, ArxivHook().get_conn() if AI4LIFE.entity_kind(kind).pool == ARXIV_POOL else None)
+    return identify_entities(run_folder, kind, ArxivHook().get_conn() if AI4LIFE.entity_kind(kind).pool == ARXIV_POOL else None,
+                             partitions)

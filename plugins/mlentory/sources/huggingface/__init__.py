@@ -40,5 +40,5 @@ SOURCE = Source(
     ),
     pools=(HF_POOL, ARXIV_POOL),
     entity_kinds=(EntityKind("datasets", HF_POOL), EntityKind("articles", ARXIV_POOL), EntityKind("keywords"), EntityKind("tasks"),
-                  EntityKind("licenses"), EntityKind("languages"), EntityKind("organisations", HF_POOL)),
+                  EntityKind("licenses"), EntityKind("languages"), EntityKind("organisations", HF_POOL, partitioned=True)),
 )

@@ -508,9 +508,11 @@ DATASET_LISTING_FROM = 1_000
 
 
 def hub_lookups(run: RunFolder, name: str, kind: str, ttl: timedelta | None, fetch: Callable[[str], dict[str, Any]],
-                room: Callable[[int], int | None] | None = None, listing: scaffolding.Listing | None = None) -> scaffolding.CachedLookups:
+                room: Callable[[int], int | None] | None = None, listing: scaffolding.Listing | None = None,
+                partitions: tuple[int, ...] | None = None) -> scaffolding.CachedLookups:
     """Cached lookups at the Hub, ``LOOKUP_THREADS`` at a time."""
-    return scaffolding.CachedLookups(run, name, kind, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room, listing=listing)
+    return scaffolding.CachedLookups(run, name, kind, ttl, fetch, is_not_found, threads=LOOKUP_THREADS, room=room, listing=listing,
+                                     partitions=partitions)
 
 
 def _listed_datasets(hub: HubClient, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -525,10 +527,13 @@ def _identify_tasks(keys: list[str]) -> dict[str, Any]:
     }
 
 
-def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, arxiv_client: arxiv.Client | None = None) -> int:
-    """Find every ``kind`` entity the models mention and look up what is known about it."""
+def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, arxiv_client: arxiv.Client | None = None,
+                      partitions: list[int] | None = None) -> int:
+    """Find every ``kind`` entity the models mention and look up what is known about it; of a
+    partitioned kind (the accounts), only the keys of ``partitions``."""
     run = RunFolder(Path(run_folder))
-    keys = scaffolding.mentioned_keys(HUGGINGFACE, run, kind)
+    only = None if partitions is None else tuple(partitions)
+    keys = scaffolding.mentioned_keys(HUGGINGFACE, run, kind, only)
     identify: dict[str, Callable[[], dict[str, Any]]] = {
         # Enrichment that can wait: as many lookups as the API's budget has room for, the rest deferred.
         "datasets": lambda: hub_lookups(run, "datasets", "datasets", timedelta(days=7), lambda k: {"found": True, **hub.dataset(k)},
@@ -536,7 +541,7 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
                                                                                           DATASET_LISTING_FROM, "dataset listing"),
                                         ).look_up([k for k in keys if not k.startswith(OPENML_DATASET_KEY)]),
         "organisations": lambda: hub_lookups(run, "accounts", "organisations", timedelta(days=30), lambda k: {"found": True, **hub.account(k)},
-                                             room=lambda wanted: hub.lookup_room(wanted, hub.ACCOUNT_REQUESTS)).look_up(keys),
+                                             room=lambda wanted: hub.lookup_room(wanted, hub.ACCOUNT_REQUESTS), partitions=only).look_up(keys),
         "articles": lambda: scaffolding.identify_articles(run, keys, arxiv_client),
         "licenses": lambda: {k: identify_license(k) for k in keys},
         "languages": lambda: scaffolding.identify_languages(run, keys),
@@ -544,8 +549,8 @@ def identify_entities(run_folder: str, kind: str, hub: HubClient | None = None, 
         "keywords": lambda: {k: {"name": k} for k in keys},
     }
     entities = identify[kind]()
-    write_json(run.file(STAGE, "entities", f"{kind}.json"), entities)
-    log.info("%s: %d mentioned, %d identified", kind, len(keys), len(entities))
+    scaffolding.write_identified(run, kind, entities, only)
+    log.info("%s%s: %d mentioned, %d identified", kind, "" if only is None else f" (partitions {list(only)})", len(keys), len(entities))
     return len(entities)
 
 
@@ -560,13 +565,13 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     return {**summary, "coverage": catalogue.commit(run)}
 
 
-def identify_entities_with_connections(run_folder: str, kind: str) -> int:
+def identify_entities_with_connections(run_folder: str, kind: str, partitions: list[int] | None = None) -> int:
     """``identify_entities`` with the clients the kind needs (the pool its manifest gives it names the
-    API), from the Airflow connections."""
+    API), from the Airflow connections; a partitioned kind's task names its ``partitions``."""
     from mlentory.enrichment.arxiv_papers import ArxivHook
     from mlentory.sources.huggingface.hook import HuggingFaceHubHook
 
     pool = HUGGINGFACE.entity_kind(kind).pool
     hub = HuggingFaceHubHook().get_conn() if pool == HF_POOL else None
     arxiv_client = ArxivHook().get_conn() if pool == ARXIV_POOL else None
-    return identify_entities(run_folder, kind, hub=hub, arxiv_client=arxiv_client)
+    return identify_entities(run_folder, kind, hub=hub, arxiv_client=arxiv_client, partitions=partitions)

@@ -20,7 +20,7 @@ from typing import Any
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, failure
 from mlentory.pipeline.quality import Progress
-from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import RunFolder, read_jsonl, write_jsonl
 from mlentory.pipeline.state import ApiCache, LoadedRevisions, RejectedRecords, source_dir
 from mlentory.sources.openml import SOURCE as OPENML
 from mlentory.sources.openml.client import OpenMLClient, is_not_found, is_transient
@@ -125,18 +125,23 @@ def harvest_evaluations(run_folder: str, client: OpenMLClient, measures: list[st
     return len(runs)
 
 
-def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
+def identify_entities(run_folder: str, kind: str, client: OpenMLClient, partitions: list[int] | None = None) -> int:
     """Look up the tasks and datasets the evaluations reference (descriptions only, cached: a task
     never changes, a dataset description rarely), name the users who shared the flows, and identify
-    the languages the flows are described in."""
+    the languages the flows are described in (with ``partitions``: the keys of those only)."""
     run = RunFolder(Path(run_folder))
     evaluations = evaluations_to_process(run)
+    only = None if partitions is None else tuple(partitions)
+
+    def sorted_keys(keys: set[str]) -> list[str]:
+        return sorted((key for key in keys if only is None or scaffolding.in_partitions(kind, key, only)), key=int)
+
     if kind == "tasks":
-        keys = sorted({str(e["task_id"]) for e in evaluations if str(e.get("task_id")).isdigit()}, key=int)
+        keys = sorted_keys({str(e["task_id"]) for e in evaluations if str(e.get("task_id")).isdigit()})
         found = scaffolding.CachedLookups(run, "tasks", "tasks", None, lambda k: {"found": True, **client.task(int(k))}, is_not_found,
                                           is_transient).look_up(keys)
     elif kind == "datasets":
-        keys = sorted({str(e["data_id"]) for e in evaluations if str(e.get("data_id")).isdigit()}, key=int)
+        keys = sorted_keys({str(e["data_id"]) for e in evaluations if str(e.get("data_id")).isdigit()})
         found = scaffolding.CachedLookups(run, "datasets", "datasets", timedelta(days=30), lambda k: {"found": True, **client.dataset(int(k))},
                                           is_not_found, is_transient).look_up(keys)
         name_uploaders(run, found, client)
@@ -145,12 +150,12 @@ def identify_entities(run_folder: str, kind: str, client: OpenMLClient) -> int:
         # sharing group mentions none).
         names = {str(e["uploader"]): e["uploader_name"] for e in evaluations if e.get("uploader_name") and str(e.get("uploader")).isdigit()}
         uploaders = {str(f["uploader"]) for f in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if str(f.get("uploader")).isdigit()}
-        found = {u: {"found": u in names, "name": names.get(u)} for u in sorted(uploaders | set(names), key=int)}
+        found = {u: {"found": u in names, "name": names.get(u)} for u in sorted_keys(uploaders | set(names))}
     elif kind == "languages":
-        found = scaffolding.identify_languages(run, scaffolding.mentioned_keys(OPENML, run, "languages"))
+        found = scaffolding.identify_languages(run, scaffolding.mentioned_keys(OPENML, run, "languages", only))
     else:
         found = {}
-    write_json(run.file(STAGE, "entities", f"{kind}.json"), found)
+    scaffolding.write_identified(run, kind, found, only)
     log.info("%s: %d identified", kind, len(found))
     return len(found)
 
@@ -174,8 +179,8 @@ def name_uploaders(run: RunFolder, datasets: dict[str, dict[str, Any]], client: 
     run.write_warnings(STAGE, "dataset_uploaders", unnamed)
 
 
-def identify_entities_with_connections(run_folder: str, kind: str) -> int:
-    return identify_entities(run_folder, kind, openml_client(run_folder))
+def identify_entities_with_connections(run_folder: str, kind: str, partitions: list[int] | None = None) -> int:
+    return identify_entities(run_folder, kind, openml_client(run_folder), partitions)
 
 
 def openml_client(run_folder: str) -> OpenMLClient:
