@@ -10,7 +10,8 @@ as JSON Lines. Layout, for the source with key ``<key>`` (``hf``, ...)::
         runs/<YYYYmmddTHHMMSSffffffZ>_<id>/
             extraction/      raw/<harvest>.jsonl (or raw/<harvest>/<part>.jsonl: the Hub's listing, parsed by
                              several tasks from its pages, raw/latest/pages/), models.jsonl, skipped_unchanged.jsonl,
-                             entities/<kind>.json, the source's own files (the Hub: cards.jsonl), SUCCESS.json
+                             entities/<kind>.json (a partitioned kind's: entities/<kind>/<partition>.json),
+                             the source's own files (the Hub: cards.jsonl), SUCCESS.json
             transformation/  plan.json, chunks/<chunk>.jsonl, partial/<group>/<chunk>.jsonl,
                              mentions/<partition>/<chunk>.json, links/<partition>.json,
                              links/chunks/<chunk>/<partition>.json, entities/<kind>/<IRI partition>.jsonld,
