@@ -230,3 +230,32 @@ def test_the_records_are_joined_once_into_chunks_that_the_mentions_and_the_trans
     assert transformation.plan_chunks(SOURCE, str(run.path), chunk_size=5) == [0, 1]
     rechunked = [json.dumps(row, sort_keys=True) for chunk in (0, 1) for row in read_jsonl(transformation.chunk_file(run, chunk))]
     assert rechunked == joined
+    # Of the same size (the default's), the transformation takes the extraction's chunk files as they
+    # are: the same files, not a copy made line by line; a later join of the extraction's chunks
+    # (a new file each) leaves them as they were.
+    assert transformation.plan_chunks(SOURCE, str(run.path), chunk_size=3) == [0, 1, 2]
+    assert all(transformation.chunk_file(run, chunk).samefile(scaffolding.record_chunk_file(run, chunk)) for chunk in (0, 1, 2))
+    assert read_json(run.file("transformation", "plan.json")) == {"chunk_size": 3, "chunks": 3, "models": 8}
+    taken = [transformation.chunk_file(run, chunk).read_bytes() for chunk in (0, 1, 2)]
+    scaffolding.plan_record_chunks(SOURCE, str(run.path), chunk_size=4)
+    assert [transformation.chunk_file(run, chunk).read_bytes() for chunk in (0, 1, 2)] == taken
+    assert [json.dumps(row, sort_keys=True) for chunk in (0, 1, 2) for row in read_jsonl(transformation.chunk_file(run, chunk))] == joined
+
+
+def test_a_model_only_the_standard_library_reads_is_joined_whole(tmp_path):
+    """A NaN in a model's line (which msgspec refuses) and a dump model's revision (its last
+    modification) are joined as the mapping's records give them."""
+    from mlentory.pipeline.run_folder import RunFolder, loads, write_jsonl
+    from mlentory.sources.huggingface.extraction import iter_record_lines
+    from mlentory.sources.huggingface.mapping import records
+
+    run = RunFolder.create(tmp_path, "hf")
+    (run.path / "extraction").mkdir(parents=True)
+    (run.path / "extraction" / "models.jsonl").write_text(
+        '{"id": "a/nan", "sha": "abc", "downloads": NaN}\n'
+        '{"id": "b/dump", "from_dump": true, "last_modified": "2026-01-02T00:00:00"}\n'
+        '{"id": "c/plain", "sha": 7}\n')
+    write_jsonl(run.path / "extraction" / "cards.jsonl", [{"id": "b/dump", "text": "# B"}])
+    joined = [loads(line) for line in iter_record_lines(run)]
+    assert [row["revision"] for row in joined] == ["abc", "lastModified:2026-01-02T00:00:00", 7]
+    assert json.dumps(joined, sort_keys=True) == json.dumps(list(records(run)), sort_keys=True)  # NaN == NaN as text

@@ -395,3 +395,17 @@ def test_the_current_collection_runs_end_to_end(real_run):
     assert linked["bioimage-io/ilastik:ilastik"]["name"] == "ilastik" and "schema__SoftwareApplication" in linked["bioimage-io/ilastik:ilastik"]["labels"]
     assert linked["bioimage-io/imjoy:BioImageIO-Packager"]["name"] == "bioimage-io/imjoy:BioImageIO-Packager"
     assert "bioimage-io/luscious-sushi" in linked
+
+
+@for_source("hf")
+def test_the_rows_joined_from_the_raw_lines_are_the_records(real_run):
+    """The join into chunks puts each model's and card's line into its row as it is: decoded, the
+    rows are the mapping's records, on every recorded model."""
+    from mlentory.pipeline.run_folder import loads
+    from mlentory.sources.huggingface.extraction import iter_record_lines
+    from mlentory.sources.huggingface.mapping import records
+
+    run = RunFolder(real_run["run_folder"])
+    joined = [loads(line) for line in iter_record_lines(run)]
+    assert len(joined) > 50 and any(row["card"] for row in joined) and any(row["card"] is None for row in joined)
+    assert joined == list(records(run))

@@ -308,8 +308,9 @@ def plan_record_chunks(source: Source, run_folder: str, chunk_size: int = DEFAUL
         shutil.rmtree(run.file(STAGE, folder), ignore_errors=True)
     estimate = _lines(run.file(STAGE, MODELS_FILE))
     chunk_size = max(chunk_size, math.ceil(estimate / MAX_MAPPED_TASKS))
-    chunks, total = write_chunks((dumps(record) for record in source.mapping.records(run)), lambda chunk: record_chunk_file(run, chunk),
-                                 chunk_size)
+    mapping = source.mapping
+    lines = mapping.record_lines(run) if mapping.record_lines is not None else (dumps(record) for record in mapping.records(run))
+    chunks, total = write_chunks(lines, lambda chunk: record_chunk_file(run, chunk), chunk_size)
     write_json(run.file(STAGE, RECORD_CHUNKS, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "records": total})
     log.info("%d records in %d chunks of up to %d", total, chunks, chunk_size)
     return [{"run_folder": run_folder, "chunk": chunk} for chunk in range(chunks)]

@@ -51,6 +51,9 @@ class SourceMapping:
     # Entity records the source harvests on its own, not only as mentions (e.g. every dataset of a
     # collection): (kind, record) pairs; they replace a stub of the same IRI.
     entities: Callable[[RunFolder], Iterable[tuple[str, FAIR4MLRecord]]] | None = None
+    # The rows of ``records`` as JSON text, where the source can make them without decoding what
+    # they carry (the join into chunks is one pass over the run); None: ``records``, encoded.
+    record_lines: Callable[[RunFolder], Iterator[bytes]] | None = None
     # Whether ``records`` reads what the identification found (OpenML's evaluations carry their
     # task's estimation procedure): the record chunks the extraction joined for the mentions, before
     # the identification, are then joined again by the transformation instead of being reused.

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +32,8 @@ from mlentory.fair4ml.jsonld import write_jsonld
 from mlentory.fair4ml.mentions import WARNINGS, is_mention, unique
 from mlentory.fair4ml.models import MLModel
 from mlentory.pipeline import entity_links
-from mlentory.pipeline.extraction import record_chunk_file, record_chunks
+from mlentory.pipeline.extraction import RECORD_CHUNKS, record_chunk_file, record_chunks
+from mlentory.pipeline.extraction import STAGE as EXTRACTION
 from mlentory.pipeline.graph_nodes import write_node_lists
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_lines, read_json, read_jsonl, write_chunks, write_json, write_jsonl
@@ -64,14 +67,35 @@ def plan_chunks(source: Source, run_folder: str, chunk_size: int = DEFAULT_CHUNK
     run = RunFolder(Path(run_folder))
     run.clear_stage(STAGE)
     extracted = None if source.mapping.records_read_entities else record_chunks(run)
-    if extracted is not None:  # the extraction's chunks of the joined records, re-chunked as they are (not decoded)
+    if extracted is not None and (linked := _link_record_chunks(run, extracted, chunk_size)) is not None:
+        chunks, total = linked
+    elif extracted is not None:  # the extraction's chunks of the joined records, re-chunked as they are (not decoded)
         lines: Iterator[bytes | str] = (line for chunk in range(extracted) for line in jsonl_lines(record_chunk_file(run, chunk)))
+        chunks, total = write_chunks(lines, lambda chunk: chunk_file(run, chunk), chunk_size)
     else:
-        lines = (dumps(record) for record in source.mapping.records(run))
-    chunks, total = write_chunks(lines, lambda chunk: chunk_file(run, chunk), chunk_size)
+        chunks, total = write_chunks((dumps(record) for record in source.mapping.records(run)), lambda chunk: chunk_file(run, chunk), chunk_size)
     write_json(run.file(STAGE, "plan.json"), {"chunk_size": chunk_size, "chunks": chunks, "models": total})
     log.info("%d models in %d chunks of up to %d", total, chunks, chunk_size)
     return list(range(chunks))
+
+
+def _link_record_chunks(run: RunFolder, extracted: int, chunk_size: int) -> tuple[int, int] | None:
+    """The extraction's record chunks taken as they are when they have the size asked for (the
+    default's, usually): each a hard link (a copy where the file system has none), not re-read line
+    by line, which at a million models was a serial pass over gigabytes. None when the sizes differ.
+    Neither stage ever rewrites a chunk file in place (a plan removes its folder first), so the two
+    names never see each other's writes."""
+    plan = read_json(run.file(EXTRACTION, RECORD_CHUNKS, "plan.json")) or {}
+    if plan.get("chunk_size") != chunk_size or not isinstance(plan.get("records"), int):
+        return None
+    for chunk in range(extracted):
+        source, target = record_chunk_file(run, chunk), chunk_file(run, chunk)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    return extracted, plan["records"]
 
 
 def chunk_file(run: RunFolder, chunk: int) -> Path:

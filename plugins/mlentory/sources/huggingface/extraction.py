@@ -25,7 +25,18 @@ from mlentory.errors import InvalidInput
 from mlentory.pipeline import extraction as scaffolding
 from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
-from mlentory.pipeline.run_folder import RunFolder, dumps, inside, jsonl_writer, loads, read_json, read_jsonl, write_json, write_jsonl
+from mlentory.pipeline.run_folder import (
+    RunFolder,
+    dumps,
+    inside,
+    jsonl_lines,
+    jsonl_writer,
+    loads,
+    read_json,
+    read_jsonl,
+    write_json,
+    write_jsonl,
+)
 from mlentory.pipeline.state import LoadedRevisions, source_dir
 from mlentory.pools import ARXIV_POOL
 from mlentory.settings import MAX_MAPPED_TASKS
@@ -471,11 +482,8 @@ class _CardId(msgspec.Struct):
     id: str
 
 
-def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """Every extracted model with its card record (None when it has no card). The cards are found
-    by their place in the file (read only for their ids first), never held all at once: a full-Hub
-    run's cards are gigabytes."""
-    path = run.file(STAGE, CARDS_FILE)
+def _card_offsets(path: Path) -> dict[str, int]:
+    """Model id -> where its card record starts in the cards file (only the ids decoded)."""
     offsets: dict[str, int] = {}
     if path.exists():
         with path.open("rb") as handle:
@@ -484,6 +492,15 @@ def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any],
                 if line.strip():
                     offsets[msgspec.json.decode(line, type=_CardId).id] = position
                 position += len(line)
+    return offsets
+
+
+def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Every extracted model with its card record (None when it has no card). The cards are found
+    by their place in the file (read only for their ids first), never held all at once: a full-Hub
+    run's cards are gigabytes."""
+    path = run.file(STAGE, CARDS_FILE)
+    offsets = _card_offsets(path)
     with path.open("rb") if offsets else nullcontext() as cards:
         for model in read_jsonl(run.file(STAGE, "models.jsonl")):
             offset = offsets.get(model["id"])
@@ -492,6 +509,40 @@ def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any],
             else:
                 cards.seek(offset)
                 yield model, loads(cards.readline())
+
+
+class _Revisioned(msgspec.Struct):
+    """What a model's revision is made of (``model_revision``), whatever their types."""
+
+    id: str
+    sha: Any = None
+    last_modified: Any = None
+    from_dump: Any = None
+
+
+def iter_record_lines(run: RunFolder) -> Iterator[bytes]:
+    """The rows of ``mapping.records`` as JSON text: each model's line and its card record's line
+    put into the row as they are, only the model's id and revision decoded (the join of a
+    million-model run into chunks is one pass; decoding and encoding every model and card was most
+    of its cost)."""
+    path = run.file(STAGE, CARDS_FILE)
+    offsets = _card_offsets(path)
+    encode = msgspec.json.encode
+    with path.open("rb") if offsets else nullcontext() as cards:
+        for line in jsonl_lines(run.file(STAGE, "models.jsonl")):
+            try:
+                found = msgspec.json.decode(line, type=_Revisioned)
+            except msgspec.DecodeError:  # e.g. a NaN, which only the standard library reads: the row made whole
+                model = loads(line)
+                found = _Revisioned(model["id"], model.get("sha"), model.get("last_modified"), model.get("from_dump"))
+            revision = model_revision({"sha": found.sha, "last_modified": found.last_modified, "from_dump": found.from_dump})
+            offset = offsets.get(found.id)
+            if offset is None:
+                card = b"null"
+            else:
+                cards.seek(offset)
+                card = cards.readline().strip()
+            yield b'{"card":' + card + b',"id":' + encode(found.id) + b',"model":' + line + b',"revision":' + encode(revision) + b"}"
 
 
 def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:

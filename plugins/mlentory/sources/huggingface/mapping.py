@@ -10,7 +10,7 @@ from mlentory.fair4ml import iris
 from mlentory.pipeline.run_folder import RunFolder
 from mlentory.pipeline.source import SourceMapping
 from mlentory.sources.huggingface.cards import ParsedCard, card_from_record
-from mlentory.sources.huggingface.extraction import iter_raw_models_with_cards
+from mlentory.sources.huggingface.extraction import iter_raw_models_with_cards, iter_record_lines
 from mlentory.sources.huggingface.hub import model_revision
 from mlentory.sources.huggingface.linking import LINKERS
 from mlentory.sources.huggingface.properties import GROUPS_MENTIONING, PROPERTY_GROUPS
@@ -30,6 +30,7 @@ MAPPING = SourceMapping(
     groups_mentioning=GROUPS_MENTIONING,
     records=records,
     record_arguments=record_arguments,
+    record_lines=iter_record_lines,
     model_iri=iris.hf_model_iri,
     linkers=LINKERS,
 )
