@@ -259,3 +259,39 @@ def test_a_model_only_the_standard_library_reads_is_joined_whole(tmp_path):
     joined = [loads(line) for line in iter_record_lines(run)]
     assert [row["revision"] for row in joined] == ["abc", "lastModified:2026-01-02T00:00:00", 7]
     assert json.dumps(joined, sort_keys=True) == json.dumps(list(records(run)), sort_keys=True)  # NaN == NaN as text
+
+
+def test_the_merge_reading_only_the_revision_fields_merges_as_one_decoding_whole_records(tmp_path):
+    """The Hub's merge decodes only a model's id, revision and counts and writes its line as it is:
+    the same models kept, skipped (with their counts) and listed twice as a merge of whole records."""
+    from mlentory.pipeline import extraction as scaffolding
+    from mlentory.pipeline.run_folder import RunFolder, read_jsonl
+    from mlentory.pipeline.state import LoadedRevisions
+    from mlentory.sources.huggingface import extraction
+    from mlentory.sources.huggingface.hub import model_revision, model_statistics, modification_revision
+
+    outcomes = []
+    for fields in (None, extraction._MergeFields):
+        run = RunFolder.create(tmp_path / str(fields is None), "hf")
+        raw = run.path / "extraction" / "raw"
+        raw.mkdir(parents=True)
+        (raw / "by_id.jsonl").write_text('{"id": "a/named", "sha": "s1", "tags": ["x"], "cardData": {"license": "mit"}}\n')
+        (raw / "latest.jsonl").write_text('{"id": "b/same", "sha": "s2", "downloads": 9, "likes": 1}\n'
+                                          '{"id": "a/named", "sha": "older"}\n'
+                                          '{"id": "c/nan", "sha": "s3", "score": NaN}\n'
+                                          '{"id": "b/same", "sha": "s2"}\n')
+        (raw / "dump.jsonl").write_text('{"id": "d/dump", "from_dump": true, "last_modified": "2026-01-01", "likes": 4}\n'
+                                        '{"id": "e/new", "from_dump": true, "last_modified": "2026-02-01", "siblings": ["README.md"]}\n')
+        LoadedRevisions(run).update({"b/same": "s2", "d/dump": "lastModified:2026-01-01"})
+        counts = scaffolding.merge_harvests(str(run.path), ("by_id", "latest", "dump"), model_revision, False,
+                                            same_revision=modification_revision, statistics=model_statistics, fields=fields)
+        models = [json.dumps(m, sort_keys=True) for m in read_jsonl(run.path / "extraction" / "models.jsonl")]
+        skipped = list(read_jsonl(run.path / "extraction" / "skipped_unchanged.jsonl"))
+        outcomes.append((counts, models, skipped, [w["reason"] for w in run.warnings()]))
+    assert outcomes[0] == outcomes[1]
+    counts, models, skipped, warnings = outcomes[1]
+    assert counts == {"models": 3, "skipped_unchanged": 2, "rejected_unchanged": 0}
+    assert [json.loads(m)["id"] for m in models] == ["a/named", "c/nan", "e/new"] and '"cardData": {"license": "mit"}' in models[0]
+    assert [(row["id"], row["revision"], row[scaffolding.STATISTICS]) for row in skipped] == [
+        ("b/same", "s2", {"downloads": 9, "likes": 1}), ("d/dump", "lastModified:2026-01-01", {"likes": 4})]
+    assert warnings == ["listed 2 times (the listing changed between pages); kept once"]

@@ -25,7 +25,7 @@ from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mention_partition, mentions_in
 from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_writer, read_json, read_jsonl, write_chunks, write_json
+from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_lines, jsonl_writer, loads, read_json, read_jsonl, write_chunks, write_json
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions, RejectedRecords
 from mlentory.settings import DEFAULT_CHUNK_SIZE, LINK_PARTITIONS, MAX_MAPPED_TASKS
@@ -79,21 +79,45 @@ def raw_part_file(run: RunFolder, harvest: str, part: int) -> Path:
 
 def raw_records(run: RunFolder, harvest: str) -> Iterator[dict[str, Any]]:
     """A harvest's records: its parts in order where tasks wrote it in parts, else its one file."""
+    for line in raw_lines(run, harvest):
+        yield loads(line)
+
+
+def raw_lines(run: RunFolder, harvest: str) -> Iterator[bytes]:
+    """``raw_records``, not decoded."""
     folder = run.file(STAGE, "raw", harvest)
     parts = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     for path in parts or [raw_file(run, harvest)]:
-        yield from read_jsonl(path)
+        yield from jsonl_lines(path)
+
+
+def _merged_rows(run: RunFolder, harvest: str, fields: type[msgspec.Struct] | None) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+    """A harvest's records for the merge: with ``fields``, only those decoded, and each record's line
+    as it is (written out unchanged); else the whole records (and no line)."""
+    if fields is None:
+        for record in raw_records(run, harvest):
+            yield record, None
+        return
+    decoder = msgspec.json.Decoder(fields)
+    for line in raw_lines(run, harvest):
+        try:
+            yield msgspec.structs.asdict(decoder.decode(line)), line
+        except msgspec.DecodeError:  # e.g. a NaN, which only the standard library reads: the record decoded whole
+            yield loads(line), None
 
 
 def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[[dict[str, Any]], str | None],
                    full_refresh: bool, same_revision: Callable[[dict[str, Any]], str | None] | None = None,
-                   statistics: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, int]:
+                   statistics: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                   fields: type[msgspec.Struct] | None = None) -> dict[str, int]:
     """Merge the harvests (the first one's copy of a record wins), drop duplicates, and skip records
     whose ``revision`` is the one last loaded, or whose ``same_revision`` (another way the source
     names the same revision) is (unless ``full_refresh``). A record listed twice by one harvest (a
     listing that changed between pages) is kept once, with a warning. A skipped record keeps its
     ``statistics`` (JSON-LD terms: downloads, likes), which change without a new revision: the
-    loading stage updates them in place (``loading.refresh_statistics``)."""
+    loading stage updates them in place (``loading.refresh_statistics``). ``fields``: a struct of
+    ``id`` and every field those three read; only these are then decoded, and a record is written
+    out as its line is (a million-model run's merge decoded and encoded every whole record)."""
     run = RunFolder(Path(run_folder))
     # One pass, streamed: a record is written out when first seen, so only ids are held (a full-Hub
     # run has millions of records; holding them all cost gigabytes).
@@ -105,7 +129,7 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
     with jsonl_writer(run.file(STAGE, MODELS_FILE)) as fresh, jsonl_writer(run.file(STAGE, SKIPPED_FILE)) as skipped:
         for harvest in harvests:
             seen_in_harvest: set[str] = set()
-            for record in raw_records(run, harvest):
+            for record, line in _merged_rows(run, harvest, fields):
                 record_id = record["id"]
                 if record_id in seen_in_harvest:
                     repeated[record_id] = repeated.get(record_id, 1) + 1
@@ -118,6 +142,8 @@ def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[
                     skipped.write({"id": record_id, "revision": current, **({STATISTICS: statistics(record)} if statistics else {})})
                 elif entry := RejectedRecords.unchanged(rejected, record_id, current):
                     warnings.append(RejectedRecords.warning(record_id, entry, "record"))  # a later stage rejected it
+                elif line is not None:
+                    fresh.write_line(line)
                 else:
                     fresh.write(record)
     run.write_warnings(STAGE, "merge", [*warnings, *(

@@ -201,6 +201,12 @@ class JsonlWriter:
         self.handle.write("\n")
         self.count += 1
 
+    def write_line(self, line: bytes) -> None:
+        """A document already encoded (a line read from another file), as it is."""
+        self.handle.write(line.decode("utf-8"))
+        self.handle.write("\n")
+        self.count += 1
+
 
 @contextmanager
 def jsonl_writer(path: Path) -> Iterator[JsonlWriter]:

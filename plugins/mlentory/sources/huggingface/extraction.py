@@ -199,7 +199,20 @@ def merge_raw_models(run_folder: str, full_refresh: bool) -> dict[str, int]:
     duplicates, and skip models whose revision is already loaded: their ``sha``, or, for a model
     loaded from the dump, its last modification (a listed model not modified since is unchanged)."""
     return scaffolding.merge_harvests(run_folder, ("by_id", "latest", DUMP), model_revision, full_refresh,
-                                      same_revision=modification_revision, statistics=model_statistics)
+                                      same_revision=modification_revision, statistics=model_statistics, fields=_MergeFields)
+
+
+class _MergeFields(msgspec.Struct):
+    """What the merge and the join into chunks read of a model (``model_revision``,
+    ``modification_revision``, ``model_statistics``), whatever their types: the rest of its line is
+    passed on as it is."""
+
+    id: str
+    sha: Any = None
+    last_modified: Any = None
+    from_dump: Any = None
+    downloads: Any = None
+    likes: Any = None
 
 
 def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:
@@ -511,15 +524,6 @@ def iter_raw_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any],
                 yield model, loads(cards.readline())
 
 
-class _Revisioned(msgspec.Struct):
-    """What a model's revision is made of (``model_revision``), whatever their types."""
-
-    id: str
-    sha: Any = None
-    last_modified: Any = None
-    from_dump: Any = None
-
-
 def iter_record_lines(run: RunFolder) -> Iterator[bytes]:
     """The rows of ``mapping.records`` as JSON text: each model's line and its card record's line
     put into the row as they are, only the model's id and revision decoded (the join of a
@@ -531,10 +535,10 @@ def iter_record_lines(run: RunFolder) -> Iterator[bytes]:
     with path.open("rb") if offsets else nullcontext() as cards:
         for line in jsonl_lines(run.file(STAGE, "models.jsonl")):
             try:
-                found = msgspec.json.decode(line, type=_Revisioned)
+                found = msgspec.json.decode(line, type=_MergeFields)
             except msgspec.DecodeError:  # e.g. a NaN, which only the standard library reads: the row made whole
                 model = loads(line)
-                found = _Revisioned(model["id"], model.get("sha"), model.get("last_modified"), model.get("from_dump"))
+                found = _MergeFields(model["id"], model.get("sha"), model.get("last_modified"), model.get("from_dump"))
             revision = model_revision({"sha": found.sha, "last_modified": found.last_modified, "from_dump": found.from_dump})
             offset = offsets.get(found.id)
             if offset is None:
