@@ -25,7 +25,18 @@ from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mention_partition, mentions_in
 from mlentory.http_retry import is_transient
 from mlentory.pipeline.quality import check_error_rate
-from mlentory.pipeline.run_folder import RunFolder, dumps, jsonl_lines, jsonl_writer, loads, read_json, read_jsonl, write_chunks, write_json
+from mlentory.pipeline.run_folder import (
+    RunFolder,
+    count_jsonl,
+    dumps,
+    jsonl_lines,
+    jsonl_writer,
+    loads,
+    read_json,
+    read_jsonl,
+    write_chunks,
+    write_json,
+)
 from mlentory.pipeline.source import Source
 from mlentory.pipeline.state import UNREADABLE, UNREADABLE_TTL, ApiCache, DeferredLookups, LoadedRevisions, RejectedRecords
 from mlentory.settings import DEFAULT_CHUNK_SIZE, LINK_PARTITIONS, MAX_MAPPED_TASKS
@@ -481,7 +492,7 @@ def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tupl
     """The error budget over the records the harvests could not read (errors of ``record_parts``),
     then the summary that the asset event carries; marks the stage finished."""
     run = RunFolder(Path(run_folder))
-    models = sum(1 for _ in read_jsonl(run.file(STAGE, MODELS_FILE)))
+    models = count_jsonl(run.file(STAGE, MODELS_FILE))
     errors, warnings = run.errors(STAGE), run.warnings()
     record_errors = [e for e in errors if e["part"] in record_parts]
     check_error_rate(STAGE, len(record_errors), models + len(record_errors), max_error_rate)
@@ -490,7 +501,7 @@ def finish_extraction(run_folder: str, max_error_rate: float, record_parts: tupl
         "models": models,
         "max_error_rate": max_error_rate,  # the cascade's budget: the transformation and loading it triggers apply it too
         **(counts or {}),
-        "skipped_unchanged": sum(1 for _ in read_jsonl(run.file(STAGE, SKIPPED_FILE))),
+        "skipped_unchanged": count_jsonl(run.file(STAGE, SKIPPED_FILE)),
         "errors": len(errors),
         "warnings": len(warnings),
         "deferred_lookups": sum(1 for w in warnings if w.get("deferred")),

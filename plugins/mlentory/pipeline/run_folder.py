@@ -254,6 +254,11 @@ def jsonl_lines(path: Path) -> Iterator[bytes]:
                     yield stripped
 
 
+def count_jsonl(path: Path) -> int:
+    """How many documents a JSON Lines file holds (0: no file), none of them decoded."""
+    return sum(1 for _ in jsonl_lines(path))
+
+
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     for line in jsonl_lines(path):
         yield loads(line)

@@ -27,6 +27,7 @@ from mlentory.pipeline.extraction import STAGE, error_record, failure
 from mlentory.pipeline.quality import Progress
 from mlentory.pipeline.run_folder import (
     RunFolder,
+    count_jsonl,
     dumps,
     inside,
     jsonl_lines,
@@ -461,7 +462,7 @@ def finish_model_cards(run_folder: str, hub: HubClient | None = None) -> int:
         for model in read_jsonl(run.file(STAGE, scaffolding.MODELS_FILE)) if waiting else ():
             if model["id"] in waiting:
                 changes.pending(missing, model, waiting[model["id"]])
-    later = sum(1 for _ in read_jsonl(_cards_file(run, "later.jsonl")))
+    later = count_jsonl(_cards_file(run, "later.jsonl"))
     changes.counts["cards_from_backlog"] = len(backlog_read)
     changes.counts["left_for_later"] = len(unread) + later
     # Their models are processed again, with the card (appended once: a retried task finds them there).
@@ -614,7 +615,7 @@ def finish_extraction(run_folder: str, max_error_rate: float) -> dict[str, Any]:
     to the source's state (``catalogue.commit``, which a retry repeats harmlessly): an extraction
     over its error budget changes neither."""
     run = RunFolder(Path(run_folder))
-    cards = sum(1 for _ in read_jsonl(run.file(STAGE, CARDS_FILE)))
+    cards = count_jsonl(run.file(STAGE, CARDS_FILE))
     summary = scaffolding.finish_extraction(run_folder, max_error_rate, record_parts=("models_by_id", "models_latest", "models_dump"),
                                             counts={"cards": cards})
     return {**summary, "coverage": catalogue.commit(run)}
