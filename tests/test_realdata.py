@@ -409,3 +409,19 @@ def test_the_rows_joined_from_the_raw_lines_are_the_records(real_run):
     joined = [loads(line) for line in iter_record_lines(run)]
     assert len(joined) > 50 and any(row["card"] for row in joined) and any(row["card"] is None for row in joined)
     assert joined == list(records(run))
+
+
+@for_source("hf")
+def test_the_bases_read_from_the_lineage_fields_alone_are_those_of_the_whole_models(real_run):
+    """The ancestors' step decodes only what names a base model: on every recorded model, the same
+    bases as the whole record gives."""
+    import msgspec
+
+    from mlentory.pipeline.run_folder import jsonl_lines, loads
+    from mlentory.sources.huggingface.extraction import _LINEAGE
+    from mlentory.sources.huggingface.properties import base_models
+
+    lines = list(jsonl_lines(real_run["run_folder"] / "extraction" / "models.jsonl"))
+    bases = [(base_models(msgspec.to_builtins(_LINEAGE.decode(line))), base_models(loads(line))) for line in lines]
+    assert len(lines) > 50 and sum(1 for lite, _ in bases if lite) >= 5
+    assert all(lite == whole for lite, whole in bases)

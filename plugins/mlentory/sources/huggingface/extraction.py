@@ -216,6 +216,22 @@ class _MergeFields(msgspec.Struct):
     likes: Any = None
 
 
+class _CardLineage(msgspec.Struct):
+    base_model: Any = None
+    base_model_relation: Any = None
+
+
+class _Lineage(msgspec.Struct):
+    """What ``base_models`` reads of a model."""
+
+    id: str
+    tags: list[Any] | None = None
+    card_data: _CardLineage | None = None
+
+
+_LINEAGE = msgspec.json.Decoder(_Lineage)
+
+
 def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_refresh: bool) -> int:
     """Follow ``base_model`` links ``generations`` steps up, fetching base models not harvested yet.
 
@@ -224,11 +240,16 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
     """
     run = RunFolder(Path(run_folder))
     models_file = run.file(STAGE, "models.jsonl")
-    # Only ids and the bases they name are held: the records stay on disk.
+    # Only ids and the bases they name are held: the records stay on disk, and only what names a
+    # base is decoded of them.
     harvested, bases = set(), set()
-    for model in read_jsonl(models_file):
-        harvested.add(model["id"])
-        bases.update(base for base, _ in base_models(model))
+    for line in jsonl_lines(models_file):
+        try:
+            lineage = msgspec.to_builtins(_LINEAGE.decode(line))
+        except msgspec.DecodeError:  # an odd type, or a NaN: the model decoded whole
+            lineage = loads(line)
+        harvested.add(lineage["id"])
+        bases.update(base for base, _ in base_models(lineage))
     known = harvested | (set() if full_refresh else LoadedRevisions(run).among(bases - harvested))
     added, missing = [], []
     for generation in range(1, generations + 1):
@@ -247,9 +268,9 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
         if not found:
             break
     if added:
-        with jsonl_writer(models_file) as writer:
-            for model in read_jsonl(models_file):
-                writer.write(model)
+        with jsonl_writer(models_file) as writer:  # the file replaced whole: a retry finds no half line
+            for line in jsonl_lines(models_file):
+                writer.write_line(line)
             for model in added:
                 writer.write(model)
     run.write_warnings(STAGE, "ancestors", missing)
