@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mlentory.fair4ml.jsonld import write_jsonld
-from mlentory.pipeline.graph_nodes import chunk_nodes, node_partition, task_partitions, write_node_lists
+from mlentory.pipeline.graph_nodes import chunk_nodes, node_partition, write_node_lists
+from mlentory.pipeline.partitions import task_partitions
 from mlentory.pipeline.run_folder import RunFolder, write_json
 from mlentory.settings import GRAPH_NODE_PARTITIONS, MODELS_PER_PARTITION_TASK
 from mlentory.stores.graph import linked_nodes

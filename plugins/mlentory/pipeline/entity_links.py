@@ -32,7 +32,8 @@ from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.mentions import Mention, iter_mentions, mention, mention_partition
 from mlentory.fair4ml.models import ENTITY_MODELS, STUB_KINDS, STUBS
 from mlentory.pipeline.extraction import read_identified
-from mlentory.pipeline.graph_nodes import node_partition, task_partitions, write_entity_node_lists
+from mlentory.pipeline.graph_nodes import node_partition, write_entity_node_lists
+from mlentory.pipeline.partitions import task_partitions
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source
 from mlentory.settings import GRAPH_NODE_PARTITIONS, LINK_PARTITIONS

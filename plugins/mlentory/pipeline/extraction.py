@@ -432,7 +432,7 @@ def partitions_part(partitions: Iterable[int] | None) -> str:
 def plan_lookup_tasks(run_folder: str) -> list[dict[str, Any]]:
     """The tasks of a partitioned kind's lookups: (run folder, its partitions of the mentions' keys),
     one per ``MODELS_PER_PARTITION_TASK`` of the run's records, as the linking's."""
-    from mlentory.pipeline.graph_nodes import task_partitions
+    from mlentory.pipeline.partitions import task_partitions
 
     run = RunFolder(Path(run_folder))
     records = (read_json(run.file(STAGE, RECORD_CHUNKS, "plan.json")) or {}).get("records") or _lines(run.file(STAGE, MODELS_FILE))

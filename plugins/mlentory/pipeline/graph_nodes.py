@@ -11,7 +11,6 @@ partitions, reading those lists only: no two tasks make the same node.
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.pipeline.run_folder import RunFolder, read_json, write_json
-from mlentory.settings import GRAPH_NODE_PARTITIONS, MODELS_PER_PARTITION_TASK
+from mlentory.settings import GRAPH_NODE_PARTITIONS
 from mlentory.stores.graph import linked_nodes
 
 TRANSFORMATION = "transformation"
@@ -63,13 +62,6 @@ def write_entity_node_lists(run: RunFolder, iri_partition: int, records: Iterabl
     """The same for the entity records of one IRI partition (written by its merge task): an entity
     links to nodes of other partitions too (a dataset to its creator)."""
     return _write_lists(run, _entity_lists(iri_partition), records)
-
-
-def task_partitions(models: int, partitions: int = GRAPH_NODE_PARTITIONS) -> list[list[int]]:
-    """The partitions each of a run's tasks over ``partitions`` takes (the node tasks, the linking
-    and merge tasks): one task per ``MODELS_PER_PARTITION_TASK`` models, at most one per partition."""
-    tasks = min(partitions, max(1, math.ceil(models / MODELS_PER_PARTITION_TASK)))
-    return [list(range(task, partitions, tasks)) for task in range(tasks)]
 
 
 def _listed(run: RunFolder, names: list[str], partitions: list[int], records: Callable[[], Iterable[dict[str, Any]]]) -> Iterator[str]:

@@ -26,6 +26,7 @@ from mlentory.pipeline import graph_nodes, history, report
 from mlentory.pipeline.entity_links import entity_counts, entity_files, links_of, read_entities
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
+from mlentory.pipeline.partitions import task_partitions
 from mlentory.pipeline.quality import Progress, check_error_rate
 from mlentory.pipeline.run_folder import RunFolder, read_json, read_jsonl, write_json, write_jsonl
 from mlentory.pipeline.source import Source
@@ -76,7 +77,7 @@ def plan_loading(run_folders: list[str]) -> list[dict[str, Any]]:
     if len(folders) == 1:
         write_json(folders[0].file(STAGE, "superseded.json"), [])
     return [{"run_folder": str(run.path), "kind": kind, "partitions": partitions} for run in folders
-            for partitions in graph_nodes.task_partitions(_models_of(run)) for kind in LOADED_ENTITY_KINDS]
+            for partitions in task_partitions(_models_of(run)) for kind in LOADED_ENTITY_KINDS]
 
 
 def _models_of(run: RunFolder) -> int:
@@ -86,8 +87,8 @@ def _models_of(run: RunFolder) -> int:
 
 def plan_node_tasks(run_folders: list[str]) -> list[list[int]]:
     """The node partitions of each of the run's node tasks (``create_graph_nodes``): one task for a
-    small run, more as it grows (``graph_nodes.task_partitions``)."""
-    return graph_nodes.task_partitions(sum(_models_of(run) for run in _oldest_first(run_folders)))
+    small run, more as it grows (``partitions.task_partitions``)."""
+    return task_partitions(sum(_models_of(run) for run in _oldest_first(run_folders)))
 
 
 def create_graph_nodes(run_folders: list[str], driver: Driver | GraphStore, partitions: list[int] | None = None) -> int:
