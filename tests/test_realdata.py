@@ -425,3 +425,18 @@ def test_the_bases_read_from_the_lineage_fields_alone_are_those_of_the_whole_mod
     bases = [(base_models(msgspec.to_builtins(_LINEAGE.decode(line))), base_models(loads(line))) for line in lines]
     assert len(lines) > 50 and sum(1 for lite, _ in bases if lite) >= 5
     assert all(lite == whole for lite, whole in bases)
+
+
+@for_every_source
+def test_the_nodes_a_record_links_to_are_its_graph_rows_targets(real_run):
+    """``linked_nodes`` walks a record without building its graph rows: on every real record of
+    every source, the same IRIs as the rows' relationships give (the record's own, not its embedded)."""
+    from mlentory.stores.graph import graph_rows, linked_nodes
+
+    records = list(real_records(real_run).values())
+    assert records
+    for record in records:
+        rows = graph_rows(record)
+        embedded = {row.uri for row in rows[1:]}
+        targets = {target for row in rows for found in row.relationships.values() for target in found if target not in embedded}
+        assert linked_nodes(record) == {rows[0].uri} | targets, record["@id"]

@@ -106,10 +106,26 @@ def graph_rows(record: dict[str, Any]) -> list[GraphRow]:
 
 def linked_nodes(record: dict[str, Any]) -> set[str]:
     """The record's IRI and every IRI it links to, without the records it embeds (they are its own,
-    written with it)."""
-    rows = graph_rows(record)
-    embedded = {row.uri for row in rows[1:]}
-    return {rows[0].uri} | {target for row in rows for targets in row.relationships.values() for target in targets if target not in embedded}
+    written with it): the relationships' targets of ``graph_rows``, found without building the rows
+    (every normalized record is walked for its nodes, and the rows' properties were most of that)."""
+    embedded: set[str] = set()
+    targets: set[str] = set()
+
+    def walk(node: dict[str, Any]) -> None:
+        for term, value in node.items():
+            if term.startswith("@"):
+                continue
+            values = value if isinstance(value, list) else [value]
+            nodes = [v for v in values if isinstance(v, dict) and "@id" in v]
+            if nodes:
+                for child in nodes:
+                    embedded.add(child["@id"])
+                    walk(child)
+            elif is_reference(term):
+                targets.update(values)
+
+    walk(record)
+    return {record["@id"]} | (targets - embedded)
 
 
 def graph_row(record: dict[str, Any]) -> GraphRow:
