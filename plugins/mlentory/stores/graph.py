@@ -81,16 +81,21 @@ class GraphRow:
     relationships: dict[str, list[str]] = field(default_factory=dict)
 
 
+def _terms(record: dict[str, Any]) -> Iterator[tuple[str, Any, list[Any], list[dict[str, Any]]]]:
+    """Each term of a record but its JSON-LD keywords: its value, its values as a list, and the
+    records among them it embeds (a dict with its own ``@id``)."""
+    for term, value in record.items():
+        if not term.startswith("@"):
+            values = value if isinstance(value, list) else [value]
+            yield term, value, values, [v for v in values if isinstance(v, dict) and "@id" in v]
+
+
 def graph_rows(record: dict[str, Any]) -> list[GraphRow]:
     """The record's node, then the nodes of the records it embeds (depth first)."""
     props: dict[str, Any] = {"uri": record["@id"]}
     relationships: dict[str, list[str]] = {}
     embedded_rows: list[GraphRow] = []
-    for term, value in record.items():
-        if term.startswith("@"):
-            continue
-        values = value if isinstance(value, list) else [value]
-        nodes = [v for v in values if isinstance(v, dict) and "@id" in v]
+    for term, value, values, nodes in _terms(record):
         if nodes:
             relationships[_name(term)] = [node["@id"] for node in nodes]
             for node in nodes:
@@ -112,11 +117,7 @@ def linked_nodes(record: dict[str, Any]) -> set[str]:
     targets: set[str] = set()
 
     def walk(node: dict[str, Any]) -> None:
-        for term, value in node.items():
-            if term.startswith("@"):
-                continue
-            values = value if isinstance(value, list) else [value]
-            nodes = [v for v in values if isinstance(v, dict) and "@id" in v]
+        for term, _, values, nodes in _terms(node):
             if nodes:
                 for child in nodes:
                     embedded.add(child["@id"])
