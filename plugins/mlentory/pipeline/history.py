@@ -24,10 +24,10 @@ import hashlib
 import json
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mlentory.pipeline.run_folder import RunFolder, dumps, read_json, read_jsonl, write_json
 from mlentory.pipeline.state import ID_SHARDS, exclusive, id_shard, source_dir
@@ -52,12 +52,24 @@ def _day_file(root: Path, at: datetime, shard: int) -> Path:
     return _history_dir(root) / at.date().isoformat() / f"{shard:02d}.jsonl"
 
 
-def _append(path: Path, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:  # appended whole rows; the lock keeps writers apart
-        handle.write("".join(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) + "\n" for row in rows))
+@contextlib.contextmanager
+def _appender(path: Path) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Append whole rows to ``path`` (opened only once a row comes: a load that changed nothing
+    leaves no empty day file); the caller's lock keeps writers apart."""
+    handle: IO[str] | None = None
+
+    def append(row: dict[str, Any]) -> None:
+        nonlocal handle
+        if handle is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a", encoding="utf-8")
+        handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+
+    try:
+        yield append
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def spill_loads(run: RunFolder, records: Iterable[dict[str, Any]], part: str) -> None:
@@ -152,19 +164,21 @@ def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str,
         # of it): tasks recording other shards go on meanwhile.
         with exclusive(_digest_file(root, shard), _digest_file(root, shard), _day_file(root, at, shard)):
             digests = read_json(_digest_file(root, shard), {})
-            shard_rows = []
-            for model_id, values, made in by_shard[shard]:
-                before = digests.get(model_id)
-                now, known = made if made is not None else {term: _digest(value) for term, value in values.items()}, before or {}
-                terms = set(now) | set(known) if whole_records else set(now)
-                changed = {term: values.get(term) for term in sorted(terms) if now.get(term) != known.get(term)}
-                digests[model_id] = now if whole_records else {**known, **now}
-                if changed:
-                    shard_rows.append({"id": model_id, "at": at.isoformat(), "changed": changed,
-                                       **({"new": True} if whole_records and before is None else {})})
+            # Each row appended as it is made: a first load's rows are whole records, and holding a
+            # shard's (15,600 models at a million) held hundreds of MB. A task that fails midway
+            # leaves some rows its retry appends again: folding the same change twice changes nothing.
+            with _appender(_day_file(root, at, shard)) as append:
+                for model_id, values, made in by_shard[shard]:
+                    before = digests.get(model_id)
+                    now, known = made if made is not None else {term: _digest(value) for term, value in values.items()}, before or {}
+                    terms = set(now) | set(known) if whole_records else set(now)
+                    changed = {term: values.get(term) for term in sorted(terms) if now.get(term) != known.get(term)}
+                    digests[model_id] = now if whole_records else {**known, **now}
+                    if changed:
+                        append({"id": model_id, "at": at.isoformat(), "changed": changed,
+                                **({"new": True} if whole_records and before is None else {})})
+                        rows += 1
             write_json(_digest_file(root, shard), digests)
-            _append(_day_file(root, at, shard), shard_rows)
-        rows += len(shard_rows)
     return rows
 
 
