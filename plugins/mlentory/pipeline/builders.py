@@ -141,7 +141,7 @@ def entity_identification_task(source: Source, kind: EntityKind) -> Any:  # an A
     @staged_task(task_id=f"{source.key}_{kind.name}", run_folders=("run_folder",), outlets=[entities],
                  pool=kind.pool.name if kind.pool else None)
     def identify(run_folder: str, partitions: list[int] | None = None, outlet_events: Any = None) -> int:
-        if partitions is None:
+        if partitions is None:  # a source without partitioned kinds need not take the argument (tests/toy's)
             count = source.extraction.identify_entities_with_connections(run_folder, kind.name)
         else:
             count = source.extraction.identify_entities_with_connections(run_folder, kind.name, partitions)

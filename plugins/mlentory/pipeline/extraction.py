@@ -24,6 +24,7 @@ import msgspec
 from mlentory.enrichment.languages import identify_language
 from mlentory.fair4ml.mentions import mention_partition, mentions_in
 from mlentory.http_retry import is_transient
+from mlentory.pipeline.partitions import task_partitions
 from mlentory.pipeline.quality import check_error_rate
 from mlentory.pipeline.run_folder import (
     RunFolder,
@@ -32,6 +33,7 @@ from mlentory.pipeline.run_folder import (
     jsonl_lines,
     jsonl_writer,
     loads,
+    read_fields,
     read_json,
     read_jsonl,
     write_chunks,
@@ -111,10 +113,8 @@ def _merged_rows(run: RunFolder, harvest: str, fields: type[msgspec.Struct] | No
         return
     decoder = msgspec.json.Decoder(fields)
     for line in raw_lines(run, harvest):
-        try:
-            yield msgspec.structs.asdict(decoder.decode(line)), line
-        except msgspec.DecodeError:  # e.g. a NaN, which only the standard library reads: the record decoded whole
-            yield loads(line), None
+        found = read_fields(line, decoder)
+        yield (found, line) if found is not None else (loads(line), None)  # a line msgspec cannot read: decoded and written whole
 
 
 def merge_harvests(run_folder: str, harvests: Iterable[str], revision: Callable[[dict[str, Any]], str | None],
@@ -432,8 +432,6 @@ def partitions_part(partitions: Iterable[int] | None) -> str:
 def plan_lookup_tasks(run_folder: str) -> list[dict[str, Any]]:
     """The tasks of a partitioned kind's lookups: (run folder, its partitions of the mentions' keys),
     one per ``MODELS_PER_PARTITION_TASK`` of the run's records, as the linking's."""
-    from mlentory.pipeline.partitions import task_partitions
-
     run = RunFolder(Path(run_folder))
     records = (read_json(run.file(STAGE, RECORD_CHUNKS, "plan.json")) or {}).get("records") or _lines(run.file(STAGE, MODELS_FILE))
     return [{"run_folder": run_folder, "partitions": partitions} for partitions in task_partitions(records, LINK_PARTITIONS)]

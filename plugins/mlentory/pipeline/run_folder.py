@@ -254,6 +254,17 @@ def jsonl_lines(path: Path) -> Iterator[bytes]:
                     yield stripped
 
 
+def read_fields(line: bytes, decoder: msgspec.json.Decoder[Any]) -> dict[str, Any] | None:
+    """Only the fields of ``decoder``'s struct, decoded from one JSON line (the rest skipped, not
+    built), as plain values; None where msgspec cannot read the line (a NaN, a field of another type):
+    the caller decodes it whole (``loads``)."""
+    try:
+        fields: dict[str, Any] = msgspec.to_builtins(decoder.decode(line))
+    except msgspec.DecodeError:
+        return None
+    return fields
+
+
 def count_jsonl(path: Path) -> int:
     """How many documents a JSON Lines file holds (0: no file), none of them decoded."""
     return sum(1 for _ in jsonl_lines(path))

@@ -115,12 +115,7 @@ class LoadedRevisions:
         """Record ``revisions`` as loaded, and forget ``forget``: models loaded incompletely (a card
         or a lookup failed, or the stores refused them), whose earlier entry must not make the next
         run skip them. Returns how many models are recorded now."""
-        by_shard: dict[int, tuple[dict[str, str], set[str]]] = {}
-        for model_id, revision in revisions.items():
-            by_shard.setdefault(id_shard(model_id), ({}, set()))[0][model_id] = revision
-        for model_id in forget:
-            by_shard.setdefault(id_shard(model_id), ({}, set()))[1].add(model_id)
-        self._apply(by_shard)
+        self._apply(_by_shard(revisions, forget))
         return self.count()
 
     def remove(self, ids: set[str]) -> None:
@@ -160,15 +155,10 @@ class LoadedRevisions:
         """One part of a load (a chunk, a task each): its models loaded completely (id -> revision)
         and those to forget, into one file per shard (``loading/revisions/<shard>/<part>.json`` of
         the run) for ``record_spilled``."""
-        by_shard: dict[int, dict[str, Any]] = {}
-        for model_id, revision in loaded.items():
-            by_shard.setdefault(id_shard(model_id), {"loaded": {}, "forget": []})["loaded"][model_id] = revision
-        for model_id in forget:
-            by_shard.setdefault(id_shard(model_id), {"loaded": {}, "forget": []})["forget"].append(model_id)
         for stale in self.spill_dir.glob(f"*/{part}.json"):  # a retried part starts afresh
             stale.unlink()
-        for shard, entries in by_shard.items():
-            write_json(self.spill_dir / f"{shard:02d}" / f"{part}.json", entries)
+        for shard, (shard_loaded, shard_forget) in _by_shard(loaded, forget).items():
+            write_json(self.spill_dir / f"{shard:02d}" / f"{part}.json", {"loaded": shard_loaded, "forget": sorted(shard_forget)})
 
     def record_spilled(self, shards: Iterable[int] | None = None) -> set[str]:
         """Every part ``spill`` wrote to ``shards`` (all: None) recorded, shard by shard; a shard's
@@ -188,6 +178,16 @@ class LoadedRevisions:
         with contextlib.suppress(OSError):  # the last shard's task removes the emptied folder
             self.spill_dir.rmdir()
         return {model_id for loaded, _ in by_shard.values() for model_id in loaded}
+
+
+def _by_shard(loaded: dict[str, str], forget: Iterable[str]) -> dict[int, tuple[dict[str, str], set[str]]]:
+    """Revisions to record and ids to forget, grouped by the shard of their id."""
+    by_shard: dict[int, tuple[dict[str, str], set[str]]] = {}
+    for model_id, revision in loaded.items():
+        by_shard.setdefault(id_shard(model_id), ({}, set()))[0][model_id] = revision
+    for model_id in forget:
+        by_shard.setdefault(id_shard(model_id), ({}, set()))[1].add(model_id)
+    return by_shard
 
 
 def entry_digest(entry: Any) -> str:

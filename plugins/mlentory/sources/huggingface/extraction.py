@@ -33,6 +33,7 @@ from mlentory.pipeline.run_folder import (
     jsonl_lines,
     jsonl_writer,
     loads,
+    read_fields,
     read_json,
     read_jsonl,
     write_json,
@@ -229,6 +230,7 @@ class _Lineage(msgspec.Struct):
     card_data: _CardLineage | None = None
 
 
+_MERGE_FIELDS = msgspec.json.Decoder(_MergeFields)
 _LINEAGE = msgspec.json.Decoder(_Lineage)
 
 
@@ -244,10 +246,7 @@ def add_ancestor_models(run_folder: str, hub: HubClient, generations: int, full_
     # base is decoded of them.
     harvested, bases = set(), set()
     for line in jsonl_lines(models_file):
-        try:
-            lineage = msgspec.to_builtins(_LINEAGE.decode(line))
-        except msgspec.DecodeError:  # an odd type, or a NaN: the model decoded whole
-            lineage = loads(line)
+        lineage = read_fields(line, _LINEAGE) or loads(line)
         harvested.add(lineage["id"])
         bases.update(base for base, _ in base_models(lineage))
     known = harvested | (set() if full_refresh else LoadedRevisions(run).among(bases - harvested))
@@ -556,19 +555,14 @@ def iter_record_lines(run: RunFolder) -> Iterator[bytes]:
     encode = msgspec.json.encode
     with path.open("rb") if offsets else nullcontext() as cards:
         for line in jsonl_lines(run.file(STAGE, "models.jsonl")):
-            try:
-                found = msgspec.json.decode(line, type=_MergeFields)
-            except msgspec.DecodeError:  # e.g. a NaN, which only the standard library reads: the row made whole
-                model = loads(line)
-                found = _MergeFields(model["id"], model.get("sha"), model.get("last_modified"), model.get("from_dump"))
-            revision = model_revision({"sha": found.sha, "last_modified": found.last_modified, "from_dump": found.from_dump})
-            offset = offsets.get(found.id)
+            model = read_fields(line, _MERGE_FIELDS) or loads(line)
+            offset = offsets.get(model["id"])
             if offset is None:
                 card = b"null"
             else:
                 cards.seek(offset)
                 card = cards.readline().strip()
-            yield b'{"card":' + card + b',"id":' + encode(found.id) + b',"model":' + line + b',"revision":' + encode(revision) + b"}"
+            yield b'{"card":' + card + b',"id":' + encode(model["id"]) + b',"model":' + line + b',"revision":' + encode(model_revision(model)) + b"}"
 
 
 def iter_models_with_cards(run: RunFolder) -> Iterator[tuple[dict[str, Any], ParsedCard | None]]:
