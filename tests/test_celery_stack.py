@@ -44,10 +44,15 @@ def test_the_chain_runs_on_two_celery_workers_with_postgres_and_redis(tmp_path, 
         # The stack is started by the scale benchmark's Airflow mode, which also reports each DAG run,
         # task and component (one stack for both checks): synthetic models from the dump, left running.
         bench = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hub_chain.py"), "--models", str(MODELS), "--from-dump",
-                                "--airflow", "--celery", "--object-storage", "--stack-dir", str(local), "--keep-stack"],
+                                "--airflow", "--celery", "--object-storage", "--stack-dir", str(local), "--keep-stack",
+                                "--results-json", str(tmp_path / "figures.json")],
                                env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
         assert bench.returncode == 0, bench.stdout[-4000:] + bench.stderr[-4000:]
         check_the_benchmark_report(bench.stdout)
+        # The figures --all-targets composes: the chain, and Airflow's own share of the run's CPU.
+        figures = json.loads((tmp_path / "figures.json").read_text())
+        assert figures["loaded"] == MODELS and figures["chain_seconds"] > 0 and figures["task_instances"] > 20, figures
+        assert 0 < figures["airflow_cpu_seconds"] < figures["cpu_seconds"] and 0 < figures["tasks_cpu_seconds"] < figures["cpu_seconds"], figures
         started = [int(path.read_text()) for path in (local / "pids").glob("*.pid")]
         names = {path.stem for path in (local / "pids").glob("*.pid")}
         assert {"postgres", "redis", "s3", "worker1", "worker2", "scheduler", "api-server"} <= names
