@@ -349,6 +349,7 @@ def up(args: argparse.Namespace) -> None:
 
     if args.summary:
         summarize(ports, password)
+        summarize_feed(run_folders)
     say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
     say("stop everything with: ./scripts/stop.sh")
 
@@ -460,6 +461,24 @@ def summarize(ports: dict[str, int], password: str) -> None:
     for source, hits_of_source in one_per_source.items():
         for hit in hits_of_source:
             print(f"  {source:<12} {hit['_source']['name']}  ({hit['_source']['url']})")
+    print()
+
+
+def summarize_feed(run_folders: dict[str, str], shown: int = 5) -> None:
+    """Each source's change feed: what this job's loading published (its counts), and the feed's last
+    entries (read from the data root when it is a local folder)."""
+    from mlentory.pipeline import feed, storage
+
+    print("=== The change feed: what each loading run changed ===")
+    for key, run_folder in sorted(run_folders.items()):
+        published = (storage.read_json_at(run_folder, "loading/report.json") or {}).get("feed") or {}
+        print(f"{key}: this run added {published.get('added', 0)}, changed {published.get('changed', 0)}, "
+              f"withdrew {published.get('withdrawn', 0)} models (manifest {published.get('manifest', '-')})")
+        if storage.is_remote(run_folder):
+            continue  # the entries are in object storage, beside the manifest
+        for entry in feed.last_entries(Path(run_folder).parent.parent, shown):
+            print(f"  {entry['at'][:19]}  {entry['change']:<9} {entry['id']}  terms: {', '.join(entry['terms'][:6])}"
+                  + (f" (+{len(entry['terms']) - 6})" if len(entry["terms"]) > 6 else ""))
     print()
 
 

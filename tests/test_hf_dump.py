@@ -130,6 +130,13 @@ def test_a_model_gone_from_the_complete_dump_and_from_the_hub_is_withdrawn(store
     assert [r["id"] for r in read_jsonl(run_folder / "extraction" / "withdrawn.jsonl")] == [deleted]
     report = json.loads((run_folder / "loading" / "report.json").read_text())
     assert report["withdrawn"] == 1
+    # The change feed names the withdrawal, with the model's IRI, as the second run's only entry.
+    from mlentory.pipeline import feed
+
+    assert report["feed"] == {"manifest": f"feed/{run_folder.name}.json", "added": 0, "changed": 0, "withdrawn": 1}
+    [withdrawal] = feed.read_entries(tmp_path / "data" / "hf", after=feed.published_runs(tmp_path / "data" / "hf")[0]["run"])
+    assert (withdrawal["id"], withdrawal["iri"], withdrawal["change"], withdrawal["terms"], withdrawal["run"]) == (
+        deleted, f"https://huggingface.co/{deleted}", "withdrawn", ["withdrawn"], run_folder.name)
     # Still in the graph (what links to it resolves), marked with the date; gone from the search.
     [node] = query(stores, "MATCH (m {uri: $u}) RETURN m.mlentory__withdrawn AS withdrawn, m.schema__name AS name",
                    u=f"https://huggingface.co/{deleted}")

@@ -50,6 +50,10 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert re.search(r"  ai4life      Fixture\S+.*\n  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
         assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
+        # The change feed: each source's first load added every model it loaded, the last entries named.
+        assert re.search(r"^hf: this run added 8, changed 0, withdrew 0 models \(manifest feed/\S+\.json\)$", out, re.MULTILINE), out
+        assert re.search(r"^openml: this run added 2, changed 0, withdrew 0 models", out, re.MULTILINE), out
+        assert re.search(r"^  \S+  added     acme-ai/\S+  terms: .*identifier", out, re.MULTILINE), out
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
         assert len(started) == 7  # graph, index, replay and four Airflow components
         check_secrets_stay_secret(local, started)
@@ -76,6 +80,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     assert len(folders) == 2, "the second main job reported the first one's run"
     assert re.search(r"hf_extraction succeeded .*: models 0, skipped_unchanged 5", again.stdout), again.stdout
     assert re.search(r"hf_loading succeeded .*: models_loaded 0, models_failed 0", again.stdout), again.stdout
+    assert re.search(r"^hf: this run added 0, changed 0, withdrew 0 models", again.stdout, re.MULTILINE), again.stdout  # nothing changed
     assert graph_summary(again.stdout) == graph_summary(out)
 
 
@@ -222,6 +227,9 @@ def follow_to_the_report(client, folder: Path) -> None:  # noqa: ANN001 - an htt
     assert report["stages"]["extraction"]["records_out"] == 2 and report["stages"]["loading"]["records_out"] == 2, report
     assert report["stages"]["extraction"]["api_requests"]["huggingface_api"] >= 1
     assert report["field_coverage"]["identifier"] == 1.0
+    # The event names the run's part of the change feed, for a DAG or a mirror that follows it.
+    assert set(event["extra"]["feed"]) == {"manifest", "added", "changed", "withdrawn"}, event["extra"]
+    assert event["extra"]["feed"]["manifest"] == f"feed/{folder.name}.json"
     log = client.get(f"/api/v2/dags/hf_loading/dagRuns/{event['source_run_id']}/taskInstances/hf_loading_report/logs/1",
                      params={"map_index": event["source_map_index"]}, headers={"Accept": "application/json"})
     assert log.status_code == 200, log.text

@@ -57,6 +57,20 @@ def test_counts_of_unchanged_models_are_refreshed_without_transforming_them(stor
     history = [row for path in sorted((tmp_path / "data" / "hf" / "history").rglob("*.jsonl")) for row in read_jsonl(path)]
     assert sum(1 for row in history if row.get("new")) == 5
     assert [row["changed"] for row in history if not row.get("new")] == [{"downloads": 987654, "likes": 4321}]
+    # The change feed, run by run: five models added, then this one's counts changed in place.
+    from mlentory.pipeline import feed
+
+    root = tmp_path / "data" / "hf"
+    first, last = feed.published_runs(root)
+    assert (first["added"], first["changed"], last["added"], last["changed"], last["withdrawn"]) == (5, 0, 0, 1, 0)
+    assert report["feed"] == {"manifest": f"feed/{second.name}.json", "added": 0, "changed": 1, "withdrawn": 0}
+    entries = list(feed.read_entries(root))
+    assert [entry["change"] for entry in entries] == ["added"] * 5 + ["changed"]
+    assert {entry["iri"] for entry in entries[:5]} == {f"https://huggingface.co/{e['id']}" for e in entries[:5]}
+    assert [(e["id"], e["iri"], e["terms"], e["run"]) for e in feed.read_entries(root, after=first["run"])] == [
+        (model_id, iri, ["downloads", "likes"], second.name)]  # a follower's cursor: only what came after it
+    newest = feed.last_entries(root, 2)  # the newest run's entry, and one of the run before it
+    assert newest[-1] == entries[-1] and newest[0] in entries[:5]
 
 
 def test_a_models_state_at_a_past_date_is_read_back_from_its_history(stores, tmp_path):
@@ -72,6 +86,12 @@ def test_a_models_state_at_a_past_date_is_read_back_from_its_history(stores, tmp
     changed = [row["changed"] for path in sorted((root / "history").rglob("*.jsonl")) for row in read_jsonl(path) if not row.get("new")]
     # Only what the commit changed: the revision, the links pinned to it, and the count.
     assert [sorted(row) for row in changed] == [["archivedAt", "likes", "readme", "sourceSha", "version"]]
+    # The feed names the same terms for the model: a follower knows what to fetch again.
+    from mlentory.pipeline import feed
+
+    first = feed.published_runs(root)[0]["run"]
+    assert [(e["id"], e["change"], e["terms"]) for e in feed.read_entries(root, after=first)] == [
+        (model_id, "changed", ["archivedAt", "likes", "readme", "sourceSha", "version"])]
 
 
 def test_each_model_chunk_task_makes_its_share_of_the_report_and_the_end_adds_them_up_once(stores, tmp_path):

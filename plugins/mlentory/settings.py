@@ -19,6 +19,8 @@ MLENTORY_IRI_BASE = "https://w3id.org/mlentory/"
 # kept by default (MLENTORY_RUN_RETENTION_DAYS, or its param).
 HOUSEKEEPING_SCHEDULE = "@daily"
 DEFAULT_RETENTION_DAYS = float(os.environ.get("MLENTORY_RUN_RETENTION_DAYS", "14"))
+# The change feed's runs are kept this long: a follower (a front end, a mirror) must read it more often.
+DEFAULT_FEED_RETENTION_DAYS = float(os.environ.get("MLENTORY_FEED_RETENTION_DAYS", "90"))
 
 # Airflow Variable naming the folder under which every run folder is created.
 DATA_ROOT_VARIABLE = "mlentory_data_root"

@@ -23,12 +23,13 @@ import contextlib
 import hashlib
 import json
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from mlentory.pipeline import feed
 from mlentory.pipeline.run_folder import RunFolder, dumps, read_json, read_jsonl, write_json
 from mlentory.pipeline.state import ID_SHARDS, exclusive, id_shard, source_dir
 
@@ -88,7 +89,7 @@ def spill_loads(run: RunFolder, records: Iterable[dict[str, Any]], part: str) ->
                 (folder / f"{shard:02d}").mkdir(parents=True, exist_ok=True)
                 writers[shard] = (folder / f"{shard:02d}" / f"{part}.jsonl").open("w", encoding="utf-8")
             values = {t: v for t, v in record.items() if t not in UNTRACKED}
-            writers[shard].write(dumps({"id": record["identifier"], "values": values,
+            writers[shard].write(dumps({"id": record["identifier"], "iri": record.get("@id"), "values": values,
                                         "digests": {term: _digest(value) for term, value in values.items()}}) + "\n")
     finally:
         for handle in writers.values():
@@ -103,29 +104,45 @@ def record_spilled(run: RunFolder, at: datetime, shards: Iterable[int] | None = 
     folder = _spill_dir(run)
     wanted = None if shards is None else set(shards)
 
-    def rows(shard: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
+    def rows(shard: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, str], str | None]]:
         for part in sorted(shard.glob("*.jsonl")):
             for row in read_jsonl(part):
-                yield row["id"], row["values"], row["digests"]
+                yield row["id"], row["values"], row["digests"], row.get("iri")
 
     recorded = 0
     for spilled in sorted(folder.glob("[0-9][0-9]")):
         shard = int(spilled.name)
         if wanted is None or shard in wanted:
-            rows_recorded = _record(run, {shard: rows(spilled)}, at, whole_records=True)
+            changes = _record(run, {shard: rows(spilled)}, at, whole_records=True)
             # Added to what the run recorded of the shard before (a chunk accounted for again by the
             # report's end spills its models again: they record nothing new).
-            write_json(_recorded_file(run, shard), read_json(_recorded_file(run, shard), 0) + rows_recorded)
+            write_json(_recorded_file(run, shard), _recorded(run, shard) + changes)
             shutil.rmtree(spilled, ignore_errors=True)
-            recorded += rows_recorded
+            recorded += changes.total()
     with contextlib.suppress(OSError):  # the last shard's task removes the emptied folder (not a folder another still fills)
         folder.rmdir()
     return recorded
 
 
 def changes_recorded(run: RunFolder) -> int:
-    """The rows ``record_spilled`` recorded for the run, in all its shards."""
-    return sum(read_json(path, 0) for path in run.file("loading", "history_recorded").glob("*.json"))
+    """The rows ``record_spilled`` recorded for the run (the loads' changes), in all its shards."""
+    return sum(_recorded(run, int(path.stem)).total() for path in run.file("loading", "history_recorded").glob("*.json"))
+
+
+def feed_counts(run: RunFolder) -> dict[int, Counter[str]]:
+    """The run's rows by shard and the feed's kind of change (added, changed, withdrawn): the loads'
+    and the changes made in place (``record_changes``)."""
+    by_shard: dict[int, Counter[str]] = defaultdict(Counter)
+    for folder in ("history_recorded", "history_in_place"):
+        for path in run.file("loading", folder).glob("*.json"):
+            by_shard[int(path.stem)] += _recorded(run, int(path.stem), folder)
+    return {shard: counts for shard, counts in by_shard.items() if counts.total()}
+
+
+def _recorded(run: RunFolder, shard: int, folder: str = "history_recorded") -> Counter[str]:
+    counts = read_json(_recorded_file(run, shard, folder), {})
+    # A run folder from before the feed holds the rows' number alone: its models' kinds are unknown.
+    return Counter(counts) if isinstance(counts, dict) else Counter({"changed": counts})
 
 
 def shards_of(partitions: Iterable[int], partition_count: int) -> list[int]:
@@ -138,48 +155,60 @@ def _spill_dir(run: RunFolder) -> Path:
     return run.file("loading", "history")
 
 
-def _recorded_file(run: RunFolder, shard: int) -> Path:
-    return run.file("loading", "history_recorded", f"{shard:02d}.json")
+def _recorded_file(run: RunFolder, shard: int, folder: str = "history_recorded") -> Path:
+    return run.file("loading", folder, f"{shard:02d}.json")
 
 
-def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime) -> int:
+def record_changes(run: RunFolder, changes: dict[str, dict[str, Any]], at: datetime, iris: Mapping[str, str] | None = None) -> int:
     """Changes made in place, by model id: counts refreshed (``{id: {"downloads": 3}}``) or a
-    withdrawal (``{id: {"withdrawn": date}}``). Values equal to the last ones add no row."""
-    by_shard: dict[int, list[tuple[str, dict[str, Any], None]]] = defaultdict(list)
+    withdrawal (``{id: {"withdrawn": date}}``). Values equal to the last ones add no row. ``iris``:
+    the models' IRIs, for the feed. Returns the rows recorded."""
+    by_shard: dict[int, list[tuple[str, dict[str, Any], None, str | None]]] = defaultdict(list)
     for model_id, values in changes.items():
-        by_shard[id_shard(model_id)].append((model_id, values, None))
-    return _record(run, by_shard, at, whole_records=False)
+        by_shard[id_shard(model_id)].append((model_id, values, None, (iris or {}).get(model_id)))
+    recorded = Counter[str]()
+    for shard, rows in by_shard.items():
+        changed = _record(run, {shard: rows}, at, whole_records=False)
+        # A task may record changes in place twice (the counts, then the withdrawals): both counted.
+        with exclusive(_recorded_file(run, shard, "history_in_place")):
+            write_json(_recorded_file(run, shard, "history_in_place"), _recorded(run, shard, "history_in_place") + changed)
+        recorded += changed
+    return recorded.total()
 
 
-def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str, Any], dict[str, str] | None]]], at: datetime,
-            whole_records: bool) -> int:
+def _record(run: RunFolder, by_shard: Mapping[int, Iterable[tuple[str, dict[str, Any], dict[str, str] | None, str | None]]], at: datetime,
+            whole_records: bool) -> Counter[str]:
     """A row per model whose values differ from its last digests, and the digests updated; each
-    shard's rows appended as it is done. With ``whole_records`` the values are the model's whole
-    record (a term not among them is gone, and a model never seen is new); else only these terms
-    changed. The values' digests come with them where made already."""
+    shard's rows appended as it is done, each with its entry in the change feed. With
+    ``whole_records`` the values are the model's whole record (a term not among them is gone, and a
+    model never seen is new); else only these terms changed. The values' digests come with them where
+    made already. Returns the rows by the feed's kind of change."""
     root = source_dir(run)
-    rows = 0
+    counts: Counter[str] = Counter()
     for shard in sorted(by_shard):
-        # The shard's lock guards its digests and its file of the day (all a load reads and rewrites
-        # of it): tasks recording other shards go on meanwhile.
-        with exclusive(_digest_file(root, shard), _digest_file(root, shard), _day_file(root, at, shard)):
+        # The shard's lock guards its digests, its file of the day and its part of the run's feed (all
+        # a load reads and rewrites of it): tasks recording other shards go on meanwhile.
+        feed_part = feed.part_file(run, shard)
+        with exclusive(_digest_file(root, shard), _digest_file(root, shard), _day_file(root, at, shard), feed_part):
             digests = read_json(_digest_file(root, shard), {})
             # Each row appended as it is made: a first load's rows are whole records, and holding a
             # shard's (15,600 models at a million) held hundreds of MB. A task that fails midway
             # leaves some rows its retry appends again: folding the same change twice changes nothing.
-            with _appender(_day_file(root, at, shard)) as append:
-                for model_id, values, made in by_shard[shard]:
+            with _appender(_day_file(root, at, shard)) as append, _appender(feed_part) as announce:
+                for model_id, values, made, iri in by_shard[shard]:
                     before = digests.get(model_id)
                     now, known = made if made is not None else {term: _digest(value) for term, value in values.items()}, before or {}
                     terms = set(now) | set(known) if whole_records else set(now)
                     changed = {term: values.get(term) for term in sorted(terms) if now.get(term) != known.get(term)}
                     digests[model_id] = now if whole_records else {**known, **now}
                     if changed:
-                        append({"id": model_id, "at": at.isoformat(), "changed": changed,
-                                **({"new": True} if whole_records and before is None else {})})
-                        rows += 1
+                        new = whole_records and before is None
+                        append({"id": model_id, "at": at.isoformat(), "changed": changed, **({"new": True} if new else {})})
+                        announced = feed.entry(model_id, iri, at, changed, new)
+                        announce(announced)
+                        counts[announced["change"]] += 1
             write_json(_digest_file(root, shard), digests)
-    return rows
+    return counts
 
 
 def state_at(source_root: Path, model_id: str, when: datetime) -> dict[str, Any] | None:

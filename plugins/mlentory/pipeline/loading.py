@@ -22,7 +22,7 @@ from mlentory.fair4ml.completeness import FIELDS, completeness
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
-from mlentory.pipeline import graph_nodes, history, report
+from mlentory.pipeline import feed, graph_nodes, history, report
 from mlentory.pipeline.entity_links import entity_counts, entity_files, links_of, read_entities
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
@@ -393,7 +393,7 @@ def withdraw_models(source: Source, run_folder: str, driver: Driver | GraphStore
     marked = GraphLoader(driver).update_properties(iris)
     removed = delete_documents(es, index, list(iris))
     LoadedRevisions(run).remove(set(by_id))
-    history.record_changes(run, by_id, datetime.now(UTC))
+    history.record_changes(run, by_id, datetime.now(UTC), {model_id: source.mapping.model_iri(model_id) for model_id in by_id})
     write_json(run.file(STAGE, WITHDRAWN_REPORT), {"models": len(rows), "graph_nodes": marked, "index_documents_removed": removed})
     log.info("%d models withdrawn: %d graph nodes marked, %d index documents removed", len(rows), marked, removed)
     return len(rows)
@@ -408,7 +408,7 @@ def refresh_statistics(source: Source, run_folder: str, driver: Driver | GraphSt
     updates = {source.mapping.model_iri(model_id): counts for model_id, counts in by_id.items()}
     graph = GraphLoader(driver).update_properties(updates) if updates else 0
     documents = update_documents(es, index, updates) if updates else 0
-    history.record_changes(run, by_id, datetime.now(UTC))
+    history.record_changes(run, by_id, datetime.now(UTC), {model_id: source.mapping.model_iri(model_id) for model_id in by_id})
     write_json(run.file(STAGE, STATISTICS_FILE), {"models": len(updates), "graph_nodes": graph, "index_documents": documents})
     log.info("statistics of %d unchanged models refreshed: %d graph nodes, %d index documents", len(updates), graph, documents)
     return len(updates)
@@ -487,6 +487,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "withdrawn": read_json(run.file(STAGE, WITHDRAWN_REPORT), {}).get("models", 0),
         "models_changed": changed,
         "models_catalogued": catalogued,  # of the source, in all runs: loaded completely, not withdrawn
+        "feed": feed.publish(run, history.feed_counts(run)),  # the run's changes, for a front end or a mirror to follow
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)
