@@ -413,6 +413,10 @@ def summarize(ports: dict[str, int], password: str) -> None:
             "WHERE a.mlentory__source < b.mlentory__source AND NOT e:fair4ml__MLModel "
             "RETURN e.uri AS uri, e.schema__name AS name, a.mlentory__source AS first, b.mlentory__source AS second, "
             "count(DISTINCT a) AS a, count(DISTINCT b) AS b ORDER BY first, second, a + b DESC, uri").data()
+        licence_findings = session.run(
+            "MATCH (f:mlentory__LicenceFinding)-[:mlentory__findingFor]->(m:Resource), (f)-[:mlentory__findingBase]->(b:Resource) "
+            "RETURN m.schema__identifier AS model, b.uri AS base, f.mlentory__findingRule AS rule, f.schema__description AS why "
+            "ORDER BY model, rule LIMIT 3").data()
         shared_kinds = session.run(
             "MATCH (a:fair4ml__MLModel)-->(e:Resource)<--(b:fair4ml__MLModel) "
             "WHERE a.mlentory__source < b.mlentory__source AND NOT e:fair4ml__MLModel "
@@ -457,6 +461,8 @@ def summarize(ports: dict[str, int], password: str) -> None:
         if shown[pair] <= 3:  # the most shared of each pair of sources
             print(f"  shared by {row['first']} and {row['second']}: {row['name'] or row['uri']} ({row['uri']}): "
                   f"{row['a']} {row['first']} and {row['b']} {row['second']} models")
+    for row in licence_findings:
+        print(f"licence finding: {row['model']} (based on {row['base']}): {row['rule']}: {row['why']}")
     print(f"search {across!r}, the best hit of each source:")
     for source, hits_of_source in one_per_source.items():
         for hit in hits_of_source:

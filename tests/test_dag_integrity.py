@@ -106,7 +106,13 @@ def test_the_graph_nodes_are_made_in_mapped_tasks_before_the_parallel_loads():
     # The history recorded in the same partitions, after the model loads, before the run's report.
     histories = loading.get_task("hf_history")
     assert getattr(histories, "_is_mapped", False)
-    assert {"hf_graph_node_tasks", "hf_load_models"} <= histories.upstream_task_ids and histories.downstream_task_ids == {"hf_freshness"}
+    assert {"hf_graph_node_tasks", "hf_load_models"} <= histories.upstream_task_ids and histories.downstream_task_ids == {"hf_licence_findings"}
+    # The licence findings in the same partitions, after the history (they read the run's change
+    # feed) and the index (they set a field of its documents), before the freshness and the report.
+    findings = loading.get_task("hf_licence_findings")
+    assert getattr(findings, "_is_mapped", False)
+    assert {"hf_graph_node_tasks", "hf_history", "hf_index_models_elasticsearch"} <= findings.upstream_task_ids
+    assert findings.downstream_task_ids == {"hf_freshness"}
 
 
 def test_the_transformation_fans_out_per_chunk_and_per_partition():

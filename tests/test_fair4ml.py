@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.context import is_reference, load_context, shortened, term_curie, term_iri
-from mlentory.fair4ml.models import ENTITY_MODELS, MLModel, MLModelEvaluation, PropertyValue
+from mlentory.fair4ml.models import ENTITY_MODELS, LicenceFinding, MLModel, MLModelEvaluation, PropertyValue
 from mlentory.stores.graph import graph_row, graph_rows
 
 FAIR4ML = rdflib.Namespace("https://w3id.org/fair4ml#")
@@ -18,7 +18,8 @@ SCHEMA = rdflib.Namespace("http://schema.org/")
 CODEMETA = rdflib.Namespace("https://codemeta.github.io/terms/")
 
 
-@pytest.mark.parametrize("model", sorted({MLModel, MLModelEvaluation, PropertyValue, *ENTITY_MODELS.values()}, key=lambda m: m.__name__))
+@pytest.mark.parametrize("model", sorted({MLModel, MLModelEvaluation, PropertyValue, LicenceFinding, *ENTITY_MODELS.values()},
+                                          key=lambda m: m.__name__))
 def test_every_field_is_a_context_term_with_a_description(model):
     context = load_context()
     assert model.jsonld_type in context

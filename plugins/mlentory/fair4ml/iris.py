@@ -68,6 +68,12 @@ def evaluation_metric_iri(evaluation: str, position: int) -> str:
     return f"{evaluation}/metric/{position}"
 
 
+def licence_finding_iri(model_iri: str, base_iri: str, rule: str, base_licence: str | None) -> str:
+    """A licence finding: the same model, base, rule and base licence give the same IRI in every run."""
+    digest = hashlib.sha256("\n".join((model_iri, base_iri, rule, base_licence or "")).encode()).hexdigest()[:20]
+    return f"{MLENTORY_IRI_BASE}licence-finding/{digest}"
+
+
 def language_iri(iso639_3: str) -> str:
     return f"http://lexvo.org/id/iso639-3/{iso639_3}"
 

@@ -240,6 +240,21 @@ class Agent(FAIR4MLRecord):
         return {**super().to_jsonld(), "@type": self.kind}
 
 
+class LicenceFinding(FAIR4MLRecord):
+    """mlentory:LicenceFinding, a possible conflict between a derived model's licence and its base's
+    (``enrichment.licence_findings``): its rule, both licences, the clause and who judged it."""
+
+    jsonld_type: ClassVar[str] = "LicenceFinding"
+
+    finding_for: IRI = Field(description="mlentory:findingFor, the derived model.")
+    finding_base: IRI = Field(description="mlentory:findingBase, the base model.")
+    finding_rule: str = Field(description="mlentory:findingRule, the rule that found it.")
+    base_license: list[IRI] = Field(default_factory=list, description="mlentory:baseLicense, the base's licence the rule is about.")
+    model_license: list[IRI] = Field(default_factory=list, description="mlentory:modelLicense, the derived model's licences.")
+    finding_clause: str | None = Field(None, description="mlentory:findingClause, the clause the rule comes from.")
+    judged_by: str | None = Field(None, description="mlentory:judgedBy, the resource that judged the licences.")
+
+
 ENTITY_MODELS: dict[str, type[FAIR4MLRecord]] = {
     "datasets": Dataset,
     "articles": ScholarlyArticle,

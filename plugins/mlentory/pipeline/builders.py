@@ -301,6 +301,12 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
 
             return stage.record_history(folders, partitions)
 
+        @staged_task(run_folders=("folders",), task_id=f"{key}_licence_findings", max_active_tis_per_dag=2)
+        def licence_findings(folders: list[str], partitions: list[int], params: Any = None) -> dict[str, int]:
+            from mlentory.pipeline import loading as stage
+
+            return stage.find_licence_findings(folders, partitions, graph_store(), search_client(), params["index"])
+
         @staged_task(run_folders=("run_folder",), task_id=f"{key}_index_models_elasticsearch", outlets=[assets.index])
         def index_models(run_folder: str, params: Any = None, outlet_events: Any = None) -> int:
             from mlentory.pipeline import loading as stage
@@ -343,7 +349,8 @@ def loading_dag(source: Source, doc_md: str | None = None) -> DAG:
         partitions = node_jobs(folders)
         nodes = graph_nodes.partial(folders=folders).expand_kwargs(partitions)
         histories = record_history.partial(folders=folders).expand_kwargs(partitions)  # in the node tasks' partitions
-        rdf_store_ready() >> nodes >> entities >> models >> indexed >> refreshed >> exports >> reports
-        models >> histories >> refreshed
+        findings = licence_findings.partial(folders=folders).expand_kwargs(partitions)  # the same shards, after their history
+        rdf_store_ready() >> nodes >> entities >> models >> indexed >> findings >> refreshed >> exports >> reports
+        models >> histories >> findings
 
     return loading()

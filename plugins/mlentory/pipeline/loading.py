@@ -22,7 +22,7 @@ from mlentory.fair4ml.completeness import FIELDS, completeness
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
-from mlentory.pipeline import feed, graph_nodes, history, report
+from mlentory.pipeline import feed, graph_nodes, history, licence_graph, report
 from mlentory.pipeline.entity_links import entity_counts, entity_files, links_of, read_entities
 from mlentory.pipeline.extraction import SKIPPED_FILE, STATISTICS, WITHDRAWN_FILE
 from mlentory.pipeline.extraction import STAGE as EXTRACTION
@@ -128,6 +128,16 @@ def record_history(run_folders: list[str], partitions: list[int]) -> int:
     shards = history.shards_of(partitions, GRAPH_NODE_PARTITIONS)
     at = datetime.now(UTC)
     return sum(_record_shards(run, shards, at) for run in _oldest_first(run_folders))
+
+
+def find_licence_findings(run_folders: list[str], partitions: list[int], driver: Driver | GraphStore, es: Elasticsearch,
+                          index: str) -> dict[str, int]:
+    """The licence findings of the models the runs touched, in the history tasks' shards of
+    ``partitions`` (``licence_graph``): a mapped task each, after the history (it reads the change
+    feed). Returns the findings by rule."""
+    _checked_index(index)
+    shards = history.shards_of(partitions, GRAPH_NODE_PARTITIONS)
+    return licence_graph.find_licence_conflicts([str(run.path) for run in _oldest_first(run_folders)], shards, driver, es, index)
 
 
 def _record_shards(run: RunFolder, shards: list[int] | None, at: datetime) -> int:
@@ -237,6 +247,7 @@ def load_model_chunk(run_folder: str, chunk: int, driver: Driver | GraphStore, e
     loaded = _load_graph(run, chunk, models, driver)
     _index(run, chunk, models, _chunk_labels(run, chunk), es, index)
     _account(run, chunk, models, _retry_markers(run))
+    licence_graph.record_lineage(run, f"{chunk:05d}", models)
     return loaded
 
 
@@ -488,6 +499,7 @@ def finish_loading(run_folder: str, max_error_rate: float) -> dict[str, Any]:
         "models_changed": changed,
         "models_catalogued": catalogued,  # of the source, in all runs: loaded completely, not withdrawn
         "feed": feed.publish(run, history.feed_counts(run)),  # the run's changes, for a front end or a mirror to follow
+        "licence_findings": licence_graph.findings_counts(run),
         "warnings_by_kind": dict(Counter(w.get("what") or w["part"] for w in warnings)),
     }
     write_json(run.file(STAGE, "report.json"), summary)

@@ -299,6 +299,52 @@ class GraphLoader:
         return {node.uri: {term: node.props[name] for term, name in names.items() if node.props.get(name) is not None}
                 for node in self.read_nodes(uris)}
 
+    def _rows(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return session.execute_read(lambda tx: tx.run(query, **parameters).data())
+
+    def licences_of(self, uris: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """The licences (schema:license) of the nodes at ``uris``: ``{uri: [(licence IRI, its identifier)]}``;
+        a node without one is left out."""
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        ordered = sorted(set(uris))
+        for start in range(0, len(ordered), self.batch_size):
+            for row in self._rows(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}})-[:{_name('license')}]->(l:Resource) "
+                                  f"RETURN uri, l.uri AS licence, l.{_name('identifier')} AS identifier",
+                                  uris=ordered[start:start + self.batch_size]):
+                found[row["uri"]].append((row["licence"], row["identifier"] or row["licence"].rsplit("/", 1)[-1]))
+        return dict(found)
+
+    def bases_of(self, uris: Iterable[str]) -> dict[str, list[str]]:
+        """The bases (schema:isBasedOn, which every lineage term implies) of the nodes at ``uris``."""
+        found: dict[str, list[str]] = defaultdict(list)
+        ordered = sorted(set(uris))
+        for start in range(0, len(ordered), self.batch_size):
+            for row in self._rows(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}})-[:{_name('isBasedOn')}]->(b:Resource) RETURN uri, b.uri AS base",
+                                  uris=ordered[start:start + self.batch_size]):
+                found[row["uri"]].append(row["base"])
+        return dict(found)
+
+    def derived_from(self, uris: Iterable[str]) -> set[str]:
+        """The nodes based on (schema:isBasedOn) any node at ``uris``."""
+        ordered, derived = sorted(set(uris)), set()
+        for start in range(0, len(ordered), self.batch_size):
+            derived.update(row["uri"] for row in self._rows(
+                f"UNWIND $uris AS uri MATCH (d:Resource)-[:{_name('isBasedOn')}]->(:Resource {{uri: uri}}) RETURN DISTINCT d.uri AS uri",
+                uris=ordered[start:start + self.batch_size]))
+        return derived
+
+    def delete_pointing_at(self, uris: Iterable[str], term: str) -> int:
+        """Delete every node whose ``term`` relationship points at a node at ``uris`` (what was found
+        about them, to be found anew). Returns the nodes deleted."""
+        ordered, deleted = sorted(set(uris)), 0
+        with self._session() as session:
+            for start in range(0, len(ordered), self.batch_size):
+                deleted += session.execute_write(lambda tx, b=ordered[start:start + self.batch_size]: tx.run(
+                    f"UNWIND $uris AS uri MATCH (f:Resource)-[:{_name(term)}]->(:Resource {{uri: uri}}) "
+                    "DETACH DELETE f RETURN count(*) AS c", uris=b).single()["c"])
+        return deleted
+
     def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad
         record is reported alone. A write conflict with another writer is retried first.
