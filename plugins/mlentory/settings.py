@@ -12,6 +12,7 @@ CONTEXT_FILE = SCHEMAS_DIR / "fair4ml-context.jsonld"
 ES_MODELS_MAPPING_FILE = SCHEMAS_DIR / "elasticsearch" / "models.json"
 HF_LICENSES_FILE = SCHEMAS_DIR / "hf_licenses.json"
 MODEL_LICENCE_TERMS_FILE = SCHEMAS_DIR / "model_licence_terms.json"
+METRICS_FILE = SCHEMAS_DIR / "metrics.json"
 
 # Base of the IRIs MLentory mints for things that have no IRI of their own (keywords, tasks, ...).
 MLENTORY_IRI_BASE = "https://w3id.org/mlentory/"

@@ -1,0 +1,76 @@
+"""Evaluation metrics named alike across sources: a card's ``acc``/``Accuracy``/``accuracy`` and
+OpenML's ``predictive_accuracy`` are one term of MLentory's metric vocabulary
+(``include/schemas/metrics.json``), with its IRI, label and direction; the source's own name is kept
+beside it. A metric with an averaging (``F1 Macro``, ``precision`` named ``Precision Weighted``) is a
+term of its own (``f1-macro``): averages are not comparable. A name the vocabulary does not know
+gets no term (it is kept as the source wrote it, and compared with nothing)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mlentory.settings import METRICS_FILE, MLENTORY_IRI_BASE
+
+_SEPARATORS = re.compile(r"[\s\-_/]+")
+_QUALIFIERS = re.compile(r"\([^)]*\)|\[[^]]*\]")  # "Test WER (+LM)": how it was decoded, not what it measures
+_SPLITS = ("test", "dev", "eval", "validation", "val")  # "Test WER", "eval_loss": the split is the evaluation's, not the metric's
+
+
+@dataclass(frozen=True)
+class MetricTerm:
+    id: str
+    iri: str
+    label: str
+    higher_is_better: bool
+
+
+@functools.cache
+def vocabulary() -> dict[str, Any]:
+    vocabulary: dict[str, Any] = json.loads(METRICS_FILE.read_text(encoding="utf-8"))
+    return vocabulary
+
+
+@functools.cache
+def _by_name() -> dict[str, str]:
+    return {_key(name): term for term, spec in vocabulary()["terms"].items() for name in (*spec["names"], term)}
+
+
+def _key(text: str) -> str:
+    return _SEPARATORS.sub("_", _QUALIFIERS.sub(" ", text).strip().lower()).strip("_")
+
+
+def metric_iri(term: str) -> str:
+    return f"{MLENTORY_IRI_BASE}metric/{term}"
+
+
+def _term_of(text: str | None) -> tuple[str, str | None] | None:
+    """(term, averaging) a metric's type or name stands for; None when the vocabulary does not know it."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    words = _key(text).split("_")
+    averagings = [word for word in words if word in vocabulary()["averagings"]]
+    words = [word for word in words if word not in averagings]
+    while len(words) > 1 and words[0] in _SPLITS:
+        words = words[1:]
+    term = _by_name().get("_".join(words))
+    return (term, averagings[0] if averagings else None) if term else None
+
+
+def metric_term(metric_type: str | None, name: str | None = None) -> MetricTerm | None:
+    """The vocabulary's term for a metric as a source names it: its type (a card's ``type``, OpenML's
+    measure) first, else its display name; the averaging either names, in the name first (a card's
+    ``type: f1`` named ``F1 Macro``)."""
+    by_type, by_name = _term_of(metric_type), _term_of(name)
+    found = by_type or by_name
+    if found is None:
+        return None
+    term = found[0]
+    averaging = (by_name[1] if by_name and by_name[0] == term else None) or found[1]
+    spec = vocabulary()["terms"][term]
+    term_id = f"{term}-{averaging}" if averaging else term
+    label = f"{spec['label']} ({averaging})" if averaging else spec["label"]
+    return MetricTerm(term_id, metric_iri(term_id), label, bool(spec["higher_is_better"]))
