@@ -295,6 +295,8 @@ def loading_stage(run_folder: str, index: bool = True) -> dict[str, float]:
         timed(steps, "history", loading.record_history, [run_folder], partitions)
     if index:
         timed(steps, "index end", loading.finish_index, run_folder, es, ES_MODELS_INDEX)
+    for partitions in loading.plan_node_tasks([run_folder]):  # in the history's partitions, after it and the index
+        timed(steps, "licence findings", loading.find_licence_findings, [run_folder], partitions, driver, es, ES_MODELS_INDEX)
     summary = timed(steps, "report", loading.finish_loading, run_folder, 1.0)
     steps["models loaded"] = (summary["models_loaded"], 0)  # a count, not a time: reported apart
     return steps
@@ -728,14 +730,14 @@ def _median_spread(values: list[float]) -> str:
 FANS_OUT = {("extraction", "listing parse"), ("extraction", "card chunks"), ("extraction", "mentions"), ("extraction", "identify organisations"),
             ("transformation", "property groups"), ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
             ("loading", "graph nodes"), ("loading", "graph entities"), ("loading", "graph models"), ("loading", "index chunks"),
-            ("loading", "report chunks"), ("loading", "history")}
+            ("loading", "report chunks"), ("loading", "history"), ("loading", "licence findings")}
 # A step that fans out over a bounded number of tasks whatever N: one task per partition at most (of
 # the mentions' keys, of the entities' IRIs, of the graph's nodes; the entities' loads, a task per kind
 # and partition, counted as 8: their largest kind, the stubs, bounds them).
 FAN_BOUND = {("extraction", "identify organisations"): LINK_PARTITIONS, ("transformation", "linking"): LINK_PARTITIONS,
              ("transformation", "entity merge"): GRAPH_NODE_PARTITIONS,
              ("loading", "graph nodes"): GRAPH_NODE_PARTITIONS, ("loading", "graph entities"): GRAPH_NODE_PARTITIONS,
-             ("loading", "history"): GRAPH_NODE_PARTITIONS}
+             ("loading", "history"): GRAPH_NODE_PARTITIONS, ("loading", "licence findings"): GRAPH_NODE_PARTITIONS}
 HUB_MODELS = 2_900_000
 WORKERS = (1, 2, 8, 32)
 

@@ -114,6 +114,7 @@ def find_licence_conflicts(run_folders: list[str], shards: list[int], driver: Dr
     """Judge the models of ``shards`` the runs touched (see the module), replace their findings in
     the graph and their index field, and leave the counts for the report. Returns the counts by rule."""
     graph = GraphLoader(driver)
+    indexed = es.indices.exists(index=index)  # a graph-only load (the benchmark's --no-index) has none
     total: Counter[str] = Counter()
     for run_folder in run_folders:
         run = RunFolder(Path(run_folder))
@@ -126,7 +127,8 @@ def find_licence_conflicts(run_folders: list[str], shards: list[int], driver: Dr
             graph.delete_pointing_at(batch, "findingFor")
             _, errors = graph.load(record.to_jsonld() for records in findings.values() for record in records)
             run.write_errors(STAGE, f"licence_findings_{shards[0]:02d}_{start // BATCH:05d}", errors)
-            update_documents(es, index, {model: {INDEX_FIELD: sorted({f.finding_rule for f in records})} for model, records in findings.items()})
+            if indexed:
+                update_documents(es, index, {model: {INDEX_FIELD: sorted({f.finding_rule for f in records})} for model, records in findings.items()})
             counts.update(finding.finding_rule for records in findings.values() for finding in records)
             counts["models with a finding"] += sum(1 for records in findings.values() if records)
         counts["models judged"] += len(models)

@@ -247,7 +247,6 @@ def load_model_chunk(run_folder: str, chunk: int, driver: Driver | GraphStore, e
     loaded = _load_graph(run, chunk, models, driver)
     _index(run, chunk, models, _chunk_labels(run, chunk), es, index)
     _account(run, chunk, models, _retry_markers(run))
-    licence_graph.record_lineage(run, f"{chunk:05d}", models)
     return loaded
 
 
@@ -326,6 +325,7 @@ def _account(run: RunFolder, chunk: int, models: list[dict[str, Any]], retry: Re
         quality.add(model)
     incomplete = retry.incomplete(loaded)
     history.spill_loads(run, loaded, f"{chunk:05d}")
+    licence_graph.record_lineage(run, f"{chunk:05d}", loaded)  # the models with a base: the licence findings judge them
     LoadedRevisions(run).spill(
         f"{chunk:05d}",
         # Every model loaded completely, its revision "" where the source gives none (compared
