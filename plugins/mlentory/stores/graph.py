@@ -330,7 +330,8 @@ class GraphLoader:
         ordered, derived = sorted(set(uris)), set()
         for start in range(0, len(ordered), self.batch_size):
             derived.update(row["uri"] for row in self._rows(
-                f"UNWIND $uris AS uri MATCH (d:Resource)-[:{_name('isBasedOn')}]->(:Resource {{uri: uri}}) RETURN DISTINCT d.uri AS uri",
+                # From the node found by its key: the local stand-in plans the other way round as a scan.
+                f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})<-[:{_name('isBasedOn')}]-(d:Resource) RETURN DISTINCT d.uri AS uri",
                 uris=ordered[start:start + self.batch_size]))
         return derived
 
@@ -341,7 +342,7 @@ class GraphLoader:
         with self._session() as session:
             for start in range(0, len(ordered), self.batch_size):
                 deleted += session.execute_write(lambda tx, b=ordered[start:start + self.batch_size]: tx.run(
-                    f"UNWIND $uris AS uri MATCH (f:Resource)-[:{_name(term)}]->(:Resource {{uri: uri}}) "
+                    f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})<-[:{_name(term)}]-(f:Resource) "
                     "DETACH DELETE f RETURN count(*) AS c", uris=b).single()["c"])
         return deleted
 
