@@ -124,11 +124,12 @@ def find_licence_conflicts(run_folders: list[str], shards: list[int], driver: Dr
         for start in range(0, len(models), BATCH):
             batch = models[start:start + BATCH]
             findings = judge(graph, batch)
-            graph.delete_pointing_at(batch, "findingFor")
+            had = graph.delete_pointing_at(batch, "findingFor")
             _, errors = graph.load(record.to_jsonld() for records in findings.values() for record in records)
             run.write_errors(STAGE, f"licence_findings_{shards[0]:02d}_{start // BATCH:05d}", errors)
-            if indexed:
-                update_documents(es, index, {model: {INDEX_FIELD: sorted({f.finding_rule for f in records})} for model, records in findings.items()})
+            if indexed:  # only the documents whose findings may have changed: most models have none, before and after
+                update_documents(es, index, {model: {INDEX_FIELD: sorted({f.finding_rule for f in records})}
+                                             for model, records in findings.items() if records or model in had})
             counts.update(finding.finding_rule for records in findings.values() for finding in records)
             counts["models with a finding"] += sum(1 for records in findings.values() if records)
         counts["models judged"] += len(models)

@@ -335,16 +335,16 @@ class GraphLoader:
                 uris=ordered[start:start + self.batch_size]))
         return derived
 
-    def delete_pointing_at(self, uris: Iterable[str], term: str) -> int:
+    def delete_pointing_at(self, uris: Iterable[str], term: str) -> set[str]:
         """Delete every node whose ``term`` relationship points at a node at ``uris`` (what was found
-        about them, to be found anew). Returns the nodes deleted."""
-        ordered, deleted = sorted(set(uris)), 0
+        about them, to be found anew). Returns the IRIs that had any."""
+        ordered, had = sorted(set(uris)), set()
         with self._session() as session:
             for start in range(0, len(ordered), self.batch_size):
-                deleted += session.execute_write(lambda tx, b=ordered[start:start + self.batch_size]: tx.run(
+                had.update(row["uri"] for row in session.execute_write(lambda tx, b=ordered[start:start + self.batch_size]: tx.run(
                     f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})<-[:{_name(term)}]-(f:Resource) "
-                    "DETACH DELETE f RETURN count(*) AS c", uris=b).single()["c"])
-        return deleted
+                    "DETACH DELETE f RETURN DISTINCT uri", uris=b).data()))
+        return had
 
     def load(self, records: Iterable[dict[str, Any]], stubs: bool = False) -> tuple[int, list[dict[str, Any]]]:
         """Load records in batches; a failing batch is retried record by record so that one bad
