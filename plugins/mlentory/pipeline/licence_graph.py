@@ -133,8 +133,7 @@ def find_licence_conflicts(run_folders: list[str], shards: list[int], driver: Dr
             counts.update(finding.finding_rule for records in findings.values() for finding in records)
             counts["models with a finding"] += sum(1 for records in findings.values() if records)
         counts["models judged"] += len(models)
-        for shard in shards:  # the report adds the shards' counts up: the first shard holds this task's
-            write_json(_counts_file(run, shard), dict(counts) if shard == shards[0] else {})
+        write_json(_counts_file(run, shards[0]), dict(counts))  # one file per task (named by its first shard): the report adds them up
         log.info("licence findings of %d models (shards %s): %s", len(models), shards, dict(counts))
         total += counts
     return dict(total)

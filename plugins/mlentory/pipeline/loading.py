@@ -400,11 +400,12 @@ def withdraw_models(source: Source, run_folder: str, driver: Driver | GraphStore
     if not rows:
         return 0
     by_id = {r["id"]: {"withdrawn": r["withdrawn"]} for r in rows}
-    iris = {source.mapping.model_iri(model_id): marks for model_id, marks in by_id.items()}
+    iri_of = {model_id: source.mapping.model_iri(model_id) for model_id in by_id}
+    iris = {iri_of[model_id]: marks for model_id, marks in by_id.items()}
     marked = GraphLoader(driver).update_properties(iris)
     removed = delete_documents(es, index, list(iris))
     LoadedRevisions(run).remove(set(by_id))
-    history.record_changes(run, by_id, datetime.now(UTC), {model_id: source.mapping.model_iri(model_id) for model_id in by_id})
+    history.record_changes(run, by_id, datetime.now(UTC), iri_of)
     write_json(run.file(STAGE, WITHDRAWN_REPORT), {"models": len(rows), "graph_nodes": marked, "index_documents_removed": removed})
     log.info("%d models withdrawn: %d graph nodes marked, %d index documents removed", len(rows), marked, removed)
     return len(rows)
@@ -416,10 +417,11 @@ def refresh_statistics(source: Source, run_folder: str, driver: Driver | GraphSt
     the transformation for them would cost far more than these two writes."""
     run = RunFolder(Path(run_folder))
     by_id = {row["id"]: row[STATISTICS] for row in read_jsonl(run.file(EXTRACTION, SKIPPED_FILE)) if row.get(STATISTICS)}
-    updates = {source.mapping.model_iri(model_id): counts for model_id, counts in by_id.items()}
+    iri_of = {model_id: source.mapping.model_iri(model_id) for model_id in by_id}
+    updates = {iri_of[model_id]: counts for model_id, counts in by_id.items()}
     graph = GraphLoader(driver).update_properties(updates) if updates else 0
     documents = update_documents(es, index, updates) if updates else 0
-    history.record_changes(run, by_id, datetime.now(UTC), {model_id: source.mapping.model_iri(model_id) for model_id in by_id})
+    history.record_changes(run, by_id, datetime.now(UTC), iri_of)
     write_json(run.file(STAGE, STATISTICS_FILE), {"models": len(updates), "graph_nodes": graph, "index_documents": documents})
     log.info("statistics of %d unchanged models refreshed: %d graph nodes, %d index documents", len(updates), graph, documents)
     return len(updates)

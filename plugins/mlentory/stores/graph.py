@@ -299,41 +299,35 @@ class GraphLoader:
         return {node.uri: {term: node.props[name] for term, name in names.items() if node.props.get(name) is not None}
                 for node in self.read_nodes(uris)}
 
-    def _rows(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+    def _batched_rows(self, query: str, uris: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The rows of a read ``query`` over ``$uris``, the IRIs in batches (in IRI order), in one session."""
+        ordered = sorted(set(uris))
         with self._session() as session:
-            return session.execute_read(lambda tx: tx.run(query, **parameters).data())
+            for start in range(0, len(ordered), self.batch_size):
+                yield from session.execute_read(lambda tx, b=ordered[start:start + self.batch_size]: tx.run(query, uris=b).data())
 
     def licences_of(self, uris: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         """The licences (schema:license) of the nodes at ``uris``: ``{uri: [(licence IRI, its identifier)]}``;
         a node without one is left out."""
         found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        ordered = sorted(set(uris))
-        for start in range(0, len(ordered), self.batch_size):
-            for row in self._rows(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}})-[:{_name('license')}]->(l:Resource) "
-                                  f"RETURN uri, l.uri AS licence, l.{_name('identifier')} AS identifier",
-                                  uris=ordered[start:start + self.batch_size]):
-                found[row["uri"]].append((row["licence"], row["identifier"] or row["licence"].rsplit("/", 1)[-1]))
+        for row in self._batched_rows(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}})-[:{_name('license')}]->(l:Resource) "
+                                      f"RETURN uri, l.uri AS licence, l.{_name('identifier')} AS identifier", uris):
+            found[row["uri"]].append((row["licence"], row["identifier"] or row["licence"].rsplit("/", 1)[-1]))
         return dict(found)
 
     def bases_of(self, uris: Iterable[str]) -> dict[str, list[str]]:
         """The bases (schema:isBasedOn, which every lineage term implies) of the nodes at ``uris``."""
         found: dict[str, list[str]] = defaultdict(list)
-        ordered = sorted(set(uris))
-        for start in range(0, len(ordered), self.batch_size):
-            for row in self._rows(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}})-[:{_name('isBasedOn')}]->(b:Resource) RETURN uri, b.uri AS base",
-                                  uris=ordered[start:start + self.batch_size]):
-                found[row["uri"]].append(row["base"])
+        for row in self._batched_rows(f"UNWIND $uris AS uri MATCH (n:Resource {{uri: uri}})-[:{_name('isBasedOn')}]->(b:Resource) "
+                                      "RETURN uri, b.uri AS base", uris):
+            found[row["uri"]].append(row["base"])
         return dict(found)
 
     def derived_from(self, uris: Iterable[str]) -> set[str]:
         """The nodes based on (schema:isBasedOn) any node at ``uris``."""
-        ordered, derived = sorted(set(uris)), set()
-        for start in range(0, len(ordered), self.batch_size):
-            derived.update(row["uri"] for row in self._rows(
-                # From the node found by its key: the local stand-in plans the other way round as a scan.
-                f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})<-[:{_name('isBasedOn')}]-(d:Resource) RETURN DISTINCT d.uri AS uri",
-                uris=ordered[start:start + self.batch_size]))
-        return derived
+        # From the node found by its key: the local stand-in plans the other way round as a scan.
+        return {row["uri"] for row in self._batched_rows(
+            f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})<-[:{_name('isBasedOn')}]-(d:Resource) RETURN DISTINCT d.uri AS uri", uris)}
 
     def delete_pointing_at(self, uris: Iterable[str], term: str) -> set[str]:
         """Delete every node whose ``term`` relationship points at a node at ``uris`` (what was found
