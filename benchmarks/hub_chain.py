@@ -320,7 +320,14 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
     from mlentory.pipeline.run_folder import RunFolder
     from mlentory.stores.clients import graph_store, search_client
     from mlentory.stores.graph import graph_rows
-    from mlentory.stores.search_index import document_id, ensure_index, model_document
+    from mlentory.stores.search_index import (
+        document_id,
+        ensure_index,
+        evaluation_documents,
+        evaluations_index,
+        model_document,
+        refresh_indices,
+    )
 
     run = RunFolder(Path(run_folder))
     driver, es, steps = graph_store(), search_client(), {}
@@ -366,11 +373,15 @@ def baselines_stage(run_folder: str) -> dict[str, float]:
     index = "mlentory_models_baseline"
     ensure_index(es, index)
     labels = loading.entity_labels(run)
-    actions = [{"_op_type": "index", "_index": index, "_id": document_id(r["@id"]), "_source": model_document(r, labels)} for r in models]
+    # The same documents the loading writes: each model's, and each of its metric values' beside it.
+    actions = [action for r in models for action in (
+        {"_op_type": "index", "_index": index, "_id": document_id(r["@id"]), "_source": model_document(r, labels)},
+        *({"_op_type": "index", "_index": evaluations_index(index), "_id": value_id, "_source": document}
+          for value_id, document in evaluation_documents(r, labels)))]
 
     def write_index() -> None:
         bulk(es, actions, chunk_size=500)
-        es.indices.refresh(index=index)
+        refresh_indices(es, index)
 
     timed(steps, "raw helpers.bulk", write_index)
     return steps

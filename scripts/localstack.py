@@ -349,6 +349,7 @@ def up(args: argparse.Namespace) -> None:
 
     if args.summary:
         summarize(ports, password)
+        summarize_leaderboards(ports, password)
         summarize_feed(run_folders)
     say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
     say("stop everything with: ./scripts/stop.sh")
@@ -468,6 +469,34 @@ def summarize(ports: dict[str, int], password: str) -> None:
         for hit in hits_of_source:
             print(f"  {source:<12} {hit['_source']['name']}  ({hit['_source']['url']})")
     print()
+
+
+def summarize_leaderboards(ports: dict[str, int], password: str, shown: int = 5) -> None:
+    """The leaderboards whose models come from more than one source (a dataset both a Hub card and
+    OpenML runs report on, by one metric of the vocabulary), the first few ranks of each."""
+    from elasticsearch import Elasticsearch
+    from neo4j import GraphDatabase
+
+    from mlentory.pipeline.leaderboards import leaderboard, metric_of
+    from mlentory.stores.graph import GraphLoader
+    from mlentory.stores.search_index import compared_across_sources
+
+    es = Elasticsearch(f"http://127.0.0.1:{ports['es']}")
+    pairs = compared_across_sources(es, "mlentory_models", limit=3)
+    if not pairs:
+        print("leaderboards across sources: none (no dataset has values of one metric from two sources)")
+        return
+    with GraphDatabase.driver(f"bolt://127.0.0.1:{ports['bolt']}", auth=("root", password)) as driver:
+        graph = GraphLoader(driver)
+        for pair in pairs:
+            term = metric_of(pair["metric_term"])
+            rows = leaderboard(es, "mlentory_models", graph.same_as(pair["dataset"]), term, shown)
+            sources = ", ".join(f"{source} {count}" for source, count in sorted(pair["sources"].items()))
+            print(f"leaderboard across sources: {pair['dataset']} by {term.label} ({sources} values; "
+                  f"{'higher' if term.higher_is_better else 'lower'} is better)")
+            for row in rows:
+                where = ", ".join(part for part in (row["dataset"], row["dataset_split"]) if part)
+                print(f"  {row['rank']}. {row['model_identifier']} ({row['source']}): {row['value']}  [{row['metric']}; {where}]")
 
 
 def summarize_feed(run_folders: dict[str, str], shown: int = 5) -> None:

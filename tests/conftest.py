@@ -122,7 +122,7 @@ def query(stores: Stores, cypher: str, **params: object) -> list[dict]:
 def clear(stores: Stores) -> Stores:
     with stores.driver() as driver, driver.session() as session:
         session.run("MATCH (n) DETACH DELETE n").consume()
-    stores.es().indices.delete(index="mlentory_models", ignore_unavailable=True)
+    stores.es().indices.delete(index="mlentory_models,mlentory_evaluations", ignore_unavailable=True)
     return stores
 
 

@@ -16,12 +16,12 @@ from pipeline import normalized_records, run_dag, run_pipeline, xcom
 from devstack.replay.dump import dump_rows, write_dump
 from mlentory.pipeline.run_folder import RunFolder, read_jsonl
 
-FIXTURE_MODELS = 8
+FIXTURE_MODELS = 9
 
 
 @pytest.fixture(scope="module")
 def dump_snapshot(tmp_path_factory) -> Path:
-    """The fixture snapshot with its dump: 8 good rows and 2 that name no model, 4 rows a file."""
+    """The fixture snapshot with its dump: 9 good rows and 2 that name no model, 4 rows a file."""
     snapshot = tmp_path_factory.mktemp("dump-snapshot") / "snapshot"
     shutil.copytree(FIXTURE_SNAPSHOT, snapshot)
     rows = dump_rows(snapshot)

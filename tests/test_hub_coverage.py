@@ -19,7 +19,7 @@ LISTED = sorted(json.loads(p.read_text())["id"] for p in (FIXTURE_SNAPSHOT / "mo
 WITHOUT_README = ["acme-ai/vision-det"]  # its siblings have no README.md
 # Newest modification first, as the listing gives them (the fixture's lastModified).
 WITH_README_BY_MODIFICATION = ["jdoe/sentiment-lm-gguf", "lab-x/speech-asr", "lab-x/broken-card", "community/merged-lm",
-                               "acme-ai/sentiment-lm", "acme-ai/base-lm", "acme-ai/old-base"]
+                               "lab-x/iris-logreg", "acme-ai/sentiment-lm", "acme-ai/base-lm", "acme-ai/old-base"]
 
 
 @pytest.fixture
@@ -58,14 +58,14 @@ def _loaded(run: RunFolder) -> None:
 def test_the_whole_listing_then_what_changed_and_the_card_backlog_drains_oldest_first(hub, tmp_path):
     data_root = tmp_path / "data"
     first = _extract(data_root, hub, max_card_fetches=2)
-    assert hub.server.stats["api"] == 3  # 8 models in pages of 3: three listing requests, none per model
+    assert hub.server.stats["api"] == 3  # 9 models in pages of 3: three listing requests, none per model
     assert hub.server.stats["resolve"] == 2  # the cap: two cards read, the newest models' first
     assert sorted(r["id"] for r in read_jsonl(first.file("extraction", "models.jsonl"))) == LISTED
     assert sorted(c["id"] for c in read_jsonl(first.file("extraction", "cards.jsonl"))) == sorted(WITH_README_BY_MODIFICATION[:2])
     coverage = read_json(first.file("extraction", "coverage.json"))
     assert coverage | {"listed_at": None} == {
-        "listed": 8, "listed_at": None, "listing": "every", "listed_this_run": 8, "cards_read": 2, "cards_from_dump": 0,
-        "cards_from_backlog": 0, "left_for_later": 5, "card_backlog": 5, "without_card": 1}
+        "listed": 9, "listed_at": None, "listing": "every", "listed_this_run": 9, "cards_read": 2, "cards_from_dump": 0,
+        "cards_from_backlog": 0, "left_for_later": 6, "card_backlog": 6, "without_card": 1}
     backlog = _backlog(data_root)
     assert [i for i, e in backlog.items() if e["pending"]] == WITH_README_BY_MODIFICATION[2:]
     assert [i for i, e in backlog.items() if not e["pending"]] == WITHOUT_README
@@ -87,15 +87,15 @@ def test_the_whole_listing_then_what_changed_and_the_card_backlog_drains_oldest_
     models = [r["id"] for r in read_jsonl(second.file("extraction", "models.jsonl"))]
     assert sorted(models) == ["acme-ai/old-base", "community/merged-lm", "lab-x/broken-card"]  # processed again, with their cards
     backlog = _backlog(data_root)
-    assert [i for i, e in backlog.items() if e["pending"]] == ["acme-ai/sentiment-lm", "acme-ai/base-lm", "acme-ai/old-base"]
+    assert [i for i, e in backlog.items() if e["pending"]] == ["lab-x/iris-logreg", "acme-ai/sentiment-lm", "acme-ai/base-lm", "acme-ai/old-base"]
     assert backlog["acme-ai/old-base"]["model"]["sha"] == "f" * 40
-    assert read_json(second.file("extraction", "coverage.json"))["listed"] == 8  # the last complete listing's count
+    assert read_json(second.file("extraction", "coverage.json"))["listed"] == 9  # the last complete listing's count
 
     third = _extract(data_root, hub, max_card_fetches=None)
     assert sorted(c["id"] for c in read_jsonl(third.file("extraction", "cards.jsonl"))) == [
-        "acme-ai/base-lm", "acme-ai/old-base", "acme-ai/sentiment-lm"]
+        "acme-ai/base-lm", "acme-ai/old-base", "acme-ai/sentiment-lm", "lab-x/iris-logreg"]
     coverage = read_json(third.file("extraction", "coverage.json"))
-    assert (coverage["card_backlog"], coverage["without_card"], coverage["cards_from_backlog"]) == (0, 1, 2)
+    assert (coverage["card_backlog"], coverage["without_card"], coverage["cards_from_backlog"]) == (0, 1, 3)
 
 
 def test_a_card_that_cannot_be_read_waits_in_the_backlog(hub, tmp_path):
@@ -135,14 +135,14 @@ def test_every_listed_model_is_in_the_graph_and_the_index_from_the_first_run(sto
     assert sorted(documents) == LISTED
     coverage = read_json(first / "report.json")["source_coverage"]
     assert {k: coverage[k] for k in ("listed", "models_catalogued", "with_card_text", "card_backlog", "without_card")} == {
-        "listed": 8, "models_catalogued": 8, "with_card_text": 2, "card_backlog": 5, "without_card": 1}
-    assert "| card backlog (catalogued, card not read yet) | 5 |" in (first / "report.md").read_text()
+        "listed": 9, "models_catalogued": 9, "with_card_text": 2, "card_backlog": 6, "without_card": 1}
+    assert "| card backlog (catalogued, card not read yet) | 6 |" in (first / "report.md").read_text()
     described = {i for i, d in documents.items() if d.get("description")}
 
     conf["max_card_fetches"] = 100
     second = Path(run_pipeline(conf))
     coverage = read_json(second / "report.json")["source_coverage"]
-    assert (coverage["with_card_text"], coverage["card_backlog"], coverage["models_catalogued"]) == (7, 0, 8)
+    assert (coverage["with_card_text"], coverage["card_backlog"], coverage["models_catalogued"]) == (8, 0, 9)
     documents = _documents(stores)
     assert sorted(documents) == LISTED
     gained = {i for i, d in documents.items() if d.get("description")} - described
@@ -176,7 +176,7 @@ def test_listed_models_take_their_cards_from_the_dump_of_the_same_modification(h
     assert cards["lab-x/speech-asr"]["sha"] == "e" * 40 and cards["acme-ai/base-lm"]["sha"] is None  # read afresh / from the dump
     extraction.finish_extraction(run_folder, 1.0)
     coverage = read_json(run.file("extraction", "coverage.json"))
-    assert (coverage["cards_from_dump"], coverage["cards_read"], coverage["card_backlog"], coverage["without_card"]) == (6, 1, 0, 1)
+    assert (coverage["cards_from_dump"], coverage["cards_read"], coverage["card_backlog"], coverage["without_card"]) == (7, 1, 0, 1)
 
 
 def test_the_cards_are_read_in_chunks_each_task_its_own_and_the_end_joins_them_once(hub, tmp_path):
@@ -192,7 +192,7 @@ def test_the_cards_are_read_in_chunks_each_task_its_own_and_the_end_joins_them_o
     extraction.harvest_latest_models(run_folder, client, 0, every_listed_model=True)
     extraction.merge_raw_models(run_folder, full_refresh=False)
     jobs = extraction.plan_model_cards(run_folder, max_fetches=5, chunk_size=2)
-    assert [job["chunk"] for job in jobs] == [0, 1, 2]  # five of the seven cards, two a chunk
+    assert [job["chunk"] for job in jobs] == [0, 1, 2]  # five of the eight cards, two a chunk
     run = RunFolder(Path(run_folder))
     for job in jobs[:2]:
         assert extraction.read_card_chunk(run_folder, client, job["chunk"]) == 2
@@ -207,7 +207,7 @@ def test_the_cards_are_read_in_chunks_each_task_its_own_and_the_end_joins_them_o
     assert [m["id"] for m in read_jsonl(run.file("extraction", "models.jsonl"))] == models
     extraction.finish_extraction(run_folder, 1.0)
     coverage = read_json(run.file("extraction", "coverage.json"))
-    assert (coverage["cards_read"], coverage["card_backlog"], coverage["without_card"], coverage["left_for_later"]) == (5, 2, 1, 2)
+    assert (coverage["cards_read"], coverage["card_backlog"], coverage["without_card"], coverage["left_for_later"]) == (5, 3, 1, 3)
 
 
 def test_the_records_are_joined_once_into_chunks_that_the_mentions_and_the_transformation_read(hub, tmp_path):
@@ -221,7 +221,7 @@ def test_the_records_are_joined_once_into_chunks_that_the_mentions_and_the_trans
     run = _extract(tmp_path / "data", hub, max_card_fetches=None)
     joined = [json.dumps(record, sort_keys=True) for record in SOURCE.mapping.records(run)]
     jobs = scaffolding.plan_record_chunks(SOURCE, str(run.path), chunk_size=3)
-    assert [job["chunk"] for job in jobs] == [0, 1, 2]  # eight models, three a chunk
+    assert [job["chunk"] for job in jobs] == [0, 1, 2]  # nine models, three a chunk
     for job in jobs[1:]:  # the first chunk's task did not run: its mentions are found when asked for
         scaffolding.collect_chunk_mentions(SOURCE, str(run.path), job["chunk"])
     for kind in SOURCE.mapping.groups_mentioning:
@@ -235,7 +235,7 @@ def test_the_records_are_joined_once_into_chunks_that_the_mentions_and_the_trans
     # (a new file each) leaves them as they were.
     assert transformation.plan_chunks(SOURCE, str(run.path), chunk_size=3) == [0, 1, 2]
     assert all(transformation.chunk_file(run, chunk).samefile(scaffolding.record_chunk_file(run, chunk)) for chunk in (0, 1, 2))
-    assert read_json(run.file("transformation", "plan.json")) == {"chunk_size": 3, "chunks": 3, "models": 8}
+    assert read_json(run.file("transformation", "plan.json")) == {"chunk_size": 3, "chunks": 3, "models": 9}
     taken = [transformation.chunk_file(run, chunk).read_bytes() for chunk in (0, 1, 2)]
     scaffolding.plan_record_chunks(SOURCE, str(run.path), chunk_size=4)
     assert [transformation.chunk_file(run, chunk).read_bytes() for chunk in (0, 1, 2)] == taken

@@ -28,30 +28,36 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     started: list[int] = []
     local = tmp_path / "local"
     try:
-        up = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "5"], env=env, cwd=ROOT,
+        up = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "6"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=900)
         assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
         out = up.stdout
         assert "hf_extraction succeeded" in out and "hf_transformation succeeded" in out and "hf_loading succeeded" in out
-        assert re.search(r"hf_extraction succeeded .*: run folder \S+: models 8, skipped_unchanged 0", out), out
-        assert re.search(r"hf_loading succeeded .*: models_loaded 8, models_failed 0", out), out
+        assert re.search(r"hf_extraction succeeded .*: run folder \S+: models 9, skipped_unchanged 0", out), out
+        assert re.search(r"hf_loading succeeded .*: models_loaded 9, models_failed 0", out), out
         assert re.search(r"openml_loading succeeded .*: models_loaded 2, models_failed 0", out), out
         assert re.search(r"ai4life_loading succeeded .*: models_loaded 2, models_failed 0", out), out
-        # Hub: 5 latest + 3 ancestors, and the named stub of the base model that vanished; OpenML: 2 flows; the zoo: 2 models
-        assert "fair4ml__MLModel             13" in out, out
+        # Hub: 6 latest + 3 ancestors, and the named stub of the base model that vanished; OpenML: 2 flows; the zoo: 2 models
+        assert "fair4ml__MLModel             14" in out, out
         assert "evaluation: acme-ai/sentiment-lm: Text Classification on imdb (test): Accuracy = 0.934" in out, out
         assert "filter licenses:apache-2.0 -> " in out
-        assert "index 'mlentory_models': 12 documents" in out
+        assert "index 'mlentory_models': 13 documents" in out
         # Across sources: one graph (a language, a paper two sources describe is one node), one search.
-        assert "models indexed per source: ai4life 2, huggingface 8, openml 2" in out, out
+        assert "models indexed per source: ai4life 2, huggingface 9, openml 2" in out, out
         assert re.search(r"shared by huggingface and openml: English \(http://lexvo.org/id/iso639-3/eng\): \d+ huggingface and 2 openml models", out), out
         assert re.search(r"shared by ai4life and huggingface: .* \(https://arxiv.org/abs/2101.00001\): 1 ai4life and \d+ huggingface models", out), out
         assert re.search(r"entities shared between sources: .*schema__ScholarlyArticle 1", out), out
         assert re.search(r"  ai4life      Fixture\S+.*\n  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
         assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
+        # A licence finding along the model tree: the Apache-licensed fine-tune of a non-commercial base.
+        assert re.search(r"^licence finding: acme-ai/base-lm \(based on https://huggingface.co/acme-ai/old-base\): non-commercial-base: ", out, re.MULTILINE), out
+        # A leaderboard across sources: the Hub card's Iris (which is OpenML's data set 61) and OpenML's runs on it, by accuracy.
+        assert re.search(r"^leaderboard across sources: https://www.openml.org/d/61 by Accuracy \(huggingface 1, openml 2 values; higher is better\)\n"
+                         r"  1\. lab-x/iris-logreg \(huggingface\): 0\.967  \[Accuracy; scikit-learn/iris, test\]\n"
+                         r"  2\. \S+ \(openml\): 0\.9612  \[predictive_accuracy; \S+\]$", out, re.MULTILINE), out
         # The change feed: each source's first load added every model it loaded, the last entries named.
-        assert re.search(r"^hf: this run added 8, changed 0, withdrew 0 models \(manifest feed/\S+\.json\)$", out, re.MULTILINE), out
+        assert re.search(r"^hf: this run added 9, changed 0, withdrew 0 models \(manifest feed/\S+\.json\)$", out, re.MULTILINE), out
         assert re.search(r"^openml: this run added 2, changed 0, withdrew 0 models", out, re.MULTILINE), out
         assert re.search(r"^  \S+  added     acme-ai/\S+  terms: .*identifier", out, re.MULTILINE), out
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
@@ -68,7 +74,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     # the main job follows its own new runs (not the earlier ones) and skips every unchanged model.
     # The Hub's chain alone (OpenML's and the zoo's reruns are checked by their own e2e tests).
     try:
-        again = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "5", "--sources", "hf"], env=env, cwd=ROOT,
+        again = subprocess.run([*command, "up", "--snapshot", "fixture", "--models", "6", "--sources", "hf"], env=env, cwd=ROOT,
                                capture_output=True, text=True, timeout=900)
         assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
@@ -78,7 +84,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     check_nothing_left_running(local, started)
     folders = {re.search(r"hf_extraction succeeded .*: run folder (\S+):", text).group(1) for text in (out, again.stdout)}
     assert len(folders) == 2, "the second main job reported the first one's run"
-    assert re.search(r"hf_extraction succeeded .*: models 0, skipped_unchanged 5", again.stdout), again.stdout
+    assert re.search(r"hf_extraction succeeded .*: models 0, skipped_unchanged 6", again.stdout), again.stdout
     assert re.search(r"hf_loading succeeded .*: models_loaded 0, models_failed 0", again.stdout), again.stdout
     assert re.search(r"^hf: this run added 0, changed 0, withdrew 0 models", again.stdout, re.MULTILINE), again.stdout  # nothing changed
     assert graph_summary(again.stdout) == graph_summary(out)

@@ -10,6 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = PROJECT_ROOT / "include" / "schemas"
 CONTEXT_FILE = SCHEMAS_DIR / "fair4ml-context.jsonld"
 ES_MODELS_MAPPING_FILE = SCHEMAS_DIR / "elasticsearch" / "models.json"
+ES_EVALUATIONS_MAPPING_FILE = SCHEMAS_DIR / "elasticsearch" / "evaluations.json"
 HF_LICENSES_FILE = SCHEMAS_DIR / "hf_licenses.json"
 MODEL_LICENCE_TERMS_FILE = SCHEMAS_DIR / "model_licence_terms.json"
 METRICS_FILE = SCHEMAS_DIR / "metrics.json"
@@ -52,6 +53,11 @@ TASK_EXECUTION_TIMEOUT_S = 6 * 3600
 ES_MODELS_INDEX = "mlentory_models"
 # The index names a run may write to: the configured one, or one of its suffixed siblings.
 ES_INDEX_PATTERN = rf"^{ES_MODELS_INDEX}(_[a-z0-9][a-z0-9_-]{{0,63}})?$"
+# Each models index has its evaluations index beside it (one document per metric value), named alike:
+# mlentory_models_<suffix> -> mlentory_evaluations_<suffix>.
+ES_EVALUATIONS_INDEX = "mlentory_evaluations"
+# The most models a leaderboard export ranks.
+MAX_LEADERBOARD_SIZE = 1_000
 
 # Records per mapped task: big enough that task overhead (seconds) is small against the work.
 DEFAULT_CHUNK_SIZE = 2_000

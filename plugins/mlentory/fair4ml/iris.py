@@ -18,6 +18,7 @@ OPENML_BASE = "https://www.openml.org/"
 HF_TASKS_SET = f"{HF_BASE}tasks"
 KEYWORDS_SET = f"{MLENTORY_IRI_BASE}keyword/"
 OPENML_TASK_TYPES_SET = f"{OPENML_BASE}search?type=task_type"
+METRICS_SET = f"{MLENTORY_IRI_BASE}metric/"  # MLentory's metric vocabulary (include/schemas/metrics.json)
 
 _ARXIV_VERSION = re.compile(r"v\d+$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -82,6 +83,11 @@ def task_iri(task: str) -> str:
     return f"{MLENTORY_IRI_BASE}task/{slug(task)}"
 
 
+def metric_iri(term: str) -> str:
+    """A term of the metric vocabulary (``accuracy``, ``f1-macro``)."""
+    return f"{METRICS_SET}{term}"
+
+
 def keyword_iri(keyword: str) -> str:
     return f"{MLENTORY_IRI_BASE}keyword/{slug(keyword)}"
 
@@ -106,6 +112,33 @@ def openml_dataset_id(reference: str) -> str | None:
     """The OpenML dataset id a reference written in another source names, if it names one."""
     match = _OPENML_DATASET_REFERENCE.match(reference.strip())
     return str(int(match.group(1))) if match else None
+
+
+_OPENML_DATASET_PAGE = re.compile(r"https?://(?:www\.)?openml\.org/(?:d/|search\?(?:[^\s\"'<>)]*&)?type=data&(?:[^\s\"'<>)]*&)?id=)(\d+)", re.IGNORECASE)
+_HF_DATASET_PAGE = re.compile(r"https?://huggingface\.co/datasets/([\w.-]+(?:/[\w.-]+)?)", re.IGNORECASE)
+
+
+def openml_dataset_pages_in(text: str) -> list[str]:
+    """IRIs of OpenML data sets whose pages a text links to."""
+    if "openml.org/" not in text.lower():
+        return []
+    return list(dict.fromkeys(openml_dataset_iri(m.group(1)) for m in _OPENML_DATASET_PAGE.finditer(text)))
+
+
+def hf_dataset_pages_in(text: str) -> list[str]:
+    """IRIs of Hub datasets whose pages a text links to."""
+    if "huggingface.co/datasets/" not in text.lower():
+        return []
+    return list(dict.fromkeys(hf_dataset_iri(m.group(1).rstrip(".")) for m in _HF_DATASET_PAGE.finditer(text)))
+
+
+def dataset_iri_of(reference: str) -> str:
+    """The dataset a user names: its IRI as it is, an OpenML data set (``openml:61``, its page), or
+    a Hub dataset id (``stanfordnlp/imdb``)."""
+    reference = reference.strip()
+    if openml_id := openml_dataset_id(reference):
+        return openml_dataset_iri(openml_id)
+    return reference if reference.startswith(("https://", "http://")) else hf_dataset_iri(reference)
 
 
 def openml_task_iri(task_id: str | int) -> str:

@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mlentory.settings import METRICS_FILE, MLENTORY_IRI_BASE
+from mlentory.fair4ml import iris
+from mlentory.fair4ml.models import DefinedTerm
+from mlentory.settings import METRICS_FILE
 
 _SEPARATORS = re.compile(r"[\s\-_/]+")
 _QUALIFIERS = re.compile(r"\([^)]*\)|\[[^]]*\]")  # "Test WER (+LM)": how it was decoded, not what it measures
@@ -43,10 +45,6 @@ def _key(text: str) -> str:
     return _SEPARATORS.sub("_", _QUALIFIERS.sub(" ", text).strip().lower()).strip("_")
 
 
-def metric_iri(term: str) -> str:
-    return f"{MLENTORY_IRI_BASE}metric/{term}"
-
-
 def _term_of(text: str | None) -> tuple[str, str | None] | None:
     """(term, averaging) a metric's type or name stands for; None when the vocabulary does not know it."""
     if not isinstance(text, str) or not text.strip():
@@ -73,4 +71,34 @@ def metric_term(metric_type: str | None, name: str | None = None) -> MetricTerm 
     spec = vocabulary()["terms"][term]
     term_id = f"{term}-{averaging}" if averaging else term
     label = f"{spec['label']} ({averaging})" if averaging else spec["label"]
-    return MetricTerm(term_id, metric_iri(term_id), label, bool(spec["higher_is_better"]))
+    return MetricTerm(term_id, iris.metric_iri(term_id), label, bool(spec["higher_is_better"]))
+
+
+def metric_term_iri(metric_type: str | None, name: str | None = None) -> str | None:
+    """The IRI of ``metric_term``'s term (a PropertyValue's ``metric``), or None."""
+    term = metric_term(metric_type, name)
+    return term.iri if term else None
+
+
+@functools.cache
+def _term_by_id() -> dict[str, MetricTerm]:
+    terms = {}
+    for term in vocabulary()["terms"]:
+        for averaging in (None, *vocabulary()["averagings"]):
+            found = metric_term(term if averaging is None else f"{term} {averaging}")
+            if found is not None:
+                terms[found.id] = found
+    return terms
+
+
+def term_of_iri(iri: str) -> MetricTerm | None:
+    """The term an IRI of the vocabulary stands for (``…/metric/f1-macro``), or None."""
+    return _term_by_id().get(iri.removeprefix(iris.METRICS_SET)) if iri.startswith(iris.METRICS_SET) else None
+
+
+def term_records() -> list[DefinedTerm]:
+    """Every term of the vocabulary (each averaging of each one too) as a ``DefinedTerm`` of the
+    metric term set: the nodes the values' ``metric`` links to, loaded with every run's graph."""
+    return [DefinedTerm(id=term.iri, name=term.label, term_code=term.id, in_defined_term_set=iris.METRICS_SET,
+                        description="higher is better" if term.higher_is_better else "lower is better")
+            for term in _term_by_id().values()]

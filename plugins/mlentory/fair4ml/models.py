@@ -74,6 +74,7 @@ class PropertyValue(FAIR4MLRecord):
     value: float | int | str | None = Field(None, description="schema:value, a number where the source gives one.")
     verified: bool | None = Field(None, description="mlentory:verified, whether the source marks the value as verified.")
     measurement_technique: str | None = Field(None, description="schema:measurementTechnique, how the value was estimated (e.g. 10-fold cross-validation).")
+    metric: IRI | None = Field(None, description="mlentory:metric, the metric's term in MLentory's metric vocabulary (``include/schemas/metrics.json``): values of one term compare across sources; none where the vocabulary does not know the source's name.")
 
 
 class MLModelEvaluation(FAIR4MLRecord):
@@ -164,6 +165,7 @@ class Dataset(FAIR4MLRecord):
     citation: list[str] = Field(default_factory=list, description="schema:citation, how the source asks the dataset to be cited (text).")
     reference_publication: list[IRI] = Field(default_factory=list, description="codemeta:referencePublication, ScholarlyArticle IRIs of the papers that describe it.")
     source_sha: str | None = Field(None, description="Source revision this record describes.")
+    same_dataset: list[IRI] = Field(default_factory=list, description="schema:sameAs as a relationship: the same data at another source (an OpenML data set the Hub dataset links to, or the DOI both name).")
 
 
 class SoftwareApplication(FAIR4MLRecord):

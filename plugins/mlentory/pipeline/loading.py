@@ -21,6 +21,7 @@ from mlentory.errors import InvalidInput
 from mlentory.fair4ml.completeness import FIELDS, completeness
 from mlentory.fair4ml.jsonld import read_jsonld
 from mlentory.fair4ml.linking import NAMED_BY_MANY, with_names_merged
+from mlentory.fair4ml.metrics import term_records as metric_term_records
 from mlentory.fair4ml.models import ENTITY_KINDS, STUB_KINDS
 from mlentory.pipeline import feed, graph_nodes, history, licence_graph, report
 from mlentory.pipeline.entity_links import entity_counts, entity_files, links_of, read_entities
@@ -34,7 +35,15 @@ from mlentory.pipeline.state import LoadedRevisions, RejectedRecords
 from mlentory.pipeline.transformation import models_file
 from mlentory.settings import ES_INDEX_PATTERN, ES_MODELS_INDEX, GRAPH_NODE_PARTITIONS, MAX_MAPPED_TASKS
 from mlentory.stores.graph import GraphLoader, GraphStore
-from mlentory.stores.search_index import EntityLabel, delete_documents, ensure_index, entity_label, index_models, update_documents
+from mlentory.stores.search_index import (
+    EntityLabel,
+    delete_documents,
+    ensure_index,
+    entity_label,
+    index_models,
+    refresh_indices,
+    update_documents,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +53,13 @@ LOADED_ENTITY_KINDS = (*ENTITY_KINDS, *STUB_KINDS)
 
 
 def prepare_graph(driver: Driver | GraphStore) -> None:
-    GraphLoader(driver).ensure_schema()
+    """The graph's schema, and the metric vocabulary's terms (the nodes every run's metric values
+    link to: a few hundred, written again in place)."""
+    loader = GraphLoader(driver)
+    loader.ensure_schema()
+    loaded, errors = loader.load([term.to_jsonld() for term in metric_term_records()])
+    if errors:
+        raise RuntimeError(f"the metric vocabulary's terms could not be loaded: {errors[:3]}")
 
 
 def _model_chunks(run: RunFolder) -> range:
@@ -287,7 +302,7 @@ def finish_index(run_folder: str, es: Elasticsearch, index: str) -> int:
     for chunk in _model_chunks(run):
         done = read_json(_indexed_file(run, chunk))
         total += done["documents"] if done and done["index"] == index else index_chunk(run_folder, chunk, es, index)
-    es.indices.refresh(index=index)
+    refresh_indices(es, index)
     return total
 
 

@@ -418,6 +418,16 @@ def write_json_at(folder: str, relative: str, value: Any) -> None:
         write_json(Path(folder) / relative, value)
 
 
+def write_text_at(folder: str, relative: str, text: str) -> None:
+    """Write one text file under a folder named by its path or, in object storage, its URI."""
+    if is_remote(folder):
+        storage_path(f"{folder.rstrip('/')}/{relative}").write_text(text)
+    else:
+        path = Path(folder) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 def read_json_at(folder: str, relative: str, default: Any = None) -> Any:
     """Read one JSON file of a run folder named by its path or its URI; ``default`` when missing."""
     from mlentory.pipeline.run_folder import loads, read_json

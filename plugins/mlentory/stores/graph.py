@@ -329,6 +329,13 @@ class GraphLoader:
         return {row["uri"] for row in self._batched_rows(
             f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})<-[:{_name('isBasedOn')}]-(d:Resource) RETURN DISTINCT d.uri AS uri", uris)}
 
+    def same_as(self, uri: str, hops: int = 2) -> list[str]:
+        """The node at ``uri`` and the nodes one or two ``schema:sameAs`` steps away either way (two:
+        two datasets that name one DOI are the same through it), ``uri`` first."""
+        rows = self._batched_rows(f"UNWIND $uris AS uri MATCH (:Resource {{uri: uri}})-[:{_name('sameAs')}*1..{int(hops)}]-(o:Resource) "
+                                  "RETURN DISTINCT o.uri AS uri", [uri])
+        return [uri, *sorted({row["uri"] for row in rows} - {uri})]
+
     def delete_pointing_at(self, uris: Iterable[str], term: str) -> set[str]:
         """Delete every node whose ``term`` relationship points at a node at ``uris`` (what was found
         about them, to be found anew). Returns the IRIs that had any."""

@@ -1,4 +1,5 @@
-"""Index FAIR4ML model records in Elasticsearch for search: one flat document per model.
+"""Index FAIR4ML model records in Elasticsearch for search: one flat document per model, and one
+document per metric value in the evaluations index beside it (``evaluations_index``).
 
 Document ids are derived from the model IRI, so re-indexing replaces a document in place (no
 duplicates, no stale fields) in every run and from every source. Every linked entity appears twice:
@@ -12,13 +13,15 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from elasticsearch import BadRequestError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
 from mlentory.fair4ml.completeness import completeness
-from mlentory.settings import ES_MODELS_MAPPING_FILE
+from mlentory.fair4ml.metrics import term_of_iri
+from mlentory.settings import ES_EVALUATIONS_INDEX, ES_EVALUATIONS_MAPPING_FILE, ES_MODELS_INDEX, ES_MODELS_MAPPING_FILE
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +29,18 @@ log = logging.getLogger(__name__)
 class EntityLabel(NamedTuple):
     code: str
     name: str
+    same: tuple[str, ...] = ()  # the same resource's IRIs at other sources (a dataset's sameDataset)
 
 
 def entity_label(record: dict[str, Any]) -> EntityLabel:
     """How a linked entity is filtered (its code in its vocabulary) and shown (its name)."""
     code = record.get("termCode") or record.get("identifier") or record["@id"]
-    return EntityLabel(code=str(code), name=str(record.get("name") or code))
+    return EntityLabel(code=str(code), name=str(record.get("name") or code), same=tuple(record.get("sameDataset", ())))
+
+
+def evaluations_index(index: str) -> str:
+    """The evaluations index beside a models index: ``mlentory_models_x`` -> ``mlentory_evaluations_x``."""
+    return ES_EVALUATIONS_INDEX + index.removeprefix(ES_MODELS_INDEX)
 
 
 def document_id(iri: str) -> str:
@@ -39,12 +48,18 @@ def document_id(iri: str) -> str:
 
 
 def ensure_index(es: Elasticsearch, index: str) -> str:
-    """Create the index with the explicit mapping, or bring an existing index's mapping up to date.
+    """Create the models index and its evaluations index with their explicit mappings, or bring an
+    existing index's mapping up to date.
 
     Mapping changes must be additive (new fields, new sub-fields); Elasticsearch rejects the rest,
-    and such a change needs a new index. Returns "created", "updated" or "unchanged".
+    and such a change needs a new index. Returns the models index's "created", "updated" or "unchanged".
     """
-    body = json.loads(ES_MODELS_MAPPING_FILE.read_text())
+    _ensure(es, evaluations_index(index), ES_EVALUATIONS_MAPPING_FILE)
+    return _ensure(es, index, ES_MODELS_MAPPING_FILE)
+
+
+def _ensure(es: Elasticsearch, index: str, mapping_file: Path) -> str:
+    body = json.loads(mapping_file.read_text())
     if not es.indices.exists(index=index):
         try:
             es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
@@ -105,11 +120,57 @@ def _evaluation_values(record: dict[str, Any], labels: dict[str, EntityLabel]) -
                 "task": tasks[0] if tasks else None,
                 "metric": metric.get("name"),
                 "metric_type": metric.get("propertyID"),
+                "metric_term": _term_id(metric),
                 "value": number,
                 "value_text": None if value is None else str(value),
                 "verified": metric.get("verified"),
             })
     return values
+
+
+def _term_id(metric: dict[str, Any]) -> str | None:
+    term = term_of_iri(metric["metric"]) if metric.get("metric") else None
+    return term.id if term else None
+
+
+def evaluation_documents(record: dict[str, Any], labels: dict[str, EntityLabel]) -> list[tuple[str, dict[str, Any]]]:
+    """(document id, document) of each metric value of the model: its model, evaluation, dataset
+    (by code and name; ``datasets``: its IRI with the same data's IRIs at other sources), config,
+    split, task, metric (the source's name and type, the vocabulary's term and direction), value."""
+    documents = []
+    for evaluation in record.get("hasEvaluation", []):
+        dataset_iris = evaluation.get("evaluationDataset", [])
+        same = [iri for dataset in dataset_iris for iri in (labels[dataset].same if dataset in labels else ())]
+        tasks = _codes(evaluation.get("mlTask", []), labels)
+        for metric in evaluation.get("evaluationMetrics", []):
+            value = metric.get("value")
+            number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            term = term_of_iri(metric["metric"]) if metric.get("metric") else None
+            documents.append((document_id(metric["@id"]), {
+                "model": record["@id"],
+                "model_identifier": record.get("identifier"),
+                "model_name": record.get("name"),
+                "source": record.get("source"),
+                "evaluation": evaluation["@id"],
+                "evaluation_name": evaluation.get("name"),
+                "dataset": _codes(dataset_iris[:1], labels)[0] if dataset_iris else None,
+                "dataset_name": labels[dataset_iris[0]].name if dataset_iris and dataset_iris[0] in labels else None,
+                "datasets": list(dict.fromkeys([*dataset_iris, *same])),
+                "dataset_config": evaluation.get("datasetConfig"),
+                "dataset_split": evaluation.get("datasetSplit"),
+                "task": tasks[0] if tasks else None,
+                "metric": metric.get("name"),
+                "metric_type": metric.get("propertyID"),
+                "metric_term": term.id if term else None,
+                "metric_label": term.label if term else None,
+                "higher_is_better": term.higher_is_better if term else None,
+                "value": number,
+                "value_text": None if value is None else str(value),
+                "verified": metric.get("verified"),
+                "measurement_technique": metric.get("measurementTechnique"),
+                "date_modified": record.get("dateModified"),
+            }))
+    return documents
 
 
 def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> dict[str, Any]:
@@ -182,23 +243,45 @@ def index_models(
     """Bulk-index; returns (indexed count, per-record errors). Transient failures are retried.
     ``refresh=False`` leaves making the documents searchable to the caller (once, after many calls)."""
     iri_of: dict[str, str] = {}
+    records = list(records)
+    evaluations = evaluations_index(index)
+    # A model loaded again may have dropped a result: its values are indexed anew, not added to.
+    _delete_evaluations(es, evaluations, [record["@id"] for record in records])
 
     def actions() -> Iterable[dict[str, Any]]:
         for record in records:
             doc_id = document_id(record["@id"])
             iri_of[doc_id] = record["@id"]
             yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": model_document(record, labels)}
+            for value_id, document in evaluation_documents(record, labels):
+                iri_of[value_id] = record["@id"]
+                yield {"_op_type": "index", "_index": evaluations, "_id": value_id, "_source": document}
 
     indexed, errors = 0, []
     for ok, item in streaming_bulk(es, actions(), chunk_size=chunk_size, raise_on_error=False, raise_on_exception=True, max_retries=3):
+        detail = item.get("index", item)
         if ok:
-            indexed += 1
+            indexed += detail.get("_index") == index
         else:
-            detail = item.get("index", item)
             errors.append({"iri": iri_of.get(detail.get("_id"), detail.get("_id")), "reason": f"index: {json.dumps(detail.get('error'))[:300]}"})
     if refresh:
-        es.indices.refresh(index=index)
+        refresh_indices(es, index)
     return indexed, errors
+
+
+def refresh_indices(es: Elasticsearch, index: str) -> None:
+    """The models index and its evaluations index made searchable."""
+    es.indices.refresh(index=f"{index},{evaluations_index(index)}")
+
+
+def _delete_evaluations(es: Elasticsearch, evaluations: str, models: list[str], chunk_size: int = 1_000) -> int:
+    """The evaluations index's documents of these models removed. Returns the count removed."""
+    removed = 0
+    for start in range(0, len(models), chunk_size):
+        answer = es.delete_by_query(index=evaluations, query={"terms": {"model": models[start:start + chunk_size]}},
+                                    conflicts="proceed", refresh=False, ignore_unavailable=True)
+        removed += answer.get("deleted", 0)
+    return removed
 
 
 def update_documents(es: Elasticsearch, index: str, updates: dict[str, dict[str, Any]], chunk_size: int = 1_000) -> int:
@@ -209,7 +292,9 @@ def update_documents(es: Elasticsearch, index: str, updates: dict[str, dict[str,
 
 
 def delete_documents(es: Elasticsearch, index: str, iris: list[str], chunk_size: int = 1_000) -> int:
-    """The documents of these models removed (one already gone is no error). Returns the count removed."""
+    """The documents of these models removed, and their metric values' (one already gone is no
+    error). Returns the count of model documents removed."""
+    _delete_evaluations(es, evaluations_index(index), iris)
     return _in_place(es, index, "delete", ({"_id": document_id(iri)} for iri in iris), chunk_size)
 
 
@@ -223,5 +308,29 @@ def _in_place(es: Elasticsearch, index: str, operation: str, actions: Iterable[d
             done += 1
         elif item.get(operation, {}).get("status") != 404:
             raise RuntimeError(f"index {operation} failed: {json.dumps(item)[:300]}")
-    es.indices.refresh(index=index)
+    refresh_indices(es, index)
     return done
+
+
+def top_values(es: Elasticsearch, index: str, datasets: list[str], metric_term: str, higher_is_better: bool,
+               size: int = 10) -> list[dict[str, Any]]:
+    """The best metric value of each of the ``size`` best models on any of ``datasets`` (IRIs) by one
+    term of the metric vocabulary, best first (in the term's direction): one query of the
+    evaluations index, each model once (``collapse``), values that are no number left out."""
+    answer = es.search(index=evaluations_index(index), size=size, collapse={"field": "model"},
+                       query={"bool": {"filter": [{"terms": {"datasets": datasets}}, {"term": {"metric_term": metric_term}},
+                                                  {"exists": {"field": "value"}}]}},
+                       sort=[{"value": "desc" if higher_is_better else "asc"}, {"model": "asc"}])
+    return [hit["_source"] for hit in answer["hits"]["hits"]]
+
+
+def compared_across_sources(es: Elasticsearch, index: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The (dataset, metric term) pairs whose values come from more than one source: ``{"dataset",
+    "metric_term", "sources": {source: values}}``, the most-valued first."""
+    answer = es.search(index=evaluations_index(index), size=0, query={"exists": {"field": "value"}}, aggs={"datasets": {
+        "terms": {"field": "datasets", "size": limit * 10},
+        "aggs": {"terms": {"terms": {"field": "metric_term", "size": 50}, "aggs": {"sources": {"terms": {"field": "source", "size": 10}}}}}}})
+    pairs = [{"dataset": dataset["key"], "metric_term": term["key"], "sources": {s["key"]: s["doc_count"] for s in term["sources"]["buckets"]}}
+             for dataset in answer["aggregations"]["datasets"]["buckets"] for term in dataset["terms"]["buckets"]]
+    shared = [pair for pair in pairs if len(pair["sources"]) > 1]
+    return sorted(shared, key=lambda pair: (-sum(pair["sources"].values()), pair["dataset"], pair["metric_term"]))[:limit]

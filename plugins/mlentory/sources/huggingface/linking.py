@@ -6,6 +6,7 @@ IRIs come only from ``fair4ml.iris``. A failed lookup still links, to a stub rec
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mlentory.enrichment.licenses import identify_license
@@ -35,10 +36,21 @@ def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
         date_modified=info.get("last_modified"),
         source_sha=info.get("sha"),
         license=[lic.id for lic in licenses],
+        same_dataset=same_data(info) if info.get("found") else [],
     )
     if not info.get("found"):
         return [iri], [stub(record)]  # not found, or the lookup failed: named only
     return [iri], [("datasets", record), *(("licenses", lic) for lic in licenses)]
+
+
+def same_data(info: dict[str, Any]) -> list[str]:
+    """The same data at another source, as the Hub dataset itself states it: an OpenML data set its
+    card or description links to, and the DOI the Hub minted for it (``doi:`` tag; an OpenML data set
+    whose origin is that DOI points at it too). Never by name alone: OpenML holds several data sets
+    of one name (``iris`` version 1 and 3 are two)."""
+    stated = json.dumps([info.get("card_data"), info.get("description")], default=str)
+    dois = [iris.doi_iri(tag.removeprefix("doi:")) for tag in info.get("tags") or [] if isinstance(tag, str) and tag.startswith("doi:")]
+    return list(dict.fromkeys([*iris.openml_dataset_pages_in(stated), *dois]))
 
 
 def _task(mention: dict[str, Any], info: dict[str, Any]) -> Linked:

@@ -34,6 +34,7 @@ from mlentory import placeholders
 from mlentory.fair4ml import iris
 from mlentory.fair4ml.linking import SAME_MODELS
 from mlentory.fair4ml.mentions import WARNINGS, Mention, Partial, mention, unique
+from mlentory.fair4ml.metrics import metric_term_iri
 from mlentory.fair4ml.papers import ARXIV_VERSION, DOI, arxiv_ids_in, arxiv_mention, doi_mention, dois_in, normalize_doi
 from mlentory.numbers import as_float
 from mlentory.placeholders import text_or_none
@@ -302,6 +303,7 @@ def evaluations(model: dict[str, Any], card: ParsedCard | None) -> Partial:
                 "propertyID": str(metric["type"]) if metric.get("type") else None,
                 "value": value,
                 "verified": metric.get("verified") if isinstance(metric.get("verified"), bool) else None,
+                "metric": metric_term_iri(metric.get("type"), metric.get("name")),
             })
             summary.append(f"{label}: {value}")
         source_url = result.source.get("url")

@@ -13,7 +13,7 @@ from mlentory.fair4ml.linking import SHARED_LINKERS, Linked, Linker, license_rec
 from mlentory.fair4ml.mentions import iso_datetime, unique
 from mlentory.fair4ml.mentions import mention as mention_of
 from mlentory.fair4ml.models import Agent, Dataset, DefinedTerm, License, MLModel
-from mlentory.fair4ml.papers import papers_in_text
+from mlentory.fair4ml.papers import dois_in, papers_in_text
 from mlentory.placeholders import text_or_none
 
 # OpenML's licence field is free text; the values that name one SPDX licence unambiguously. Others
@@ -71,10 +71,21 @@ def _dataset(mention: dict[str, Any], info: dict[str, Any]) -> Linked:
         citation=unique(cited),
         reference_publication=unique(i for paper_iris, _ in papers for i in paper_iris),
         source_sha=str(info["version"]) if info.get("version") is not None else None,
+        same_dataset=same_data(info),
     )
     return [iri], [("datasets", record), *(("licenses", lic) for lic in licences), *(r for _, records in papers for r in records),
                    *(r for _, records in (*languages, *keywords) for r in records), *(("organisations", agent) for agent in contributors),
                    *([uploader] if uploader else [])]
+
+
+def same_data(info: dict[str, Any]) -> list[str]:
+    """The same data at another source, as the data set states it: the Hub dataset its origin
+    (``original_data_url``) or description links to, the DOI its origin is. Another OpenML data set
+    it came from is no other source's (``anneal`` d/1 is a cleaned d/2): left out."""
+    origin = text_or_none(info.get("original_data_url")) or ""
+    doi = dois_in(origin)[:1] if "doi.org/" in origin.lower() else []
+    stated = " ".join(str(text) for text in (origin, info.get("description")) if text)
+    return list(dict.fromkeys([*iris.hf_dataset_pages_in(stated), *(iris.doi_iri(d) for d in doi)]))
 
 
 def _uploader(info: dict[str, Any]) -> tuple[str, Agent] | None:
