@@ -20,6 +20,7 @@ from mlentory.settings import ES_MODELS_INDEX, MAX_LEADERBOARD_SIZE
     schedule=None,
     start_date=START_DATE,
     catchup=False,
+    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["mlentory", "evaluations"],
     doc_md=__doc__,

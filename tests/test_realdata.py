@@ -157,6 +157,26 @@ def test_graph_and_index_hold_the_same_evaluation_values(real_run):
     assert differing == {}
 
 
+@for_every_source
+def test_every_value_names_its_metric_term_in_graph_and_evaluations_index_alike(real_run):
+    """Each metric value links to its term of the metric vocabulary where the vocabulary knows its
+    name (every accuracy, whatever the source calls it, is ``accuracy``), and is one document of the
+    evaluations index with the same term."""
+    from mlentory.stores.search_index import document_id
+
+    rows = query(real_run["stores"], "MATCH (m:fair4ml__MLModel)-[:fair4ml__hasEvaluation]->(e)-[:fair4ml__evaluationMetrics]->(v) "
+                                     "OPTIONAL MATCH (v)-[:mlentory__metric]->(t:schema__DefinedTerm) "
+                                     "RETURN v.uri AS value, v.schema__name AS name, v.schema__propertyID AS type, t.schema__termCode AS term")
+    es = real_run["stores"].es()
+    es.indices.refresh(index="mlentory_evaluations")
+    documents = {hit["_id"]: hit["_source"] for hit in es.search(index="mlentory_evaluations", size=10_000, query={"match_all": {}})["hits"]["hits"]}
+    assert {document_id(row["value"]): row["term"] for row in rows} == {key: doc["metric_term"] for key, doc in documents.items()}
+    accuracies = [row for row in rows if str(row["type"]).lower() in ("acc", "accuracy", "predictive_accuracy")]
+    assert all(row["term"] == "accuracy" for row in accuracies), accuracies
+    if real_run["key"] != "ai4life":  # the zoo's descriptions report no evaluations
+        assert accuracies and sum(row["term"] is not None for row in rows) / len(rows) >= 0.5
+
+
 # The Hub's own.
 
 @for_source("hf")

@@ -16,6 +16,7 @@ import pytest
 from conftest import FIXTURE_SNAPSHOT, clear, query, start_replay, use_data_root
 from pipeline import normalized_records, per_source, run_dag, source_keys, source_of, xcom
 
+from mlentory.fair4ml.metrics import term_records as metric_term_records
 from mlentory.stores.search_index import document_id
 
 HF = "https://huggingface.co/"
@@ -157,8 +158,8 @@ def test_graph_entity_counts(chain):
     assert counts["schema__ScholarlyArticle"] == 3
     assert counts["schema__Organization"] == 3 and counts["schema__Person"] == 1
     assert counts["schema__Language"] == 3  # en, fr, de
-    assert counts["schema__DefinedTerm"] == 49 + 5  # keywords (every tag) + tasks
-    assert counts["schema__CreativeWork"] == 7  # licenses, SPDX and others
+    assert counts["schema__DefinedTerm"] == 50 + 5 + len(metric_term_records())  # keywords (every tag) + tasks + the metric vocabulary
+    assert counts["schema__CreativeWork"] == 8  # licenses, SPDX and others
     assert counts["fair4ml__MLModelEvaluation"] == 1 and counts["schema__PropertyValue"] == 1
 
 
@@ -252,7 +253,8 @@ def test_index_holds_every_model_with_iri_derived_ids(chain):
 @for_source("hf")
 @pytest.mark.parametrize(("field", "value", "expected"), [
     ("licenses", "mit", {"acme-ai/sentiment-lm"}),
-    ("licenses", "apache-2.0", {"acme-ai/base-lm", "acme-ai/old-base", "lab-x/speech-asr"}),
+    ("licenses", "apache-2.0", {"acme-ai/base-lm", "lab-x/speech-asr"}),
+    ("licenses", "cc-by-nc-4.0", {"acme-ai/old-base"}),
     ("ml_tasks", "automatic-speech-recognition", {"lab-x/speech-asr"}),
     ("languages", "de", {"lab-x/speech-asr"}),
     ("trained_on", "stanfordnlp/imdb", {"acme-ai/sentiment-lm"}),
