@@ -464,6 +464,8 @@ def summarize(ports: dict[str, int], password: str) -> None:
                   f"{row['a']} {row['first']} and {row['b']} {row['second']} models")
     for row in licence_findings:
         print(f"licence finding: {row['model']} (based on {row['base']}): {row['rule']}: {row['why']}")
+    if not licence_findings:
+        print("licence findings: none (no model's licence conflicts with its base's)")
     print(f"search {across!r}, the best hit of each source:")
     for source, hits_of_source in one_per_source.items():
         for hit in hits_of_source:
