@@ -56,6 +56,9 @@ ES_INDEX_PATTERN = rf"^{ES_MODELS_INDEX}(_[a-z0-9][a-z0-9_-]{{0,63}})?$"
 # Each models index has its evaluations index beside it (one document per metric value), named alike:
 # mlentory_models_<suffix> -> mlentory_evaluations_<suffix>.
 ES_EVALUATIONS_INDEX = "mlentory_evaluations"
+# How long one request to the index may take (a bulk request, a refresh of a large index) before it
+# is sent again; the client's default is 10 s.
+ES_REQUEST_TIMEOUT_S = 120
 # The most models a leaderboard export ranks.
 MAX_LEADERBOARD_SIZE = 1_000
 

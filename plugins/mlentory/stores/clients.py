@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlentory.settings import ELASTICSEARCH_CONN_ID, NEO4J_CONN_ID
+from mlentory.settings import ELASTICSEARCH_CONN_ID, ES_REQUEST_TIMEOUT_S, NEO4J_CONN_ID
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -25,8 +25,11 @@ def graph_store() -> GraphStore:
 
 
 def search_client() -> Elasticsearch:
-    """The Elasticsearch client of the ``elasticsearch_default`` connection."""
+    """The Elasticsearch client of the ``elasticsearch_default`` connection, patient with a busy index:
+    a bulk request or a refresh of a large index may take longer than the client's default 10 s (a
+    first load of 100,000 models through Airflow timed out so), and every write the loading sends is
+    safe to send again (documents by id, deletes and updates by id or query)."""
     from airflow.providers.elasticsearch.hooks.elasticsearch import ElasticsearchSQLHook
 
     client: Elasticsearch = ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN_ID).get_conn().es
-    return client
+    return client.options(request_timeout=ES_REQUEST_TIMEOUT_S, retry_on_timeout=True, max_retries=3)
