@@ -14,7 +14,7 @@ from pipeline import run_pipeline
 from mlentory.stores.search_index import document_id
 
 SENTIMENT = "https://huggingface.co/acme-ai/sentiment-lm"
-CONF = {"num_models": 8, "ancestor_generations": 2}
+CONF = {"num_models": 9, "ancestor_generations": 2}
 
 
 def graph_state(stores) -> list:
@@ -72,9 +72,9 @@ def extraction_summary(run_folder: str) -> dict:
 
 
 def test_full_refresh_rerun_is_idempotent(first_run, hub, stores):
-    assert extraction_summary(first_run["run_folder"])["models"] == 8
+    assert extraction_summary(first_run["run_folder"])["models"] == 9
     run_folder = run_pipeline({**CONF, "full_refresh": True})
-    assert extraction_summary(run_folder)["models"] == 8
+    assert extraction_summary(run_folder)["models"] == 9
     assert graph_state(stores) == first_run["graph"]
     assert index_state(stores) == first_run["index"]
 
@@ -83,7 +83,7 @@ def test_unchanged_models_are_skipped(first_run, hub, stores):
     hub.restart()  # fresh request counters
     run_folder = run_pipeline(CONF)
     summary = extraction_summary(run_folder)
-    assert summary["models"] == 0 and summary["skipped_unchanged"] == 8
+    assert summary["models"] == 0 and summary["skipped_unchanged"] == 9
     # Only the listing (3 pages of 3) was asked for: no card, dataset, account or paper requests.
     assert dict(hub.server.stats) == {"total": 3, "api": 3}
     assert graph_state(stores) == first_run["graph"]
@@ -115,7 +115,7 @@ def test_upstream_change_replaces_old_values(first_run, hub, stores):
         evaluations = session.run("MATCH (e:fair4ml__MLModelEvaluation) OPTIONAL MATCH (e)-[:fair4ml__evaluationMetrics]->(v) "
                                   "RETURN count(DISTINCT e) AS e, count(v) AS v").single()
     assert count == 1
-    assert (evaluations["e"], evaluations["v"]) == (1, 1)  # re-written in place, none left behind
+    assert (evaluations["e"], evaluations["v"]) == (2, 3)  # re-written in place, none left behind (and the iris classifier's, 2 values)
     assert props["mlentory__sourceSha"] == "9" * 40
     assert "fair4ml__modelRisksBiasLimitations" not in props  # the section was removed upstream
     assert ("schema__license", "https://spdx.org/licenses/Apache-2.0") in rels
@@ -126,7 +126,7 @@ def test_upstream_change_replaces_old_values(first_run, hub, stores):
     document = stores.es().get(index="mlentory_models", id=document_id(SENTIMENT))["_source"]
     assert document["licenses"] == ["Apache-2.0"] and document["trained_on"] == []
     assert document["risks_bias_limitations"] is None
-    assert len(index_state(stores)) == 8
+    assert len(index_state(stores)) == 9
 
 
 def test_a_transient_card_failure_is_not_recorded_as_loaded_and_is_retried(first_run, hub, stores):
