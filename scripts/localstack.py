@@ -351,7 +351,8 @@ def up(args: argparse.Namespace) -> None:
         summarize(ports, password)
         summarize_leaderboards(ports, password)
         summarize_feed(run_folders)
-    say(f"Airflow UI: {base}  (user: admin, password: {admin_password}; also in {LOCAL / 'secrets' / 'airflow_admin_password'})")
+    # The password stays in its file: a terminal or CI log that keeps stdout must not hold it.
+    say(f"Airflow UI: {base}  (user: admin, password in {LOCAL / 'secrets' / 'airflow_admin_password'})")
     say("stop everything with: ./scripts/stop.sh")
 
 

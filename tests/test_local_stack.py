@@ -50,6 +50,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert re.search(r"  ai4life      Fixture\S+.*\n  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
         assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
+        assert (local / "secrets" / "airflow_admin_password").read_text().strip() not in up.stdout + up.stderr  # named by its file only
         # A licence finding along the model tree: the Apache-licensed fine-tune of a non-commercial base.
         assert re.search(r"^licence finding: acme-ai/base-lm \(based on https://huggingface.co/acme-ai/old-base\): non-commercial-base: ", out, re.MULTILINE), out
         # A leaderboard across sources: the Hub card's Iris (which is OpenML's data set 61) and OpenML's runs on it, by accuracy.
