@@ -63,12 +63,11 @@ def _checked(index: str, size: int) -> None:
 def export(dataset: str, metric: str, size: int, index: str, graph: Any, es: Any, data_root: str) -> dict[str, Any]:
     """One leaderboard written to the data root (JSON with what it ranks, and CSV). ``graph``: a
     ``GraphLoader``, for the dataset's IRIs at other sources. Returns the files and the rows."""
-    from mlentory.fair4ml.mentions import unique
     from mlentory.pipeline.storage import write_json_at, write_text_at
 
     _checked(index, size)
     term, dataset_iri = metric_of(metric), dataset_of(dataset)
-    datasets = unique(graph.same_as(dataset_iri))
+    datasets = graph.same_as(dataset_iri)
     rows = leaderboard(es, index, datasets, term, size)
     name = f"{iris.slug(dataset_iri.split('://', 1)[-1])[:120]}__{term.id}"
     board = {"dataset": dataset_iri, "same_data": datasets[1:], "metric": {"term": term.id, "iri": term.iri, "label": term.label,
@@ -93,7 +92,7 @@ def export_with_connections(dataset: str, metric: str, size: int, index: str, da
     from mlentory.stores.clients import graph_store, search_client
     from mlentory.stores.graph import GraphLoader
 
-    _checked(index, size)
+    # The clients connect when first asked: ``export`` checks every param before that.
     board = export(dataset, metric, size, index, GraphLoader(graph_store()), search_client(), data_root)
     return {"json": board["json"], "csv": board["csv"], "dataset": board["dataset"], "metric": board["metric"]["term"],
             "models": len(board["rows"]), "sources": board["sources"]}

@@ -41,6 +41,7 @@ from mlentory.stores.search_index import (
     ensure_index,
     entity_label,
     index_models,
+    label_from_json,
     refresh_indices,
     update_documents,
 )
@@ -173,7 +174,7 @@ def _chunk_labels(run: RunFolder, chunk: int) -> dict[str, EntityLabel]:
     parts = [read_json(_labels_file(run, chunk, partition)) for partition in range(GRAPH_NODE_PARTITIONS)]
     if any(part is None for part in parts):
         return entity_labels(run)
-    return {iri: EntityLabel(code, name, tuple(same[0]) if same else ()) for part in parts for iri, (code, name, *same) in part.items()}
+    return {iri: label_from_json(label) for part in parts for iri, label in part.items()}
 
 
 def plan_model_loads(run_folders: list[str]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from elasticsearch import BadRequestError, Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
 from mlentory.fair4ml.completeness import completeness
-from mlentory.fair4ml.metrics import term_of_iri
+from mlentory.fair4ml.metrics import MetricTerm, term_of_iri
 from mlentory.settings import ES_EVALUATIONS_INDEX, ES_EVALUATIONS_MAPPING_FILE, ES_MODELS_INDEX, ES_MODELS_MAPPING_FILE
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,12 @@ class EntityLabel(NamedTuple):
     code: str
     name: str
     same: tuple[str, ...] = ()  # the same resource's IRIs at other sources (a dataset's sameDataset)
+
+
+def label_from_json(values: list[Any]) -> EntityLabel:
+    """A label as ``json`` wrote it (a list: its ``same`` a list too, or left out by an older run)."""
+    code, name, *same = values
+    return EntityLabel(code, name, tuple(same[0]) if same else ())
 
 
 def entity_label(record: dict[str, Any]) -> EntityLabel:
@@ -120,7 +126,7 @@ def _evaluation_values(record: dict[str, Any], labels: dict[str, EntityLabel]) -
                 "task": tasks[0] if tasks else None,
                 "metric": metric.get("name"),
                 "metric_type": metric.get("propertyID"),
-                "metric_term": _term_id(metric),
+                "metric_term": term.id if (term := _term(metric)) else None,
                 "value": number,
                 "value_text": None if value is None else str(value),
                 "verified": metric.get("verified"),
@@ -128,9 +134,9 @@ def _evaluation_values(record: dict[str, Any], labels: dict[str, EntityLabel]) -
     return values
 
 
-def _term_id(metric: dict[str, Any]) -> str | None:
-    term = term_of_iri(metric["metric"]) if metric.get("metric") else None
-    return term.id if term else None
+def _term(metric: dict[str, Any]) -> MetricTerm | None:
+    """The vocabulary's term a metric value links to (``metric``), or None."""
+    return term_of_iri(metric["metric"]) if metric.get("metric") else None
 
 
 def evaluation_documents(record: dict[str, Any], labels: dict[str, EntityLabel]) -> list[tuple[str, dict[str, Any]]]:
@@ -145,7 +151,7 @@ def evaluation_documents(record: dict[str, Any], labels: dict[str, EntityLabel])
         for metric in evaluation.get("evaluationMetrics", []):
             value = metric.get("value")
             number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            term = term_of_iri(metric["metric"]) if metric.get("metric") else None
+            term = _term(metric)
             documents.append((document_id(metric["@id"]), {
                 "model": record["@id"],
                 "model_identifier": record.get("identifier"),
@@ -274,12 +280,13 @@ def refresh_indices(es: Elasticsearch, index: str) -> None:
     es.indices.refresh(index=f"{index},{evaluations_index(index)}")
 
 
-def _delete_evaluations(es: Elasticsearch, evaluations: str, models: list[str], chunk_size: int = 1_000) -> int:
-    """The evaluations index's documents of these models removed. Returns the count removed."""
+def _delete_evaluations(es: Elasticsearch, evaluations: str, models: list[str], refresh: bool = False, chunk_size: int = 1_000) -> int:
+    """The evaluations index's documents of these models removed (``refresh``: made visible at once).
+    Returns the count removed."""
     removed = 0
     for start in range(0, len(models), chunk_size):
         answer = es.delete_by_query(index=evaluations, query={"terms": {"model": models[start:start + chunk_size]}},
-                                    conflicts="proceed", refresh=False, ignore_unavailable=True)
+                                    conflicts="proceed", refresh=refresh, ignore_unavailable=True)
         removed += answer.get("deleted", 0)
     return removed
 
@@ -294,7 +301,7 @@ def update_documents(es: Elasticsearch, index: str, updates: dict[str, dict[str,
 def delete_documents(es: Elasticsearch, index: str, iris: list[str], chunk_size: int = 1_000) -> int:
     """The documents of these models removed, and their metric values' (one already gone is no
     error). Returns the count of model documents removed."""
-    _delete_evaluations(es, evaluations_index(index), iris)
+    _delete_evaluations(es, evaluations_index(index), iris, refresh=True)
     return _in_place(es, index, "delete", ({"_id": document_id(iri)} for iri in iris), chunk_size)
 
 
@@ -308,7 +315,7 @@ def _in_place(es: Elasticsearch, index: str, operation: str, actions: Iterable[d
             done += 1
         elif item.get(operation, {}).get("status") != 404:
             raise RuntimeError(f"index {operation} failed: {json.dumps(item)[:300]}")
-    refresh_indices(es, index)
+    es.indices.refresh(index=index)
     return done
 
 
