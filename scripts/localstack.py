@@ -134,10 +134,11 @@ def airflow_env(ports: dict[str, int], password: str, hub_api_budget: int | None
         "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        # SQLite (in WAL mode, set by Airflow) lets one writer at a time: a write waits up to 30 s for
-        # another's transaction (the scheduler's, the DAG processor's) instead of pysqlite's 5 s, after
-        # which the API answers a trigger with a 500 "Database error".
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=30",
+        # SQLite lets one writer at a time, and the api-server can hold its lock while another of its
+        # own requests waits for it (seen on task starts sent twice): pysqlite's 5 s wait ends that
+        # with a 500 "Database error", and a client sends the call again (`api`). A longer wait only
+        # stalls every writer longer (30 s tried: each start and trigger took 30 s, then failed).
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(ports["airflow"]),
