@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,6 +223,98 @@ def wait_for(what: str, check, timeout: float, interval: float = 2.0):  # noqa: 
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+class Follower:
+    """Waits for what the job follows while Airflow works: a task of the stack starting, finishing or
+    beating (its ``updated_at``) is progress, however long a stage takes on a busy machine. It gives
+    up on a stack component that stopped, on ``stall_after`` seconds without any task's progress, or
+    ``give_up_after`` seconds after it began (a failed run is its caller's ``check`` to raise)."""
+
+    def __init__(self, client, stall_after: float, give_up_after: float) -> None:  # noqa: ANN001 - an httpx.Client with the token
+        self.client = client
+        self.stall_after = stall_after
+        self.deadline = time.monotonic() + give_up_after
+        self.components = set(running_pids())
+        self.last_progress = time.monotonic()
+        self.since = datetime.now(UTC)
+
+    def progressed(self) -> bool:
+        """Whether a task instance of any DAG run changed since the last look."""
+        asked = datetime.now(UTC)
+        changed = api(self.client, "GET", "/api/v2/dags/~/dagRuns/~/taskInstances",
+                      params={"updated_at_gte": self.since.isoformat(), "limit": 1})["total_entries"]
+        self.since = asked
+        return bool(changed)
+
+    def wait(self, what: str, check, interval: float = 3.0):  # noqa: ANN001, ANN201
+        while True:
+            result = check()
+            if result:
+                return result
+            now = time.monotonic()
+            stopped = sorted(self.components - set(running_pids()))
+            if stopped:
+                raise SystemExit(f"[mlentory] {', '.join(stopped)} stopped while waiting for {what}: see {LOCAL / 'logs'}")
+            if self.progressed():
+                self.last_progress = now
+            elif now - self.last_progress > self.stall_after:
+                raise SystemExit(f"[mlentory] no task started, finished or beat for {self.stall_after:.0f} s while waiting "
+                                 f"for {what}: the stack is stalled (see the UI and {LOCAL / 'logs'})")
+            if now > self.deadline:
+                raise SystemExit(f"[mlentory] gave up waiting for {what}: the job's limit has passed (--give-up-hours)")
+            time.sleep(interval)
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def runs_seconds(dag_runs: list[dict]) -> float:
+    """How long a stage's DAG runs took: from the first one's start to the last one's end."""
+    return (max(moment(r["end_date"]) for r in dag_runs) - min(moment(r["start_date"]) for r in dag_runs)).total_seconds()
+
+
+def what_went_wrong(run_folder: str, shown: int = 6) -> str:
+    """The run's errors and warnings by reason (from its report), and where to read them."""
+    from mlentory.pipeline import storage
+
+    report = storage.read_json_at(run_folder, "report.json") or {}
+    stages = report.get("stages") or {}
+    where = run_folder.rstrip("/")
+    lines = [f"run folder {where}; its report {where}/report.md"]
+    for kind in ("errors", "warnings"):
+        counted = Counter({f"{stage}: {reason}": count for stage, data in stages.items()
+                           for reason, count in (data.get(f"{kind}_by_reason") or {}).items()})
+        if not counted:
+            lines.append(f"no {kind}")
+            continue
+        lines.append(f"{kind} {sum(counted.values())} ({where}/{kind}.jsonl), by reason:")
+        lines += [f"  {count:>5}  {reason}" for reason, count in counted.most_common(shown)]
+        if len(counted) > shown:
+            lines.append(f"         ... and {len(counted) - shown} more reasons ({sum(counted.values()) - sum(c for _, c in counted.most_common(shown))} records)")
+    return "".join(f"\n    {line}" for line in lines)
+
+
+def keep_library_logs_in_a_file() -> Path:
+    """The libraries' log lines (Airflow's, the clients' INFO, huggingface_hub's warnings) go to
+    ``.local/logs/main-job.log``: the job's own output is its ``say`` lines and its summary. Airflow
+    points the root logger at stdout when it is imported, so it is imported first."""
+    import logging
+
+    import airflow  # noqa: F401 - configures logging on import; replaced below
+
+    path = LOCAL / "logs" / "main-job.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    return path
+
+
 def up(args: argparse.Namespace) -> None:
     import httpx
 
@@ -252,6 +345,9 @@ def up(args: argparse.Namespace) -> None:
         say(f"started Redis (pid {redis.pid}, 127.0.0.1:{ports['redis']})")
         (LOCAL / "ports.json").write_text(json.dumps(ports))
     env = {**airflow_env(ports, password, args.hub_api_budget), **(celery_env(ports) if args.celery else {})}
+    # This process reads the stack's Airflow configuration too (the storage, the pools), and its log.
+    os.environ.update({key: env[key] for key in ("AIRFLOW_HOME", "AIRFLOW_CONFIG")})
+    say(f"the libraries' log lines go to {keep_library_logs_in_a_file()}")
     if args.object_storage:
         # The data root in object storage: an S3-API server on loopback; the workers share no disk.
         ports["s3"], = servers.free_ports(1)
@@ -324,32 +420,41 @@ def up(args: argparse.Namespace) -> None:
             runs[key] = trigger(client, f"{key}_extraction", confs[key])
             say(f"triggered {key}_extraction ({runs[key]['dag_run_id']}) with conf {json.dumps(confs[key])}; "
                 "the assets cascade to transformation and loading")
-        started = time.monotonic()
+        # The job waits while Airflow works (a task starts, finishes or beats), however long a stage takes.
+        follower = Follower(client, stall_after=args.stall_minutes * 60, give_up_after=args.give_up_hours * 3600)
         # A path, or a URI with the data root in object storage.
-        run_folders = {key: wait_for(f"the {key} extraction's run folder",
-                                     lambda k=key: xcom(client, f"{k}_extraction", runs[k]["dag_run_id"], f"{k}_run_folder"), 300)
+        run_folders = {key: follower.wait(f"the {key} extraction's run folder",
+                                          lambda k=key: xcom(client, f"{k}_extraction", runs[k]["dag_run_id"], f"{k}_run_folder"))
                        for key in sources}
 
-        def finished(key: str, stage: str):  # noqa: ANN202
-            """Done when this job's run folder finished ``stage`` and no run of the stage's DAG this job
-            caused (the triggered one, or those its asset events created) is still going or failed."""
+        def job_runs(key: str, stage: str) -> list[dict]:
+            """The stage's DAG runs this job caused: the triggered one, or those its asset events created."""
             dag_id = f"{key}_{stage}"
             if stage == "extraction":
-                dag_runs = [api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{runs[key]['dag_run_id']}")]
-            else:
-                dag_runs = [r for r in api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
-                            if r["dag_run_id"] not in earlier[dag_id]]
-            if any(r["state"] == "failed" for r in dag_runs):
-                raise SystemExit(f"[mlentory] {dag_id} failed: see the UI at {base} and {LOCAL / 'logs'}")
-            settled = dag_runs and all(r["state"] == "success" for r in dag_runs)
-            return settled and stage_done(run_folders[key], stage) is not None
+                return [api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{runs[key]['dag_run_id']}")]
+            return [r for r in api(client, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 100})["dag_runs"]
+                    if r["dag_run_id"] not in earlier[dag_id]]
 
-        # How long a stage may take before the job gives up: 20 minutes, and more for a big harvest.
-        stage_timeout = 1200 + models // 10
+        def finished(key: str, stage: str) -> list[dict] | None:
+            """The stage's runs once this job's run folder finished ``stage`` and none of them is still
+            going; a failed one ends the job."""
+            dag_runs = job_runs(key, stage)
+            if any(r["state"] == "failed" for r in dag_runs):
+                raise SystemExit(f"[mlentory] {key}_{stage} failed: see the UI at {base} and {LOCAL / 'logs'}")
+            settled = dag_runs and all(r["state"] == "success" for r in dag_runs)
+            return dag_runs if settled and stage_done(run_folders[key], stage) is not None else None
+
+        durations: dict[str, dict[str, float]] = {key: {} for key in sources}
         for stage in ("extraction", "transformation", "loading"):
             for key in sources:
-                wait_for(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s), timeout=stage_timeout, interval=3)
-                say(f"{key}_{stage} succeeded ({time.monotonic() - started:.0f}s since the triggers): {stage_summary(run_folders[key], stage)}")
+                dag_runs = follower.wait(f"{key}_{stage} to succeed", lambda k=key, s=stage: finished(k, s))
+                durations[key][stage] = runs_seconds(dag_runs)
+                durations[key]["end"] = max(moment(r["end_date"]) for r in dag_runs).timestamp()
+                say(f"{key}_{stage} succeeded in {durations[key][stage]:.0f} s: {stage_summary(run_folders[key], stage)}")
+        for key in sources:
+            total = durations[key]["end"] - moment(runs[key]["queued_at"] or runs[key]["run_after"]).timestamp()
+            say(f"{key} done: " + ", ".join(f"{stage} {durations[key][stage]:.0f} s" for stage in ("extraction", "transformation", "loading"))
+                + f"; {total:.0f} s from its trigger to the end of its loading{what_went_wrong(run_folders[key])}")
 
     if args.summary:
         summarize(ports, password)
@@ -545,6 +650,10 @@ def main() -> None:
     up_parser.add_argument("--object-storage", action="store_true",
                            help="with --celery: the data root in object storage (an S3-API server on loopback), "
                                 "each worker on a scratch folder of its own")
+    up_parser.add_argument("--stall-minutes", type=float, default=15,
+                           help="give up when no task of the stack starts, finishes or beats for this long (default 15)")
+    up_parser.add_argument("--give-up-hours", type=float, default=24,
+                           help="give up this long after the triggers however the runs progress (default 24)")
     up_parser.add_argument("--no-summary", dest="summary", action="store_false",
                            help="skip the summary of the graph and the index (its queries scan the whole graph)")
     sub.add_parser("down", help="stop everything 'up' started")

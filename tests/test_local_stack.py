@@ -50,6 +50,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert re.search(r"  ai4life      Fixture\S+.*\n  huggingface  \S+.*\n  openml       sklearn\.Pipeline", out), out
         assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
+        check_what_the_job_says(local, out, up.stderr)
         assert (local / "secrets" / "airflow_admin_password").read_text().strip() not in up.stdout + up.stderr  # named by its file only
         # A licence finding along the model tree: the Apache-licensed fine-tune of a non-commercial base.
         assert re.search(r"^licence finding: acme-ai/base-lm \(based on https://huggingface.co/acme-ai/old-base\): non-commercial-base: ", out, re.MULTILINE), out
@@ -64,6 +65,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         started = [int(p.read_text()) for p in (local / "pids").glob("*.pid")]
         assert len(started) == 7  # graph, index, replay and four Airflow components
         check_secrets_stay_secret(local, started)
+        check_a_stall_is_noticed(local, out)
         check_two_harvests_at_once(local, out)  # also the README's REST walkthrough, on the second harvest
         check_the_ui_in_a_browser(local, tmp_path / "screenshots")
     finally:
@@ -89,6 +91,60 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
     assert re.search(r"hf_loading succeeded .*: models_loaded 0, models_failed 0", again.stdout), again.stdout
     assert re.search(r"^hf: this run added 0, changed 0, withdrew 0 models", again.stdout, re.MULTILINE), again.stdout  # nothing changed
     assert graph_summary(again.stdout) == graph_summary(out)
+
+
+def check_what_the_job_says(local: Path, out: str, err: str) -> None:
+    """Each stage's own duration (from its DAG runs) and each source's total; per source its run
+    folder, its report, and its errors and warnings counted by reason with their files; no library's
+    log line in the job's output (they are in its log file)."""
+    for key in ("hf", "openml", "ai4life"):
+        for stage in ("extraction", "transformation", "loading"):
+            assert re.search(rf"^\[mlentory\] {key}_{stage} succeeded in \d+ s: run folder ", out, re.MULTILINE), out
+        done = re.search(rf"^\[mlentory\] {key} done: extraction (\d+) s, transformation (\d+) s, loading (\d+) s; (\d+) s from its trigger "
+                         rf"to the end of its loading\n    run folder (\S+); its report (\S+)$", out, re.MULTILINE)
+        assert done, out
+        stages, total = [int(done.group(i)) for i in (1, 2, 3)], int(done.group(4))
+        assert all(seconds > 0 for seconds in stages) and total >= sum(stages) - 3, done.group(0)  # the stages follow each other
+        folder = Path(done.group(5))
+        assert folder.is_relative_to(local / "data" / key / "runs") and Path(done.group(6)) == folder / "report.md"
+        assert (folder / "report.md").read_text().startswith("# Run report")
+    # The fixture's Hub run: no error; its two warnings, each under its own reason, and their file.
+    hub = out[out.index("[mlentory] hf done:"):]
+    assert re.search(r"^    no errors\n    warnings 2 \((\S+)/warnings\.jsonl\), by reason:\n"
+                     r"          1  extraction: base model lookup: not found on the Hub \(deleted, renamed or private\); linked as a stub\n"
+                     r"          1  extraction: card metadata: front matter not read: ParserError: while parsing a flow sequence$", hub, re.MULTILINE), hub
+    # The zoo's description the spec rejects is its one error.
+    zoo = out[out.index("[mlentory] ai4life done:"):]
+    assert re.search(r"^    errors 1 \(\S+/errors\.jsonl\), by reason:\n          1  extraction: resources: Rejected$", zoo, re.MULTILINE), zoo
+    assert not re.search(r"elastic_transport|huggingface_hub|Repo card metadata|\b(INFO|WARNING)\b|Traceback", out + err), out + err
+    assert (local / "logs" / "main-job.log").stat().st_size > 0  # where those lines went
+
+
+def check_a_stall_is_noticed(local: Path, out: str) -> None:
+    """The job waits while Airflow works and gives up when nothing moves: with the stack idle after the
+    main job, a wait for something that never comes ends as a stall, not at a fixed timeout."""
+    import importlib.util
+
+    import httpx
+
+    spec = importlib.util.spec_from_file_location("localstack_for_test", ROOT / "scripts" / "localstack.py")
+    previous = os.environ.get("MLENTORY_LOCAL_DIR")
+    os.environ["MLENTORY_LOCAL_DIR"] = str(local)
+    try:
+        localstack = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(localstack)
+    finally:
+        os.environ.pop("MLENTORY_LOCAL_DIR") if previous is None else os.environ.update(MLENTORY_LOCAL_DIR=previous)
+    base = re.search(r"Airflow UI: (http://127.0.0.1:\d+)", out).group(1)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        password = (local / "secrets" / "airflow_admin_password").read_text().strip()
+        client.headers["Authorization"] = "Bearer " + client.post("/auth/token", json={"username": "admin", "password": password}).json()["access_token"]
+        follower = localstack.Follower(client, stall_after=6, give_up_after=300)
+        assert follower.components >= {"api-server", "scheduler", "dag-processor", "triggerer"}
+        began = time.monotonic()
+        with pytest.raises(SystemExit, match="no task started, finished or beat for 6 s while waiting for nothing"):
+            follower.wait("nothing", lambda: None, interval=1)
+        assert time.monotonic() - began < 60
 
 
 def graph_summary(out: str) -> str:

@@ -337,6 +337,21 @@ def test_every_failed_lookup_is_listed(real_run):
     assert report["warnings"] == len(warnings)
 
 
+def test_the_report_counts_the_warnings_by_kind_of_reason_naming_no_record(real_run):
+    """The report (and the main job) count warnings by what they concern and the kind of their
+    reason: every warning counted once, records that went wrong alike in one count, no count naming
+    one record (its id, its key, a URL)."""
+    run_folder = real_run["run_folder"]
+    warnings = [json.loads(line) for line in (run_folder / "warnings.jsonl").read_text().splitlines()]
+    report = json.loads((run_folder / "report.json").read_text())
+    counted = {f"{stage}: {reason}": count for stage, data in report["stages"].items() for reason, count in data["warnings_by_reason"].items()}
+    assert sum(counted.values()) == len(warnings)
+    named = {str(w[field]) for w in warnings for field in ("id", "key") if len(str(w.get(field) or "")) > 4}
+    assert not [reason for reason in counted if "://" in reason or any(name in reason for name in named)], counted
+    if len(warnings) >= 50:
+        assert len(counted) <= len(warnings) / 5, counted
+
+
 # OpenML's own.
 
 @for_source("openml")

@@ -83,6 +83,29 @@ def reason_class(reason: str) -> str:
     return ": ".join(kept)[:120]
 
 
+# What names one record in a reason: a quoted value, a URL, a validator's message in parentheses, an
+# identifier before the first colon (``acme/x: not a resource of the collection``).
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_HTTP_STATUS = re.compile(r"'\d{3} [A-Za-z ]+'")  # '404 Not Found' is the reason itself
+_URL = re.compile(r"\b\w+://\S+")
+_VALIDATOR_MESSAGE = re.compile(r" \(\w[\w.\[\]]*: .*$", re.DOTALL)
+_LEADING_IDENTIFIER = re.compile(r"^(…|[\w.-]+/[\w./-]+): (?=[a-z])")
+
+
+def reason_kind(reason: str) -> str:
+    """A warning's or an error's reason without what names its record, so that records that went wrong
+    alike are counted together: ``'https://…/README.md': HTTPStatusError: Client error '404 Not Found'
+    for url '…'`` -> ``HTTPStatusError: Client error '404 Not Found' for url …``."""
+    text = _VALIDATOR_MESSAGE.sub("", _URL.sub("…", _QUOTED.sub(lambda quoted: quoted[0] if _HTTP_STATUS.fullmatch(quoted[0]) else "…", str(reason))))
+    text = _LEADING_IDENTIFIER.sub("", text.removeprefix("…: ")).split("\n", 1)[0]  # a parser's position follows
+    return " ".join(text.split())[:100]
+
+
+def by_reason(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """Warnings or errors counted by what they concern and the kind of their reason, the most first."""
+    return dict(Counter(f"{e.get('what') or e.get('part', '')}: {reason_kind(e.get('reason', ''))}" for e in entries).most_common())
+
+
 def _moment(text: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text) if text else None
@@ -102,6 +125,7 @@ def build_report(run: RunFolder, loading_summary: dict[str, Any], coverage: Coun
     ``models`` loaded, how many carry each field; ``completeness``: per source, how many fill each
     field a catalogue user relies on)."""
     errors = run.errors()
+    warnings = run.warnings()
     requests = requests_made(run)
     now = datetime.now(UTC)
     stages: dict[str, Any] = {}
@@ -118,6 +142,7 @@ def build_report(run: RunFolder, loading_summary: dict[str, Any], coverage: Coun
             "counts": counts,
             "errors_by_reason": dict(Counter(f"{e['part']}: {reason_class(e.get('reason', ''))}" for e in errors
                                              if e.get("stage") == stage).most_common()),
+            "warnings_by_reason": by_reason([w for w in warnings if w.get("stage") == stage]),
             "api_requests": requests if stage == "extraction" else {},
             "seconds": round((finished - started).total_seconds(), 1) if started and finished else None,
         }
@@ -160,6 +185,9 @@ def markdown(report: dict[str, Any]) -> str:
         if data["errors_by_reason"]:
             lines += ["", f"## Errors of the {stage}, by reason", "", "| part: reason | records |", "|---|---:|"]
             lines += [f"| {reason.replace('|', '/')} | {count} |" for reason, count in data["errors_by_reason"].items()]
+        if data.get("warnings_by_reason"):
+            lines += ["", f"## Warnings of the {stage}, by reason", "", "| concerning: reason | records |", "|---|---:|"]
+            lines += [f"| {reason.replace('|', '/')} | {count} |" for reason, count in data["warnings_by_reason"].items()]
     if report["field_coverage"]:
         lines += ["", f"## Field coverage of the {report['models_loaded']} loaded models", "", "| field | share |", "|---|---:|"]
         lines += [f"| {field} | {share:.0%} |" for field, share in report["field_coverage"].items()]
