@@ -323,3 +323,17 @@ def test_every_param_of_every_dag_is_bounded():
         for kind in set(kinds) & huge.keys():
             with pytest.raises(ParamValidationError):
                 param.resolve(value=huge[kind])
+
+
+def test_the_params_page_is_what_the_dags_declare():
+    """docs/params.md is written from the DAGs (scripts/params_doc.py): a param added, removed or
+    redescribed without rewriting the page fails here."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("params_doc", ROOT / "scripts" / "params_doc.py")
+    params_doc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(params_doc)
+    page = (ROOT / "docs" / "params.md").read_text()
+    assert page == params_doc.render(dag_bag().dags), "docs/params.md is out of date: run .venv/bin/python scripts/params_doc.py"
+    for dag_id in dag_bag().dag_ids:
+        assert f"## `{dag_id}`" in page

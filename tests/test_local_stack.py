@@ -51,6 +51,7 @@ def test_main_job_runs_the_pipeline_and_stop_cleans_up(tmp_path):
         assert "openml run: sklearn.Pipeline(SimpleImputer,RandomForestClassifier): https://www.openml.org/r/5001: predictive_accuracy = 0.9612" in out
         assert "Airflow UI: http://127.0.0.1:" in out
         check_what_the_job_says(local, out, up.stderr)
+        check_the_readme_first_query(local, tmp_path / "readme")
         assert (local / "secrets" / "airflow_admin_password").read_text().strip() not in up.stdout + up.stderr  # named by its file only
         # A licence finding along the model tree: the Apache-licensed fine-tune of a non-commercial base.
         assert re.search(r"^licence finding: acme-ai/base-lm \(based on https://huggingface.co/acme-ai/old-base\): non-commercial-base: ", out, re.MULTILINE), out
@@ -118,6 +119,19 @@ def check_what_the_job_says(local: Path, out: str, err: str) -> None:
     assert re.search(r"^    errors 1 \(\S+/errors\.jsonl\), by reason:\n          1  extraction: resources: Rejected$", zoo, re.MULTILINE), zoo
     assert not re.search(r"elastic_transport|huggingface_hub|Repo card metadata|\b(INFO|WARNING)\b|Traceback", out + err), out + err
     assert (local / "logs" / "main-job.log").stat().st_size > 0  # where those lines went
+
+
+def check_the_readme_first_query(local: Path, workdir: Path) -> None:
+    """The README's first query of the graph and the index, run as it is written from a folder whose
+    `.local` is the stack's: a fine-tune and its base, search hits with their source and licences."""
+    readme = (ROOT / "README.md").read_text()
+    snippet = re.search(r"^\.venv/bin/python - <<'EOF'\n(.*?)^EOF$", readme, re.MULTILINE | re.DOTALL).group(1)
+    workdir.mkdir()
+    (workdir / ".local").symlink_to(local)
+    ran = subprocess.run([sys.executable, "-"], input=snippet, cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert re.search(r"^acme-ai/base-lm is fine-tuned from https://huggingface.co/acme-ai/old-base$", ran.stdout, re.MULTILINE), ran.stdout
+    assert re.search(r"^acme-ai/sentiment-lm \(huggingface\): licences \[", ran.stdout, re.MULTILINE), ran.stdout
 
 
 def check_a_stall_is_noticed(local: Path, out: str) -> None:
