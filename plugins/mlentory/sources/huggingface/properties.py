@@ -7,7 +7,7 @@ them); entity linking turns them into IRIs. The identification tasks of the extr
 the entities to enrich by running the same groups, so "where does a dataset come from" is answered
 here and only here.
 
-The rules a catalogue user can rely on (also in the README):
+The rules a catalogue user can rely on (also in docs/pipeline.md):
 - every tag is a keyword; languages come only from the card's ``language`` metadata and from tags the
   Hub marks as languages (``language:xx``);
 - every licence is kept: SPDX and Hub licence ids, and the card's ``license_name``/``license_link``
