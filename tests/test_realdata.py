@@ -337,6 +337,7 @@ def test_every_failed_lookup_is_listed(real_run):
     assert report["warnings"] == len(warnings)
 
 
+@for_every_source
 def test_the_report_counts_the_warnings_by_kind_of_reason_naming_no_record(real_run):
     """The report (and the main job) count warnings by what they concern and the kind of their
     reason: every warning counted once, records that went wrong alike in one count, no count naming
