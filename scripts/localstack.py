@@ -297,11 +297,17 @@ def what_went_wrong(run_folder: str, shown: int = 6) -> str:
 def keep_library_logs_in_a_file() -> Path:
     """The libraries' log lines (Airflow's, the clients' INFO, huggingface_hub's warnings) go to
     ``.local/logs/main-job.log``: the job's own output is its ``say`` lines and its summary. Airflow
-    points the root logger at stdout when it is imported, so it is imported first."""
+    points the root logger at stdout when it is imported, and huggingface_hub gives its logger a
+    handler of its own: both are imported first, then every console handler is taken away."""
     import logging
 
-    import airflow  # noqa: F401 - configures logging on import; replaced below
+    import airflow  # noqa: F401
+    import huggingface_hub.utils.logging  # noqa: F401 - the package configures its logger when this is first imported
 
+    for logger in [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]:
+        for console in [h for h in logger.handlers if type(h) is logging.StreamHandler]:
+            logger.removeHandler(console)
+        logger.propagate = True
     path = LOCAL / "logs" / "main-job.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path)
@@ -309,6 +315,7 @@ def keep_library_logs_in_a_file() -> Path:
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
+        existing.close()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
@@ -322,6 +329,10 @@ def up(args: argparse.Namespace) -> None:
         raise SystemExit("[mlentory] the local stack is already running; stop it first: ./scripts/stop.sh")
     # Everything the stack writes (secrets, logs, data, the stores' files) is readable by its owner only.
     os.umask(0o077)
+    # This process reads the stack's Airflow configuration too (the storage, the pools). The libraries'
+    # log goes to a file before the snapshot is built (that reads cards with huggingface_hub, which logs).
+    os.environ.update(AIRFLOW_HOME=str(LOCAL / "airflow"), AIRFLOW_CONFIG=str(ROOT / "airflow.cfg"))
+    say(f"the libraries' log lines go to {keep_library_logs_in_a_file()}")
     password = secret("graph_password", 16)
     snapshot = snapshot_dir(args.snapshot)
 
@@ -345,9 +356,6 @@ def up(args: argparse.Namespace) -> None:
         say(f"started Redis (pid {redis.pid}, 127.0.0.1:{ports['redis']})")
         (LOCAL / "ports.json").write_text(json.dumps(ports))
     env = {**airflow_env(ports, password, args.hub_api_budget), **(celery_env(ports) if args.celery else {})}
-    # This process reads the stack's Airflow configuration too (the storage, the pools), and its log.
-    os.environ.update({key: env[key] for key in ("AIRFLOW_HOME", "AIRFLOW_CONFIG")})
-    say(f"the libraries' log lines go to {keep_library_logs_in_a_file()}")
     if args.object_storage:
         # The data root in object storage: an S3-API server on loopback; the workers share no disk.
         ports["s3"], = servers.free_ports(1)
