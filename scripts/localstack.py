@@ -58,6 +58,9 @@ def running_pids() -> dict[str, int]:
 
 
 CELERY_WORKERS = ("worker1", "worker2")
+# The stack's Airflow home and configuration, which this process reads too (the storage, the pools).
+AIRFLOW_HOME = LOCAL / "airflow"
+AIRFLOW_CONFIG = ROOT / "airflow.cfg"
 # The bucket of the data root with --object-storage.
 S3_BUCKET = "mlentory"
 
@@ -123,7 +126,7 @@ def celery_env(ports: dict[str, int]) -> dict[str, str]:
 
 
 def airflow_env(ports: dict[str, int], password: str, hub_api_budget: int | None = None) -> dict[str, str]:
-    home = LOCAL / "airflow"
+    home = AIRFLOW_HOME
     home.mkdir(parents=True, exist_ok=True)
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({"admin": secret("airflow_admin_password", 12)}))
@@ -132,7 +135,7 @@ def airflow_env(ports: dict[str, int], password: str, hub_api_budget: int | None
     return {
         **os.environ,
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
+        "AIRFLOW_CONFIG": str(AIRFLOW_CONFIG),
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         # SQLite lets one writer at a time, and the api-server can hold its lock while another of its
@@ -288,9 +291,10 @@ def what_went_wrong(run_folder: str, shown: int = 6) -> str:
             lines.append(f"no {kind}")
             continue
         lines.append(f"{kind} {sum(counted.values())} ({where}/{kind}.jsonl), by reason:")
-        lines += [f"  {count:>5}  {reason}" for reason, count in counted.most_common(shown)]
+        top = counted.most_common(shown)
+        lines += [f"  {count:>5}  {reason}" for reason, count in top]
         if len(counted) > shown:
-            lines.append(f"         ... and {len(counted) - shown} more reasons ({sum(counted.values()) - sum(c for _, c in counted.most_common(shown))} records)")
+            lines.append(f"         ... and {len(counted) - shown} more reasons ({sum(counted.values()) - sum(count for _, count in top)} records)")
     return "".join(f"\n    {line}" for line in lines)
 
 
@@ -329,9 +333,9 @@ def up(args: argparse.Namespace) -> None:
         raise SystemExit("[mlentory] the local stack is already running; stop it first: ./scripts/stop.sh")
     # Everything the stack writes (secrets, logs, data, the stores' files) is readable by its owner only.
     os.umask(0o077)
-    # This process reads the stack's Airflow configuration too (the storage, the pools). The libraries'
-    # log goes to a file before the snapshot is built (that reads cards with huggingface_hub, which logs).
-    os.environ.update(AIRFLOW_HOME=str(LOCAL / "airflow"), AIRFLOW_CONFIG=str(ROOT / "airflow.cfg"))
+    # The libraries' log goes to a file before the snapshot is built (that reads cards with
+    # huggingface_hub, which logs); Airflow, imported for it, reads the stack's configuration.
+    os.environ.update(AIRFLOW_HOME=str(AIRFLOW_HOME), AIRFLOW_CONFIG=str(AIRFLOW_CONFIG))
     say(f"the libraries' log lines go to {keep_library_logs_in_a_file()}")
     password = secret("graph_password", 16)
     snapshot = snapshot_dir(args.snapshot)
