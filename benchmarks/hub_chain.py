@@ -288,8 +288,9 @@ def loading_stage(run_folder: str, index: bool = True) -> dict[str, float]:
     es = search_client()
     for job in timed(steps, "plan", loading.plan_model_loads, [run_folder]):  # the mapped task of a chunk: its three steps
         timed(steps, "graph models", loading.load_models, job["run_folder"], job["chunk"], driver)
-        if index:
-            timed(steps, "index chunks", loading.index_chunk, job["run_folder"], job["chunk"], es, ES_MODELS_INDEX)
+        if index:  # the task judges its models' licences between the graph and the index: timed apart from the index
+            rules = timed(steps, "chunk licence findings", loading.chunk_licence_rules, job["run_folder"], job["chunk"], driver)
+            timed(steps, "index chunks", loading.index_chunk, job["run_folder"], job["chunk"], es, ES_MODELS_INDEX, rules)
         timed(steps, "report chunks", loading.account_chunk, job["run_folder"], job["chunk"])
     for partitions in loading.plan_node_tasks([run_folder]):  # the node tasks' plan, timed above
         timed(steps, "history", loading.record_history, [run_folder], partitions)
@@ -740,7 +741,7 @@ def _median_spread(values: list[float]) -> str:
 # but the accounts', mentioned in proportion to the models).
 FANS_OUT = {("extraction", "listing parse"), ("extraction", "card chunks"), ("extraction", "mentions"), ("extraction", "identify organisations"),
             ("transformation", "property groups"), ("transformation", "linking"), ("transformation", "normalize chunks"), ("transformation", "entity merge"),
-            ("loading", "graph nodes"), ("loading", "graph entities"), ("loading", "graph models"), ("loading", "index chunks"),
+            ("loading", "graph nodes"), ("loading", "graph entities"), ("loading", "graph models"), ("loading", "chunk licence findings"), ("loading", "index chunks"),
             ("loading", "report chunks"), ("loading", "history"), ("loading", "licence findings")}
 # A step that fans out over a bounded number of tasks whatever N: one task per partition at most (of
 # the mentions' keys, of the entities' IRIs, of the graph's nodes; the entities' loads, a task per kind

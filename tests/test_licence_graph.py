@@ -77,6 +77,9 @@ def test_a_fine_tune_of_a_llama_licensed_base_under_apache_is_found_and_unfound_
     assert indexed[DERIVED] == ["terms-not-carried"]
     assert not indexed["acme-ai/sentiment-lm"] and not indexed["jdoe/sentiment-lm-gguf"]  # MIT from Apache; a licence of its own
     assert indexed[BASE] is None  # no base: not judged
+    # Written with the document by the chunk's task (its base in the graph by then), not updated afterwards.
+    from mlentory.stores.search_index import document_id
+    assert stores.es().get(index="mlentory_models", id=document_id(HUB + DERIVED))["_version"] == 1
     assert stores.es().count(index="mlentory_models", query={"term": {"licence_findings": "terms-not-carried"}})["count"] == 1
     report = read_json(first / "loading" / "report.json")["licence_findings"]
     assert report == {"models judged": 3, "models with a finding": 1, "terms-not-carried": 1}  # the three with a base

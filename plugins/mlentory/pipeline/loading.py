@@ -255,15 +255,23 @@ def _load_graph(run: RunFolder, chunk: int, models: list[dict[str, Any]], driver
 def load_model_chunk(run_folder: str, chunk: int, driver: Driver | GraphStore, es: Elasticsearch, index: str) -> int:
     """One chunk of models into the graph and the index, and its share of the run's report
     (``account_chunk``): the mapped task of a model chunk, so N workers divide all three; the
-    chunk's models and the run's chunk inputs are read once for the three. Returns the models
-    loaded into the graph."""
+    chunk's models and the run's chunk inputs are read once for the three. The documents carry the
+    licence findings judged once the chunk is in the graph (``licence_graph.rules_at_index_time``).
+    Returns the models loaded into the graph."""
     _checked_index(index)
     run = RunFolder(Path(run_folder))
     models = read_jsonld(models_file(run, chunk))
     loaded = _load_graph(run, chunk, models, driver)
-    _index(run, chunk, models, _chunk_labels(run, chunk), es, index)
+    _index(run, chunk, models, _chunk_labels(run, chunk), es, index, licence_graph.rules_at_index_time(driver, _current(models, run)))
     _account(run, chunk, models, _retry_markers(run))
     return loaded
+
+
+def chunk_licence_rules(run_folder: str, chunk: int, driver: Driver | GraphStore) -> dict[str, list[str]]:
+    """The licence findings' rules of a chunk's models that have a base, the chunk loaded into the
+    graph (``load_model_chunk``'s step between the graph and the index, on its own)."""
+    run = RunFolder(Path(run_folder))
+    return licence_graph.rules_at_index_time(driver, _current(read_jsonld(models_file(run, chunk)), run))
 
 
 def _checked_index(index: str) -> None:
@@ -275,18 +283,23 @@ def _indexed_file(run: RunFolder, chunk: int) -> Path:
     return run.file(STAGE, "indexed", f"{chunk:05d}.json")
 
 
-def index_chunk(run_folder: str, chunk: int, es: Elasticsearch, index: str) -> int:
+def index_chunk(run_folder: str, chunk: int, es: Elasticsearch, index: str, rules: dict[str, list[str]] | None = None) -> int:
     """One chunk's model documents into the index, not yet refreshed (``finish_index`` refreshes
-    once: each refresh makes a new segment). Returns the documents indexed."""
+    once: each refresh makes a new segment), with their licence findings' ``rules`` when they are
+    known (``chunk_licence_rules``). Returns the documents indexed."""
     _checked_index(index)
     run = RunFolder(Path(run_folder))
-    return _index(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_labels(run, chunk), es, index)
+    return _index(run, chunk, read_jsonld(models_file(run, chunk)), _chunk_labels(run, chunk), es, index, rules)
 
 
-def _index(run: RunFolder, chunk: int, models: list[dict[str, Any]], labels: dict[str, EntityLabel], es: Elasticsearch, index: str) -> int:
+def _index(run: RunFolder, chunk: int, models: list[dict[str, Any]], labels: dict[str, EntityLabel], es: Elasticsearch, index: str,
+           rules: dict[str, list[str]] | None = None) -> int:
     _account_file(run, chunk).unlink(missing_ok=True)  # made again after this load (``account_chunk``)
     ensure_index(es, index)
-    indexed, errors = index_models(es, index, _current(models, run), labels, refresh=False)
+    records = _current(models, run)
+    fields = {model: {licence_graph.INDEX_FIELD: found} for model, found in rules.items()} if rules else None
+    indexed, errors = index_models(es, index, records, labels, refresh=False, fields=fields)
+    licence_graph.record_indexed_rules(run, chunk, index, rules)
     run.write_errors(STAGE, f"index_{chunk:05d}", errors)
     write_json(_indexed_file(run, chunk), {"index": index, "documents": indexed})
     log.info("index %s: chunk %d -> %d documents (%d errors)", index, chunk, indexed, len(errors))

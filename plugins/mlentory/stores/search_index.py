@@ -244,10 +244,11 @@ def model_document(record: dict[str, Any], labels: dict[str, EntityLabel]) -> di
 
 def index_models(
     es: Elasticsearch, index: str, records: Iterable[dict[str, Any]], labels: dict[str, EntityLabel], chunk_size: int = 500,
-    refresh: bool = True,
+    refresh: bool = True, fields: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Bulk-index; returns (indexed count, per-record errors). Transient failures are retried.
-    ``refresh=False`` leaves making the documents searchable to the caller (once, after many calls)."""
+    ``refresh=False`` leaves making the documents searchable to the caller (once, after many calls).
+    ``fields``: more fields of a model's document, by its IRI (found about it apart from its record)."""
     iri_of: dict[str, str] = {}
     records = list(records)
     evaluations = evaluations_index(index)
@@ -258,7 +259,10 @@ def index_models(
         for record in records:
             doc_id = document_id(record["@id"])
             iri_of[doc_id] = record["@id"]
-            yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": model_document(record, labels)}
+            document = model_document(record, labels)
+            if fields and record["@id"] in fields:
+                document.update(fields[record["@id"]])
+            yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": document}
             for value_id, document in evaluation_documents(record, labels):
                 iri_of[value_id] = record["@id"]
                 yield {"_op_type": "index", "_index": evaluations, "_id": value_id, "_source": document}
