@@ -162,6 +162,7 @@ def find_licence_conflicts(run_folders: list[str], shards: list[int], driver: Dr
         judged, parents = _candidates(run, shards)
         models = sorted(judged | graph.derived_from(parents))
         written = _indexed_rules(run, index) if indexed else {}
+        updated_before = updated
         counts: Counter[str] = Counter()
         for start in range(0, len(models), BATCH):
             batch = models[start:start + BATCH]
@@ -175,7 +176,7 @@ def find_licence_conflicts(run_folders: list[str], shards: list[int], driver: Dr
             counts["models with a finding"] += sum(1 for records in findings.values() if records)
         counts["models judged"] += len(models)
         write_json(_counts_file(run, shards[0]), dict(counts))  # one file per task (named by its first shard): the report adds them up
-        log.info("licence findings of %d models (shards %s): %s", len(models), shards, dict(counts))
+        log.info("licence findings of %d models (shards %s): %s; %d index documents updated", len(models), shards, dict(counts), updated - updated_before)
         total += counts
     if updated:  # once: a refresh of a large index per batch cost seconds each (3.5 s a batch at 100,000 documents on the local stand-in)
         es.indices.refresh(index=index)
