@@ -64,6 +64,10 @@ def test_the_replay_makes_its_dump_from_the_shelf(shelf):
     info = dumps.info(DUMP_DATASET)
     assert info is not None and info["siblings"] == [{"rfilename": "data/train-00000-of-00001.parquet"}]
     assert pq.read_metadata(dumps.file(DUMP_DATASET, "data/train-00000-of-00001.parquet")).num_rows == MODELS
+    made = dumps.file(DUMP_DATASET, "data/train-00000-of-00001.parquet")
+    dumps.close()  # as the server's close does: the temporary dump is gone with it
+    assert not made.exists() and not made.parents[3].exists() and dumps.info(DUMP_DATASET) is not None  # made again when asked
+    dumps.close()
 
 
 def test_the_dump_made_from_the_shelf_holds_every_model(shelf, tmp_path):

@@ -17,6 +17,7 @@ The parquet files have the dump's schema: ``modelId``, ``author``, ``last_modifi
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -114,6 +115,13 @@ class DumpSnapshot:
                 write_dump(made, iter_dump_rows(self.snapshot), dataset)
                 self.made = made / DUMPS / dataset.replace("/", "__")
         return self.made
+
+    def close(self) -> None:
+        """The dump made from the snapshot's models removed (a temporary folder of its own)."""
+        with self.lock:
+            if self.made is not None:
+                shutil.rmtree(self.made.parents[1], ignore_errors=True)  # made/dumps/<dataset>
+                self.made = None
 
     def info(self, dataset: str) -> dict[str, Any] | None:
         """The dataset's info as the Hub gives it, its parquet files as siblings; its commit a hash of them."""

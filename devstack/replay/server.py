@@ -27,6 +27,8 @@ import argparse
 import gzip
 import json
 import logging
+import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -281,6 +283,10 @@ class ReplayServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_port}"
 
+    def server_close(self) -> None:
+        super().server_close()
+        self.snapshot.dumps.close()
+
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, daemon=True, name="replay-server")
         thread.start()
@@ -296,7 +302,11 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     server = ReplayServer(args.snapshot, args.port, args.page_size)
     log.info("replaying %s on %s (%d models)", args.snapshot, server.url, len(server.snapshot.models))
-    server.serve_forever()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped by its PID: the dump it made is removed too
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 if __name__ == "__main__":
