@@ -52,6 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "system: needs the Airflow database, the stand-in stores or a whole stack (not in the fast lane)")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """This process's Airflow home (database, task logs, data root) removed when its tests end, unless
+    ``MLENTORY_KEEP_TEST_HOME`` is set (to read a failed run's task logs)."""
+    if not os.environ.get("MLENTORY_KEEP_TEST_HOME"):
+        shutil.rmtree(_home, ignore_errors=True)
+
+
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by the marks added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that uses the stand-in stores (directly or through a fixture) is a system test, as is
