@@ -91,3 +91,29 @@ def test_a_fine_tune_of_a_llama_licensed_base_under_apache_is_found_and_unfound_
     assert findings(stores) == []
     assert indexed_findings(stores)[DERIVED] == []
     assert read_json(second / "loading" / "report.json")["licence_findings"] == {"models judged": 1}
+
+
+def test_the_findings_tasks_update_only_the_documents_whose_rules_differ_from_what_they_carry():
+    from mlentory.fair4ml.models import LicenceFinding
+    from mlentory.pipeline.licence_graph import INDEX_FIELD, _changed_fields
+
+    def found(model: str, *rules: str) -> list[LicenceFinding]:
+        return [LicenceFinding(id=f"{HUB}{model}#{rule}", name=rule, finding_for=HUB + model, finding_base=HUB + BASE, finding_rule=rule)
+                for rule in rules]
+
+    findings = {
+        "same-as-indexed": found("same-as-indexed", "no-licence"),
+        "base-loaded-after-its-chunk": found("base-loaded-after-its-chunk", "non-commercial-base"),
+        "base-relicensed-in-the-run": [],
+        "indexed-earlier-now-found": found("indexed-earlier-now-found", "terms-not-carried"),
+        "indexed-earlier-had-one": [],
+        "indexed-earlier-never-had-one": [],
+    }
+    written = {"same-as-indexed": ["no-licence"], "base-loaded-after-its-chunk": [], "base-relicensed-in-the-run": ["no-licence"]}
+    changed = _changed_fields(findings, had={"indexed-earlier-had-one", "base-relicensed-in-the-run"}, written=written)
+    assert changed == {
+        "base-loaded-after-its-chunk": {INDEX_FIELD: ["non-commercial-base"]},
+        "base-relicensed-in-the-run": {INDEX_FIELD: []},
+        "indexed-earlier-now-found": {INDEX_FIELD: ["terms-not-carried"]},
+        "indexed-earlier-had-one": {INDEX_FIELD: []},
+    }
