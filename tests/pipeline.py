@@ -38,11 +38,12 @@ def xcom(run, task_id: str) -> Any:  # noqa: ANN001
     return ti.xcom_pull(task_ids=task_id)
 
 
-def run_pipeline(extraction_conf: dict[str, Any] | None = None) -> str:
-    """Extraction, then transformation and loading on the run folder it made. Returns the folder."""
+def run_pipeline(extraction_conf: dict[str, Any] | None = None, chunk_size: int = 3) -> str:
+    """Extraction, then transformation and loading on the run folder it made, in chunks of
+    ``chunk_size`` models (small by default, so that the fixture's few fan out). Returns the folder."""
     extraction = run_dag("hf_extraction", extraction_conf)
     run_folder = xcom(extraction, "hf_run_folder")
-    run_dag("hf_transformation", {"run_folder": run_folder, "chunk_size": 3})
+    run_dag("hf_transformation", {"run_folder": run_folder, "chunk_size": chunk_size})
     run_dag("hf_loading", {"run_folder": run_folder})
     return run_folder
 

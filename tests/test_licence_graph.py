@@ -34,9 +34,12 @@ def relicense(snapshot: Path, model_id: str, licence: str, sha: str) -> None:
 
 
 def _run(snapshot: Path) -> Path:
+    """The chain in one chunk: in chunks, a fine-tune's task may run before its base's (mapped tasks
+    run in any order), and then the findings task, not the chunk, writes the finding into the
+    document (``test_the_findings_tasks_update_only_the_documents_whose_rules_differ_from_what_they_carry``)."""
     server = start_replay(snapshot)
     try:
-        return Path(run_pipeline({"num_models": 5, "ancestor_generations": 2}))
+        return Path(run_pipeline({"num_models": 5, "ancestor_generations": 2}, chunk_size=100))
     finally:
         server.shutdown()
         server.server_close()
